@@ -1,0 +1,14 @@
+/* commands.h — the subcommands of the mailcensus binary.
+ *
+ * Each takes the arguments after its own name (argv[0] is the subcommand
+ * name) and returns the process exit status: 0 success, 1 the run failed,
+ * 2 a usage or start-up error. */
+#ifndef MC_COMMANDS_H
+#define MC_COMMANDS_H
+
+int cmd_scan(int argc, char **argv);   /* engine/: SYN scan, optionally grabbing */
+int cmd_grab(int argc, char **argv);   /* probes/: grab a list of targets */
+int cmd_report(int argc, char **argv); /* output/: census report from shards */
+int cmd_verify(int argc, char **argv); /* output/: recheck a manifest */
+
+#endif

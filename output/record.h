@@ -1,0 +1,122 @@
+/* record.h — one census record per probed (address, port).
+ *
+ * probes/ fills a struct mc_record for every target it finishes; output/
+ * enriches it (geo, asn), encodes it as one NDJSON line and writes it to a
+ * shard. Every byte that came from a server (banner, capabilities,
+ * certificate names) is stored raw with its length and escaped only when it
+ * is written as JSON. All buffers are fixed-size: overflow sets a
+ * *_truncated flag, never writes past the end. */
+#ifndef MC_RECORD_H
+#define MC_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MC_BANNER_MAX	 512  /* bytes of the greeting kept */
+#define MC_CAPS_BYTES	 1024 /* bytes of one capability list (items NUL-separated) */
+#define MC_CERT_NAME_MAX 256  /* subject / issuer, RFC 2253 text */
+#define MC_CERT_SANS_MAX 16   /* SAN entries kept */
+#define MC_CERT_SAN_LEN	 128  /* bytes of one SAN entry */
+#define MC_ERROR_MAX	 160  /* "stage: reason" */
+
+enum mc_proto {
+	MC_PROTO_UNKNOWN = 0,
+	MC_PROTO_POP3,	/* plaintext POP3, STLS upgrade (110) */
+	MC_PROTO_IMAP,	/* plaintext IMAP, STARTTLS upgrade (143) */
+	MC_PROTO_POP3S, /* implicit-TLS POP3 (995) */
+	MC_PROTO_IMAPS, /* implicit-TLS IMAP (993) */
+};
+
+enum mc_posture {
+	MC_POSTURE_UNKNOWN = 0,	      /* the probe did not get far enough to tell */
+	MC_POSTURE_NO_TLS,	      /* neither STARTTLS nor implicit TLS */
+	MC_POSTURE_STARTTLS_OPTIONAL, /* TLS available, login allowed before it */
+	MC_POSTURE_STARTTLS_REQUIRED, /* LOGINDISABLED, or no plaintext USER/AUTH before TLS */
+	MC_POSTURE_IMPLICIT_TLS,      /* TLS from the first byte (993/995) */
+};
+
+/* A yes/no answer that may not have been measured. */
+enum mc_tri {
+	MC_TRI_UNKNOWN = 0, /* written as JSON null */
+	MC_TRI_NO,
+	MC_TRI_YES,
+};
+
+/* A list of capability words, raw server bytes, NUL-separated, `count` items. */
+struct mc_caps {
+	uint16_t count;
+	uint16_t len; /* bytes used in data, including the separators */
+	bool truncated;
+	char data[MC_CAPS_BYTES];
+};
+
+struct mc_cert {
+	bool present;
+	char subject[MC_CERT_NAME_MAX];
+	char issuer[MC_CERT_NAME_MAX];
+	uint16_t san_count;
+	char sans[MC_CERT_SANS_MAX][MC_CERT_SAN_LEN];
+	int64_t not_before; /* Unix seconds */
+	int64_t not_after;  /* Unix seconds */
+	bool expired;
+	bool self_signed;
+	char key_type[16]; /* "RSA", "EC", "ED25519", ... */
+	uint32_t key_bits;
+	char sig_alg[64]; /* OpenSSL's long name, e.g. "sha256WithRSAEncryption" */
+	char sha256[65];  /* lowercase hex of the leaf's DER */
+	uint16_t chain_len;
+	bool chain_valid;      /* verified against the system trust store */
+	char chain_error[128]; /* X509_verify_cert_error_string() when not valid */
+};
+
+struct mc_tls {
+	bool present;	  /* a TLS session was established on the main connection */
+	char version[16]; /* "TLSv1.3", ... */
+	char cipher[64];  /* OpenSSL cipher name */
+	enum mc_tri tls1_0, tls1_1, tls1_2, tls1_3; /* the version matrix */
+	struct mc_cert cert;
+};
+
+struct mc_record {
+	uint32_t ip; /* host byte order */
+	uint16_t port;
+	enum mc_proto proto;
+	int64_t time_us; /* when the probe finished, Unix microseconds (UTC) */
+
+	enum mc_posture posture;
+	enum mc_tri cleartext_login; /* a password can be sent before TLS */
+	enum mc_tri tls_obsolete;    /* TLS 1.0 or 1.1 accepted */
+
+	uint16_t banner_len;
+	bool banner_truncated;
+	uint8_t banner[MC_BANNER_MAX]; /* raw greeting bytes, CRLF stripped */
+
+	struct mc_caps caps_pre_tls;
+	struct mc_caps caps_post_tls;
+
+	enum mc_tri starttls_advertised;
+	enum mc_tri starttls_accepted;
+	enum mc_tri starttls_injection;
+
+	struct mc_tls tls;
+
+	/* Filled by output/ enrichment; empty strings / 0 when unknown. */
+	char country[3];
+	uint32_t asn;
+	char asn_org[128];
+
+	char error[MC_ERROR_MAX]; /* empty when the probe completed, else "stage: reason" */
+};
+
+const char *mc_proto_name(enum mc_proto proto);
+const char *mc_posture_name(enum mc_posture posture);
+
+/* Append one capability word (raw bytes) to a list; sets truncated on overflow. */
+void mc_caps_add(struct mc_caps *caps, const char *word, size_t len);
+
+/* Encode one record as a single JSON object followed by '\n'. Returns the
+ * number of bytes written, or 0 if `cap` is too small (nothing useful written). */
+size_t mc_record_to_json(const struct mc_record *rec, char *buf, size_t cap);
+
+#endif
