@@ -1,0 +1,81 @@
+/* packet.h — the frames the engine sends and receives, as plain bytes.
+ *
+ * A SYN is Ethernet + IPv4 (DF, ID 54321, no options) + TCP SYN with one
+ * MSS option (1460) and window 65535. pkt_syn_template() writes every
+ * constant byte once; pkt_syn_fill() writes the per-probe fields and fixes
+ * both checksums incrementally (RFC 1624) from whatever the frame held
+ * before, so it works on a fresh template copy or a previously filled frame.
+ * pkt_parse() checks every length before it reads a header and verifies the
+ * IPv4 and TCP checksums. No DPDK types here. Addresses and ports are host
+ * byte order at the API; the frame is network byte order. */
+#ifndef MC_ENGINE_PACKET_H
+#define MC_ENGINE_PACKET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PKT_ETH_LEN   14
+#define PKT_IPV4_LEN  20
+#define PKT_TCP_LEN   20
+#define PKT_MSS_OPT   4
+#define PKT_SYN_LEN   (PKT_ETH_LEN + PKT_IPV4_LEN + PKT_TCP_LEN + PKT_MSS_OPT) /* 58 */
+#define PKT_ARP_LEN   60 /* 42 bytes of ARP, zero-padded to the Ethernet minimum */
+#define PKT_SYN_MSS   1460
+#define PKT_SYN_WIN   65535
+#define PKT_SYN_IP_ID 54321
+
+/* Write the constant parts of a SYN into frame[0..PKT_SYN_LEN): MACs,
+ * source address, TTL, flags, MSS option; destination, ports and sequence
+ * zero, checksums valid for those zeros. */
+void pkt_syn_template(uint8_t *frame, const uint8_t src_mac[6], const uint8_t dst_mac[6],
+		      uint32_t src_ip, uint8_t ttl);
+
+/* Set destination address, ports and sequence number of a SYN frame built
+ * by pkt_syn_template() (or filled before) and fix the IPv4 and TCP checksums. */
+void pkt_syn_fill(uint8_t *frame, uint32_t dst_ip, uint16_t dport, uint16_t sport, uint32_t seq);
+
+enum pkt_kind {
+	PKT_MALFORMED,	 /* truncated, inconsistent lengths, or a bad checksum */
+	PKT_OTHER,	 /* not IPv4/ARP, not TCP, a fragment, or ARP we do not speak */
+	PKT_ARP_REQUEST, /* Ethernet/IPv4 ARP request */
+	PKT_ARP_REPLY,	 /* Ethernet/IPv4 ARP reply */
+	PKT_TCP_SYNACK,	 /* SYN and ACK set, RST clear */
+	PKT_TCP_RST,	 /* RST set */
+	PKT_TCP_OTHER,	 /* any other TCP segment */
+};
+
+/* What pkt_parse() found. Fields not applicable to the kind are zero. */
+struct pkt_view {
+	enum pkt_kind kind;
+	uint32_t src_ip, dst_ip; /* IPv4 */
+	uint16_t sport, dport;	 /* TCP */
+	uint32_t seq, ack;	 /* TCP */
+	uint8_t ttl;		 /* IPv4 */
+	uint16_t window, mss;	 /* TCP; mss 0 when there is no MSS option */
+	uint8_t src_mac[6];	 /* Ethernet source, for every kind but MALFORMED */
+	uint32_t arp_sender_ip, arp_target_ip;
+	uint8_t arp_sender_mac[6];
+	uint8_t tcp_flags; /* PKT_F_* bits */
+};
+
+#define PKT_F_FIN 0x01
+#define PKT_F_SYN 0x02
+#define PKT_F_RST 0x04
+#define PKT_F_PSH 0x08
+#define PKT_F_ACK 0x10
+
+/* Classify frame[0..len) and fill *v; returns v->kind. Never reads past len. */
+enum pkt_kind pkt_parse(const uint8_t *frame, size_t len, struct pkt_view *v);
+
+/* Build an ARP frame into frame[0..PKT_ARP_LEN) and return PKT_ARP_LEN.
+ * Request (reply false): Ethernet broadcast, "who has dst_ip tell src_ip",
+ * dst_mac ignored (may be NULL). Reply: to dst_mac, "src_ip is at src_mac". */
+size_t pkt_arp_build(uint8_t *frame, bool reply, const uint8_t src_mac[6], uint32_t src_ip,
+		     const uint8_t dst_mac[6], uint32_t dst_ip);
+
+/* Internet checksum helpers (RFC 1071), exported for tests. */
+uint32_t pkt_sum16(const uint8_t *p, size_t len, uint32_t sum); /* add big-endian 16-bit words */
+uint16_t pkt_fold(uint32_t sum);				/* fold carries and complement */
+
+#endif
