@@ -13,12 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MC_BANNER_MAX	 512  /* bytes of the greeting kept */
-#define MC_CAPS_BYTES	 1024 /* bytes of one capability list (items NUL-separated) */
-#define MC_CERT_NAME_MAX 256  /* subject / issuer, RFC 2253 text */
-#define MC_CERT_SANS_MAX 16   /* SAN entries kept */
-#define MC_CERT_SAN_LEN	 128  /* bytes of one SAN entry */
-#define MC_ERROR_MAX	 160  /* "stage: reason" */
+#define MC_BANNER_MAX	   512	 /* bytes of the greeting kept */
+#define MC_CAPS_BYTES	   1024	 /* bytes of one capability list (items NUL-separated) */
+#define MC_CERT_NAME_MAX   256	 /* subject / issuer, RFC 2253 text */
+#define MC_CERT_SANS_MAX   16	 /* SAN entries kept */
+#define MC_CERT_SAN_LEN	   128	 /* bytes of one SAN entry */
+#define MC_ERROR_MAX	   160	 /* "stage: reason" */
+#define MC_RECORD_JSON_MAX 65536 /* mc_record_to_json() never needs more (worst case ~40 KiB) */
 
 enum mc_proto {
 	MC_PROTO_UNKNOWN = 0,

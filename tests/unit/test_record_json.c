@@ -1,0 +1,221 @@
+/* test_record_json.c — record names, capability lists and exact JSON encoding. */
+#include <stdlib.h>
+
+#include "common/test.h"
+#include "output/jw.h"
+#include "output/record.h"
+
+static const char *escape(const void *s, size_t n)
+{
+	static char buf[1024];
+	struct out_jw w;
+
+	out_jw_init(&w, buf, sizeof(buf) - 1);
+	out_jw_escape(&w, s, n);
+	*w.p = '\0';
+	return w.overflow ? "(overflow)" : buf;
+}
+
+#define ESC(lit) escape(lit, sizeof(lit) - 1)
+
+static void test_escape_ascii(void)
+{
+	CHECK_STR_EQ(ESC("+OK POP3 ready"), "+OK POP3 ready");
+	CHECK_STR_EQ(ESC("a\"b\\c"), "a\\\"b\\\\c");
+	CHECK_STR_EQ(ESC("\r\n\t\x01\x1f\x7f"), "\\u000d\\u000a\\u0009\\u0001\\u001f\\u007f");
+	CHECK_STR_EQ(ESC("nul\0byte"), "nul\\u0000byte");
+	CHECK_STR_EQ(ESC(""), "");
+}
+
+static void test_escape_utf8(void)
+{
+	CHECK_STR_EQ(ESC("caf\xc3\xa9"), "caf\xc3\xa9");		       /* é */
+	CHECK_STR_EQ(ESC("\xe2\x82\xac"), "\xe2\x82\xac");		       /* € */
+	CHECK_STR_EQ(ESC("\xf0\x9f\x93\xa7"), "\xf0\x9f\x93\xa7");	       /* 📧 */
+	CHECK_STR_EQ(ESC("\xc0\xaf"), "\\ufffd\\ufffd");		       /* overlong '/' */
+	CHECK_STR_EQ(ESC("\xe0\x80\xaf"), "\\ufffd\\ufffd\\ufffd");	       /* overlong 3-byte */
+	CHECK_STR_EQ(ESC("\xed\xa0\x80"), "\\ufffd\\ufffd\\ufffd");	       /* surrogate D800 */
+	CHECK_STR_EQ(ESC("\xf4\x90\x80\x80"), "\\ufffd\\ufffd\\ufffd\\ufffd"); /* > U+10FFFF */
+	CHECK_STR_EQ(ESC("\xff\xfe"), "\\ufffd\\ufffd");
+	CHECK_STR_EQ(ESC("\x80x"), "\\ufffdx");		     /* stray continuation */
+	CHECK_STR_EQ(ESC("ab\xe2\x82"), "ab\\ufffd\\ufffd"); /* truncated at the end */
+	CHECK_STR_EQ(ESC("\xe2\x82"
+			 "A"),
+		     "\\ufffd\\ufffdA"); /* truncated mid-string */
+}
+
+static void test_names_and_caps(void)
+{
+	CHECK_STR_EQ(mc_proto_name(MC_PROTO_IMAPS), "imaps");
+	CHECK_STR_EQ(mc_proto_name((enum mc_proto)99), "unknown");
+	CHECK_STR_EQ(mc_posture_name(MC_POSTURE_STARTTLS_REQUIRED), "starttls_required");
+	CHECK_STR_EQ(mc_posture_name(MC_POSTURE_UNKNOWN), "unknown");
+
+	struct mc_caps caps = {0};
+	mc_caps_add(&caps, "IMAP4rev1", 9);
+	mc_caps_add(&caps, "STARTTLS", 8);
+	CHECK_UINT_EQ(caps.count, 2);
+	CHECK_UINT_EQ(caps.len, 19);
+	CHECK(!caps.truncated);
+	char big[MC_CAPS_BYTES];
+	memset(big, 'X', sizeof(big));
+	mc_caps_add(&caps, big, sizeof(big) - 19); /* one byte short of room for its NUL */
+	CHECK(caps.truncated);
+	CHECK_UINT_EQ(caps.count, 2);
+	mc_caps_add(&caps, big, sizeof(big) - 20); /* exactly fills the buffer */
+	CHECK_UINT_EQ(caps.count, 3);
+	CHECK_UINT_EQ(caps.len, MC_CAPS_BYTES);
+}
+
+static void test_time(void)
+{
+	char buf[64];
+	struct out_jw w;
+	static const struct {
+		int64_t us;
+		const char *want;
+	} cases[] = {
+	    {0, "\"1970-01-01T00:00:00.000000Z\""},
+	    {1795928673123456, "\"2026-11-29T05:04:33.123456Z\""},
+	    {951782400000001, "\"2000-02-29T00:00:00.000001Z\""},
+	    {-1, "\"1969-12-31T23:59:59.999999Z\""},
+	    {253402300799000000, "\"9999-12-31T23:59:59.000000Z\""},
+	    {253402300800000000, "null"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		out_jw_init(&w, buf, sizeof(buf) - 1);
+		out_jw_time(&w, cases[i].us, true);
+		*w.p = '\0';
+		CHECK_STR_EQ(buf, cases[i].want);
+	}
+}
+
+static void fill_full(struct mc_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->ip = 0xc612010b; /* 198.18.1.11 */
+	r->port = 143;
+	r->proto = MC_PROTO_IMAP;
+	r->time_us = 1795928673123456;
+	r->posture = MC_POSTURE_STARTTLS_OPTIONAL;
+	r->cleartext_login = MC_TRI_YES;
+	r->tls_obsolete = MC_TRI_NO;
+	memcpy(r->banner, "* OK \"hi\"\x01\xff", 11);
+	r->banner_len = 11;
+	mc_caps_add(&r->caps_pre_tls, "IMAP4rev1", 9);
+	mc_caps_add(&r->caps_pre_tls, "STARTTLS", 8);
+	r->starttls_advertised = MC_TRI_YES;
+	r->starttls_accepted = MC_TRI_YES;
+	r->starttls_injection = MC_TRI_NO;
+	r->tls.present = true;
+	strcpy(r->tls.version, "TLSv1.3");
+	strcpy(r->tls.cipher, "TLS_AES_256_GCM_SHA384");
+	r->tls.tls1_0 = MC_TRI_NO;
+	r->tls.tls1_1 = MC_TRI_NO;
+	r->tls.tls1_2 = MC_TRI_YES;
+	r->tls.tls1_3 = MC_TRI_YES;
+	r->tls.cert.present = true;
+	strcpy(r->tls.cert.subject, "CN=b.test");
+	strcpy(r->tls.cert.issuer, "CN=Test CA");
+	r->tls.cert.san_count = 1;
+	strcpy(r->tls.cert.sans[0], "DNS:b.test");
+	r->tls.cert.not_before = 1767225600; /* 2026-01-01 */
+	r->tls.cert.not_after = 1798761600;  /* 2027-01-01 */
+	strcpy(r->tls.cert.key_type, "EC");
+	r->tls.cert.key_bits = 256;
+	strcpy(r->tls.cert.sig_alg, "ecdsa-with-SHA256");
+	strcpy(r->tls.cert.sha256, "ab01");
+	r->tls.cert.chain_len = 2;
+	r->tls.cert.chain_valid = true;
+	strcpy(r->country, "DE");
+	r->asn = 64500;
+	strcpy(r->asn_org, "Example \"Net\"");
+}
+
+static void test_full_record(void)
+{
+	static char buf[MC_RECORD_JSON_MAX];
+	struct mc_record r;
+
+	fill_full(&r);
+	size_t n = mc_record_to_json(&r, buf, sizeof(buf));
+	CHECK(n > 0);
+	buf[n] = '\0';
+	CHECK_STR_EQ(
+	    buf, "{\"ip\":\"198.18.1.11\",\"port\":143,\"proto\":\"imap\","
+		 "\"time\":\"2026-11-29T05:04:33.123456Z\",\"posture\":\"starttls_optional\","
+		 "\"cleartext_login\":true,\"tls_obsolete\":false,"
+		 "\"banner\":\"* OK \\\"hi\\\"\\u0001\\ufffd\",\"banner_truncated\":false,"
+		 "\"capabilities\":{\"pre_tls\":[\"IMAP4rev1\",\"STARTTLS\"],\"post_tls\":[],"
+		 "\"truncated\":false},"
+		 "\"starttls\":{\"advertised\":true,\"accepted\":true,\"injection\":false},"
+		 "\"tls\":{\"version\":\"TLSv1.3\",\"cipher\":\"TLS_AES_256_GCM_SHA384\","
+		 "\"versions\":{\"tls1_0\":false,\"tls1_1\":false,\"tls1_2\":true,\"tls1_3\":true},"
+		 "\"cert\":{\"subject\":\"CN=b.test\",\"issuer\":\"CN=Test CA\","
+		 "\"sans\":[\"DNS:b.test\"],\"not_before\":\"2026-01-01T00:00:00Z\","
+		 "\"not_after\":\"2027-01-01T00:00:00Z\",\"expired\":false,\"self_signed\":false,"
+		 "\"key_type\":\"EC\",\"key_bits\":256,\"sig_alg\":\"ecdsa-with-SHA256\","
+		 "\"sha256\":\"ab01\",\"chain_len\":2,\"chain_valid\":true,\"chain_error\":null}},"
+		 "\"geo\":{\"country\":\"DE\"},\"asn\":{\"number\":64500,\"org\":\"Example "
+		 "\\\"Net\\\"\"},\"error\":null}\n");
+	CHECK_UINT_EQ(n, strlen(buf));
+	/* Too small a buffer: 0, never a partial line. */
+	CHECK_UINT_EQ(mc_record_to_json(&r, buf, n - 1), 0);
+	CHECK_UINT_EQ(mc_record_to_json(&r, buf, n), n);
+}
+
+static void test_empty_record(void)
+{
+	static char buf[MC_RECORD_JSON_MAX];
+	struct mc_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.ip = 0xc6120114;
+	r.port = 110;
+	r.proto = MC_PROTO_POP3;
+	strcpy(r.error, "connect: connection refused");
+	size_t n = mc_record_to_json(&r, buf, sizeof(buf));
+	buf[n] = '\0';
+	CHECK_STR_EQ(
+	    buf, "{\"ip\":\"198.18.1.20\",\"port\":110,\"proto\":\"pop3\","
+		 "\"time\":\"1970-01-01T00:00:00.000000Z\",\"posture\":\"unknown\","
+		 "\"cleartext_login\":null,\"tls_obsolete\":null,\"banner\":\"\","
+		 "\"banner_truncated\":false,\"capabilities\":{\"pre_tls\":[],\"post_tls\":[],"
+		 "\"truncated\":false},\"starttls\":{\"advertised\":null,\"accepted\":null,"
+		 "\"injection\":null},\"tls\":{\"version\":null,\"cipher\":null,\"versions\":"
+		 "{\"tls1_0\":null,\"tls1_1\":null,\"tls1_2\":null,\"tls1_3\":null},\"cert\":null},"
+		 "\"geo\":{\"country\":null},\"asn\":{\"number\":null,\"org\":null},"
+		 "\"error\":\"connect: connection refused\"}\n");
+}
+
+/* The worst case: every buffer full of bytes that each expand to 6. */
+static void test_worst_case_fits(void)
+{
+	static char buf[MC_RECORD_JSON_MAX];
+	struct mc_record r;
+
+	memset(&r, 0xff, sizeof(r));
+	r.banner_len = MC_BANNER_MAX;
+	r.caps_pre_tls.len = MC_CAPS_BYTES;
+	r.caps_post_tls.len = MC_CAPS_BYTES;
+	r.tls.cert.san_count = MC_CERT_SANS_MAX;
+	r.tls.cert.not_before = 0;
+	r.tls.cert.not_after = 0;
+	r.time_us = 0;
+	size_t n = mc_record_to_json(&r, buf, sizeof(buf));
+	CHECK(n > 30000);
+	CHECK(n < sizeof(buf));
+	CHECK(memchr(buf, '\n', n) == buf + n - 1);
+}
+
+int main(void)
+{
+	RUN(test_escape_ascii);
+	RUN(test_escape_utf8);
+	RUN(test_names_and_caps);
+	RUN(test_time);
+	RUN(test_full_record);
+	RUN(test_empty_record);
+	RUN(test_worst_case_fits);
+	return test_summary();
+}
