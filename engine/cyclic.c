@@ -1,0 +1,193 @@
+/* cyclic.c — a random permutation of [0, n) from a cyclic group.
+ *
+ * The method is ZMap's. Let p be the smallest prime greater than n. The
+ * non-zero integers modulo p form a multiplicative group of order p - 1, and
+ * that group is cyclic: some element g (a primitive root) has powers g^0,
+ * g^1, ..., g^(p-2) that are exactly 1..p-1 in a scrambled order. Starting
+ * from a seeded element s and multiplying by g at each step therefore walks
+ * every element 1..p-1 exactly once before returning to s. Element e stands
+ * for target index e - 1; elements with e - 1 >= n are skipped, and since p
+ * is the next prime after n, by the prime gap bounds those are a vanishing
+ * fraction of the walk.
+ *
+ * Finding p: candidates n+1, n+2, ... are tested with Miller-Rabin using the
+ * first twelve prime bases, which is a proof (not a probability) for every
+ * 64-bit integer. Finding g: p - 1 is factored by trial division (p < 2^48,
+ * so at most 2^24 trial divisors, and we stop as soon as the cofactor is
+ * prime); a candidate g drawn from the seed is a primitive root exactly when
+ * g^((p-1)/q) != 1 for every prime factor q of p - 1, because the order of g
+ * divides p - 1 and is smaller only if it divides some (p-1)/q.
+ *
+ * Arithmetic: while p < 2^32 the product of two elements fits 64 bits; above
+ * that (4 ports x all of IPv4 is 2^34 pairs) products are taken in 128 bits.
+ *
+ * Parts: shards x TX queues split the walk by position, not by value. Part j
+ * of k starts at s * g^j and steps by g^k, so it visits positions j, j+k,
+ * j+2k, ... of the single cycle; the residues 0..k-1 partition the positions
+ * 0..p-2, so every index is produced by exactly one part, and no
+ * coordination is needed between parts. An iterator is three words (next
+ * element, step, positions left) and is saved and restored by value. */
+#include "cyclic.h"
+
+#include <errno.h>
+#include <stddef.h>
+
+/* splitmix64: expands the seed into independent 64-bit draws. */
+static uint64_t splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+uint64_t cyclic_mulmod(uint64_t a, uint64_t b, uint64_t m)
+{
+	return (uint64_t)(((unsigned __int128)a * b) % m);
+}
+
+uint64_t cyclic_powmod(uint64_t a, uint64_t e, uint64_t m)
+{
+	uint64_t r = 1 % m;
+
+	a %= m;
+	while (e > 0) {
+		if (e & 1)
+			r = cyclic_mulmod(r, a, m);
+		a = cyclic_mulmod(a, a, m);
+		e >>= 1;
+	}
+	return r;
+}
+
+/* One Miller-Rabin round: false when base a proves x composite. x odd, d*2^s = x-1. */
+static bool miller_rabin_round(uint64_t x, uint64_t a, uint64_t d, unsigned s)
+{
+	uint64_t y = cyclic_powmod(a, d, x);
+
+	if (y == 1 || y == x - 1)
+		return true;
+	for (unsigned i = 1; i < s; i++) {
+		y = cyclic_mulmod(y, y, x);
+		if (y == x - 1)
+			return true;
+	}
+	return false;
+}
+
+bool cyclic_is_prime(uint64_t x)
+{
+	static const uint64_t bases[] = {2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37};
+	uint64_t d;
+	unsigned s = 0;
+
+	if (x < 2)
+		return false;
+	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+		if (x == bases[i])
+			return true;
+		if (x % bases[i] == 0)
+			return false;
+	}
+	for (d = x - 1; (d & 1) == 0; d >>= 1)
+		s++;
+	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++)
+		if (!miller_rabin_round(x, bases[i], d, s))
+			return false;
+	return true;
+}
+
+#define MAX_FACTORS 16 /* distinct primes of a number < 2^48: at most 12 */
+
+/* Distinct prime factors of x (x >= 1) into f[]; returns how many. */
+static size_t distinct_prime_factors(uint64_t x, uint64_t *f)
+{
+	size_t nf = 0;
+	bool rest_prime = cyclic_is_prime(x);
+
+	for (uint64_t q = 2; !rest_prime && q * q <= x; q += (q == 2) ? 1 : 2) {
+		if (x % q != 0)
+			continue;
+		f[nf++] = q;
+		while (x % q == 0)
+			x /= q;
+		rest_prime = cyclic_is_prime(x);
+	}
+	if (x > 1)
+		f[nf++] = x;
+	return nf;
+}
+
+static bool is_primitive_root(uint64_t g, uint64_t p, const uint64_t *f, size_t nf)
+{
+	for (size_t i = 0; i < nf; i++)
+		if (cyclic_powmod(g, (p - 1) / f[i], p) == 1)
+			return false;
+	return true;
+}
+
+int cyclic_group_init(struct cyclic_group *g, uint64_t n, uint64_t seed)
+{
+	uint64_t factors[MAX_FACTORS];
+	uint64_t state = seed, p = n + 1, cand;
+	size_t nf;
+
+	if (n == 0 || n >= CYCLIC_MAX_N)
+		return -EINVAL;
+	while (!cyclic_is_prime(p))
+		p++;
+	g->n = n;
+	g->prime = p;
+	if (p <= 3) { /* groups of order 1 and 2: the only generator is p - 1 */
+		g->generator = p - 1;
+		g->start = 1 + splitmix64(&state) % (p - 1);
+		return 0;
+	}
+	nf = distinct_prime_factors(p - 1, factors);
+	do
+		cand = 2 + splitmix64(&state) % (p - 3); /* in [2, p-2] */
+	while (!is_primitive_root(cand, p, factors, nf));
+	g->generator = cand;
+	g->start = 1 + splitmix64(&state) % (p - 1);
+	return 0;
+}
+
+uint64_t cyclic_part_positions(const struct cyclic_group *g, uint32_t part, uint32_t nparts)
+{
+	uint64_t cycle = g->prime - 1;
+
+	if (nparts == 0 || part >= cycle)
+		return 0;
+	return (cycle - part + nparts - 1) / nparts;
+}
+
+void cyclic_iter_init(struct cyclic_iter *it, const struct cyclic_group *g, uint32_t part,
+		      uint32_t nparts)
+{
+	uint64_t p = g->prime;
+
+	it->elem = cyclic_mulmod(g->start, cyclic_powmod(g->generator, part, p), p);
+	it->mult = cyclic_powmod(g->generator, nparts, p);
+	it->left = cyclic_part_positions(g, part, nparts);
+}
+
+bool cyclic_next(struct cyclic_iter *it, const struct cyclic_group *g, uint64_t *index)
+{
+	const uint64_t p = g->prime, n = g->n;
+
+	while (it->left > 0) {
+		uint64_t e = it->elem;
+
+		if (p <= UINT32_MAX)
+			it->elem = (e * it->mult) % p;
+		else
+			it->elem = cyclic_mulmod(e, it->mult, p);
+		it->left--;
+		if (e - 1 < n) {
+			*index = e - 1;
+			return true;
+		}
+	}
+	return false;
+}
