@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# test_grab_hostile — `mailcensus grab` against the hostile fixture server.
+#
+# Starts tests/fixture/hostile_server in the test network's server namespace
+# on 198.18.2.1 (an address the test network does not use, added to the
+# server namespace's lo for the duration of the test), grabs every fixture
+# port plus one good dovecot (198.18.1.10:143, host a) from the scanner
+# namespace with short timeouts, and asserts:
+#   - the grabber exits on its own, within a bound derived from its timeouts,
+#     without a crash or a sanitizer report;
+#   - exactly one valid JSON record per target (strict UTF-8, json.loads);
+#   - each fixture record's `error` matches the fixture's expectation
+#     (the port map's EXPECT column: regex, "-" = no error, "*" = any);
+#   - the greeting sent in 1-byte segments yields exactly the right banner;
+#   - the good target still yields a complete record matching ground truth.
+# Needs the test network (scripts/testnet up; instance $MC_TESTNET, default mc).
+set -uo pipefail
+
+export MAILCENSUS_SAFE_RANGE=198.18.0.0/15
+: "${MC_BIN:?}" "${MC_SRCDIR:?}" "${MC_BUILDDIR:?}"
+
+FX_IP=198.18.2.1
+FX_BASE=21000
+GOOD=198.18.1.10:143
+# Short timeouts (milliseconds) so the hostile targets end quickly.
+CONNECT_MS=2000
+READ_MS=2000
+TOTAL_MS=8000
+# The whole run must end within this many seconds: every target runs
+# concurrently, so a target's total timeout plus its TLS version matrix
+# (separate handshakes, each bounded by the same timeouts) plus slack.
+BOUND_S=60
+
+say() { printf 'test_grab_hostile: %s\n' "$*"; }
+skip() {
+	say "SKIP: $*"
+	exit 77
+}
+fail() {
+	say "FAIL: $*"
+	exit 1
+}
+
+fixture=$MC_BUILDDIR/tests/fixture/hostile_server
+[ -x "$fixture" ] || fail "fixture server not built: $fixture (ninja -C $MC_BUILDDIR)"
+[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"
+cd "$MC_SRCDIR" || exit 1
+[ -x scripts/testnet ] || skip "scripts/testnet does not exist yet"
+scripts/testnet status >/dev/null 2>&1 || skip "test network '${MC_TESTNET:-mc}' is not up (scripts/testnet up)"
+eval "$(scripts/testnet env)"
+if "$MC_BIN" grab --help 2>&1 | grep -q "not built yet"; then
+	skip "mailcensus grab is not built yet"
+fi
+
+work=$(mktemp -d /tmp/grab_hostile.XXXXXX)
+fxpid=
+addr_added=
+cleanup() {
+	if [ -n "$fxpid" ]; then
+		kill "$fxpid" 2>/dev/null
+		wait "$fxpid" 2>/dev/null
+	fi
+	[ -n "$addr_added" ] && ip netns exec "$MC_NS_SRV" ip addr del "$FX_IP/32" dev lo 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# --- the fixture, in the server namespace ---------------------------------
+ip netns exec "$MC_NS_SRV" ip link set lo up
+if ! ip netns exec "$MC_NS_SRV" ip -4 addr show dev lo | grep -q " $FX_IP/"; then
+	ip netns exec "$MC_NS_SRV" ip addr add "$FX_IP/32" dev lo || fail "cannot add $FX_IP to $MC_NS_SRV lo"
+	addr_added=1
+fi
+ip netns exec "$MC_NS_SRV" "$fixture" "$FX_IP" "$FX_BASE" "$work/map" \
+	>"$work/fixture.out" 2>"$work/fixture.err" </dev/null &
+fxpid=$!
+for _ in $(seq 100); do
+	[ -f "$work/map" ] && break
+	kill -0 "$fxpid" 2>/dev/null || break
+	sleep 0.05
+done
+[ -f "$work/map" ] || fail "fixture did not start: $(cat "$work/fixture.err")"
+
+# --- targets and the port -> protocol map ---------------------------------
+ports=143=imap
+: >"$work/targets"
+while read -r port proto _name _expect; do
+	case $port in '#'*) continue ;; esac
+	echo "$FX_IP:$port" >>"$work/targets"
+	ports+=",$port=$proto"
+done <"$work/map"
+echo "$GOOD" >>"$work/targets"
+ntargets=$(wc -l <"$work/targets")
+say "$ntargets targets ($((ntargets - 1)) hostile + $GOOD)"
+
+# --- the grab -------------------------------------------------------------
+start=$(date +%s%N)
+ip netns exec "$MC_NS_SCAN" timeout -s KILL $((BOUND_S + 30)) \
+	"$MC_BIN" grab --ports "$ports" --concurrency 64 \
+	--connect-timeout "$CONNECT_MS" --read-timeout "$READ_MS" --timeout "$TOTAL_MS" \
+	--ca-file "$MC_CA_CERT" "$work/targets" >"$work/records.ndjson" 2>"$work/grab.err"
+rc=$?
+elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+say "grab exited $rc after ${elapsed_ms} ms; $(wc -l <"$work/records.ndjson") lines"
+if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$work/grab.err"; then
+	sed -n 1,60p "$work/grab.err"
+	fail "sanitizer report"
+fi
+[ "$rc" -lt 128 ] || fail "grab died from signal $((rc - 128)) (137 = killed by the test's hard bound)"
+[ "$rc" -eq 0 ] || {
+	tail -20 "$work/grab.err"
+	fail "grab exited $rc (failures on targets are data, not an exit status)"
+}
+[ "$elapsed_ms" -le $((BOUND_S * 1000)) ] || fail "grab took ${elapsed_ms} ms > ${BOUND_S} s bound"
+kill -0 "$fxpid" 2>/dev/null || fail "the fixture server died during the run"
+
+# --- the records ----------------------------------------------------------
+python3 - "$work/map" "$work/targets" "$work/records.ndjson" "$MC_TRUTH" "$FX_IP" "$GOOD" <<'EOF'
+import json, re, sys
+
+mapfile, targets, records, truth_path, fx_ip, good = sys.argv[1:7]
+SPLIT_BANNER = "* OK [CAPABILITY IMAP4rev1 IDLE] fixture split greeting ready"
+fails = []
+
+def check(cond, what):
+    if not cond:
+        fails.append(what)
+    print(("  ok   " if cond else "  FAIL ") + what)
+
+scen = {}
+for line in open(mapfile):
+    if line.startswith("#"):
+        continue
+    port, proto, name, expect = line.split()
+    scen[f"{fx_ip}:{port}"] = (proto, name, expect)
+want = [l.strip() for l in open(targets) if l.strip()]
+
+recs = {}
+raw = open(records, "rb").read()
+try:
+    text = raw.decode("utf-8")
+except UnicodeDecodeError as e:
+    check(False, f"output is valid UTF-8 ({e})")
+    text = raw.decode("utf-8", "replace")
+for i, line in enumerate(text.splitlines()):
+    try:
+        r = json.loads(line)
+    except ValueError as e:
+        check(False, f"line {i + 1} is valid JSON ({e}): {line[:120]!r}")
+        continue
+    key = f"{r.get('ip')}:{r.get('port')}"
+    check(key not in recs, f"{key}: only one record")
+    recs[key] = r
+check(len(text.splitlines()) == len(want), f"{len(text.splitlines())} records for {len(want)} targets")
+for t in want:
+    check(t in recs, f"{t}: has a record")
+
+for t, (proto, name, expect) in scen.items():
+    r = recs.get(t)
+    if r is None:
+        continue
+    err = r.get("error") or ""
+    if expect == "-":
+        check(err == "", f"{name}: no error (got {err!r})")
+    elif expect != "*":
+        check(re.search(expect, err, re.I) is not None, f"{name}: error {err!r} matches /{expect}/")
+    else:
+        print(f"  info {name}: error {err!r}")
+    check(r.get("proto") == proto, f"{name}: proto {r.get('proto')!r} == {proto}")
+    if name == "imap-split":
+        check(r.get("banner") == SPLIT_BANNER, f"{name}: banner {r.get('banner')!r}")
+    if name.endswith("bad-utf8"):
+        b = r.get("banner") or ""
+        check("\ufffd" in b and "caf\u00e9" in b, f"{name}: banner escaped, bad bytes replaced ({b!r})")
+    if name.endswith("capa-huge") and not err:
+        caps = r.get("capabilities", {}).get("pre_tls") or []
+        check(len(caps) > 0, f"{name}: kept {len(caps)} capabilities")
+
+r = recs.get(good)
+if r is not None:
+    ip, port = good.split(":")
+    truth = {}
+    for h in json.load(open(truth_path))["hosts"]:
+        if h["ip"] == ip:
+            truth = h["ports"][port]
+    check(not r.get("error"), f"good {good}: no error (got {r.get('error')!r})")
+    check((r.get("banner") or "").startswith("* OK"), f"good {good}: banner {r.get('banner')!r}")
+    check(len(r["capabilities"]["pre_tls"]) > 0, f"good {good}: capabilities")
+    for field in ("posture", "cleartext_login"):
+        check(r.get(field) == truth.get(field), f"good {good}: {field} {r.get(field)!r} == truth {truth.get(field)!r}")
+    check(r["starttls"]["advertised"] == truth.get("starttls_advertised"), f"good {good}: starttls.advertised")
+
+print(f"  {len(fails)} failed")
+sys.exit(1 if fails else 0)
+EOF
+py=$?
+if [ "$py" -ne 0 ]; then
+	say "grab stderr (first 30 lines):"
+	sed -n 1,30p "$work/grab.err"
+	fail "record checks failed"
+fi
+say "PASS"
