@@ -27,11 +27,15 @@ struct targets_spec {
 	const uint16_t *ports;	/* ports to probe, 1..65535; duplicates are dropped */
 	size_t nports;
 	bool no_default_blocklist; /* tests and benchmarks only */
+	bool ignore_safe_range;	   /* skip the MAILCENSUS_SAFE_RANGE check: only for code that sends
+				      nothing */
 };
 
-/* Build the target set. 0, or -EINVAL / -ENOENT / -ENOMEM with a one-line
- * reason in err ("bad CIDR '1.2.3/40' in FILE:LINE", "no targets given",
- * "cannot open FILE: ...", "every target is blocklisted"). */
+/* Build the target set. 0, or -EINVAL / -ENOENT / -ENOMEM / -EPERM with a
+ * one-line reason in err ("bad CIDR '1.2.3/40' in FILE:LINE", "no targets
+ * given", "cannot open FILE: ...", "every target is excluded by the
+ * blocklists"; -EPERM: an allowed address lies outside $MAILCENSUS_SAFE_RANGE,
+ * checked here with mc_safe_allows() unless ignore_safe_range). */
 int targets_build(struct targets **out, const struct targets_spec *spec, char *err, size_t errlen);
 
 /* Number of (address, port) pairs: targets_addresses() x number of ports. */

@@ -1,0 +1,307 @@
+/* test_targets.c — CIDR sets, the default and user blocklists, explicit
+ * allow overrides, excluded counts, index <-> pair mapping, bad input. */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "common/test.h"
+#include "engine/targets.h"
+
+static const uint16_t port143[] = {143};
+static const uint16_t port4[] = {110, 143, 993, 995};
+
+static int build(struct targets **t, const char *const *cidrs, size_t n, const uint16_t *ports,
+		 size_t nports, char *err)
+{
+	struct targets_spec spec = {.cidrs = cidrs,
+				    .ncidrs = n,
+				    .ports = ports,
+				    .nports = nports,
+				    .ignore_safe_range = true};
+
+	return targets_build(t, &spec, err, 256);
+}
+
+static uint64_t reason_count(const struct targets *t, const char *name)
+{
+	const char *names[TARGETS_MAX_REASONS];
+	uint64_t counts[TARGETS_MAX_REASONS];
+	size_t n = targets_excluded(t, names, counts, TARGETS_MAX_REASONS);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return counts[i];
+	return 0;
+}
+
+static void test_full_internet(void)
+{
+	const char *all[] = {"0.0.0.0/0"};
+	struct targets *t;
+	char err[256] = "";
+	uint32_t addr;
+	uint16_t port;
+
+	CHECK_INT_EQ(build(&t, all, 1, port143, 1, err), 0);
+	/* 2^32 minus the IANA special-purpose ranges (240/4 already holds 255.255.255.255) */
+	CHECK_UINT_EQ(targets_addresses(t), UINT64_C(3702258432));
+	CHECK_UINT_EQ(targets_pairs(t), UINT64_C(3702258432));
+	CHECK_UINT_EQ(targets_excluded_total(t), UINT64_C(592708864));
+	CHECK_UINT_EQ(reason_count(t, "default:10.0.0.0/8"), 16777216);
+	CHECK_UINT_EQ(reason_count(t, "default:198.18.0.0/15"), 131072);
+	CHECK_UINT_EQ(reason_count(t, "default:240.0.0.0/4"), 268435456);
+	CHECK_UINT_EQ(reason_count(t, "default:255.255.255.255/32"), 0); /* counted under 240/4 */
+	CHECK(!targets_index_of(t, 0xC6120101u, 143, &(uint64_t){0}));	 /* 198.18.1.1 */
+	CHECK(!targets_index_of(t, 0x0A000001u, 143, &(uint64_t){0}));	 /* 10.0.0.1 */
+	CHECK(targets_index_of(t, 0x01010101u, 143, &(uint64_t){0}));
+	targets_pair(t, 0, &addr, &port);
+	CHECK_UINT_EQ(addr, 0x01000000u);
+	CHECK_UINT_EQ(port, 143);
+	targets_pair(t, targets_pairs(t) - 1, &addr, &port);
+	CHECK_UINT_EQ(addr, 0xDFFFFFFFu); /* 223.255.255.255 */
+	targets_free(t);
+
+	/* 4 ports: more than 2^32 pairs, and the mapping still round-trips */
+	CHECK_INT_EQ(build(&t, all, 1, port4, 4, err), 0);
+	CHECK_UINT_EQ(targets_pairs(t), UINT64_C(3702258432) * 4);
+	for (uint64_t i = 0; i < targets_pairs(t); i += UINT64_C(1234567891)) {
+		uint64_t back = ~UINT64_C(0);
+
+		targets_pair(t, i, &addr, &port);
+		CHECK(targets_index_of(t, addr, port, &back));
+		CHECK_UINT_EQ(back, i);
+	}
+	targets_free(t);
+}
+
+static void test_explicit_allow_override(void)
+{
+	const char *testnet[] = {"198.18.1.0/24"};
+	const char *both[] = {"0.0.0.0/0", "198.18.1.0/24"};
+	const char *wide[] = {"198.0.0.0/8"};
+	const char *host[] = {"198.18.1.10"};
+	struct targets *t;
+	char err[256] = "";
+	uint64_t idx;
+
+	CHECK_INT_EQ(build(&t, testnet, 1, port4, 4, err), 0);
+	CHECK_UINT_EQ(targets_addresses(t), 256);
+	CHECK_UINT_EQ(targets_pairs(t), 1024);
+	CHECK_UINT_EQ(targets_excluded_total(t), 0);
+	CHECK(targets_index_of(t, 0xC612010Au, 993, &idx));
+	targets_free(t);
+
+	CHECK_INT_EQ(build(&t, both, 2, port143, 1, err), 0);
+	CHECK_UINT_EQ(targets_addresses(t), UINT64_C(3702258432) + 256);
+	CHECK_UINT_EQ(reason_count(t, "default:198.18.0.0/15"), 131072 - 256);
+	targets_free(t);
+
+	/* 198/8 contains 198.18/15 and 198.51.100/24: both still apply */
+	CHECK_INT_EQ(build(&t, wide, 1, port143, 1, err), 0);
+	CHECK_UINT_EQ(targets_addresses(t), 16777216 - 131072 - 256);
+	CHECK_UINT_EQ(reason_count(t, "default:198.51.100.0/24"), 256);
+	targets_free(t);
+
+	CHECK_INT_EQ(build(&t, host, 1, port143, 1, err), 0);
+	CHECK_UINT_EQ(targets_addresses(t), 1);
+	targets_free(t);
+
+	/* naming a default range exactly is also "inside" it */
+	CHECK_INT_EQ(build(&t, (const char *[]){"10.0.0.0/8"}, 1, port143, 1, err), 0);
+	CHECK_UINT_EQ(targets_addresses(t), 16777216);
+	targets_free(t);
+}
+
+static void test_overlap_and_mapping(void)
+{
+	const char *cidrs[] = {"1.0.0.0/9", "1.2.0.0/16", "1.0.0.0/8",
+			       "5.5.5.5",   "5.5.5.4/31", "9.9.9.0/30"};
+	const uint16_t ports[] = {995, 110, 995, 143};
+	struct targets *t;
+	char err[256] = "";
+	uint32_t addr, first, last;
+	uint16_t port;
+	uint64_t idx, bad = 0;
+
+	CHECK_INT_EQ(build(&t, cidrs, 6, ports, 4, err), 0);
+	CHECK_UINT_EQ(targets_nports(t), 3); /* duplicate 995 dropped, order kept */
+	CHECK_UINT_EQ(targets_port(t, 0), 995);
+	CHECK_UINT_EQ(targets_port(t, 2), 143);
+	CHECK_UINT_EQ(targets_addresses(t), 16777216 + 2 + 4);
+	CHECK_UINT_EQ(targets_nintervals(t), 3);
+	targets_interval(t, 1, &first, &last);
+	CHECK_UINT_EQ(first, 0x05050504u);
+	CHECK_UINT_EQ(last, 0x05050505u);
+	for (uint64_t i = 0; i < targets_pairs(t); i += (i < 100 ? 1 : 9973)) {
+		targets_pair(t, i, &addr, &port);
+		bad += !targets_index_of(t, addr, port, &idx) || idx != i;
+	}
+	for (uint64_t i = targets_pairs(t) - 30; i < targets_pairs(t); i++) {
+		targets_pair(t, i, &addr, &port);
+		bad += !targets_index_of(t, addr, port, &idx) || idx != i;
+	}
+	CHECK_UINT_EQ(bad, 0);
+	targets_pair(t, targets_pairs(t) - 1, &addr, &port);
+	CHECK_UINT_EQ(addr, 0x09090903u);
+	CHECK_UINT_EQ(port, 143);
+	CHECK(!targets_index_of(t, 0x05050506u, 143, &idx)); /* between intervals */
+	CHECK(!targets_index_of(t, 0x00FFFFFFu, 143, &idx)); /* below the first */
+	CHECK(!targets_index_of(t, 0x0A000000u, 143, &idx)); /* above the last */
+	CHECK(!targets_index_of(t, 0x01000000u, 993, &idx)); /* port not probed */
+	targets_free(t);
+}
+
+static void test_whole_space_4_ports(void)
+{
+	const char *all[] = {"0.0.0.0/0"};
+	struct targets_spec spec = {.cidrs = all,
+				    .ncidrs = 1,
+				    .ports = port4,
+				    .nports = 4,
+				    .no_default_blocklist = true,
+				    .ignore_safe_range = true};
+	struct targets *t;
+	char err[256];
+	uint32_t addr;
+	uint16_t port;
+
+	CHECK_INT_EQ(targets_build(&t, &spec, err, sizeof(err)), 0);
+	CHECK_UINT_EQ(targets_pairs(t), UINT64_C(1) << 34);
+	CHECK_UINT_EQ(targets_excluded_total(t), 0);
+	targets_pair(t, (UINT64_C(1) << 34) - 1, &addr, &port);
+	CHECK_UINT_EQ(addr, 0xFFFFFFFFu);
+	CHECK_UINT_EQ(port, 995);
+	targets_free(t);
+}
+
+static char *write_temp(const char *text)
+{
+	static char paths[4][64];
+	static int next;
+	char *path = paths[next++ % 4];
+	FILE *f;
+	int fd;
+
+	snprintf(path, 64, "/tmp/test_targets_XXXXXX");
+	fd = mkstemp(path);
+	f = fdopen(fd, "w");
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static void test_files(void)
+{
+	char *allow = write_temp("# test allowlist\n\n1.0.0.0/8\n  198.18.1.0/24   # testnet\n");
+	char *block = write_temp("1.2.3.0/24 # comment\r\n1.2.4.5\n\t\n198.18.1.10\n");
+	struct targets_spec spec = {.allow_file = allow,
+				    .block_file = block,
+				    .ports = port143,
+				    .nports = 1,
+				    .ignore_safe_range = true};
+	struct targets *t;
+	char err[256] = "";
+
+	CHECK_INT_EQ(targets_build(&t, &spec, err, sizeof(err)), 0);
+	CHECK_UINT_EQ(targets_addresses(t), 16777216 + 256 - 258);
+	CHECK_UINT_EQ(reason_count(t, "blocklist-file"), 258);
+	CHECK(!targets_index_of(t, 0xC612010Au, 143, &(uint64_t){0})); /* user block wins */
+	CHECK(targets_index_of(t, 0xC612010Bu, 143, &(uint64_t){0}));
+	targets_free(t);
+	unlink(allow);
+	unlink(block);
+}
+
+static void test_bad_input(void)
+{
+	const char *bad[] = {"1.2.3.4/33", "256.1.1.1",	 "1.2.3.4/", "",
+			     "1.2.3",	   "1.2.3.4/8x", "1.2.3.4 "};
+	const char *blocked[] = {"224.0.0.0/3", "240.0.0.0/3"}; /* both 224/3 = 224/4 + 240/4 */
+	char *file = write_temp("1.0.0.0/8\n2.0.0.0/8\n1.2.3/40\n");
+	struct targets_spec spec = {.allow_file = file, .ports = port143, .nports = 1};
+	struct targets *t = NULL;
+	char err[256] = "", want[256];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK_INT_EQ(build(&t, &bad[i], 1, port143, 1, err), -EINVAL);
+		CHECK(t == NULL);
+		snprintf(want, sizeof(want), "bad CIDR '%s' (target argument 1)", bad[i]);
+		CHECK_STR_EQ(err, want);
+	}
+	CHECK_INT_EQ(targets_build(&t, &spec, err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want), "bad CIDR '1.2.3/40' in %s:3", file);
+	CHECK_STR_EQ(err, want);
+	unlink(file);
+	CHECK_INT_EQ(targets_build(&t, &spec, err, sizeof(err)), -ENOENT);
+	CHECK(strncmp(err, "cannot open /tmp/test_targets_", 30) == 0);
+	CHECK_INT_EQ(build(&t, NULL, 0, port143, 1, err), -EINVAL);
+	CHECK_STR_EQ(err, "no targets given (the whole Internet is 0.0.0.0/0)");
+	CHECK_INT_EQ(build(&t, blocked, 2, port143, 1, err), -EINVAL);
+	CHECK_STR_EQ(err, "every target is excluded by the blocklists");
+	CHECK_INT_EQ(build(&t, blocked, 1, port143, 0, err), -EINVAL);
+	CHECK_STR_EQ(err, "no ports given");
+	CHECK_INT_EQ(build(&t, blocked, 1, (const uint16_t[]){0}, 1, err), -EINVAL);
+	CHECK_STR_EQ(err, "port 0 cannot be probed");
+}
+
+static void test_safe_range(void)
+{
+	const char *outside[] = {"1.0.0.0/8"};
+	const char *inside[] = {"198.18.1.0/24", "198.18.16.0/20"};
+	struct targets_spec spec = {.ports = port143, .nports = 1};
+	struct targets *t = NULL;
+	char *old = getenv("MAILCENSUS_SAFE_RANGE");
+	char saved[256] = "", err[256] = "";
+
+	if (old != NULL)
+		snprintf(saved, sizeof(saved), "%s", old);
+	setenv("MAILCENSUS_SAFE_RANGE", "198.18.0.0/15", 1);
+	spec.cidrs = outside;
+	spec.ncidrs = 1;
+	CHECK_INT_EQ(targets_build(&t, &spec, err, sizeof(err)), -EPERM);
+	CHECK(t == NULL);
+	CHECK(strstr(err, "1.0.0.0") != NULL);
+	spec.cidrs = inside;
+	spec.ncidrs = 2;
+	CHECK_INT_EQ(targets_build(&t, &spec, err, sizeof(err)), 0);
+	CHECK_UINT_EQ(targets_addresses(t), 256 + 4096);
+	targets_free(t);
+	if (old != NULL)
+		setenv("MAILCENSUS_SAFE_RANGE", saved, 1);
+	else
+		unsetenv("MAILCENSUS_SAFE_RANGE");
+}
+
+static void test_port_lists(void)
+{
+	static const char *bad[] = {"", "0", "70000", "5-3", "1,,2", "abc", "1-", "-5", "143,"};
+	uint16_t ports[8];
+	size_t n = 0;
+	char err[256] = "";
+
+	CHECK_INT_EQ(targets_parse_ports("110,143,993-995", ports, 8, &n, err, sizeof(err)), 0);
+	CHECK_UINT_EQ(n, 5);
+	CHECK_UINT_EQ(ports[4], 995);
+	CHECK_INT_EQ(targets_parse_ports("143,143,140-145", ports, 8, &n, err, sizeof(err)), 0);
+	CHECK_UINT_EQ(n, 6);
+	CHECK_UINT_EQ(ports[0], 143);
+	CHECK_UINT_EQ(ports[1], 140);
+	CHECK_INT_EQ(targets_parse_ports("1-9", ports, 8, &n, err, sizeof(err)), -EINVAL);
+	CHECK_STR_EQ(err, "too many ports in '1-9' (at most 8)");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_INT_EQ(targets_parse_ports(bad[i], ports, 8, &n, err, sizeof(err)), -EINVAL);
+	CHECK_STR_EQ(err, "bad port list '143,' (want e.g. 110,143,993-995; ports 1-65535)");
+}
+
+int main(void)
+{
+	RUN(test_full_internet);
+	RUN(test_explicit_allow_override);
+	RUN(test_overlap_and_mapping);
+	RUN(test_whole_space_4_ports);
+	RUN(test_files);
+	RUN(test_bad_input);
+	RUN(test_safe_range);
+	RUN(test_port_lists);
+	return test_summary();
+}
