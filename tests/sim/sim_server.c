@@ -283,7 +283,7 @@ static void serve_loop(struct server *s)
 		if (idle > 64 && s->o->idle_us)
 			usleep(s->o->idle_us);
 	}
-	s->c->elapsed_ns = (rte_rdtsc() - start) * 1000000000ULL / s->hz;
+	s->c->elapsed_ns = (uint64_t)((double)(rte_rdtsc() - start) * 1e9 / (double)s->hz);
 	s->c->pending_at_exit = s->line.n;
 }
 
