@@ -1,0 +1,185 @@
+/* eal.c — the EAL argument vector, EAL start-up and full teardown.
+ *
+ * Defaults run without hugepages (--no-huge -m 256 --no-pci) with a
+ * per-process --file-prefix, so two scans never share EAL state; the runtime
+ * directory EAL leaves under /var/run/dpdk is removed at exit. The lcore map
+ * puts lcore 0 (main: progress) and the RX lcore on the first CPU and spreads
+ * the TX lcores over the CPUs starting with the second, so on 2 CPUs one TX
+ * lcore owns a CPU and the mostly-idle RX and main lcores share the other. */
+#include <dirent.h>
+#include <limits.h>
+#include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+
+#include "engine/engine.h"
+#include "engine/runtime.h"
+
+__attribute__((format(printf, 2, 3))) static int push(struct engine_eal_args *a, const char *fmt,
+						      ...)
+{
+	size_t room = sizeof(a->store) - a->used;
+	va_list ap;
+	int n;
+
+	if (a->argc >= ENGINE_EAL_MAX_ARGS)
+		return -E2BIG;
+	va_start(ap, fmt);
+	n = vsnprintf(a->store + a->used, room, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= room)
+		return -E2BIG;
+	a->argv[a->argc++] = a->store + a->used;
+	a->argv[a->argc] = NULL;
+	a->used += (size_t)n + 1;
+	return 0;
+}
+
+/* True when the passthrough words name one of the given options. */
+static bool passes(int npass, char **pass, const char *const *names)
+{
+	for (int i = 0; i < npass; i++)
+		for (const char *const *n = names; *n != NULL; n++) {
+			size_t len = strlen(*n);
+			if (strncmp(pass[i], *n, len) == 0 &&
+			    (pass[i][len] == '\0' || pass[i][len] == '='))
+				return true;
+		}
+	return false;
+}
+
+static int lcore_map(struct engine_eal_args *a, uint32_t tx_queues)
+{
+	cpu_set_t set;
+	int cpus[CPU_SETSIZE], ncpu = 0;
+	char map[512];
+	size_t off = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return -errno;
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set))
+			cpus[ncpu++] = c;
+	if (ncpu == 0)
+		return -ENODEV;
+	/* lcore 0 main, 1..q TX, q+1 RX */
+	off += (size_t)snprintf(map + off, sizeof(map) - off, "0@%d", cpus[0]);
+	for (uint32_t q = 0; q < tx_queues && off < sizeof(map); q++)
+		off += (size_t)snprintf(map + off, sizeof(map) - off, ",%u@%d", q + 1,
+					cpus[(1 + q) % (uint32_t)ncpu]);
+	if (off < sizeof(map))
+		off += (size_t)snprintf(map + off, sizeof(map) - off, ",%u@%d", tx_queues + 1,
+					cpus[ncpu > 2 ? 1 : 0]);
+	if (off >= sizeof(map))
+		return -E2BIG;
+	return push(a, "--lcores=%s", map);
+}
+
+static int defaults(struct engine_eal_args *a, uint32_t tx_queues, bool verbose, int npass,
+		    char **pass)
+{
+	static const char *const lcores[] = {"-l", "-c", "--lcores", NULL};
+	static const char *const huge[] = {"--socket-mem", "--huge-dir", "-m", NULL};
+	static const char *const prefix[] = {"--file-prefix", NULL};
+	static const char *const pci[] = {"-a", "--allow", "-b", "--block", NULL};
+	static const char *const loglevel[] = {"--log-level", NULL};
+	int rc = push(a, "mailcensus");
+
+	if (rc == 0 && !passes(npass, pass, huge))
+		rc = push(a, "--no-huge");
+	if (rc == 0 && !passes(npass, pass, huge))
+		rc = push(a, "-m") == 0 ? push(a, "256") : -E2BIG;
+	if (rc == 0 && !passes(npass, pass, pci))
+		rc = push(a, "--no-pci");
+	if (rc == 0 && !passes(npass, pass, prefix))
+		rc = push(a, "--file-prefix=mc%u", (unsigned)getpid());
+	if (rc == 0)
+		rc = push(a, "--no-telemetry");
+	if (rc == 0 && !passes(npass, pass, loglevel))
+		rc = push(a, "--log-level=%s", verbose ? "info" : "warning");
+	if (rc == 0 && !passes(npass, pass, lcores))
+		rc = lcore_map(a, tx_queues);
+	return rc;
+}
+
+int engine_eal_args(struct engine_eal_args *a, const char *iface, const char *pcap_path,
+		    uint32_t tx_queues, bool verbose, int npass, char **pass, char *err,
+		    size_t errlen)
+{
+	static const char *const vdev[] = {"--vdev", NULL};
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	if (iface != NULL && (pcap_path != NULL || passes(npass, pass, vdev))) {
+		snprintf(err, errlen, "--iface overlaps with %s: give one device",
+			 pcap_path != NULL ? "--dry-run" : "-- --vdev");
+		return -EINVAL;
+	}
+	if (iface != NULL && if_nametoindex(iface) == 0) {
+		snprintf(err, errlen,
+			 "unknown interface '%s' (run inside its namespace: ip netns exec NS ...)",
+			 iface);
+		return -ENODEV;
+	}
+	rc = defaults(a, tx_queues, verbose, npass, pass);
+	/* one more queue pair than TX lcores: the RX lcore answers ARP on it */
+	if (rc == 0 && iface != NULL)
+		rc = push(a, "--vdev=net_af_packet0,iface=%s,qpairs=%u", iface, tx_queues + 1);
+	if (rc == 0 && pcap_path != NULL)
+		rc = push(a, "--vdev=net_pcap0,tx_pcap=%s", pcap_path);
+	for (int i = 0; rc == 0 && i < npass; i++)
+		rc = push(a, "%s", pass[i]);
+	if (rc != 0)
+		snprintf(err, errlen, "too many or too long EAL arguments after --");
+	return rc;
+}
+
+int eng_eal_init(const struct engine_config *cfg, char *rundir, size_t rundirlen, char *err,
+		 size_t errlen)
+{
+	char *argv[ENGINE_EAL_MAX_ARGS + 1];
+	int argc = cfg->eal_argc;
+
+	if (argc <= 0 || argc > ENGINE_EAL_MAX_ARGS) {
+		snprintf(err, errlen, "no EAL arguments");
+		return -EINVAL;
+	}
+	/* rte_eal_init permutes its argv: hand it a copy */
+	memcpy(argv, cfg->eal_argv, sizeof(argv[0]) * (size_t)argc);
+	argv[argc] = NULL;
+	if (rte_eal_init(argc, argv) < 0) {
+		snprintf(err, errlen, "DPDK EAL init failed: %s (check the EAL options after --)",
+			 rte_strerror(rte_errno));
+		return -ENODEV;
+	}
+	snprintf(rundir, rundirlen, "%s", rte_eal_get_runtime_dir());
+	return 0;
+}
+
+/* rte_eal_cleanup() leaves the runtime directory (config, fbarrays, the mp
+ * socket) behind; it is flat, so unlink its entries and remove it. */
+void eng_eal_cleanup(const char *rundir)
+{
+	DIR *d;
+	struct dirent *e;
+	char path[PATH_MAX];
+
+	rte_eal_cleanup();
+	if (rundir[0] == '\0' || (d = opendir(rundir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", rundir, e->d_name) < (int)sizeof(path))
+			unlink(path);
+	}
+	closedir(d);
+	rmdir(rundir);
+}

@@ -1,0 +1,117 @@
+/* engine.h — the DPDK SYN-scan engine as one call.
+ *
+ * The caller (cmd_scan, or the lead's `scan --grab`) builds a target set
+ * (targets.h) and an engine_config, and plugs in a consumer of the hit ring.
+ * engine_run() initialises DPDK's EAL, sets up the one port, resolves the
+ * gateway, runs one TX lcore per queue plus one RX lcore, prints a progress
+ * line per second, waits the cooldown, and tears everything down again
+ * (including EAL's runtime directory). No DPDK type appears in this header. */
+#ifndef MC_ENGINE_H
+#define MC_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/spsc_ring.h"
+
+#define ENGINE_MAX_SRC_IPS   64
+#define ENGINE_MAX_TX_QUEUES 16
+
+struct targets;
+
+/* Whoever drains the hit ring: the responder writer of `scan -o`, or the
+ * grabber. The engine is the ring's only producer; the consumer its only
+ * reader. */
+struct engine_consumer {
+	void *ctx;
+	/* Called once before the first probe: start a thread that pops `ring`
+	 * until mc_spsc_finished(ring). 0 or -errno (the scan is not started). */
+	int (*start)(void *ctx, struct mc_spsc *ring);
+	/* Called once after the engine closed the ring: wait until the consumer
+	 * has drained it and finished its output. 0 or -errno. */
+	int (*finish)(void *ctx);
+};
+
+struct engine_config {
+	const struct targets *targets;
+	uint64_t seed;			      /* permutation and validation key */
+	uint32_t shard;			      /* 0..shards-1 */
+	uint32_t shards;		      /* >= 1 */
+	uint32_t tx_queues;		      /* TX lcores, 1..ENGINE_MAX_TX_QUEUES */
+	uint32_t probes;		      /* SYNs per target, >= 1 */
+	double rate_pps;		      /* total over all queues; 0 = unlimited */
+	uint32_t cooldown_ms;		      /* RX keeps listening this long after TX ends */
+	uint64_t max_targets;		      /* per shard; 0 = all */
+	uint32_t max_runtime_ms;	      /* TX stops after this long; 0 = no limit */
+	uint32_t src_ips[ENGINE_MAX_SRC_IPS]; /* host order */
+	uint32_t nsrc_ips;
+	uint16_t sport_first, sport_count;
+	bool have_gw_mac; /* else resolve gw_ip by ARP */
+	uint8_t gw_mac[6];
+	uint32_t gw_ip; /* host order, used when !have_gw_mac */
+	uint8_t ttl;
+	bool dry_run;	    /* no RX lcore, no ARP: build and send to the (pcap) port */
+	bool quiet;	    /* no progress line */
+	uint32_t ring_size; /* hit ring slots */
+	int eal_argc;	    /* full EAL argv, argv[0] included (see engine_eal_args) */
+	char **eal_argv;
+};
+
+/* What happened; filled even when the run fails half-way. */
+struct engine_result {
+	bool started;	   /* EAL and port were up and TX began */
+	bool interrupted;  /* stopped early by engine_request_quit() */
+	uint64_t sent;	   /* SYN frames handed to the NIC */
+	uint64_t targets;  /* (address, port) pairs probed */
+	uint64_t tx_full;  /* frames the NIC refused (retried, counted once per refusal) */
+	uint64_t hits;	   /* validated, deduplicated SYN-ACKs */
+	uint64_t dup_hits; /* repeated SYN-ACKs (server retransmits) */
+	uint64_t rsts;	   /* validated, deduplicated RSTs (closed ports) */
+	uint64_t dup_rsts;
+	uint64_t invalid;     /* SYN-ACK/RST that failed validation, or malformed frames */
+	uint64_t other;	      /* frames that are not replies (other protocols, our own echo) */
+	uint64_t arp_replies; /* ARP replies we sent for our source address(es) */
+	uint64_t arp_replies_setup; /* of which while resolving the gateway */
+	uint64_t ring_drops;	    /* hits lost because the consumer's ring was full */
+	uint64_t imissed, rx_nombuf, oerrors, ierrors;
+	uint64_t start_ns, tx_end_ns, end_ns; /* CLOCK_REALTIME */
+	double send_rate;		      /* sent / TX seconds */
+	uint8_t src_mac[6], gw_mac[6];
+	char driver[32];
+};
+
+/* Run one scan. 0 when the scan ran to the end (or was interrupted by
+ * engine_request_quit); -errno with a one-line reason in err otherwise;
+ * res->started says whether any probe went out. */
+int engine_run(const struct engine_config *cfg, const struct engine_consumer *consumer,
+	       struct engine_result *res, char *err, size_t errlen);
+
+/* Write the metadata JSON (version, arguments, seed, shard, targets,
+ * excluded by reason, counters, drops, start/end times) to path, atomically
+ * (path.tmp, then rename). 0 or -errno with a reason in err. */
+int engine_metadata_write(const char *path, const struct engine_config *cfg,
+			  const struct engine_result *res, int argc, char **argv, char *err,
+			  size_t errlen);
+
+/* Async-signal-safe: ask a running scan to stop sending and wind down. */
+void engine_request_quit(void);
+
+/* EAL argument vector. Defaults that work without hugepages in the test
+ * network: --no-huge -m 256 --no-pci --file-prefix mc<pid> --no-telemetry, an
+ * --lcores map that fits the CPUs we may use, and an af_packet vdev for
+ * `iface` (or a net_pcap vdev writing `pcap_path` for --dry-run). Every
+ * string in `pass` (the words after `--`) is appended and overrides the
+ * default of the same option. */
+#define ENGINE_EAL_MAX_ARGS 64
+struct engine_eal_args {
+	int argc;
+	char *argv[ENGINE_EAL_MAX_ARGS + 1];
+	char store[4096];
+	size_t used;
+};
+int engine_eal_args(struct engine_eal_args *a, const char *iface, const char *pcap_path,
+		    uint32_t tx_queues, bool verbose, int npass, char **pass, char *err,
+		    size_t errlen);
+
+#endif

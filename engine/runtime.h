@@ -1,0 +1,104 @@
+/* runtime.h — internal to the DPDK half of engine/ (eal, port, tx, rx, arp,
+ * stats, engine). Not for other modules: they use engine.h.
+ *
+ * One struct eng_run holds everything a scan shares. It is written by the
+ * main lcore before the workers start and is read-only afterwards, except
+ * for the per-lcore counter blocks (each written only by its owner lcore,
+ * read by the main lcore with relaxed atomics) and the two stop flags. */
+#ifndef MC_ENGINE_RUNTIME_H
+#define MC_ENGINE_RUNTIME_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#include "engine/cookie.h"
+#include "engine/cyclic.h"
+#include "engine/dedup.h"
+#include "engine/engine.h"
+#include "engine/packet.h"
+
+#define ENG_BURST	  32
+#define ENG_MAX_RX_QUEUES (ENGINE_MAX_TX_QUEUES + 1)
+
+struct eng_run;
+
+/* One TX lcore: its queue and its counters. */
+struct eng_tx_ctx {
+	_Alignas(64) const struct eng_run *run;
+	uint16_t queue;
+	_Atomic uint64_t sent;	  /* frames accepted by the NIC */
+	_Atomic uint64_t targets; /* pairs probed (each -P times) */
+	_Atomic uint64_t tx_full; /* tx_burst calls that left frames unsent */
+	_Atomic uint64_t end_tsc; /* when this lcore stopped sending */
+	_Atomic bool done;
+};
+
+/* The RX lcore's counters. */
+struct eng_rx_ctx {
+	_Alignas(64) const struct eng_run *run;
+	_Atomic uint64_t hits, dup_hits, rsts, dup_rsts, invalid, other, arp_replies, ring_drops;
+};
+
+struct eng_run {
+	const struct engine_config *cfg;
+	uint16_t port_id;
+	uint16_t nb_rxq, nb_txq; /* nb_txq = tx_queues (+1 for the RX lcore's ARP replies) */
+	uint16_t arp_txq;	 /* the queue the RX lcore may send on */
+	struct rte_mempool *pool;
+	uint8_t src_mac[6], gw_mac[6];
+	struct cookie_key key;
+	struct cyclic_group group;
+	struct mc_spsc *ring;
+	struct dedup *seen;
+	uint64_t tsc_hz;
+	uint64_t start_tsc;	  /* TX lcores launched */
+	uint64_t tx_deadline_tsc; /* 0 = none */
+	_Atomic bool stop_tx, stop_rx;
+	struct eng_tx_ctx tx[ENGINE_MAX_TX_QUEUES];
+	struct eng_rx_ctx rx;
+};
+
+/* eal.c */
+int eng_eal_init(const struct engine_config *cfg, char *rundir, size_t rundirlen, char *err,
+		 size_t errlen);
+void eng_eal_cleanup(const char *rundir);
+
+/* port.c: pick the one port, configure queues and pool, start, wait for link. */
+int eng_port_setup(struct eng_run *r, char *err, size_t errlen);
+void eng_port_close(struct eng_run *r);
+/* NIC counters: imissed, rx_nombuf, oerrors, ierrors. */
+void eng_port_counters(const struct eng_run *r, struct engine_result *res);
+
+/* arp.c */
+bool eng_is_our_ip(const struct engine_config *cfg, uint32_t ip);
+/* Answer an ARP request for one of our addresses on queue txq; true if answered. */
+bool eng_arp_answer(const struct eng_run *r, uint16_t txq, const struct pkt_view *v);
+/* Main lcore, before the workers start: resolve cfg->gw_ip into r->gw_mac. */
+int eng_arp_resolve_gateway(struct eng_run *r, uint64_t *answered, char *err, size_t errlen);
+
+/* tx.c / rx.c: lcore entry points; arg is the eng_tx_ctx / eng_rx_ctx. */
+int eng_tx_main(void *arg);
+int eng_rx_main(void *arg);
+
+/* stats.c */
+void eng_stats_collect(const struct eng_run *r, struct engine_result *res);
+void eng_stats_progress(const struct eng_run *r, uint64_t elapsed_ns, uint64_t expected,
+			struct engine_result *prev, uint64_t *prev_ns);
+
+/* engine.c: the quit flag, set from a signal handler. */
+bool eng_quit_requested(void);
+
+static inline uint64_t eng_load(const _Atomic uint64_t *c)
+{
+	return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+static inline void eng_store(_Atomic uint64_t *c, uint64_t v)
+{
+	atomic_store_explicit(c, v, memory_order_relaxed);
+}
+
+#endif

@@ -1,0 +1,145 @@
+/* rx.c — the RX lcore: answer ARP, validate replies, hand hits on.
+ *
+ * A SYN-ACK or RST counts only if it comes from a probed (address, port), is
+ * addressed to one of our source addresses, and its destination port and
+ * acknowledgement match the cookie of the SYN we would have sent there
+ * (cookie.h). Everything else is counted as invalid (malformed frames and
+ * failed validation) or other (not a reply at all, e.g. our own SYNs that
+ * af_packet echoes). The first validated reply per pair wins (dedup bitmap);
+ * repeats are counted. A SYN-ACK becomes a 24-byte mc_hit pushed into the
+ * SPSC ring; a full ring is a counted drop, never a wait. When no frame
+ * arrives for a while the lcore naps, so on a 2-CPU machine it leaves its
+ * CPU to the main lcore and a second TX lcore. */
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "engine/runtime.h"
+#include "engine/targets.h"
+
+#define RX_IDLE_POLLS 256 /* empty polls before the lcore naps */
+#define RX_NAP_US     50
+
+struct rx_counts {
+	uint64_t hits, dup_hits, rsts, dup_rsts, invalid, other, arp_replies, ring_drops;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static bool validate(const struct eng_run *r, const struct pkt_view *v, uint64_t *index)
+{
+	const struct engine_config *cfg = r->cfg;
+
+	return eng_is_our_ip(cfg, v->dst_ip) &&
+	       targets_index_of(cfg->targets, v->src_ip, v->sport, index) &&
+	       cookie_matches(&r->key, v->dst_ip, v->src_ip, v->sport, v->dport, v->ack,
+			      cfg->sport_first, cfg->sport_count);
+}
+
+static void on_reply(const struct eng_run *r, const struct pkt_view *v, uint64_t t_ns,
+		     struct rx_counts *c)
+{
+	uint64_t index;
+	bool synack = v->kind == PKT_TCP_SYNACK;
+	struct mc_hit hit;
+
+	if (!validate(r, v, &index)) {
+		c->invalid++;
+		return;
+	}
+	if (dedup_test_and_set(r->seen, index)) {
+		(*(synack ? &c->dup_hits : &c->dup_rsts))++;
+		return;
+	}
+	if (!synack) {
+		c->rsts++;
+		return;
+	}
+	c->hits++;
+	hit = (struct mc_hit){.addr = v->src_ip,
+			      .port = v->sport,
+			      .ttl = v->ttl,
+			      .isn = v->seq,
+			      .window = v->window,
+			      .mss = v->mss,
+			      .time_ns = t_ns};
+	if (!mc_spsc_push(r->ring, &hit))
+		c->ring_drops++;
+}
+
+static void on_frame(const struct eng_run *r, struct rte_mbuf *m, uint64_t t_ns,
+		     struct rx_counts *c)
+{
+	struct pkt_view v;
+
+	switch (pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &v)) {
+	case PKT_TCP_SYNACK:
+	case PKT_TCP_RST:
+		on_reply(r, &v, t_ns, c);
+		break;
+	case PKT_ARP_REQUEST:
+		if (eng_arp_answer(r, r->arp_txq, &v))
+			c->arp_replies++;
+		else
+			c->other++;
+		break;
+	case PKT_MALFORMED:
+		c->invalid++;
+		break;
+	case PKT_OTHER:
+	case PKT_ARP_REPLY:
+	case PKT_TCP_OTHER:
+		c->other++;
+		break;
+	}
+}
+
+static void publish(struct eng_rx_ctx *ctx, const struct rx_counts *c)
+{
+	eng_store(&ctx->hits, c->hits);
+	eng_store(&ctx->dup_hits, c->dup_hits);
+	eng_store(&ctx->rsts, c->rsts);
+	eng_store(&ctx->dup_rsts, c->dup_rsts);
+	eng_store(&ctx->invalid, c->invalid);
+	eng_store(&ctx->other, c->other);
+	eng_store(&ctx->arp_replies, c->arp_replies);
+	eng_store(&ctx->ring_drops, c->ring_drops);
+}
+
+int eng_rx_main(void *arg)
+{
+	struct eng_rx_ctx *ctx = arg;
+	const struct eng_run *r = ctx->run;
+	struct rte_mbuf *pkts[ENG_BURST];
+	struct rx_counts c = {0};
+	unsigned idle = 0;
+
+	while (!atomic_load_explicit(&r->stop_rx, memory_order_acquire)) {
+		uint32_t got = 0;
+		for (uint16_t q = 0; q < r->nb_rxq; q++) {
+			uint16_t n = rte_eth_rx_burst(r->port_id, q, pkts, ENG_BURST);
+			uint64_t t_ns = n > 0 ? now_ns() : 0;
+			for (uint16_t i = 0; i < n; i++)
+				on_frame(r, pkts[i], t_ns, &c);
+			if (n > 0)
+				rte_pktmbuf_free_bulk(pkts, n);
+			got += n;
+		}
+		if (got > 0) {
+			idle = 0;
+			publish(ctx, &c);
+		} else if (++idle >= RX_IDLE_POLLS) {
+			rte_delay_us_sleep(RX_NAP_US);
+		}
+	}
+	publish(ctx, &c);
+	return 0;
+}
