@@ -1,20 +1,84 @@
-/* Placeholder until the output/ issue lands: says plainly that it is not built. */
+/* cmd_report.c — the `report` and `verify` subcommands (option parsing and exit codes only). */
+#include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "common/commands.h"
+#include "output/report.h"
+#include "output/verify.h"
 
-int cmd_report(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "mailcensus report: not built yet (the output/ issue is open)\n");
-	return 2;
-}
+static const char verify_usage[] =
+    "usage: mailcensus verify DIR\n"
+    "Recheck a results directory: every shard listed in DIR/manifest.json must\n"
+    "have the recorded size, SHA-256 and record count, every line must be a JSON\n"
+    "object, and no shard may be missing from the manifest.\n"
+    "Exit status: 0 all match, 1 a mismatch, 2 usage error or no readable manifest.\n";
 
 int cmd_verify(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "mailcensus verify: not built yet (the output/ issue is open)\n");
-	return 2;
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(verify_usage, stdout);
+		return 0;
+	}
+	if (argc != 2 || argv[1][0] == '-') {
+		fputs(verify_usage, stderr);
+		return 2;
+	}
+	int rc = out_verify_dir(argv[1], stdout);
+	return rc < 0 ? 2 : rc > 0 ? 1 : 0;
+}
+
+static const char report_usage[] =
+    "usage: mailcensus report DIR [--format text|json|html] [-o FILE]\n"
+    "Summarise a results directory from its shards alone: services and hosts per\n"
+    "port and protocol, posture, cleartext logins, the TLS version matrix,\n"
+    "certificate problems, STARTTLS injection, and the top countries and networks\n"
+    "of hosts that accept a cleartext login.\n"
+    "  --format FMT   text (default), json, or html (one self-contained page)\n"
+    "  -o FILE        write to FILE instead of standard output\n";
+
+static const struct option report_options[] = {
+    {"format", required_argument, NULL, 'f'},
+    {"output", required_argument, NULL, 'o'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+int cmd_report(int argc, char **argv)
+{
+	enum out_report_format fmt = OUT_REPORT_TEXT;
+	const char *outfile = NULL;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "f:o:h", report_options, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (out_report_format_parse(optarg, &fmt) != 0) {
+				fprintf(stderr, "mailcensus report: unknown format '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'o':
+			outfile = optarg;
+			break;
+		case 'h':
+			fputs(report_usage, stdout);
+			return 0;
+		default:
+			fputs(report_usage, stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		fputs(report_usage, stderr);
+		return 2;
+	}
+	char err[512];
+	int rc = out_report_run(argv[optind], fmt, outfile, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "mailcensus report: %s\n", err);
+		return 1;
+	}
+	return 0;
 }
