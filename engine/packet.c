@@ -1,0 +1,246 @@
+/* packet.c — SYN frames built from a template, replies parsed defensively.
+ *
+ * Checksums are done in software because af_packet has no offload. The
+ * template carries checksums valid for zero destination, ports and sequence;
+ * a fill changes exactly six 16-bit words of TCP-covered data (destination
+ * address twice counted: in the IPv4 header and the TCP pseudo header) and
+ * updates both checksums with RFC 1624's HC' = ~(~HC + ~m + m'), reading the
+ * old words from the frame. That costs a handful of adds and no pass over
+ * the packet. The parser reads nothing it has not length-checked first, and
+ * recomputes both checksums over the received bytes. */
+#include "packet.h"
+
+#include <string.h>
+
+#define ETH_TYPE_IPV4 0x0800
+#define ETH_TYPE_ARP  0x0806
+#define IP_PROTO_TCP  6
+#define OFF_IP	      PKT_ETH_LEN
+#define OFF_TCP	      (PKT_ETH_LEN + PKT_IPV4_LEN)
+#define ARP_BODY_LEN  28
+
+static inline uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+uint32_t pkt_sum16(const uint8_t *p, size_t len, uint32_t sum)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += get16(p + i);
+	if (i < len)
+		sum += (uint32_t)p[i] << 8;
+	return sum;
+}
+
+uint16_t pkt_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* Sum of the TCP pseudo header. */
+static uint32_t pseudo_sum(uint32_t src, uint32_t dst, uint16_t tcp_len)
+{
+	return (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + IP_PROTO_TCP + tcp_len;
+}
+
+void pkt_syn_template(uint8_t *frame, const uint8_t src_mac[6], const uint8_t dst_mac[6],
+		      uint32_t src_ip, uint8_t ttl)
+{
+	uint8_t *ip = frame + OFF_IP, *tcp = frame + OFF_TCP;
+	const uint16_t tcp_len = PKT_TCP_LEN + PKT_MSS_OPT;
+
+	memset(frame, 0, PKT_SYN_LEN);
+	memcpy(frame, dst_mac, 6);
+	memcpy(frame + 6, src_mac, 6);
+	put16(frame + 12, ETH_TYPE_IPV4);
+	ip[0] = 0x45; /* IPv4, 20-byte header */
+	put16(ip + 2, PKT_IPV4_LEN + tcp_len);
+	put16(ip + 4, PKT_SYN_IP_ID);
+	put16(ip + 6, 0x4000); /* DF */
+	ip[8] = ttl;
+	ip[9] = IP_PROTO_TCP;
+	put32(ip + 12, src_ip);
+	put16(ip + 10, pkt_fold(pkt_sum16(ip, PKT_IPV4_LEN, 0)));
+	tcp[12] = (uint8_t)(((PKT_TCP_LEN + PKT_MSS_OPT) / 4) << 4);
+	tcp[13] = PKT_F_SYN;
+	put16(tcp + 14, PKT_SYN_WIN);
+	tcp[20] = 2; /* MSS option: kind 2, length 4 */
+	tcp[21] = 4;
+	put16(tcp + 22, PKT_SYN_MSS);
+	put16(tcp + 16, pkt_fold(pkt_sum16(tcp, tcp_len, pseudo_sum(src_ip, 0, tcp_len))));
+}
+
+/* Replace the 16-bit word at p by v, adding ~old + new into *delta. */
+static inline void swap16(uint8_t *p, uint16_t v, uint32_t *delta)
+{
+	*delta += (uint16_t)~get16(p) + (uint32_t)v;
+	put16(p, v);
+}
+
+void pkt_syn_fill(uint8_t *frame, uint32_t dst_ip, uint16_t dport, uint16_t sport, uint32_t seq)
+{
+	uint8_t *ip = frame + OFF_IP, *tcp = frame + OFF_TCP;
+	uint32_t dip = 0, dtcp;
+
+	swap16(ip + 16, (uint16_t)(dst_ip >> 16), &dip);
+	swap16(ip + 18, (uint16_t)dst_ip, &dip);
+	dtcp = dip; /* the destination is in the pseudo header too */
+	swap16(tcp + 0, sport, &dtcp);
+	swap16(tcp + 2, dport, &dtcp);
+	swap16(tcp + 4, (uint16_t)(seq >> 16), &dtcp);
+	swap16(tcp + 6, (uint16_t)seq, &dtcp);
+	put16(ip + 10, pkt_fold((uint16_t)~get16(ip + 10) + dip));
+	put16(tcp + 16, pkt_fold((uint16_t)~get16(tcp + 16) + dtcp));
+}
+
+/* MSS option of a TCP header with hlen bytes (already length-checked); 0 if absent or garbled. */
+static uint16_t tcp_mss(const uint8_t *tcp, size_t hlen)
+{
+	size_t i = PKT_TCP_LEN;
+
+	while (i < hlen) {
+		uint8_t kind = tcp[i];
+
+		if (kind == 0) /* end of options */
+			break;
+		if (kind == 1) { /* no-op */
+			i++;
+			continue;
+		}
+		if (i + 1 >= hlen || tcp[i + 1] < 2 || i + tcp[i + 1] > hlen)
+			break;
+		if (kind == 2 && tcp[i + 1] == 4)
+			return get16(tcp + i + 2);
+		i += tcp[i + 1];
+	}
+	return 0;
+}
+
+static enum pkt_kind parse_tcp(const uint8_t *tcp, size_t tcp_len, struct pkt_view *v)
+{
+	size_t hlen;
+
+	if (tcp_len < PKT_TCP_LEN)
+		return PKT_MALFORMED;
+	hlen = (size_t)(tcp[12] >> 4) * 4;
+	if (hlen < PKT_TCP_LEN || hlen > tcp_len)
+		return PKT_MALFORMED;
+	if (pkt_fold(pkt_sum16(tcp, tcp_len, pseudo_sum(v->src_ip, v->dst_ip, (uint16_t)tcp_len))))
+		return PKT_MALFORMED;
+	v->sport = get16(tcp);
+	v->dport = get16(tcp + 2);
+	v->seq = get32(tcp + 4);
+	v->ack = get32(tcp + 8);
+	v->tcp_flags = tcp[13];
+	v->window = get16(tcp + 14);
+	v->mss = tcp_mss(tcp, hlen);
+	if (v->tcp_flags & PKT_F_RST)
+		return PKT_TCP_RST;
+	if ((v->tcp_flags & (PKT_F_SYN | PKT_F_ACK)) == (PKT_F_SYN | PKT_F_ACK))
+		return PKT_TCP_SYNACK;
+	return PKT_TCP_OTHER;
+}
+
+static enum pkt_kind parse_ipv4(const uint8_t *ip, size_t len, struct pkt_view *v)
+{
+	size_t ihl, total;
+
+	if (len < PKT_IPV4_LEN || (ip[0] >> 4) != 4)
+		return PKT_MALFORMED;
+	ihl = (size_t)(ip[0] & 0x0f) * 4;
+	total = get16(ip + 2);
+	if (ihl < PKT_IPV4_LEN || ihl > total || total > len) /* bytes beyond total are padding */
+		return PKT_MALFORMED;
+	if (pkt_fold(pkt_sum16(ip, ihl, 0)) != 0)
+		return PKT_MALFORMED;
+	v->ttl = ip[8];
+	v->src_ip = get32(ip + 12);
+	v->dst_ip = get32(ip + 16);
+	if ((get16(ip + 6) & 0x3fff) != 0 || ip[9] != IP_PROTO_TCP) /* fragment, or not TCP */
+		return PKT_OTHER;
+	return parse_tcp(ip + ihl, total - ihl, v);
+}
+
+static enum pkt_kind parse_arp(const uint8_t *arp, size_t len, struct pkt_view *v)
+{
+	uint16_t op;
+
+	if (len < ARP_BODY_LEN)
+		return PKT_MALFORMED;
+	if (get16(arp) != 1 || get16(arp + 2) != ETH_TYPE_IPV4 || arp[4] != 6 || arp[5] != 4)
+		return PKT_OTHER;
+	op = get16(arp + 6);
+	if (op != 1 && op != 2)
+		return PKT_OTHER;
+	memcpy(v->arp_sender_mac, arp + 8, 6);
+	v->arp_sender_ip = get32(arp + 14);
+	v->arp_target_ip = get32(arp + 24);
+	return op == 1 ? PKT_ARP_REQUEST : PKT_ARP_REPLY;
+}
+
+enum pkt_kind pkt_parse(const uint8_t *frame, size_t len, struct pkt_view *v)
+{
+	uint16_t type;
+
+	memset(v, 0, sizeof(*v));
+	if (len < PKT_ETH_LEN) {
+		v->kind = PKT_MALFORMED;
+		return v->kind;
+	}
+	memcpy(v->src_mac, frame + 6, 6);
+	type = get16(frame + 12);
+	if (type == ETH_TYPE_IPV4)
+		v->kind = parse_ipv4(frame + PKT_ETH_LEN, len - PKT_ETH_LEN, v);
+	else if (type == ETH_TYPE_ARP)
+		v->kind = parse_arp(frame + PKT_ETH_LEN, len - PKT_ETH_LEN, v);
+	else
+		v->kind = PKT_OTHER;
+	return v->kind;
+}
+
+size_t pkt_arp_build(uint8_t *frame, bool reply, const uint8_t src_mac[6], uint32_t src_ip,
+		     const uint8_t dst_mac[6], uint32_t dst_ip)
+{
+	static const uint8_t broadcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	uint8_t *arp = frame + PKT_ETH_LEN;
+
+	memset(frame, 0, PKT_ARP_LEN);
+	memcpy(frame, reply ? dst_mac : broadcast, 6);
+	memcpy(frame + 6, src_mac, 6);
+	put16(frame + 12, ETH_TYPE_ARP);
+	put16(arp, 1); /* Ethernet */
+	put16(arp + 2, ETH_TYPE_IPV4);
+	arp[4] = 6;
+	arp[5] = 4;
+	put16(arp + 6, reply ? 2 : 1);
+	memcpy(arp + 8, src_mac, 6);
+	put32(arp + 14, src_ip);
+	if (reply) /* a request leaves the target hardware address zero */
+		memcpy(arp + 18, dst_mac, 6);
+	put32(arp + 24, dst_ip);
+	return PKT_ARP_LEN;
+}
