@@ -107,12 +107,13 @@ static void to_batch(struct server *s, const struct sim_reply *r)
 	s->out[s->nout++] = *r;
 }
 
-/* Now, after a random delay, or --late-ms late. */
+/* Now, after a random delay, or --late-ms late (real replies only: junk
+ * arriving after the scanner stopped listening would be counted by nobody). */
 static void schedule(struct server *s, const struct sim_reply *r)
 {
 	uint64_t wait = 0;
 
-	if (sim_rng_chance(&s->rng, s->p_late)) {
+	if (r->kind < SIM_OUT_FIRST_JUNK && sim_rng_chance(&s->rng, s->p_late)) {
 		wait = s->late_cycles;
 		s->c->late++;
 	} else if (s->delay_cycles) {
