@@ -189,7 +189,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 			return -1;
 		}
 	}
-	if (optind != argc || (o->sink.dir == NULL) == !o->stdout_sink) {
+	if (optind != argc || (o->lookups == 0 && (o->sink.dir == NULL) == !o->stdout_sink)) {
 		fputs(usage, stderr);
 		return -1;
 	}
