@@ -32,7 +32,7 @@
 
 #include "sim_delay.h"
 
-#define RX_BURST  32
+#define RX_BURST  64
 #define OUT_BATCH 256
 #define NB_MBUFS  8191
 #define NB_DESC	  1024
@@ -154,11 +154,7 @@ static void handle_syn(struct server *s, const struct sim_in *in)
 	    .ack = in->seq + 1,
 	};
 	enum sim_answer a;
-	uint64_t now = mono_ns();
 
-	if (s->c->first_syn_ns == 0)
-		s->c->first_syn_ns = now;
-	s->c->last_syn_ns = now;
 	memcpy(s->peer_mac, in->src_mac, 6);
 	if (sim_rng_chance(&s->rng, s->p_loss_in)) {
 		s->c->syn_lost++;
@@ -257,17 +253,22 @@ static void serve_loop(struct server *s)
 	struct rte_mbuf *pkts[RX_BURST];
 	uint64_t start = rte_rdtsc(), next_check = start, next_progress = start + s->hz;
 	uint64_t deadline = s->o->max_runtime_s ? start + s->o->max_runtime_s * s->hz : 0;
+	uint64_t first_syn = 0, last_syn = 0;
 	unsigned idle = 0;
 
 	while (!*s->quit) {
 		uint16_t n = rte_eth_rx_burst(s->port, 0, pkts, RX_BURST);
-		uint64_t now;
+		uint64_t syns = s->c->in[SIM_IN_SYN], now;
 
 		for (uint16_t i = 0; i < n; i++)
 			handle_frame(s, pkts[i]);
 		if (n)
 			rte_pktmbuf_free_bulk(pkts, n);
 		now = rte_rdtsc();
+		if (s->c->in[SIM_IN_SYN] != syns) {
+			first_syn = first_syn ? first_syn : now;
+			last_syn = now;
+		}
 		release_due(s, now);
 		flush(s);
 		if (now >= next_check) {
@@ -285,6 +286,7 @@ static void serve_loop(struct server *s)
 			usleep(s->o->idle_us);
 	}
 	s->c->elapsed_ns = (uint64_t)((double)(rte_rdtsc() - start) * 1e9 / (double)s->hz);
+	s->c->syn_span_ns = (uint64_t)((double)(last_syn - first_syn) * 1e9 / (double)s->hz);
 	s->c->pending_at_exit = s->line.n;
 }
 

@@ -24,12 +24,12 @@ struct sim_counters {
 	uint64_t pending_at_exit;     /* still on the delay line at exit (never sent) */
 	uint64_t sent[SIM_OUT_KINDS]; /* frames transmitted, by kind */
 	uint64_t arp_replies;
-	uint64_t tx_retries; /* tx_burst calls that took nothing (client's ring full) */
-	uint64_t tx_dropped; /* frames given up after the retry budget */
-	uint64_t tx_nombuf;  /* frames not built for lack of mbufs */
-	uint64_t connects;   /* link-up transitions (client connections) */
-	uint64_t elapsed_ns; /* serving time */
-	uint64_t first_syn_ns, last_syn_ns; /* CLOCK_MONOTONIC, 0 if none */
+	uint64_t tx_retries;  /* tx_burst calls that took nothing (client's ring full) */
+	uint64_t tx_dropped;  /* frames given up after the retry budget */
+	uint64_t tx_nombuf;   /* frames not built for lack of mbufs */
+	uint64_t connects;    /* link-up transitions (client connections) */
+	uint64_t elapsed_ns;  /* serving time */
+	uint64_t syn_span_ns; /* from the first to the last SYN received */
 };
 
 /* Run EAL, serve until *quit, --max-runtime or (with --exit-on-disconnect)
