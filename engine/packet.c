@@ -43,22 +43,66 @@ static inline void put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
+/* One's-complement sum of p[0..len) as native-order 16-bit words, folded to
+ * 16 bits. The sum is byte-order independent (RFC 1071 section 2(B)): a
+ * byte swap of the folded result gives the sum of the big-endian words. */
+static inline uint32_t sum_native(const uint8_t *p, size_t len)
+{
+	uint64_t acc = 0;
+	size_t i = 0;
+
+	for (; i + 4 <= len; i += 4) {
+		uint32_t w;
+
+		memcpy(&w, p + i, 4);
+		acc += w;
+	}
+	if (i + 2 <= len) {
+		uint16_t w;
+
+		memcpy(&w, p + i, 2);
+		acc += w;
+		i += 2;
+	}
+	if (i < len) { /* odd trailing byte: the first byte of a zero-padded word */
+		uint8_t pad[2] = {p[i], 0};
+		uint16_t w;
+
+		memcpy(&w, pad, 2);
+		acc += w;
+	}
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	acc = (acc & 0xffff) + (acc >> 16);
+	acc = (acc & 0xffff) + (acc >> 16);
+	return (uint32_t)acc;
+}
+
+static inline uint32_t to_be_sum(uint32_t native)
+{
+	uint16_t w = (uint16_t)native, be;
+	uint8_t b[2];
+
+	memcpy(b, &w, 2);
+	be = (uint16_t)(b[0] << 8 | b[1]);
+	return be;
+}
+
 uint32_t pkt_sum16(const uint8_t *p, size_t len, uint32_t sum)
 {
-	size_t i;
+	return sum + to_be_sum(sum_native(p, len));
+}
 
-	for (i = 0; i + 1 < len; i += 2)
-		sum += get16(p + i);
-	if (i < len)
-		sum += (uint32_t)p[i] << 8;
-	return sum;
+static inline uint16_t fold(uint32_t sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
 }
 
 uint16_t pkt_fold(uint32_t sum)
 {
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	return fold(sum);
 }
 
 /* Sum of the TCP pseudo header. */
@@ -113,8 +157,8 @@ void pkt_syn_fill(uint8_t *frame, uint32_t dst_ip, uint16_t dport, uint16_t spor
 	swap16(tcp + 2, dport, &dtcp);
 	swap16(tcp + 4, (uint16_t)(seq >> 16), &dtcp);
 	swap16(tcp + 6, (uint16_t)seq, &dtcp);
-	put16(ip + 10, pkt_fold((uint16_t)~get16(ip + 10) + dip));
-	put16(tcp + 16, pkt_fold((uint16_t)~get16(tcp + 16) + dtcp));
+	put16(ip + 10, fold((uint16_t)~get16(ip + 10) + dip));
+	put16(tcp + 16, fold((uint16_t)~get16(tcp + 16) + dtcp));
 }
 
 /* MSS option of a TCP header with hlen bytes (already length-checked); 0 if absent or garbled. */
@@ -149,7 +193,8 @@ static enum pkt_kind parse_tcp(const uint8_t *tcp, size_t tcp_len, struct pkt_vi
 	hlen = (size_t)(tcp[12] >> 4) * 4;
 	if (hlen < PKT_TCP_LEN || hlen > tcp_len)
 		return PKT_MALFORMED;
-	if (pkt_fold(pkt_sum16(tcp, tcp_len, pseudo_sum(v->src_ip, v->dst_ip, (uint16_t)tcp_len))))
+	if (fold(pseudo_sum(v->src_ip, v->dst_ip, (uint16_t)tcp_len) +
+		 to_be_sum(sum_native(tcp, tcp_len))))
 		return PKT_MALFORMED;
 	v->sport = get16(tcp);
 	v->dport = get16(tcp + 2);
@@ -175,7 +220,7 @@ static enum pkt_kind parse_ipv4(const uint8_t *ip, size_t len, struct pkt_view *
 	total = get16(ip + 2);
 	if (ihl < PKT_IPV4_LEN || ihl > total || total > len) /* bytes beyond total are padding */
 		return PKT_MALFORMED;
-	if (pkt_fold(pkt_sum16(ip, ihl, 0)) != 0)
+	if (fold(to_be_sum(sum_native(ip, ihl))) != 0)
 		return PKT_MALFORMED;
 	v->ttl = ip[8];
 	v->src_ip = get32(ip + 12);

@@ -15,7 +15,10 @@
  *
  * Index -> pair: index / nports is an address rank; a binary search over the
  * intervals' prefix sums finds the interval holding it. Pair -> index: a
- * binary search over interval starts plus a 64 Ki slot table for ports. */
+ * binary search over interval starts plus a 64 Ki slot table for ports.
+ * Both searches run per packet, so each first consults a 64 Ki-bucket table
+ * (rank >> shift, resp. address >> 16) that narrows the search to the few
+ * intervals overlapping that bucket, and the search itself is branch-free. */
 #include "targets.h"
 
 #include <arpa/inet.h>
@@ -28,6 +31,7 @@
 
 #define LINE_MAX_BYTES 256
 #define NDEFAULT       16
+#define NBUCKETS       65536
 
 struct ival {
 	uint64_t lo, hi; /* [lo, hi) */
@@ -39,8 +43,11 @@ struct ivset {
 };
 
 struct targets {
-	struct ival *iv; /* allowed intervals, sorted, disjoint */
-	uint64_t *rank;	 /* rank[i]: addresses in iv[0..i) */
+	struct ival *iv;       /* allowed intervals, sorted, disjoint */
+	uint64_t *rank;	       /* rank[i]: addresses in iv[0..i) */
+	uint32_t *rank_bucket; /* [b]: interval holding rank b << rank_shift; NBUCKETS + 1 */
+	unsigned rank_shift;
+	uint32_t *addr_bucket; /* [b]: first interval ending after address b << 16; NBUCKETS + 1 */
 	size_t niv;
 	uint64_t naddr;
 	uint16_t *ports;
@@ -421,6 +428,33 @@ static int set_ports(struct targets *t, const uint16_t *ports, size_t nports, ch
 	return 0;
 }
 
+/* The bucket tables that narrow both per-packet searches (see the top). */
+static int build_buckets(struct targets *t)
+{
+	size_t i = 0;
+
+	t->rank_bucket = malloc((NBUCKETS + 1) * sizeof(*t->rank_bucket));
+	t->addr_bucket = malloc((NBUCKETS + 1) * sizeof(*t->addr_bucket));
+	if (t->rank_bucket == NULL || t->addr_bucket == NULL)
+		return -ENOMEM;
+	while (((t->naddr - 1) >> t->rank_shift) >= NBUCKETS)
+		t->rank_shift++;
+	for (uint64_t b = 0; b <= NBUCKETS; b++) {
+		uint64_t r = b << t->rank_shift;
+
+		while (i + 1 < t->niv && t->rank[i + 1] <= r)
+			i++;
+		t->rank_bucket[b] = (uint32_t)i;
+	}
+	i = 0;
+	for (uint64_t b = 0; b <= NBUCKETS; b++) {
+		while (i < t->niv && t->iv[i].hi <= (b << 16))
+			i++;
+		t->addr_bucket[b] = (uint32_t)i; /* may be niv: nothing at or above */
+	}
+	return 0;
+}
+
 /* Take ownership of the final set; build prefix sums; check the safe range. */
 static int set_intervals(struct targets *t, struct ivset *final, bool check_safe, char *err,
 			 size_t errlen)
@@ -442,7 +476,7 @@ static int set_intervals(struct targets *t, struct ivset *final, bool check_safe
 						  (uint32_t)(t->iv[i].hi - 1), err, errlen))
 			return -EPERM;
 	}
-	return 0;
+	return build_buckets(t);
 }
 
 /* Requested ranges minus the default and user blocklists, with reason counts. */
@@ -519,6 +553,8 @@ void targets_free(struct targets *t)
 		return;
 	free(t->iv);
 	free(t->rank);
+	free(t->rank_bucket);
+	free(t->addr_bucket);
 	free(t->ports);
 	free(t->port_slot);
 	free(t);
@@ -546,23 +582,33 @@ uint16_t targets_port(const struct targets *t, size_t i)
 	return t->ports[i];
 }
 
+/* Last i in [lo, hi] with key(i) <= x, given key(lo) <= x; branch-free. */
+#define LAST_AT_MOST(lo, hi, key, x)                                                               \
+	do {                                                                                       \
+		size_t len_ = (hi) - (lo) + 1;                                                     \
+		while (len_ > 1) {                                                                 \
+			size_t half_ = len_ / 2;                                                   \
+			(lo) = (key((lo) + half_) <= (x)) ? (lo) + half_ : (lo);                   \
+			len_ -= half_;                                                             \
+		}                                                                                  \
+	} while (0)
+
+#define RANK_KEY(i)  t->rank[i]
+#define START_KEY(i) t->iv[i].lo
+
 void targets_pair(const struct targets *t, uint64_t index, uint32_t *addr, uint16_t *port)
 {
-	uint64_t a = index, p = 0;
-	size_t lo = 0, hi = t->niv;
+	uint64_t a = index, p = 0, b;
+	size_t lo, hi;
 
 	if (t->nports > 1) {
 		a = index / t->nports;
 		p = index - a * t->nports;
 	}
-	while (hi - lo > 1) { /* last interval whose rank <= a */
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (t->rank[mid] <= a)
-			lo = mid;
-		else
-			hi = mid;
-	}
+	b = a >> t->rank_shift;
+	lo = t->rank_bucket[b];
+	hi = t->rank_bucket[b + 1];
+	LAST_AT_MOST(lo, hi, RANK_KEY, a);
 	*addr = (uint32_t)(t->iv[lo].lo + (a - t->rank[lo]));
 	*port = t->ports[p];
 }
@@ -570,19 +616,14 @@ void targets_pair(const struct targets *t, uint64_t index, uint32_t *addr, uint1
 bool targets_index_of(const struct targets *t, uint32_t addr, uint16_t port, uint64_t *index)
 {
 	uint32_t slot = t->port_slot[port];
-	size_t lo = 0, hi = t->niv;
+	size_t lo = t->addr_bucket[addr >> 16], hi = t->addr_bucket[(addr >> 16) + 1];
 
-	if (slot == 0)
+	if (slot == 0 || lo >= t->niv || addr < t->iv[lo].lo)
 		return false;
-	while (hi - lo > 1) { /* last interval whose start <= addr */
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (t->iv[mid].lo <= addr)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	if (addr < t->iv[lo].lo || addr >= t->iv[lo].hi)
+	if (hi >= t->niv)
+		hi = t->niv - 1;
+	LAST_AT_MOST(lo, hi, START_KEY, addr);
+	if (addr >= t->iv[lo].hi)
 		return false;
 	*index = (t->rank[lo] + (addr - t->iv[lo].lo)) * t->nports + (slot - 1);
 	return true;

@@ -293,6 +293,63 @@ static void test_port_lists(void)
 	CHECK_STR_EQ(err, "bad port list '143,' (want e.g. 110,143,993-995; ports 1-65535)");
 }
 
+/* Many random CIDRs: index_of and pair agree with a naive linear scan. */
+static void test_random_sets_against_naive(void)
+{
+	enum { NC = 3000 };
+	static char text[NC][24];
+	const char *cidrs[NC];
+	uint32_t rnd = 99, first[4096], last[4096];
+	struct targets *t;
+	char err[256] = "";
+	uint64_t bad = 0;
+
+	for (int i = 0; i < NC; i++) {
+		uint32_t a = rnd = rnd * 1664525u + 1013904223u;
+		unsigned len = 12 + (rnd >> 8) % 21; /* /12 .. /32 */
+
+		snprintf(text[i], sizeof(text[i]), "%u.%u.%u.%u/%u", a >> 24, a >> 16 & 255,
+			 a >> 8 & 255, a & 255, len);
+		cidrs[i] = text[i];
+	}
+	struct targets_spec spec = {.cidrs = cidrs,
+				    .ncidrs = NC,
+				    .ports = port4,
+				    .nports = 4,
+				    .no_default_blocklist = true,
+				    .ignore_safe_range = true};
+	CHECK_INT_EQ(targets_build(&t, &spec, err, sizeof(err)), 0);
+	size_t niv = targets_nintervals(t);
+	CHECK(niv > 100 && niv <= 4096);
+	for (size_t i = 0; i < niv && i < 4096; i++)
+		targets_interval(t, i, &first[i], &last[i]);
+	for (int k = 0; k < 200000; k++) {
+		uint32_t addr = rnd = rnd * 1664525u + 1013904223u, back;
+		uint64_t idx, rank = 0;
+		bool in = false;
+		uint16_t port;
+
+		if (k % 2) /* half of the probes near an interval edge */
+			addr = (k % 4 == 1 ? first : last)[(rnd >> 5) % niv] + (rnd >> 30) - 1;
+		for (size_t i = 0; i < niv && !in; i++) {
+			if (addr >= first[i] && addr <= last[i]) {
+				in = true;
+				rank += addr - first[i];
+			} else if (addr > last[i]) {
+				rank += (uint64_t)last[i] - first[i] + 1;
+			}
+		}
+		bad += targets_index_of(t, addr, 993, &idx) != in;
+		if (in) {
+			bad += idx != rank * 4 + 2;
+			targets_pair(t, idx, &back, &port);
+			bad += back != addr || port != 993;
+		}
+	}
+	CHECK_UINT_EQ(bad, 0);
+	targets_free(t);
+}
+
 int main(void)
 {
 	RUN(test_full_internet);
@@ -303,5 +360,6 @@ int main(void)
 	RUN(test_bad_input);
 	RUN(test_safe_range);
 	RUN(test_port_lists);
+	RUN(test_random_sets_against_naive);
 	return test_summary();
 }
