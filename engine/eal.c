@@ -9,10 +9,13 @@
 #include <dirent.h>
 #include <limits.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -141,10 +144,57 @@ int engine_eal_args(struct engine_eal_args *a, const char *iface, const char *pc
 	return rc;
 }
 
-int eng_eal_init(const struct engine_config *cfg, char *rundir, size_t rundirlen, char *err,
-		 size_t errlen)
+/* The last non-empty line of EAL's captured log, without its "EAL: " tag. */
+static void last_line(const char *log, char *out, size_t outlen)
 {
-	char *argv[ENGINE_EAL_MAX_ARGS + 1];
+	const char *end = log + strlen(log), *start;
+
+	while (end > log && (end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	start = end;
+	while (start > log && start[-1] != '\n')
+		start--;
+	if (strncmp(start, "EAL: ", 5) == 0)
+		start += 5;
+	snprintf(out, outlen, "%.*s", (int)(end - start), start);
+}
+
+/* Run fn with stderr (EAL's log and its "EAL: FATAL" alerts) going to a
+ * memfd; the captured text is returned in buf (NUL-terminated, truncated). */
+static int eal_init_captured(int argc, char **argv, char *buf, size_t buflen)
+{
+	int fd = memfd_create("mc-eal-log", 0), null = open("/dev/null", O_WRONLY);
+	int saved_err = dup(STDERR_FILENO), saved_out = dup(STDOUT_FILENO), rc;
+	ssize_t n = 0;
+
+	buf[0] = '\0';
+	if (fd < 0 || null < 0 || saved_err < 0 || saved_out < 0) {
+		rc = rte_eal_init(argc, argv);
+		goto out;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	dup2(fd, STDERR_FILENO);
+	dup2(null, STDOUT_FILENO); /* EAL prints its usage on stdout */
+	rc = rte_eal_init(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(saved_err, STDERR_FILENO);
+	dup2(saved_out, STDOUT_FILENO);
+	if (lseek(fd, 0, SEEK_SET) == 0)
+		n = read(fd, buf, buflen - 1);
+	buf[n > 0 ? n : 0] = '\0';
+out:
+	for (int i = 0, fds[] = {fd, null, saved_err, saved_out}; i < 4; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return rc;
+}
+
+int eng_eal_init(const struct engine_config *cfg, char *rundir, size_t rundirlen, char *log,
+		 size_t loglen, char *err, size_t errlen)
+{
+	char *argv[ENGINE_EAL_MAX_ARGS + 1], why[200] = "";
 	int argc = cfg->eal_argc;
 
 	if (argc <= 0 || argc > ENGINE_EAL_MAX_ARGS) {
@@ -154,9 +204,10 @@ int eng_eal_init(const struct engine_config *cfg, char *rundir, size_t rundirlen
 	/* rte_eal_init permutes its argv: hand it a copy */
 	memcpy(argv, cfg->eal_argv, sizeof(argv[0]) * (size_t)argc);
 	argv[argc] = NULL;
-	if (rte_eal_init(argc, argv) < 0) {
+	if (eal_init_captured(argc, argv, log, loglen) < 0) {
+		last_line(log, why, sizeof(why));
 		snprintf(err, errlen, "DPDK EAL init failed: %s (check the EAL options after --)",
-			 rte_strerror(rte_errno));
+			 why[0] != '\0' ? why : rte_strerror(rte_errno));
 		return -ENODEV;
 	}
 	snprintf(rundir, rundirlen, "%s", rte_eal_get_runtime_dir());

@@ -62,7 +62,10 @@ static int prepare(struct eng_run *r, char *err, size_t errlen)
 			 (unsigned long long)pairs);
 		return -EINVAL;
 	}
-	cookie_key_from_seed(&r->key, cfg->seed);
+	/* One key per shard: a late SYN-ACK to an earlier shard (servers
+	 * retransmit for a minute) is invalid here, not a hit counted twice,
+	 * and shards sharing a link never take each other's replies. */
+	cookie_key_from_seed(&r->key, cfg->seed ^ (cfg->shard * UINT64_C(0x9e3779b97f4a7c15)));
 	r->ring = mc_spsc_new(cfg->ring_size);
 	r->seen = r->ring != NULL ? dedup_new(pairs) : NULL;
 	if (r->seen == NULL) {
@@ -176,13 +179,15 @@ int engine_run(const struct engine_config *cfg, const struct engine_consumer *co
 	}
 	memset(r, 0, sizeof(*r));
 	r->cfg = cfg;
-	rc = eng_eal_init(cfg, rundir, sizeof(rundir), err, errlen);
+	rc = eng_eal_init(cfg, rundir, sizeof(rundir), r->eal_log, sizeof(r->eal_log), err, errlen);
 	eal = rc == 0;
 	if (rc == 0)
 		rc = prepare(r, err, errlen);
 	if (rc == 0)
 		rc = eng_port_setup(r, err, errlen);
 	port = r->pool != NULL;
+	if (rc == 0)
+		fputs(r->eal_log, stderr); /* EAL's warnings of a good start */
 	if (rc == 0)
 		rc = gateway(r, res, err, errlen);
 	if (rc == 0 && consumer != NULL) {

@@ -57,13 +57,16 @@ struct eng_run {
 	uint64_t start_tsc;	  /* TX lcores launched */
 	uint64_t tx_deadline_tsc; /* 0 = none */
 	_Atomic bool stop_tx, stop_rx;
+	char eal_log[4096];
 	struct eng_tx_ctx tx[ENGINE_MAX_TX_QUEUES];
 	struct eng_rx_ctx rx;
 };
 
 /* eal.c */
-int eng_eal_init(const struct engine_config *cfg, char *rundir, size_t rundirlen, char *err,
-		 size_t errlen);
+/* EAL's start-up log is captured into log: a failure becomes one line in
+ * err, and port.c quotes it when no port came up. */
+int eng_eal_init(const struct engine_config *cfg, char *rundir, size_t rundirlen, char *log,
+		 size_t loglen, char *err, size_t errlen);
 void eng_eal_cleanup(const char *rundir);
 
 /* port.c: pick the one port, configure queues and pool, start, wait for link. */

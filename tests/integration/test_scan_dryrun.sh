@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# test_scan_dryrun.sh — --dry-run builds every probe and writes it to a pcap
+# (DPDK's net_pcap) instead of sending: one valid SYN per (address, port),
+# each exactly once, from -S to the target, with correct checksums. No
+# network needed and nothing leaves the process.
+set -euo pipefail
+. "$(dirname "$0")/test_scan_common.sh"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+"$MC_BIN" scan --dry-run "$work/syn.pcap" -S 198.18.0.2 -G 02:00:00:00:00:01 -q \
+	-p 110,143 -r 0 -m "$work/meta.json" 198.18.1.0/26 198.18.16.0/28
+tcpdump -nn -vv -r "$work/syn.pcap" 2>/dev/null >"$work/dump"
+frames=$(grep -c 'Flags \[S\]' "$work/dump" || true)
+check "128 + 32 SYN frames in the pcap (got $frames)" test "$frames" -eq 160
+check "metadata says 160 sent" test "$(scan_meta "$work/meta.json" .sent)" -eq 160
+check "every frame from 198.18.0.2" \
+	test "$(grep -c '198\.18\.0\.2\.[0-9]* > ' "$work/dump" || true)" -eq 160
+grep -o '> 198\.18\.[0-9.]*: Flags' "$work/dump" | sort -u >"$work/dsts"
+check "every (address, port) exactly once" test "$(wc -l <"$work/dsts")" -eq 160
+check "no bad checksum" test -z "$(grep -i -e 'incorrect' -e 'bad cksum' "$work/dump" || true)"
+exit $fail
