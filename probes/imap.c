@@ -1,0 +1,295 @@
+/* imap.c — the IMAP probe as an explicit state machine.
+ *
+ * Plaintext (143): greeting (* OK / * PREAUTH / * BYE; dovecot's cold start
+ * may send "* OK Waiting for authentication process to respond.." before
+ * the real greeting) -> capabilities (from [CAPABILITY ...] in the greeting,
+ * else "a1 CAPABILITY") -> "a2 STARTTLS\r\na3 NOOP\r\n" in one write -> TLS
+ * handshake -> "a4 CAPABILITY" over TLS. STARTTLS is tried whether or not it
+ * was advertised.
+ *
+ * STARTTLS injection: IMAP replies are tagged, so a vulnerable server that
+ * kept the pipelined NOOP betrays itself with an "a3 ..." reply over TLS.
+ *
+ * Literals: a line ending in {n} announces n raw bytes. We never allocate
+ * for them: up to PROBE_LITERAL_MAX bytes are skipped as they stream past,
+ * a larger announcement (e.g. {4294967295}) ends the probe at once with
+ * "literal-too-large".
+ *
+ * Implicit (993): started after the TLS handshake; greeting and
+ * capabilities are recorded as post-TLS. Matrix mode: greeting ->
+ * STARTTLS -> handshake -> done. */
+#include <string.h>
+
+#include "probes/session.h"
+
+enum imap_state {
+	IMAP_GREETING,
+	IMAP_CAPA,
+	IMAP_STARTTLS_REPLY,
+	IMAP_TLS_HANDSHAKE,
+	IMAP_DONE,
+};
+
+static const char *imap_state_name(const struct probe_sess *s)
+{
+	switch ((enum imap_state)s->state) {
+	case IMAP_GREETING:
+		return "greeting";
+	case IMAP_CAPA:
+		return s->tls_up ? "capability-tls" : "capability";
+	case IMAP_STARTTLS_REPLY:
+		return "starttls";
+	case IMAP_TLS_HANDSHAKE:
+		return "tls-handshake";
+	case IMAP_DONE:
+		return "done";
+	}
+	return "unknown";
+}
+
+static void enter_state(struct probe_sess *s, enum imap_state next)
+{
+	s->state = next;
+	switch (next) {
+	case IMAP_CAPA:
+		probe_sess_send(s, s->tls_up && !s->implicit ? "a4 CAPABILITY\r\n"
+							     : "a1 CAPABILITY\r\n");
+		break;
+	case IMAP_STARTTLS_REPLY:
+		probe_sess_send(s, s->mode == PROBE_MODE_MAIN ? "a2 STARTTLS\r\na3 NOOP\r\n"
+							      : "a2 STARTTLS\r\n");
+		break;
+	case IMAP_TLS_HANDSHAKE:
+		s->want_tls = true;
+		break;
+	case IMAP_DONE:
+		s->done = true;
+		break;
+	case IMAP_GREETING:
+		break;
+	}
+}
+
+static struct mc_caps *imap_caps(struct probe_sess *s)
+{
+	return s->tls_up ? &s->rec->caps_post_tls : &s->rec->caps_pre_tls;
+}
+
+/* Add the space-separated atoms of text[0..len) to the current list. */
+static void imap_add_atoms(struct probe_sess *s, const char *text, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t start;
+
+		while (i < len && text[i] == ' ')
+			i++;
+		start = i;
+		while (i < len && text[i] != ' ')
+			i++;
+		if (i > start)
+			mc_caps_add(imap_caps(s), text + start, i - start);
+	}
+}
+
+/* "[CAPABILITY a b c]" anywhere in a response text: record the atoms. */
+static bool imap_bracket_caps(struct probe_sess *s, const char *line, size_t len)
+{
+	static const char key[] = "[CAPABILITY ";
+	const size_t klen = sizeof(key) - 1;
+
+	for (size_t i = 0; i + klen <= len; i++) {
+		if (probe_starts_with(line + i, len - i, key)) {
+			const char *p = line + i + klen;
+			const char *end = memchr(p, ']', len - i - klen);
+
+			imap_add_atoms(s, p, end ? (size_t)(end - p) : len - i - klen);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A trailing {n} or {n+}: set literal_left. false when n is too large. */
+static bool imap_literal(struct probe_sess *s, const char *line, size_t len)
+{
+	size_t i, digits = 0;
+	uint64_t n = 0;
+
+	if (len < 3 || line[len - 1] != '}')
+		return true;
+	i = len - 2;
+	if (line[i] == '+')
+		i--;
+	while (i > 0 && line[i] >= '0' && line[i] <= '9') {
+		i--;
+		digits++;
+	}
+	if (line[i] != '{' || digits == 0)
+		return true;
+	if (digits > 10)
+		return false;
+	for (size_t k = i + 1; k < i + 1 + digits; k++)
+		n = n * 10 + (uint64_t)(line[k] - '0');
+	if (n > PROBE_LITERAL_MAX)
+		return false;
+	s->literal_left = (uint32_t)n;
+	return true;
+}
+
+static void imap_start(struct probe_sess *s)
+{
+	enter_state(s, IMAP_GREETING);
+}
+
+static void imap_after_capa(struct probe_sess *s)
+{
+	struct mc_record *r = s->rec;
+
+	if (s->tls_up) {
+		if (!s->implicit && r->starttls_injection == MC_TRI_UNKNOWN)
+			r->starttls_injection = MC_TRI_NO;
+		enter_state(s, IMAP_DONE);
+		return;
+	}
+	r->starttls_advertised =
+	    probe_caps_has(&r->caps_pre_tls, "STARTTLS") ? MC_TRI_YES : MC_TRI_NO;
+	enter_state(s, IMAP_STARTTLS_REPLY);
+}
+
+static void imap_greeting(struct probe_sess *s, const char *line, size_t len)
+{
+	bool have_caps;
+
+	probe_sess_banner(s, line, len);
+	if (probe_starts_with(line, len, "* BYE")) {
+		probe_sess_fail(s, "greeting", "bye");
+		enter_state(s, IMAP_DONE);
+		return;
+	}
+	if (!probe_starts_with(line, len, "* OK") && !probe_starts_with(line, len, "* PREAUTH")) {
+		probe_sess_fail(s, "greeting", "bad-greeting");
+		enter_state(s, IMAP_DONE);
+		return;
+	}
+	have_caps = imap_bracket_caps(s, line, len);
+	if (!have_caps && memmem(line, len, "Waiting for authentication", 26) != NULL)
+		return; /* dovecot cold start: the real greeting follows */
+	if (s->mode == PROBE_MODE_MATRIX && !s->tls_up)
+		enter_state(s, IMAP_STARTTLS_REPLY);
+	else if (have_caps)
+		imap_after_capa(s);
+	else
+		enter_state(s, IMAP_CAPA);
+}
+
+/* A tagged reply "aN OK|NO|BAD ...": the tag number, or -1 if untagged. */
+static int imap_tag(const char *line, size_t len)
+{
+	if (len >= 3 && line[0] == 'a' && line[1] >= '1' && line[1] <= '4' && line[2] == ' ')
+		return line[1] - '0';
+	return -1;
+}
+
+static void imap_capa_line(struct probe_sess *s, const char *line, size_t len)
+{
+	int tag = imap_tag(line, len);
+
+	if (tag == 3 && s->tls_up && !s->implicit) {
+		s->rec->starttls_injection = MC_TRI_YES; /* the pipelined NOOP, answered over TLS */
+		return;
+	}
+	if (tag == (s->tls_up && !s->implicit ? 4 : 1)) {
+		imap_after_capa(s);
+		return;
+	}
+	if (probe_starts_with(line, len, "* CAPABILITY "))
+		imap_add_atoms(s, line + 13, len - 13);
+	else if (probe_starts_with(line, len, "* OK"))
+		imap_bracket_caps(s, line, len); /* e.g. the late real greeting */
+}
+
+static void imap_starttls_line(struct probe_sess *s, const char *line, size_t len)
+{
+	int tag = imap_tag(line, len);
+
+	if (tag != 2)
+		return; /* untagged noise */
+	if (probe_starts_with(line + 3, len - 3, "OK")) {
+		s->rec->starttls_accepted = MC_TRI_YES;
+		enter_state(s, IMAP_TLS_HANDSHAKE);
+		return;
+	}
+	s->rec->starttls_accepted = MC_TRI_NO;
+	probe_sess_fail(s, "starttls", "starttls-refused");
+	enter_state(s, IMAP_DONE);
+}
+
+static void imap_dispatch(struct probe_sess *s, const char *line, size_t len)
+{
+	if (s->state != IMAP_GREETING && probe_starts_with(line, len, "* BYE")) {
+		probe_sess_fail(s, imap_state_name(s), "bye");
+		enter_state(s, IMAP_DONE);
+		return;
+	}
+	switch ((enum imap_state)s->state) {
+	case IMAP_GREETING:
+		imap_greeting(s, line, len);
+		break;
+	case IMAP_CAPA:
+		imap_capa_line(s, line, len);
+		break;
+	case IMAP_STARTTLS_REPLY:
+		imap_starttls_line(s, line, len);
+		break;
+	case IMAP_TLS_HANDSHAKE:
+	case IMAP_DONE:
+		break;
+	}
+}
+
+static void imap_on_line(struct probe_sess *s, const char *line, size_t len)
+{
+	if (s->literal_left > 0) {
+		size_t used = len + 2; /* the line's bytes and its CRLF */
+
+		if (used <= s->literal_left) {
+			s->literal_left -= (uint32_t)used;
+			return;
+		}
+		if (s->literal_left >= len) { /* ended inside the CRLF */
+			s->literal_left = 0;
+			return;
+		}
+		line += s->literal_left;
+		len -= s->literal_left;
+		s->literal_left = 0;
+	}
+	if (!imap_literal(s, line, len)) {
+		probe_sess_fail(s, imap_state_name(s), "literal-too-large");
+		enter_state(s, IMAP_DONE);
+		return;
+	}
+	imap_dispatch(s, line, len);
+}
+
+static void imap_on_tls_ready(struct probe_sess *s)
+{
+	s->tls_up = true;
+	s->want_tls = false;
+	if (s->implicit)
+		enter_state(s, IMAP_GREETING);
+	else if (s->mode == PROBE_MODE_MATRIX)
+		enter_state(s, IMAP_DONE);
+	else
+		enter_state(s, IMAP_CAPA);
+}
+
+const struct probe_proto_ops probe_imap_ops = {
+    .name = "imap",
+    .start = imap_start,
+    .on_line = imap_on_line,
+    .on_tls_ready = imap_on_tls_ready,
+    .state_name = imap_state_name,
+};

@@ -1,0 +1,208 @@
+/* pop3.c — the POP3 probe as an explicit state machine.
+ *
+ * Plaintext (110):  greeting -> CAPA -> "STLS\r\nNOOP\r\n" in one write ->
+ * TLS handshake -> CAPA again over TLS. STLS is tried whether or not CAPA
+ * advertised it; advertised and accepted are recorded separately.
+ *
+ * STARTTLS injection (Poddebniak et al., USENIX Security 2021): a correct
+ * server throws away the NOOP that was pipelined behind STLS in plaintext. A
+ * vulnerable one keeps it and answers it over TLS, before the answer to our
+ * post-TLS CAPA. POP3 replies carry no tag, so we recognise the stray reply
+ * by shape: a status line where the CAPA status was due and then another
+ * status line where the list should start (+OK NOOP), or a -ERR where a
+ * server that answered CAPA before TLS must answer it again (-ERR NOOP).
+ *
+ * Implicit (995): the grabber starts us after the TLS handshake: greeting ->
+ * CAPA (recorded as post-TLS capabilities) -> done.
+ * Matrix mode: greeting -> STLS -> handshake -> done (the grabber records
+ * whether the pinned version was accepted). */
+#include <string.h>
+
+#include "probes/session.h"
+
+#define POP3_CAPA_LINES_MAX 256 /* a CAPA list longer than this is hostile */
+
+enum pop3_state {
+	POP3_GREETING,
+	POP3_CAPA_STATUS,
+	POP3_CAPA_LIST,
+	POP3_STLS_REPLY,
+	POP3_TLS_HANDSHAKE,
+	POP3_DONE,
+};
+
+static const char *pop3_state_name(const struct probe_sess *s)
+{
+	switch ((enum pop3_state)s->state) {
+	case POP3_GREETING:
+		return "greeting";
+	case POP3_CAPA_STATUS:
+	case POP3_CAPA_LIST:
+		return s->tls_up ? "capa-tls" : "capa";
+	case POP3_STLS_REPLY:
+		return "starttls";
+	case POP3_TLS_HANDSHAKE:
+		return "tls-handshake";
+	case POP3_DONE:
+		return "done";
+	}
+	return "unknown";
+}
+
+static void enter_state(struct probe_sess *s, enum pop3_state next)
+{
+	s->state = next;
+	switch (next) {
+	case POP3_CAPA_STATUS:
+		s->capa_lines = 0;
+		probe_sess_send(s, "CAPA\r\n");
+		break;
+	case POP3_STLS_REPLY:
+		probe_sess_send(s, s->mode == PROBE_MODE_MAIN ? "STLS\r\nNOOP\r\n" : "STLS\r\n");
+		break;
+	case POP3_TLS_HANDSHAKE:
+		s->want_tls = true;
+		break;
+	case POP3_DONE:
+		s->done = true;
+		break;
+	case POP3_GREETING:
+	case POP3_CAPA_LIST:
+		break;
+	}
+}
+
+static struct mc_caps *pop3_caps(struct probe_sess *s)
+{
+	return s->tls_up ? &s->rec->caps_post_tls : &s->rec->caps_pre_tls;
+}
+
+static void pop3_start(struct probe_sess *s)
+{
+	enter_state(s, POP3_GREETING);
+}
+
+/* The CAPA exchange is over (list ended, or CAPA refused). */
+static void pop3_after_capa(struct probe_sess *s)
+{
+	struct mc_record *r = s->rec;
+
+	if (s->tls_up) {
+		if (!s->implicit && r->starttls_injection == MC_TRI_UNKNOWN)
+			r->starttls_injection = MC_TRI_NO;
+		enter_state(s, POP3_DONE);
+		return;
+	}
+	r->starttls_advertised = probe_caps_has(&r->caps_pre_tls, "STLS") ? MC_TRI_YES : MC_TRI_NO;
+	enter_state(s, POP3_STLS_REPLY);
+}
+
+static void pop3_greeting(struct probe_sess *s, const char *line, size_t len)
+{
+	probe_sess_banner(s, line, len);
+	if (!probe_starts_with(line, len, "+OK")) {
+		probe_sess_fail(s, "greeting", "bad-greeting");
+		enter_state(s, POP3_DONE);
+		return;
+	}
+	if (s->mode == PROBE_MODE_MATRIX)
+		enter_state(s, POP3_STLS_REPLY);
+	else
+		enter_state(s, POP3_CAPA_STATUS);
+}
+
+static void pop3_capa_status(struct probe_sess *s, const char *line, size_t len)
+{
+	bool ok = probe_starts_with(line, len, "+OK");
+
+	if (!ok && !probe_starts_with(line, len, "-ERR")) {
+		probe_sess_fail(s, pop3_state_name(s), "bad-reply");
+		enter_state(s, POP3_DONE);
+		return;
+	}
+	if (!ok && s->tls_up && !s->implicit && s->rec->caps_pre_tls.count > 0 &&
+	    s->rec->starttls_injection == MC_TRI_UNKNOWN) {
+		/* -ERR to the injected NOOP; the CAPA answer follows. */
+		s->rec->starttls_injection = MC_TRI_YES;
+		return;
+	}
+	if (ok)
+		enter_state(s, POP3_CAPA_LIST);
+	else
+		pop3_after_capa(s);
+}
+
+static void pop3_capa_item(struct probe_sess *s, const char *line, size_t len)
+{
+	if (len == 1 && line[0] == '.') {
+		pop3_after_capa(s);
+		return;
+	}
+	if (s->tls_up && !s->implicit && s->capa_lines == 0 &&
+	    s->rec->starttls_injection == MC_TRI_UNKNOWN &&
+	    (probe_starts_with(line, len, "+OK") || probe_starts_with(line, len, "-ERR"))) {
+		/* The status line we took for CAPA's answered the injected NOOP. */
+		s->rec->starttls_injection = MC_TRI_YES;
+		return;
+	}
+	if (++s->capa_lines > POP3_CAPA_LINES_MAX) {
+		probe_sess_fail(s, pop3_state_name(s), "too-many-capa-lines");
+		enter_state(s, POP3_DONE);
+		return;
+	}
+	if (len > 0 && line[0] == '.') { /* dot-unstuffing */
+		line++;
+		len--;
+	}
+	mc_caps_add(pop3_caps(s), line, len);
+}
+
+static void pop3_on_line(struct probe_sess *s, const char *line, size_t len)
+{
+	switch ((enum pop3_state)s->state) {
+	case POP3_GREETING:
+		pop3_greeting(s, line, len);
+		break;
+	case POP3_CAPA_STATUS:
+		pop3_capa_status(s, line, len);
+		break;
+	case POP3_CAPA_LIST:
+		pop3_capa_item(s, line, len);
+		break;
+	case POP3_STLS_REPLY:
+		if (probe_starts_with(line, len, "+OK")) {
+			s->rec->starttls_accepted = MC_TRI_YES;
+			enter_state(s, POP3_TLS_HANDSHAKE);
+		} else {
+			s->rec->starttls_accepted = MC_TRI_NO;
+			probe_sess_fail(s, "starttls", "starttls-refused");
+			enter_state(s, POP3_DONE);
+		}
+		break;
+	case POP3_TLS_HANDSHAKE:
+	case POP3_DONE:
+		break; /* plaintext after +OK to STLS is dropped by the io layer */
+	}
+}
+
+static void pop3_on_tls_ready(struct probe_sess *s)
+{
+	s->tls_up = true;
+	s->want_tls = false;
+	if (s->implicit) {
+		enter_state(s, POP3_GREETING);
+		return;
+	}
+	if (s->mode == PROBE_MODE_MATRIX)
+		enter_state(s, POP3_DONE);
+	else
+		enter_state(s, POP3_CAPA_STATUS);
+}
+
+const struct probe_proto_ops probe_pop3_ops = {
+    .name = "pop3",
+    .start = pop3_start,
+    .on_line = pop3_on_line,
+    .on_tls_ready = pop3_on_tls_ready,
+    .state_name = pop3_state_name,
+};

@@ -1,0 +1,85 @@
+/* session.h — what the POP3 and IMAP state machines share.
+ *
+ * Protocol code never touches a socket. The grabber hands it events
+ * (start, tls-ready, line, eof/timeout via probe_sess_fail) and reads back
+ * the session's requests: bytes to send (tx), "start TLS now" (want_tls,
+ * set after the server accepted STARTTLS; the io layer drops any plaintext
+ * that followed), and "finished" (done). Results go straight into the
+ * mc_record. This keeps the state machines pure and unit-testable with
+ * scripted server bytes. */
+#ifndef PROBE_SESSION_H
+#define PROBE_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "output/record.h"
+
+#define PROBE_TX_MAX	  128  /* longest request we ever send */
+#define PROBE_LITERAL_MAX 8192 /* IMAP literal bytes we are willing to skip */
+#define PROBE_CAPA_LINES  64   /* POP3 CAPA lines before "too many" */
+
+enum probe_mode {
+	PROBE_MODE_MAIN,   /* full probe: greeting, caps, STARTTLS+injection, caps over TLS */
+	PROBE_MODE_MATRIX, /* version matrix: greeting, STARTTLS, handshake, stop */
+};
+
+struct probe_sess {
+	struct mc_record *rec;
+	enum mc_proto proto;
+	enum probe_mode mode;
+	bool implicit; /* TLS from the first byte (993/995) */
+	int state;     /* the protocol's own enum (pop3_state / imap_state) */
+
+	/* requests back to the io layer */
+	char tx[PROBE_TX_MAX];
+	size_t tx_len;
+	bool want_tls;
+	bool done;
+	bool tls_up; /* set by the caller once the handshake completed */
+
+	/* protocol scratch */
+	uint32_t literal_left; /* IMAP: literal bytes still to skip */
+	uint16_t capa_lines;   /* POP3: lines of the current CAPA list */
+	bool saw_tagged;       /* IMAP: a tagged reply ended the current command */
+};
+
+/* A protocol's callbacks. Each returns nothing; results are in the session. */
+struct probe_proto_ops {
+	const char *name;
+	/* The connection is ready for the protocol (TCP up, or TLS up when implicit). */
+	void (*start)(struct probe_sess *s);
+	/* One complete server line, CRLF stripped, raw bytes. */
+	void (*on_line)(struct probe_sess *s, const char *line, size_t len);
+	/* The TLS handshake asked for with want_tls completed. */
+	void (*on_tls_ready)(struct probe_sess *s);
+	/* Name of the current state, for debugging and tests. */
+	const char *(*state_name)(const struct probe_sess *s);
+};
+
+extern const struct probe_proto_ops probe_pop3_ops;
+extern const struct probe_proto_ops probe_imap_ops;
+
+/* The ops for a protocol, NULL for MC_PROTO_UNKNOWN. */
+const struct probe_proto_ops *probe_proto_lookup(enum mc_proto proto);
+
+void probe_sess_init(struct probe_sess *s, struct mc_record *rec, enum mc_proto proto,
+		     enum probe_mode mode);
+
+/* Queue bytes to send (the caller flushes tx after every event). */
+void probe_sess_send(struct probe_sess *s, const char *text);
+
+/* End the session with "stage: reason" in rec->error (first error wins). */
+void probe_sess_fail(struct probe_sess *s, const char *stage, const char *reason);
+
+/* Keep the greeting line as the banner (bounded). */
+void probe_sess_banner(struct probe_sess *s, const char *line, size_t len);
+
+/* Case-insensitive prefix test on raw bytes. */
+bool probe_starts_with(const char *line, size_t len, const char *prefix);
+
+/* Is `word` (case-insensitive, whole item) in the capability list? */
+bool probe_caps_has(const struct mc_caps *caps, const char *word);
+
+#endif
