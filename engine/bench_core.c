@@ -189,9 +189,8 @@ static int perm_rate_space(const uint16_t *ports, size_t nports, const struct be
 	s2 = secs_since(t0);
 	printf("space %" PRIu64
 	       " pairs (%zu port%s x 0.0.0.0/0 minus default blocklist), prime %" PRIu64
-	       " (%s multiply), %" PRIu64 " steps\n",
-	       targets_pairs(t), nports, nports > 1 ? "s" : "", g.prime,
-	       g.prime > UINT32_MAX ? "128-bit" : "64-bit", n);
+	       ", %" PRIu64 " steps\n",
+	       targets_pairs(t), nports, nports > 1 ? "s" : "", g.prime, n);
 	printf("  cyclic_next:              %6.1f M indexes/s (%.2f ns each)\n",
 	       (double)n / s1 / 1e6, s1 * 1e9 / (double)n);
 	printf("  cyclic_next+targets_pair: %6.1f M pairs/s   (%.2f ns each)  [checksum %" PRIx64

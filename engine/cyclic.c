@@ -18,8 +18,13 @@
  * g^((p-1)/q) != 1 for every prime factor q of p - 1, because the order of g
  * divides p - 1 and is smaller only if it divides some (p-1)/q.
  *
- * Arithmetic: while p < 2^32 the product of two elements fits 64 bits; above
- * that (4 ports x all of IPv4 is 2^34 pairs) products are taken in 128 bits.
+ * Arithmetic: products of two elements are taken in 128 bits (4 ports x
+ * all of IPv4 is 2^34 pairs, beyond 32-bit elements). A hardware division
+ * per step would cost more than the rest of a SYN, so the step multiplies
+ * the plain element by the step kept in Montgomery form (g^k * 2^64 mod p):
+ * one Montgomery reduction of that product yields the plain next element
+ * directly, three multiplications and no division. Set-up uses plain
+ * 128-bit remainders.
  *
  * Parts: shards x TX queues split the walk by position, not by value. Part j
  * of k starts at s * g^j and steps by g^k, so it visits positions j, j+k,
@@ -139,6 +144,16 @@ int cyclic_group_init(struct cyclic_group *g, uint64_t n, uint64_t seed)
 		p++;
 	g->n = n;
 	g->prime = p;
+	g->mont_r = (uint64_t)(((unsigned __int128)1 << 64) % p);
+	g->mont_ninv = 0;
+	if (p & 1) {
+		uint64_t inv =
+		    p; /* Newton: each step doubles the correct low bits (3, 6, ..., 96) */
+
+		for (int i = 0; i < 5; i++)
+			inv *= 2 - p * inv;
+		g->mont_ninv = (uint64_t)0 - inv;
+	}
 	if (p <= 3) { /* groups of order 1 and 2: the only generator is p - 1 */
 		g->generator = p - 1;
 		g->start = 1 + splitmix64(&state) % (p - 1);
@@ -170,6 +185,19 @@ void cyclic_iter_init(struct cyclic_iter *it, const struct cyclic_group *g, uint
 	it->elem = cyclic_mulmod(g->start, cyclic_powmod(g->generator, part, p), p);
 	it->mult = cyclic_powmod(g->generator, nparts, p);
 	it->left = cyclic_part_positions(g, part, nparts);
+	it->mult_mont = cyclic_mulmod(it->mult, g->mont_r, p);
+}
+
+/* a * b * 2^-64 mod p for a, b < p, p odd < 2^63 (Montgomery reduction, REDC). */
+static inline uint64_t mont_mul(uint64_t a, uint64_t b, uint64_t p, uint64_t ninv)
+{
+	unsigned __int128 t = (unsigned __int128)a * b;
+	uint64_t lo = (uint64_t)t, hi = (uint64_t)(t >> 64);
+	uint64_t m = lo * ninv; /* lo + m*p == 0 mod 2^64 */
+	unsigned __int128 mp = (unsigned __int128)m * p;
+	uint64_t r = hi + (uint64_t)(mp >> 64) + (lo != 0); /* (t + m*p) / 2^64, < 2p */
+
+	return r >= p ? r - p : r;
 }
 
 bool cyclic_next(struct cyclic_iter *it, const struct cyclic_group *g, uint64_t *index)
@@ -179,9 +207,9 @@ bool cyclic_next(struct cyclic_iter *it, const struct cyclic_group *g, uint64_t 
 	while (it->left > 0) {
 		uint64_t e = it->elem;
 
-		if (p <= UINT32_MAX)
-			it->elem = (e * it->mult) % p;
-		else
+		if (g->mont_ninv != 0)
+			it->elem = mont_mul(e, it->mult_mont, p, g->mont_ninv);
+		else /* p == 2: the group {1} */
 			it->elem = cyclic_mulmod(e, it->mult, p);
 		it->left--;
 		if (e - 1 < n) {

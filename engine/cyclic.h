@@ -19,13 +19,16 @@ struct cyclic_group {
 	uint64_t prime;	    /* smallest prime > n */
 	uint64_t generator; /* a primitive root mod prime, chosen from the seed */
 	uint64_t start;	    /* first element of the cycle, in [1, prime-1], from the seed */
+	uint64_t mont_ninv; /* -prime^-1 mod 2^64 for Montgomery steps; 0 when prime == 2 */
+	uint64_t mont_r;    /* 2^64 mod prime */
 };
 
 /* A part's position: a few words, save and restore it by plain assignment. */
 struct cyclic_iter {
-	uint64_t elem; /* next element to look at */
-	uint64_t mult; /* generator^nparts mod prime: one step of this part */
-	uint64_t left; /* cycle positions this part has still to visit */
+	uint64_t elem;	    /* next element to look at */
+	uint64_t mult;	    /* generator^nparts mod prime: one step of this part */
+	uint64_t left;	    /* cycle positions this part has still to visit */
+	uint64_t mult_mont; /* mult * 2^64 mod prime: one Montgomery reduction per step */
 };
 
 /* Build the group for n indexes; the same (n, seed) always gives the same

@@ -53,6 +53,7 @@ struct targets {
 	uint16_t *ports;
 	size_t nports;
 	uint32_t *port_slot; /* port -> position + 1, 0 when not probed */
+	uint64_t port_magic; /* ceil(2^64 / nports): index / nports by one multiply; 0 = divide */
 	const char *reason[TARGETS_MAX_REASONS];
 	uint64_t excluded[TARGETS_MAX_REASONS];
 	size_t nreasons;
@@ -476,6 +477,9 @@ static int set_intervals(struct targets *t, struct ivset *final, bool check_safe
 						  (uint32_t)(t->iv[i].hi - 1), err, errlen))
 			return -EPERM;
 	}
+	/* exact for index < 2^48 and nports < 2^16: the error term stays below 1/nports */
+	if (t->nports > 1 && t->nports < 65536 && targets_pairs(t) < (UINT64_C(1) << 48))
+		t->port_magic = UINT64_MAX / t->nports + 1;
 	return build_buckets(t);
 }
 
@@ -601,7 +605,10 @@ void targets_pair(const struct targets *t, uint64_t index, uint32_t *addr, uint1
 	uint64_t a = index, p = 0, b;
 	size_t lo, hi;
 
-	if (t->nports > 1) {
+	if (t->port_magic != 0) {
+		a = (uint64_t)(((unsigned __int128)index * t->port_magic) >> 64);
+		p = index - a * t->nports;
+	} else if (t->nports > 1) {
 		a = index / t->nports;
 		p = index - a * t->nports;
 	}
