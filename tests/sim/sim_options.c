@@ -12,6 +12,7 @@ enum opt_type {
 	OPT_U32,
 	OPT_U64,
 	OPT_INT,
+	OPT_U16,
 	OPT_PROB,
 	OPT_DOUBLE,
 	OPT_STR,
@@ -59,6 +60,8 @@ static const struct opt table[] = {
     {"--exit-on-disconnect", OPT_FLAG, F(exit_on_disconnect), NULL, NULL,
      "exit when the client goes away after having connected"},
     {"--max-runtime", OPT_U32, F(max_runtime_s), NULL, "S", "exit after S seconds"},
+    {"--queues", OPT_U16, F(queues), NULL, "N",
+     "memif queues, = the client's TX queue count (default 2: scan --tx-queues 1 + ARP)"},
     {"--cpu", OPT_INT, F(cpu), NULL, "N", "CPU for the lcore (default: last allowed CPU)"},
     {"--idle-us", OPT_U32, F(idle_us), NULL, "US", "sleep when idle (default 20; 0 busy-polls)"},
     {"--file-prefix", OPT_STR, F(file_prefix), NULL, "S", "EAL file prefix (default mcsim<pid>)"},
@@ -247,6 +250,12 @@ static int set_value(struct sim_options *o, const struct opt *d, const char *arg
 		else
 			*(uint64_t *)(void *)base = u;
 		return 0;
+	case OPT_U16:
+		u = strtoull(arg, &end, 10);
+		if (end == arg || *end != '\0' || u < 1 || u > 16)
+			break;
+		*(uint16_t *)(void *)base = (uint16_t)u;
+		return 0;
 	case OPT_INT:
 		u = strtoull(arg, &end, 10);
 		if (end == arg || *end != '\0' || u > 1023)
@@ -272,6 +281,7 @@ static void set_defaults(struct sim_options *o)
 	    .seed = 1,
 	    .cpu = -1,
 	    .idle_us = 20,
+	    .queues = 2,
 	    .late_ms = 5000,
 	    .delay_slots = 1u << 20,
 	    .ports = {143},

@@ -26,6 +26,7 @@ struct sim_options {
 	const char *file_prefix; /* default mcsim<pid> */
 	int cpu;		 /* CPU of the one lcore; -1 = the last allowed CPU */
 	uint32_t idle_us;	 /* sleep after a run of empty polls; 0 = busy poll */
+	uint16_t queues;	 /* memif rings each way = the client's TX queue count */
 	double loss_in, loss_out, dup, late, junk;
 	uint32_t delay_ms, late_ms;
 	uint32_t delay_slots;

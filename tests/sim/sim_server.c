@@ -255,9 +255,11 @@ static void serve_loop(struct server *s)
 	uint64_t deadline = s->o->max_runtime_s ? start + s->o->max_runtime_s * s->hz : 0;
 	uint64_t first_syn = 0, last_syn = 0;
 	unsigned idle = 0;
+	uint16_t q = 0;
 
 	while (!*s->quit) {
-		uint16_t n = rte_eth_rx_burst(s->port, 0, pkts, RX_BURST);
+		q = (uint16_t)(q + 1 == s->o->queues ? 0 : q + 1);
+		uint16_t n = rte_eth_rx_burst(s->port, q, pkts, RX_BURST);
 		uint64_t syns = s->c->in[SIM_IN_SYN], now;
 
 		for (uint16_t i = 0; i < n; i++)
@@ -370,12 +372,15 @@ static int port_setup(struct server *s, char *err, size_t errlen)
 		snprintf(err, errlen, "mbuf pool: %s", rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
-	rc = rte_eth_dev_configure(s->port, 1, 1, &conf);
-	if (rc == 0)
-		rc = rte_eth_rx_queue_setup(s->port, 0, NB_DESC, (unsigned)rte_socket_id(), NULL,
+	/* Exactly as many queues as the client has rings each way: the memif
+	 * server refuses more client rings than it has queues, and a queue
+	 * left without a ring would alias ring 0 when polled. */
+	rc = rte_eth_dev_configure(s->port, s->o->queues, s->o->queues, &conf);
+	for (uint16_t q = 0; rc == 0 && q < s->o->queues; q++)
+		rc = rte_eth_rx_queue_setup(s->port, q, NB_DESC, (unsigned)rte_socket_id(), NULL,
 					    s->pool);
-	if (rc == 0)
-		rc = rte_eth_tx_queue_setup(s->port, 0, NB_DESC, (unsigned)rte_socket_id(), NULL);
+	for (uint16_t q = 0; rc == 0 && q < s->o->queues; q++)
+		rc = rte_eth_tx_queue_setup(s->port, q, NB_DESC, (unsigned)rte_socket_id(), NULL);
 	if (rc == 0)
 		rc = rte_eth_dev_start(s->port);
 	if (rc == 0)

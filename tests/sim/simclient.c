@@ -209,11 +209,13 @@ static int setup(struct client *c)
 					  (int)rte_socket_id());
 	if (c->pool == NULL || rte_eth_dev_count_avail() == 0)
 		return -ENODEV;
-	rc = rte_eth_dev_configure(c->port, 1, 1, &conf);
+	/* Two TX queues (only the first used), like a default scan, so that
+	 * mcsim's default --queues 2 fits both. */
+	rc = rte_eth_dev_configure(c->port, 1, 2, &conf);
 	if (rc == 0)
 		rc = rte_eth_rx_queue_setup(c->port, 0, 1024, 0, NULL, c->pool);
-	if (rc == 0)
-		rc = rte_eth_tx_queue_setup(c->port, 0, 1024, 0, NULL);
+	for (uint16_t q = 0; rc == 0 && q < 2; q++)
+		rc = rte_eth_tx_queue_setup(c->port, q, 1024, 0, NULL);
 	if (rc == 0)
 		rc = rte_eth_dev_start(c->port);
 	if (rc == 0)
