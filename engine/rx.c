@@ -38,10 +38,11 @@ static bool validate(const struct eng_run *r, const struct pkt_view *v, uint64_t
 {
 	const struct engine_config *cfg = r->cfg;
 
+	/* cheapest test first: a forged flood fails at the cookie */
 	return eng_is_our_ip(cfg, v->dst_ip) &&
-	       targets_index_of(cfg->targets, v->src_ip, v->sport, index) &&
 	       cookie_matches(&r->key, v->dst_ip, v->src_ip, v->sport, v->dport, v->ack,
-			      cfg->sport_first, cfg->sport_count);
+			      cfg->sport_first, cfg->sport_count) &&
+	       targets_index_of(cfg->targets, v->src_ip, v->sport, index);
 }
 
 static void on_reply(const struct eng_run *r, const struct pkt_view *v, uint64_t t_ns,
