@@ -5,6 +5,9 @@
  * and \u escapes including surrogate pairs are decoded to UTF-8. Children
  * are singly linked in document order, so no temporary vectors are needed. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -400,4 +403,60 @@ bool out_json_false(const struct out_json *v)
 uint64_t out_json_u64(const struct out_json *v, uint64_t dflt)
 {
 	return v != NULL && v->type == OUT_JSON_NUMBER && v->is_uint ? v->u : dflt;
+}
+
+#define LOAD_MAX (64u << 20)
+
+/* Read a whole file (NUL-terminated). */
+static int slurp(int dirfd, const char *name, char **out, size_t *len)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	int rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) != 0 || st.st_size < 0 || (uint64_t)st.st_size > LOAD_MAX) {
+		close(fd);
+		return -EFBIG;
+	}
+	char *buf = malloc((size_t)st.st_size + 1);
+	size_t got = 0;
+	while (buf != NULL && got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n <= 0) {
+			rc = n < 0 ? -errno : -EIO;
+			break;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	if (buf == NULL)
+		return -ENOMEM;
+	if (rc != 0) {
+		free(buf);
+		return rc;
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	return 0;
+}
+
+int out_json_load(int dirfd, const char *name, struct out_json_arena *a, struct out_json **root,
+		  char *err, size_t errlen)
+{
+	char *text = NULL, perr[128];
+	size_t len = 0;
+	int rc = slurp(dirfd, name, &text, &len);
+
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: %s", name, strerror(-rc));
+		return rc;
+	}
+	rc = out_json_parse(a, text, len, root, perr, sizeof(perr));
+	if (rc != 0)
+		snprintf(err, errlen, "%s: invalid JSON (%s)", name, perr);
+	free(text);
+	return rc;
 }

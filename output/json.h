@@ -45,6 +45,10 @@ void out_json_arena_free(struct out_json_arena *a);
 int out_json_parse(struct out_json_arena *a, const char *text, size_t len, struct out_json **root,
 		   char *err, size_t errlen);
 
+/* Read DIR/name (at most 64 MiB) and parse it. 0, or -errno with reason. */
+int out_json_load(int dirfd, const char *name, struct out_json_arena *a, struct out_json **root,
+		  char *err, size_t errlen);
+
 /* Member of an object by name, or NULL (also when obj is NULL or not an object). */
 const struct out_json *out_json_get(const struct out_json *obj, const char *key);
 /* The string of v, or NULL when v is not a string. */

@@ -46,7 +46,8 @@ static inline void out_jw_raw(struct out_jw *w, const char *s, size_t n)
 	w->p += n;
 }
 
-#define out_jw_lit(w, s) out_jw_raw((w), (s), sizeof(s) - 1)
+/* s must be a string literal ("" s "" refuses anything else). */
+#define out_jw_lit(w, s) out_jw_raw((w), "" s "", sizeof(s) - 1)
 
 static inline void out_jw_u64(struct out_jw *w, uint64_t v)
 {

@@ -1,9 +1,471 @@
-/* report.c — placeholder until the report lands. */
+/* report.c — aggregate a results directory into the census numbers.
+ *
+ * One pass over every shard the manifest lists (or, without a manifest,
+ * every shard-*.ndjson[.zst] in the directory). Services (address+port)
+ * are counted as records arrive; hosts need de-duplication, so each
+ * distinct address gets one slot in an open-addressing hash table holding
+ * the bit set of (port, proto) rows it answered on, the postures it showed,
+ * and whether any of its ports took a cleartext login or TLS 1.0/1.1. Host
+ * counts per row, per posture and the top countries and networks of
+ * cleartext-login hosts are read off that table at the end; countries are
+ * counted in a 26x26 array, networks in a second small hash table keyed by
+ * ASN that also keeps the first organisation name seen. */
+#include <dirent.h>
 #include <errno.h>
-#include <stdio.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "output/json.h"
+#include "output/record.h"
 #include "output/report.h"
+#include "output/shard.h"
+
+struct host {
+	uint32_t ip;
+	bool used, cleartext, tls10, tls11;
+	uint8_t postures; /* bit per enum mc_posture */
+	char cc[3];
+	uint32_t asn;
+	uint64_t rows; /* bit per st->rows index */
+};
+
+struct network {
+	uint32_t asn; /* 0 = free slot */
+	uint64_t hosts;
+	char org[REP_ORG_LEN];
+};
+
+struct collector {
+	struct rep_stats *st;
+	struct host *hosts;
+	size_t hcap, hused;
+	struct network *nets;
+	size_t ncap, nused;
+	struct out_json_arena arena;
+};
+
+static size_t hash32(uint32_t x)
+{
+	x ^= x >> 16;
+	x *= 0x7feb352d;
+	x ^= x >> 15;
+	x *= 0x846ca68b;
+	x ^= x >> 16;
+	return x;
+}
+
+static int hosts_grow(struct collector *c)
+{
+	size_t ncap = c->hcap ? 2 * c->hcap : 4096;
+	struct host *n = calloc(ncap, sizeof(*n));
+
+	if (n == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->hcap; i++) {
+		if (!c->hosts[i].used)
+			continue;
+		size_t j = hash32(c->hosts[i].ip) & (ncap - 1);
+		while (n[j].used)
+			j = (j + 1) & (ncap - 1);
+		n[j] = c->hosts[i];
+	}
+	free(c->hosts);
+	c->hosts = n;
+	c->hcap = ncap;
+	return 0;
+}
+
+static struct host *host_get(struct collector *c, uint32_t ip)
+{
+	if (2 * (c->hused + 1) > c->hcap && hosts_grow(c) != 0)
+		return NULL;
+	size_t j = hash32(ip) & (c->hcap - 1);
+	while (c->hosts[j].used && c->hosts[j].ip != ip)
+		j = (j + 1) & (c->hcap - 1);
+	if (!c->hosts[j].used) {
+		c->hosts[j].used = true;
+		c->hosts[j].ip = ip;
+		c->hused++;
+	}
+	return &c->hosts[j];
+}
+
+static struct network *net_get(struct collector *c, uint32_t asn)
+{
+	if (2 * (c->nused + 1) > c->ncap) {
+		size_t ncap = c->ncap ? 2 * c->ncap : 1024;
+		struct network *n = calloc(ncap, sizeof(*n));
+		if (n == NULL)
+			return NULL;
+		for (size_t i = 0; i < c->ncap; i++) {
+			if (c->nets[i].asn == 0)
+				continue;
+			size_t j = hash32(c->nets[i].asn) & (ncap - 1);
+			while (n[j].asn != 0)
+				j = (j + 1) & (ncap - 1);
+			n[j] = c->nets[i];
+		}
+		free(c->nets);
+		c->nets = n;
+		c->ncap = ncap;
+	}
+	size_t j = hash32(asn) & (c->ncap - 1);
+	while (c->nets[j].asn != 0 && c->nets[j].asn != asn)
+		j = (j + 1) & (c->ncap - 1);
+	if (c->nets[j].asn == 0) {
+		c->nets[j].asn = asn;
+		c->nused++;
+	}
+	return &c->nets[j];
+}
+
+static int parse_ip(const char *s, uint32_t *ip)
+{
+	unsigned a, b, cc, d;
+	char tail;
+
+	if (s == NULL || sscanf(s, "%u.%u.%u.%u%c", &a, &b, &cc, &d, &tail) != 4 || a > 255 ||
+	    b > 255 || cc > 255 || d > 255)
+		return -1;
+	*ip = a << 24 | b << 16 | cc << 8 | d;
+	return 0;
+}
+
+static int posture_index(const char *p)
+{
+	for (int i = 0; i < REP_POSTURES; i++)
+		if (p != NULL && strcmp(p, mc_posture_name((enum mc_posture)i)) == 0)
+			return i;
+	return 0;
+}
+
+/* Index of the (port, proto) row, adding it; -1 when the table is full. */
+static int row_index(struct rep_stats *st, uint16_t port, const char *proto)
+{
+	for (size_t i = 0; i < st->nrows; i++)
+		if (st->rows[i].port == port && strcmp(st->rows[i].proto, proto) == 0)
+			return (int)i;
+	if (st->nrows == REP_ROWS_MAX)
+		return -1;
+	struct rep_row *r = &st->rows[st->nrows];
+	r->port = port;
+	snprintf(r->proto, sizeof(r->proto), "%s", proto);
+	return (int)st->nrows++;
+}
+
+static void count_tls(struct rep_stats *st, struct host *h, const struct out_json *rec)
+{
+	static const char *const names[REP_VERSIONS] = {"tls1_0", "tls1_1", "tls1_2", "tls1_3"};
+	const struct out_json *tls = out_json_get(rec, "tls");
+	const struct out_json *vers = out_json_get(tls, "versions");
+	const struct out_json *cert = out_json_get(tls, "cert");
+
+	for (int i = 0; i < REP_VERSIONS; i++) {
+		const struct out_json *v = out_json_get(vers, names[i]);
+		if (out_json_true(v))
+			st->ver_yes[i]++;
+		else if (out_json_false(v))
+			st->ver_no[i]++;
+		else
+			st->ver_unknown[i]++;
+	}
+	if (out_json_true(out_json_get(vers, "tls1_0")))
+		h->tls10 = true;
+	if (out_json_true(out_json_get(vers, "tls1_1")))
+		h->tls11 = true;
+	if (out_json_true(out_json_get(rec, "tls_obsolete")))
+		st->svc_obsolete++;
+	if (cert == NULL || cert->type != OUT_JSON_OBJECT)
+		return;
+	st->certs++;
+	st->cert_expired += out_json_true(out_json_get(cert, "expired"));
+	st->cert_self_signed += out_json_true(out_json_get(cert, "self_signed"));
+	st->cert_invalid_chain += out_json_false(out_json_get(cert, "chain_valid"));
+}
+
+static int count_record(struct collector *c, const struct out_json *rec)
+{
+	struct rep_stats *st = c->st;
+	uint32_t ip;
+	uint64_t port = out_json_u64(out_json_get(rec, "port"), 70000);
+	const char *proto = out_json_str(out_json_get(rec, "proto"));
+
+	if (rec->type != OUT_JSON_OBJECT || parse_ip(out_json_str(out_json_get(rec, "ip")), &ip) ||
+	    port > 65535 || proto == NULL) {
+		st->bad_lines++;
+		return 0;
+	}
+	struct host *h = host_get(c, ip);
+	if (h == NULL)
+		return -ENOMEM;
+	st->records++;
+	int row = row_index(st, (uint16_t)port, proto);
+	if (row < 0)
+		st->other_rows++;
+	else
+		st->rows[row].services++, h->rows |= 1ull << row;
+	int p = posture_index(out_json_str(out_json_get(rec, "posture")));
+	st->svc_posture[p]++;
+	h->postures |= (uint8_t)(1u << p);
+	if (out_json_true(out_json_get(rec, "cleartext_login"))) {
+		st->svc_cleartext++;
+		h->cleartext = true;
+	}
+	const struct out_json *stls = out_json_get(rec, "starttls");
+	st->starttls_advertised += out_json_true(out_json_get(stls, "advertised"));
+	st->starttls_accepted += out_json_true(out_json_get(stls, "accepted"));
+	st->starttls_injection += out_json_true(out_json_get(stls, "injection"));
+	count_tls(st, h, rec);
+	if (out_json_str(out_json_get(rec, "error")) != NULL)
+		st->errors++;
+	const char *cc = out_json_str(out_json_get(out_json_get(rec, "geo"), "country"));
+	if (cc != NULL && strlen(cc) == 2)
+		memcpy(h->cc, cc, 3);
+	const struct out_json *asn = out_json_get(rec, "asn");
+	uint64_t num = out_json_u64(out_json_get(asn, "number"), 0);
+	if (num > 0 && num <= UINT32_MAX) {
+		h->asn = (uint32_t)num;
+		struct network *n = net_get(c, h->asn);
+		const char *org = out_json_str(out_json_get(asn, "org"));
+		if (n == NULL)
+			return -ENOMEM;
+		if (n->org[0] == '\0' && org != NULL)
+			snprintf(n->org, sizeof(n->org), "%s", org);
+	}
+	return 0;
+}
+
+static int read_shard(struct collector *c, int dirfd, const char *name, char *err, size_t errlen)
+{
+	struct out_shard_reader *r;
+	char *line;
+	size_t len;
+	int rc = out_shard_reader_open(&r, dirfd, name, err, errlen);
+
+	if (rc != 0)
+		return rc;
+	c->st->shards++;
+	while ((rc = out_shard_reader_next(r, &line, &len, err, errlen)) == 1) {
+		struct out_json *v;
+		char jerr[96];
+		out_json_arena_reset(&c->arena);
+		if (out_json_parse(&c->arena, line, len, &v, jerr, sizeof(jerr)) != 0) {
+			c->st->bad_lines++;
+			continue;
+		}
+		rc = count_record(c, v);
+		if (rc != 0) {
+			snprintf(err, errlen, "out of memory");
+			break;
+		}
+	}
+	out_shard_reader_close(r);
+	return rc < 0 ? rc : 0;
+}
+
+/* Attribution of one database: its SOURCES.json entry (scripts/fetch-geo-data),
+ * else its type and build date from the manifest. */
+static void add_attribution(struct rep_stats *st, const struct out_json *db)
+{
+	const char *path = out_json_str(out_json_get(db, "path"));
+	const char *type = out_json_str(out_json_get(db, "database_type"));
+	const char *built = out_json_str(out_json_get(db, "build_date"));
+	char *line = st->attribution[st->nattrib];
+
+	if (st->nattrib == REP_ATTRIB_MAX || path == NULL)
+		return;
+	snprintf(line, REP_ATTRIB_LEN, "%s data: %s, built %s",
+		 out_json_str(out_json_get(db, "role")) ?: "?", type ?: "unknown database",
+		 built ?: "?");
+	const char *slash = strrchr(path, '/');
+	char dir[512];
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct out_json_arena a = {0};
+	struct out_json *src;
+	char err[128];
+	if (dirfd >= 0 && out_json_load(dirfd, "SOURCES.json", &a, &src, err, sizeof(err)) == 0) {
+		const struct out_json *files = out_json_get(src, "files");
+		for (const struct out_json *f = files ? files->child : NULL; f; f = f->next) {
+			const char *file = out_json_str(out_json_get(f, "file"));
+			const char *text = out_json_str(out_json_get(f, "attribution"));
+			if (file && text && strcmp(file, slash ? slash + 1 : path) == 0)
+				snprintf(line, REP_ATTRIB_LEN, "%s (version %s, built %s)", text,
+					 out_json_str(out_json_get(f, "version")) ?: "?",
+					 built ?: "?");
+		}
+	}
+	if (dirfd >= 0)
+		close(dirfd);
+	out_json_arena_free(&a);
+	st->nattrib++;
+}
+
+static void copy_str(char *dst, size_t cap, const struct out_json *v)
+{
+	snprintf(dst, cap, "%s", out_json_str(v) ?: "");
+}
+
+/* Read the manifest's metadata; the shard list stays in `m` for the caller. */
+static void read_manifest(struct rep_stats *st, const struct out_json *m)
+{
+	st->have_manifest = true;
+	copy_str(st->version, sizeof(st->version), out_json_get(m, "mailcensus_version"));
+	copy_str(st->started, sizeof(st->started), out_json_get(m, "started"));
+	copy_str(st->finished, sizeof(st->finished), out_json_get(m, "finished"));
+	copy_str(st->command_line, sizeof(st->command_line), out_json_get(m, "command_line"));
+	copy_str(st->error, sizeof(st->error), out_json_get(m, "error"));
+	st->complete = out_json_true(out_json_get(m, "complete"));
+	st->enriched = out_json_true(out_json_get(m, "enriched"));
+	const struct out_json *dbs = out_json_get(m, "databases");
+	for (const struct out_json *d = dbs ? dbs->child : NULL; d != NULL; d = d->next)
+		add_attribution(st, d);
+}
+
+/* Without a manifest: every shard-*.ndjson[.zst] in name order. */
+static int read_listed_dir(struct collector *c, int dirfd, char *err, size_t errlen)
+{
+	struct dirent **names;
+	int fd = dup(dirfd), n, rc = 0;
+	char path[32];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = scandir(path, &names, NULL, alphasort);
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, "cannot list the directory: %s", strerror(errno));
+		return -errno;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *name = names[i]->d_name;
+		size_t len = strlen(name);
+		bool shard = strncmp(name, "shard-", 6) == 0 &&
+			     ((len > 7 && strcmp(name + len - 7, ".ndjson") == 0) ||
+			      (len > 11 && strcmp(name + len - 11, ".ndjson.zst") == 0));
+		if (shard && rc == 0)
+			rc = read_shard(c, dirfd, name, err, errlen);
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+static int top_cmp(const void *a, const void *b)
+{
+	const struct rep_top *x = a, *y = b;
+
+	if (x->hosts != y->hosts)
+		return x->hosts < y->hosts ? 1 : -1;
+	return x->asn != y->asn ? (x->asn < y->asn ? -1 : 1) : strcmp(x->country, y->country);
+}
+
+/* Insert into a top-N list kept sorted (descending). */
+static void top_insert(struct rep_top *top, size_t *n, const struct rep_top *e)
+{
+	if (*n == REP_TOP && top_cmp(e, &top[REP_TOP - 1]) >= 0)
+		return;
+	size_t i = *n < REP_TOP ? (*n)++ : REP_TOP - 1;
+	while (i > 0 && top_cmp(e, &top[i - 1]) < 0) {
+		top[i] = top[i - 1];
+		i--;
+	}
+	top[i] = *e;
+}
+
+/* Host-level numbers and the top lists from the host table. */
+static void finish(struct collector *c)
+{
+	struct rep_stats *st = c->st;
+	uint64_t *countries = calloc(26 * 26, sizeof(uint64_t));
+
+	st->hosts = c->hused;
+	for (size_t i = 0; i < c->ncap; i++)
+		c->nets[i].hosts = 0;
+	for (size_t i = 0; i < c->hcap; i++) {
+		const struct host *h = &c->hosts[i];
+		if (!h->used)
+			continue;
+		for (size_t r = 0; r < st->nrows; r++)
+			st->rows[r].hosts += (h->rows >> r) & 1;
+		for (int p = 0; p < REP_POSTURES; p++)
+			st->host_posture[p] += (h->postures >> p) & 1;
+		st->hosts_tls10 += h->tls10;
+		st->hosts_tls11 += h->tls11;
+		if (!h->cleartext)
+			continue;
+		st->hosts_cleartext++;
+		if (h->cc[0] >= 'A' && h->cc[0] <= 'Z' && h->cc[1] >= 'A' && h->cc[1] <= 'Z' &&
+		    countries)
+			countries[(h->cc[0] - 'A') * 26 + (h->cc[1] - 'A')]++;
+		else
+			st->cleartext_no_country++;
+		struct network *n = h->asn ? net_get(c, h->asn) : NULL;
+		if (n != NULL)
+			n->hosts++;
+		else
+			st->cleartext_no_asn++;
+	}
+	for (int i = 0; countries != NULL && i < 26 * 26; i++) {
+		struct rep_top e = {.country = {(char)('A' + i / 26), (char)('A' + i % 26), 0},
+				    .hosts = countries[i]};
+		if (countries[i] != 0)
+			top_insert(st->top_countries, &st->ntop_countries, &e);
+	}
+	for (size_t i = 0; i < c->ncap; i++) {
+		if (c->nets[i].asn == 0 || c->nets[i].hosts == 0)
+			continue;
+		struct rep_top e = {.asn = c->nets[i].asn, .hosts = c->nets[i].hosts};
+		snprintf(e.org, sizeof(e.org), "%s", c->nets[i].org);
+		top_insert(st->top_networks, &st->ntop_networks, &e);
+	}
+	free(countries);
+}
+
+static int collect_dir(struct collector *c, int dirfd, char *err, size_t errlen)
+{
+	struct out_json_arena ma = {0};
+	struct out_json *m;
+	int rc;
+
+	if (faccessat(dirfd, "manifest.json", F_OK, 0) != 0)
+		return read_listed_dir(c, dirfd, err, errlen);
+	rc = out_json_load(dirfd, "manifest.json", &ma, &m, err, errlen);
+	if (rc == 0) {
+		read_manifest(c->st, m);
+		const struct out_json *files = out_json_get(m, "files");
+		for (const struct out_json *f = files ? files->child : NULL; f && rc == 0;
+		     f = f->next) {
+			const char *name = out_json_str(out_json_get(f, "name"));
+			if (name != NULL && strchr(name, '/') == NULL)
+				rc = read_shard(c, dirfd, name, err, errlen);
+		}
+	}
+	out_json_arena_free(&ma);
+	return rc;
+}
+
+int out_report_collect(const char *dir, struct rep_stats *st, char *err, size_t errlen)
+{
+	struct collector c = {.st = st};
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	rc = collect_dir(&c, dirfd, err, errlen);
+	if (rc == 0)
+		finish(&c);
+	close(dirfd);
+	free(c.hosts);
+	free(c.nets);
+	out_json_arena_free(&c.arena);
+	return rc;
+}
 
 int out_report_format_parse(const char *name, enum out_report_format *fmt)
 {
@@ -21,9 +483,36 @@ int out_report_format_parse(const char *name, enum out_report_format *fmt)
 int out_report_run(const char *dir, enum out_report_format fmt, const char *outfile, char *err,
 		   size_t errlen)
 {
-	(void)dir;
-	(void)fmt;
-	(void)outfile;
-	snprintf(err, errlen, "not built yet");
-	return -ENOSYS;
+	struct rep_stats *st = calloc(1, sizeof(*st));
+	FILE *out = stdout;
+	int rc = -ENOMEM;
+
+	if (st == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return rc;
+	}
+	rc = out_report_collect(dir, st, err, errlen);
+	if (rc == 0 && outfile != NULL && (out = fopen(outfile, "w")) == NULL) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", outfile, strerror(errno));
+	}
+	if (rc == 0) {
+		if (fmt == OUT_REPORT_TEXT) {
+			out_report_text(st, out);
+		} else if (fmt == OUT_REPORT_HTML) {
+			out_report_html(st, out);
+		} else {
+			char *json = out_report_json(st);
+			if (json != NULL)
+				fputs(json, out);
+			free(json);
+		}
+		if ((out != stdout ? fclose(out) : fflush(out)) != 0) {
+			rc = -errno;
+			snprintf(err, errlen, "%s: %s", outfile ? outfile : "stdout",
+				 strerror(errno));
+		}
+	}
+	free(st);
+	return rc;
 }

@@ -2,7 +2,10 @@
 #ifndef MC_OUT_REPORT_H
 #define MC_OUT_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 enum out_report_format {
 	OUT_REPORT_TEXT,
@@ -10,10 +13,60 @@ enum out_report_format {
 	OUT_REPORT_HTML,
 };
 
+#define REP_ROWS_MAX   64 /* distinct (port, proto) rows */
+#define REP_TOP	       10 /* entries in the top-country / top-network lists */
+#define REP_POSTURES   5  /* enum mc_posture values */
+#define REP_VERSIONS   4  /* TLS 1.0 .. 1.3 */
+#define REP_ATTRIB_MAX 4
+#define REP_ATTRIB_LEN 512
+#define REP_ORG_LEN    128
+
+struct rep_row {
+	uint16_t port;
+	char proto[8];
+	uint64_t services, hosts;
+};
+
+struct rep_top {
+	char country[3]; /* top countries */
+	uint32_t asn;	 /* top networks */
+	char org[REP_ORG_LEN];
+	uint64_t hosts;
+};
+
+struct rep_stats {
+	/* from the manifest (empty when absent) */
+	char version[32], started[40], finished[40], command_line[256], error[256];
+	bool have_manifest, complete, enriched;
+	char attribution[REP_ATTRIB_MAX][REP_ATTRIB_LEN];
+	size_t nattrib;
+	/* from the shards */
+	uint64_t shards, records, hosts, errors, bad_lines;
+	struct rep_row rows[REP_ROWS_MAX];
+	size_t nrows;
+	uint64_t other_rows; /* services whose row did not fit */
+	uint64_t svc_posture[REP_POSTURES], host_posture[REP_POSTURES];
+	uint64_t svc_cleartext, hosts_cleartext;
+	uint64_t ver_yes[REP_VERSIONS], ver_no[REP_VERSIONS], ver_unknown[REP_VERSIONS];
+	uint64_t svc_obsolete, hosts_tls10, hosts_tls11;
+	uint64_t certs, cert_expired, cert_self_signed, cert_invalid_chain;
+	uint64_t starttls_advertised, starttls_accepted, starttls_injection;
+	struct rep_top top_countries[REP_TOP], top_networks[REP_TOP];
+	size_t ntop_countries, ntop_networks;
+	uint64_t cleartext_no_country, cleartext_no_asn;
+};
+
 int out_report_format_parse(const char *name, enum out_report_format *fmt);
 
-/* Read every shard listed in DIR/manifest.json and write the report to
- * `outfile` (NULL = stdout). 0, or -errno with a reason in err. */
+/* Aggregate every shard of DIR into st. 0, or -errno with a reason in err. */
+int out_report_collect(const char *dir, struct rep_stats *st, char *err, size_t errlen);
+
+void out_report_text(const struct rep_stats *st, FILE *out);
+/* JSON text of the stats (malloc'd, NUL-terminated), or NULL. */
+char *out_report_json(const struct rep_stats *st);
+void out_report_html(const struct rep_stats *st, FILE *out);
+
+/* collect + write in the format to `outfile` (NULL = stdout). */
 int out_report_run(const char *dir, enum out_report_format fmt, const char *outfile, char *err,
 		   size_t errlen);
 

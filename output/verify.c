@@ -12,44 +12,6 @@
 #include "output/shard.h"
 #include "output/verify.h"
 
-#define MANIFEST_MAX (64u << 20)
-
-/* Read a whole file (NUL-terminated). */
-static int slurp(int dirfd, const char *name, char **out, size_t *len)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	int rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) != 0 || st.st_size < 0 || (uint64_t)st.st_size > MANIFEST_MAX) {
-		close(fd);
-		return -EFBIG;
-	}
-	char *buf = malloc((size_t)st.st_size + 1);
-	size_t got = 0;
-	while (buf != NULL && got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n <= 0) {
-			rc = n < 0 ? -errno : -EIO;
-			break;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	if (buf == NULL)
-		return -ENOMEM;
-	if (rc != 0) {
-		free(buf);
-		return rc;
-	}
-	buf[got] = '\0';
-	*out = buf;
-	*len = got;
-	return 0;
-}
-
 /* Recheck one listed shard; returns the number of problems. */
 static int check_shard(int dirfd, const struct out_json *f, FILE *out, uint64_t *records)
 {
@@ -194,8 +156,7 @@ int out_verify_dir(const char *dir, FILE *out)
 {
 	struct out_json_arena arena = {0};
 	struct out_json *m;
-	char *text = NULL, err[160];
-	size_t len = 0;
+	char err[256];
 	int rc;
 
 	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -204,21 +165,15 @@ int out_verify_dir(const char *dir, FILE *out)
 		fprintf(out, "%s: %s\n", dir, strerror(errno));
 		return rc;
 	}
-	rc = slurp(dirfd, "manifest.json", &text, &len);
-	if (rc != 0) {
-		fprintf(out, "%s/manifest.json: %s\n", dir, strerror(-rc));
-		goto out;
+	rc = out_json_load(dirfd, "manifest.json", &arena, &m, err, sizeof(err));
+	if (rc == 0 && m->type != OUT_JSON_OBJECT) {
+		snprintf(err, sizeof(err), "manifest.json: not a JSON object");
+		rc = -EINVAL;
 	}
-	rc = out_json_parse(&arena, text, len, &m, err, sizeof(err));
-	if (rc != 0 || m->type != OUT_JSON_OBJECT) {
-		fprintf(out, "%s/manifest.json: not a JSON object (%s)\n", dir,
-			rc ? err : "wrong type");
-		rc = rc ? rc : -EINVAL;
-		goto out;
-	}
-	rc = check_manifest(dirfd, m, out);
-out:
-	free(text);
+	if (rc != 0)
+		fprintf(out, "%s/%s\n", dir, err);
+	else
+		rc = check_manifest(dirfd, m, out);
 	out_json_arena_free(&arena);
 	close(dirfd);
 	return rc;

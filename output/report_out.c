@@ -1,0 +1,266 @@
+/* report_out.c — the census report as text, JSON and one self-contained HTML page.
+ *
+ * All three show the same numbers from struct rep_stats. The HTML page has
+ * inline CSS and inline SVG bar charts (rect + text, no script, no fonts,
+ * no external fetches), so it renders the same from a file:// URL on an
+ * air-gapped machine. Names that came from databases (network
+ * organisations) are escaped for the medium: control bytes replaced in
+ * text, entities in HTML, JSON escapes in JSON. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "output/jw.h"
+#include "output/record.h"
+#include "output/report.h"
+
+static const char *const version_names[REP_VERSIONS] = {"TLS 1.0", "TLS 1.1", "TLS 1.2", "TLS 1.3"};
+static const char *const version_keys[REP_VERSIONS] = {"tls1_0", "tls1_1", "tls1_2", "tls1_3"};
+
+static double pct(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+/* Text-safe copy: control bytes become '?'. */
+static const char *plain(const char *s, char *buf, size_t cap)
+{
+	size_t i = 0;
+
+	for (; s[i] != '\0' && i + 1 < cap; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+static void text_run(const struct rep_stats *st, FILE *out)
+{
+	if (!st->have_manifest) {
+		fprintf(out, "run: no manifest.json (shards read from the directory listing)\n");
+		return;
+	}
+	fprintf(out, "run: mailcensus %s, %s .. %s, %s%s\n", st->version, st->started, st->finished,
+		st->complete ? "complete" : "INCOMPLETE: ", st->complete ? "" : st->error);
+	if (st->command_line[0] != '\0')
+		fprintf(out, "command: %s\n", st->command_line);
+}
+
+static void text_tops(const struct rep_stats *st, FILE *out)
+{
+	char buf[REP_ORG_LEN];
+
+	fprintf(out, "\nTop countries of cleartext-login hosts\n");
+	for (size_t i = 0; i < st->ntop_countries; i++)
+		fprintf(out, "  %-4s %10llu  %5.1f%%\n", st->top_countries[i].country,
+			(unsigned long long)st->top_countries[i].hosts,
+			pct(st->top_countries[i].hosts, st->hosts_cleartext));
+	if (st->cleartext_no_country)
+		fprintf(out, "  %-4s %10llu\n", "??", (unsigned long long)st->cleartext_no_country);
+	fprintf(out, "\nTop networks of cleartext-login hosts\n");
+	for (size_t i = 0; i < st->ntop_networks; i++)
+		fprintf(out, "  AS%-8u %10llu  %s\n", st->top_networks[i].asn,
+			(unsigned long long)st->top_networks[i].hosts,
+			plain(st->top_networks[i].org, buf, sizeof(buf)));
+	if (st->cleartext_no_asn)
+		fprintf(out, "  %-10s %10llu\n", "unknown",
+			(unsigned long long)st->cleartext_no_asn);
+}
+
+void out_report_text(const struct rep_stats *st, FILE *out)
+{
+	fprintf(out, "mailcensus report\n");
+	text_run(st, out);
+	fprintf(out, "records: %llu services on %llu hosts, from %llu shards%s\n",
+		(unsigned long long)st->records, (unsigned long long)st->hosts,
+		(unsigned long long)st->shards, st->bad_lines ? " (some lines unreadable)" : "");
+	fprintf(out, "\nPort   Protocol   Services      Hosts\n");
+	for (size_t i = 0; i < st->nrows; i++)
+		fprintf(out, "%5u  %-8s %10llu %10llu\n", st->rows[i].port, st->rows[i].proto,
+			(unsigned long long)st->rows[i].services,
+			(unsigned long long)st->rows[i].hosts);
+	fprintf(out, "\nPosture               Services      Hosts\n");
+	for (int p = 0; p < REP_POSTURES; p++)
+		fprintf(out, "%-20s %10llu %10llu\n", mc_posture_name((enum mc_posture)p),
+			(unsigned long long)st->svc_posture[p],
+			(unsigned long long)st->host_posture[p]);
+	fprintf(out, "\nCleartext login accepted: %llu services on %llu hosts (%.1f%% of hosts)\n",
+		(unsigned long long)st->svc_cleartext, (unsigned long long)st->hosts_cleartext,
+		pct(st->hosts_cleartext, st->hosts));
+	fprintf(out, "\nTLS versions (services)  accepted    refused  not measured\n");
+	for (int v = 0; v < REP_VERSIONS; v++)
+		fprintf(out, "  %-20s %10llu %10llu %12llu\n", version_names[v],
+			(unsigned long long)st->ver_yes[v], (unsigned long long)st->ver_no[v],
+			(unsigned long long)st->ver_unknown[v]);
+	fprintf(out,
+		"  hosts accepting TLS 1.0: %llu, TLS 1.1: %llu; obsolete-TLS services: %llu\n",
+		(unsigned long long)st->hosts_tls10, (unsigned long long)st->hosts_tls11,
+		(unsigned long long)st->svc_obsolete);
+	fprintf(
+	    out, "\nCertificates: %llu seen; expired %llu, self-signed %llu, invalid chain %llu\n",
+	    (unsigned long long)st->certs, (unsigned long long)st->cert_expired,
+	    (unsigned long long)st->cert_self_signed, (unsigned long long)st->cert_invalid_chain);
+	fprintf(out, "STARTTLS: advertised %llu, accepted %llu, command injection %llu\n",
+		(unsigned long long)st->starttls_advertised,
+		(unsigned long long)st->starttls_accepted,
+		(unsigned long long)st->starttls_injection);
+	fprintf(out, "Probe errors: %llu services\n", (unsigned long long)st->errors);
+	text_tops(st, out);
+	fprintf(out, "\n");
+	for (size_t i = 0; i < st->nattrib; i++)
+		fprintf(out, "%s\n", st->attribution[i]);
+	if (!st->enriched && st->have_manifest)
+		fprintf(out, "No geo/ASN enrichment in this run (--no-enrich).\n");
+}
+
+static void jkey(struct out_jw *w, const char *key, uint64_t v, bool last)
+{
+	out_jw_lit(w, "\"");
+	out_jw_raw(w, key, strlen(key));
+	out_jw_lit(w, "\":");
+	out_jw_u64(w, v);
+	if (!last)
+		out_jw_lit(w, ",");
+}
+
+static void jstr(struct out_jw *w, const char *key, const char *v)
+{
+	out_jw_lit(w, "\"");
+	out_jw_raw(w, key, strlen(key));
+	out_jw_lit(w, "\":");
+	out_jw_bytes(w, v, strlen(v));
+	out_jw_lit(w, ",");
+}
+
+static void json_run(struct out_jw *w, const struct rep_stats *st)
+{
+	out_jw_lit(w, "\"run\":{");
+	if (st->have_manifest) {
+		jstr(w, "mailcensus_version", st->version);
+		jstr(w, "started", st->started);
+		jstr(w, "finished", st->finished);
+		jstr(w, "command_line", st->command_line);
+		out_jw_lit(w, "\"error\":");
+		if (st->complete)
+			out_jw_lit(w, "null,");
+		else
+			out_jw_bytes(w, st->error, strlen(st->error)), out_jw_lit(w, ",");
+		out_jw_lit(w, "\"enriched\":");
+		out_jw_bool(w, st->enriched);
+		out_jw_lit(w, ",");
+	}
+	out_jw_lit(w, "\"complete\":");
+	out_jw_bool(w, st->have_manifest && st->complete);
+	out_jw_lit(w, ",\"attribution\":[");
+	for (size_t i = 0; i < st->nattrib; i++) {
+		if (i)
+			out_jw_lit(w, ",");
+		out_jw_bytes(w, st->attribution[i], strlen(st->attribution[i]));
+	}
+	out_jw_lit(w, "]},");
+}
+
+static void json_tops(struct out_jw *w, const struct rep_stats *st)
+{
+	out_jw_lit(w, "\"top_countries_cleartext\":[");
+	for (size_t i = 0; i < st->ntop_countries; i++) {
+		if (i)
+			out_jw_lit(w, ",");
+		out_jw_lit(w, "{\"country\":");
+		out_jw_bytes(w, st->top_countries[i].country, 2);
+		out_jw_lit(w, ",");
+		jkey(w, "hosts", st->top_countries[i].hosts, true);
+		out_jw_lit(w, "}");
+	}
+	out_jw_lit(w, "],\"top_networks_cleartext\":[");
+	for (size_t i = 0; i < st->ntop_networks; i++) {
+		if (i)
+			out_jw_lit(w, ",");
+		out_jw_lit(w, "{");
+		jkey(w, "asn", st->top_networks[i].asn, false);
+		jstr(w, "org", st->top_networks[i].org);
+		jkey(w, "hosts", st->top_networks[i].hosts, true);
+		out_jw_lit(w, "}");
+	}
+	out_jw_lit(w, "],");
+	jkey(w, "cleartext_hosts_without_country", st->cleartext_no_country, false);
+	jkey(w, "cleartext_hosts_without_asn", st->cleartext_no_asn, true);
+}
+
+static void json_body(struct out_jw *w, const struct rep_stats *st)
+{
+	out_jw_lit(w, "{");
+	json_run(w, st);
+	jkey(w, "shards", st->shards, false);
+	jkey(w, "services", st->records, false);
+	jkey(w, "hosts", st->hosts, false);
+	jkey(w, "unreadable_lines", st->bad_lines, false);
+	jkey(w, "errors", st->errors, false);
+	out_jw_lit(w, "\"ports\":[");
+	for (size_t i = 0; i < st->nrows; i++) {
+		if (i)
+			out_jw_lit(w, ",");
+		out_jw_lit(w, "{");
+		jkey(w, "port", st->rows[i].port, false);
+		jstr(w, "proto", st->rows[i].proto);
+		jkey(w, "services", st->rows[i].services, false);
+		jkey(w, "hosts", st->rows[i].hosts, true);
+		out_jw_lit(w, "}");
+	}
+	out_jw_lit(w, "],\"posture\":{");
+	for (int p = 0; p < REP_POSTURES; p++) {
+		if (p)
+			out_jw_lit(w, ",");
+		out_jw_lit(w, "\"");
+		const char *name = mc_posture_name((enum mc_posture)p);
+		out_jw_raw(w, name, strlen(name));
+		out_jw_lit(w, "\":{");
+		jkey(w, "services", st->svc_posture[p], false);
+		jkey(w, "hosts", st->host_posture[p], true);
+		out_jw_lit(w, "}");
+	}
+	out_jw_lit(w, "},\"cleartext_login\":{");
+	jkey(w, "services", st->svc_cleartext, false);
+	jkey(w, "hosts", st->hosts_cleartext, true);
+	out_jw_lit(w, "},\"tls_versions\":{");
+	for (int v = 0; v < REP_VERSIONS; v++) {
+		out_jw_lit(w, "\"");
+		out_jw_raw(w, version_keys[v], strlen(version_keys[v]));
+		out_jw_lit(w, "\":{");
+		jkey(w, "accepted", st->ver_yes[v], false);
+		jkey(w, "refused", st->ver_no[v], false);
+		jkey(w, "unknown", st->ver_unknown[v], true);
+		out_jw_lit(w, "},");
+	}
+	jkey(w, "hosts_tls1_0", st->hosts_tls10, false);
+	jkey(w, "hosts_tls1_1", st->hosts_tls11, false);
+	jkey(w, "obsolete_services", st->svc_obsolete, true);
+	out_jw_lit(w, "},\"certificates\":{");
+	jkey(w, "seen", st->certs, false);
+	jkey(w, "expired", st->cert_expired, false);
+	jkey(w, "self_signed", st->cert_self_signed, false);
+	jkey(w, "invalid_chain", st->cert_invalid_chain, true);
+	out_jw_lit(w, "},\"starttls\":{");
+	jkey(w, "advertised", st->starttls_advertised, false);
+	jkey(w, "accepted", st->starttls_accepted, false);
+	jkey(w, "injection", st->starttls_injection, true);
+	out_jw_lit(w, "},");
+	json_tops(w, st);
+	out_jw_lit(w, "}\n");
+}
+
+char *out_report_json(const struct rep_stats *st)
+{
+	size_t cap = 1u << 20;
+	char *buf = malloc(cap);
+	struct out_jw w;
+
+	if (buf == NULL)
+		return NULL;
+	out_jw_init(&w, buf, cap - 1);
+	json_body(&w, st);
+	if (w.overflow) {
+		free(buf);
+		return NULL;
+	}
+	*w.p = '\0';
+	return buf;
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# mailcensus report: exact numbers from a hand-written shard, text/JSON/HTML from a
+# generated enriched run, and the HTML page rendered by headless Chromium (title and
+# chart elements in the DOM, screenshot not blank).
+set -u
+: "${MC_BIN:?}" "${MC_BUILDDIR:?}" "${MC_SRCDIR:?}"
+export MAILCENSUS_SAFE_RANGE=198.18.0.0/15
+GEN="$MC_BUILDDIR/output/mc-bench-output"
+work=$(mktemp -d /tmp/mc-out-report-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+fail=0
+ok() { echo "ok   $*"; }
+bad() { echo "FAIL $*"; fail=1; }
+expect() { # expect NAME JQ-FILTER WANT FILE
+	local got
+	got=$(jq -c "$2" "$4" 2>&1)
+	[ "$got" = "$3" ] && ok "$1 = $3" || bad "$1: got $got, want $3"
+}
+
+# 1. exact numbers from our own NDJSON (no manifest: the report lists the shards)
+mkdir -p "$work/hand"
+rec() { # ip port proto posture cleartext extra-jq
+	jq -nc --arg ip "$1" --argjson port "$2" --arg proto "$3" --arg posture "$4" --argjson ct "$5" "
+	{ip:\$ip,port:\$port,proto:\$proto,time:\"2026-11-29T05:00:00.000000Z\",posture:\$posture,
+	 cleartext_login:\$ct,tls_obsolete:null,banner:\"+OK\",banner_truncated:false,
+	 capabilities:{pre_tls:[],post_tls:[],truncated:false},
+	 starttls:{advertised:null,accepted:null,injection:null},
+	 tls:{version:null,cipher:null,versions:{tls1_0:null,tls1_1:null,tls1_2:null,tls1_3:null},cert:null},
+	 geo:{country:null},asn:{number:null,org:null},error:null} | $6"
+}
+cert='{subject:"CN=x",issuer:"CN=x",sans:[],not_before:null,not_after:null,expired:false,self_signed:false,key_type:"RSA",key_bits:2048,sig_alg:"x",sha256:"00",chain_len:1,chain_valid:true,chain_error:null}'
+{
+	rec 198.18.1.10 110 pop3 no_tls true '.geo.country="DE" | .asn={number:64500,org:"Test <Net> A"}'
+	rec 198.18.1.10 143 imap no_tls true '.geo.country="DE" | .asn={number:64500,org:"Test <Net> A"}'
+	rec 198.18.1.11 143 imap starttls_optional true ".geo.country=\"FR\" | .asn={number:64501,org:\"R\"} | .tls.versions.tls1_0=true | .tls_obsolete=true | .tls.cert=($cert | .expired=true) | .starttls={advertised:true,accepted:true,injection:true}"
+	rec 198.18.1.11 993 imaps implicit_tls false ".geo.country=\"FR\" | .tls.cert=($cert | .self_signed=true | .chain_valid=false)"
+	rec 198.18.1.12 143 imap starttls_required false '.geo.country="DE"'
+	rec 198.18.1.20 110 pop3 unknown null '.error="connect: connection refused"'
+} >"$work/hand/shard-00000.ndjson"
+"$MC_BIN" report "$work/hand" --format json -o "$work/hand.json" || bad "report --format json"
+expect services .services 6 "$work/hand.json"
+expect hosts .hosts 4 "$work/hand.json"
+expect ports '[.ports[]|[.port,.proto,.services,.hosts]]' '[[110,"pop3",2,2],[143,"imap",3,3],[993,"imaps",1,1]]' "$work/hand.json"
+expect cleartext '.cleartext_login' '{"services":3,"hosts":2}' "$work/hand.json"
+expect posture_hosts '[.posture[]|.hosts]' '[1,1,1,1,1]' "$work/hand.json"
+expect tls1_0 '[.tls_versions.tls1_0.accepted,.tls_versions.hosts_tls1_0]' '[1,1]' "$work/hand.json"
+expect certificates '.certificates' '{"seen":2,"expired":1,"self_signed":1,"invalid_chain":1}' "$work/hand.json"
+expect injection .starttls.injection 1 "$work/hand.json"
+expect errors .errors 1 "$work/hand.json"
+expect top_countries '.top_countries_cleartext' '[{"country":"DE","hosts":1},{"country":"FR","hosts":1}]' "$work/hand.json"
+expect top_networks '[.top_networks_cleartext[]|[.asn,.org,.hosts]]' '[[64500,"Test <Net> A",1],[64501,"R",1]]' "$work/hand.json"
+"$MC_BIN" report "$work/hand" >"$work/hand.txt" && grep -q 'Cleartext login accepted: 3 services on 2 hosts' "$work/hand.txt" &&
+	ok "text report" || { bad "text report"; cat "$work/hand.txt"; }
+"$MC_BIN" report "$work/nonexistent" >/dev/null 2>&1; rc=$?
+[ $rc = 1 ] && ok "missing directory exits 1" || bad "missing directory rc=$rc"
+"$MC_BIN" report "$work/hand" --format pdf >/dev/null 2>&1; rc=$?
+[ $rc = 2 ] && ok "unknown format exits 2" || bad "unknown format rc=$rc"
+
+# 2. a generated, enriched run with a manifest
+mkdir -p "$work/mmdb"
+perl "$MC_SRCDIR/scripts/gen-mmdb" test "$work/mmdb" || bad "gen-mmdb"
+"$GEN" --records 4000 --dir "$work/run" --geo-db "$work/mmdb/geolite2-country.mmdb" \
+	--asn-db "$work/mmdb/geolite2-asn.mmdb" --rotate-records 1500 >/dev/null || bad "generate run"
+"$MC_BIN" report "$work/run" --format json -o "$work/run.json" || bad "report json"
+expect generated_services .services 4000 "$work/run.json"
+expect attribution '.run.attribution|length' 2 "$work/run.json"
+"$MC_BIN" report "$work/run" --format html -o "$work/report.html" || bad "report html"
+grep -q 'http[s]*://' <(sed 's/xmlns="http:\/\/www.w3.org\/2000\/svg"//g' "$work/report.html") &&
+	bad "HTML references a URL" || ok "HTML has no external URL"
+grep -qi '<script' "$work/report.html" && bad "HTML has a script" || ok "HTML has no script"
+
+# 3. headless Chromium renders it
+command -v chromium >/dev/null || { echo "chromium missing (scripts/setup-deps installs it)"; exit 77; }
+chrome=(chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking
+	--disable-component-update --disable-sync --user-data-dir="$work/chrome")
+timeout 120 "${chrome[@]}" --dump-dom "file://$work/report.html" >"$work/dom.html" 2>"$work/chrome.log"
+grep -q '<title>mailcensus report</title>' "$work/dom.html" && ok "title in the DOM" || bad "no title in the DOM dump"
+charts=$(grep -o '<svg class="chart"' "$work/dom.html" | wc -l)
+bars=$(grep -o '<rect class="bar"' "$work/dom.html" | wc -l)
+[ "$charts" -ge 5 ] && [ "$bars" -ge 10 ] && ok "$charts charts, $bars bars in the DOM" || bad "charts=$charts bars=$bars"
+timeout 120 "${chrome[@]}" --window-size=1000,1600 --screenshot="$work/report.png" "file://$work/report.html" >>"$work/chrome.log" 2>&1
+if [ -s "$work/report.png" ]; then
+	python3 "$MC_SRCDIR/tests/integration/png_check.py" "$work/report.png" && ok "screenshot is not blank" || bad "screenshot blank"
+else
+	bad "no screenshot"; tail -5 "$work/chrome.log"
+fi
+exit $fail
