@@ -21,7 +21,7 @@
 struct bench_opts {
 	struct out_sink_config sink;
 	uint64_t records, lookups, seed;
-	bool stdout_sink, whole_space;
+	bool stdout_sink, whole_space, hostile;
 };
 
 static uint64_t next_rand(uint64_t *s) /* splitmix64 */
@@ -116,13 +116,59 @@ static void fill_pool(struct mc_record *pool)
 	}
 }
 
+/* Random bytes (any value but NUL) into a C string field. */
+static void fill_random(uint64_t *st, char *dst, size_t cap)
+{
+	for (size_t i = 0; i + 1 < cap; i++)
+		dst[i] = (char)(1 + next_rand(st) % 255);
+	dst[cap - 1] = '\0';
+}
+
+/* Every server-supplied field of every pool record full of hostile bytes:
+ * control characters, quotes, backslashes, invalid and truncated UTF-8. */
+static void make_hostile(struct mc_record *pool)
+{
+	static const char nasty[] = "\"\\\x00\x01\x1f\x7f\xc0\xaf\xed\xa0\x80\xf4\x90\xe2\x82\xff";
+	uint64_t st = 42;
+
+	for (int i = 0; i < POOL; i++) {
+		struct mc_record *r = &pool[i];
+		for (size_t k = 0; k < MC_BANNER_MAX; k++)
+			r->banner[k] = k % 3 ? (uint8_t)next_rand(&st)
+					     : (uint8_t)nasty[k % (sizeof(nasty) - 1)];
+		r->banner_len = MC_BANNER_MAX;
+		r->banner_truncated = true;
+		memset(&r->caps_pre_tls, 0, sizeof(r->caps_pre_tls));
+		while (!r->caps_pre_tls.truncated) {
+			char w[40];
+			for (size_t k = 0; k < sizeof(w); k++)
+				w[k] = (char)next_rand(&st);
+			mc_caps_add(&r->caps_pre_tls, w, sizeof(w));
+		}
+		r->tls.present = true;
+		fill_random(&st, r->tls.version, sizeof(r->tls.version));
+		fill_random(&st, r->tls.cipher, sizeof(r->tls.cipher));
+		r->tls.cert.present = true;
+		fill_random(&st, r->tls.cert.subject, sizeof(r->tls.cert.subject));
+		fill_random(&st, r->tls.cert.issuer, sizeof(r->tls.cert.issuer));
+		r->tls.cert.san_count = MC_CERT_SANS_MAX;
+		for (int k = 0; k < MC_CERT_SANS_MAX; k++)
+			fill_random(&st, r->tls.cert.sans[k], sizeof(r->tls.cert.sans[k]));
+		fill_random(&st, r->tls.cert.key_type, sizeof(r->tls.cert.key_type));
+		fill_random(&st, r->tls.cert.sig_alg, sizeof(r->tls.cert.sig_alg));
+		fill_random(&st, r->tls.cert.chain_error, sizeof(r->tls.cert.chain_error));
+		fill_random(&st, r->error, sizeof(r->error));
+	}
+}
+
 static const char usage[] =
     "usage: mc-bench-output [--records N] [--dir DIR | --stdout] [--geo-db F --asn-db F |\n"
     "                       --no-enrich] [--rotate-records N] [--rotate-bytes N] [--compress]\n"
-    "                       [--lookups N] [--whole-space] [--seed S]\n"
+    "                       [--lookups N] [--whole-space] [--hostile] [--seed S]\n"
     "Writes N synthetic records (4 ports per host, addresses in 198.18.0.0/15, or\n"
     "anywhere with --whole-space) through the output sink and prints records/s;\n"
-    "--lookups N also times N country+ASN lookups of random addresses.\n"
+    "--lookups N also times N country+ASN lookups of random addresses; --hostile\n"
+    "fills every server-supplied field with hostile bytes (for escaping tests).\n"
     "Exit status 1 when the sink fails (the reason is printed).\n";
 
 static int parse_opts(int argc, char **argv, struct bench_opts *o)
@@ -139,6 +185,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 	    {"compress", no_argument, NULL, 'z'},
 	    {"lookups", required_argument, NULL, 'l'},
 	    {"whole-space", no_argument, NULL, 'w'},
+	    {"hostile", no_argument, NULL, 'H'},
 	    {"seed", required_argument, NULL, 'S'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -180,6 +227,9 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 			break;
 		case 'w':
 			o->whole_space = true;
+			break;
+		case 'H':
+			o->hostile = true;
 			break;
 		case 'S':
 			o->seed = strtoull(optarg, NULL, 0);
@@ -249,6 +299,8 @@ int main(int argc, char **argv)
 	if (o.lookups > 0)
 		return bench_lookups(&o);
 	fill_pool(pool);
+	if (o.hostile)
+		make_hostile(pool);
 	if (out_sink_open(&sink, &o.sink, err, sizeof(err)) != 0) {
 		fprintf(stderr, "mc-bench-output: %s\n", err);
 		return 2;
