@@ -48,9 +48,8 @@ cd "$MC_SRCDIR" || exit 1
 [ -x scripts/testnet ] || skip "scripts/testnet does not exist yet"
 scripts/testnet status >/dev/null 2>&1 || skip "test network '${MC_TESTNET:-mc}' is not up (scripts/testnet up)"
 eval "$(scripts/testnet env)"
-if "$MC_BIN" grab --help 2>&1 | grep -q "not built yet"; then
-	skip "mailcensus grab is not built yet"
-fi
+grab_help=$("$MC_BIN" grab --help 2>&1)
+case $grab_help in *"not built yet"*) skip "mailcensus grab is not built yet" ;; esac
 
 work=$(mktemp -d /tmp/grab_hostile.XXXXXX)
 fxpid=
@@ -122,10 +121,11 @@ mapfile, targets, records, truth_path, fx_ip, good = sys.argv[1:7]
 SPLIT_BANNER = "* OK [CAPABILITY IMAP4rev1 IDLE] fixture split greeting ready"
 fails = []
 
-def check(cond, what):
+def check(cond, what, quiet=False):
     if not cond:
         fails.append(what)
-    print(("  ok   " if cond else "  FAIL ") + what)
+    if not cond or not quiet:
+        print(("  ok   " if cond else "  FAIL ") + what)
 
 scen = {}
 for line in open(mapfile):
@@ -149,11 +149,11 @@ for i, line in enumerate(text.splitlines()):
         check(False, f"line {i + 1} is valid JSON ({e}): {line[:120]!r}")
         continue
     key = f"{r.get('ip')}:{r.get('port')}"
-    check(key not in recs, f"{key}: only one record")
+    check(key not in recs, f"{key}: only one record", quiet=True)
     recs[key] = r
 check(len(text.splitlines()) == len(want), f"{len(text.splitlines())} records for {len(want)} targets")
 for t in want:
-    check(t in recs, f"{t}: has a record")
+    check(t in recs, f"{t}: has a record", quiet=True)
 
 for t, (proto, name, expect) in scen.items():
     r = recs.get(t)
@@ -166,7 +166,7 @@ for t, (proto, name, expect) in scen.items():
         check(re.search(expect, err, re.I) is not None, f"{name}: error {err!r} matches /{expect}/")
     else:
         print(f"  info {name}: error {err!r}")
-    check(r.get("proto") == proto, f"{name}: proto {r.get('proto')!r} == {proto}")
+    check(r.get("proto") == proto, f"{name}: proto {r.get('proto')!r} == {proto}", quiet=True)
     if name == "imap-split":
         check(r.get("banner") == SPLIT_BANNER, f"{name}: banner {r.get('banner')!r}")
     if name.endswith("bad-utf8"):
