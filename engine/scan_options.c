@@ -122,7 +122,7 @@ static int set_bandwidth(struct scan_options *o, const char *a, char *e, size_t 
 
 static int set_probes(struct scan_options *o, const char *a, char *e, size_t el)
 {
-	return parse_u32(a, 1, 100, &o->probes) ? bad(e, el, "probe count (1..100)", a) : 0;
+	return parse_u32(a, 1, 1000, &o->probes) ? bad(e, el, "probe count (1..1000)", a) : 0;
 }
 
 static int set_cooldown(struct scan_options *o, const char *a, char *e, size_t el)
