@@ -195,6 +195,10 @@ static void test_worst_case_fits(void)
 	struct mc_record r;
 
 	memset(&r, 0xff, sizeof(r));
+	/* 0xff is not a valid bool: set every flag explicitly */
+	r.banner_truncated = r.caps_pre_tls.truncated = r.caps_post_tls.truncated = true;
+	r.tls.present = r.tls.cert.present = r.tls.cert.expired = true;
+	r.tls.cert.self_signed = r.tls.cert.chain_valid = true;
 	r.banner_len = MC_BANNER_MAX;
 	r.caps_pre_tls.len = MC_CAPS_BYTES;
 	r.caps_post_tls.len = MC_CAPS_BYTES;
