@@ -3,11 +3,12 @@
  * Plaintext (143): greeting (* OK / * PREAUTH / * BYE; dovecot's cold start
  * may send "* OK Waiting for authentication process to respond.." before
  * the real greeting) -> capabilities (from [CAPABILITY ...] in the greeting,
- * else "a1 CAPABILITY") -> "a2 STARTTLS\r\na3 NOOP\r\n" in one write -> TLS
- * handshake -> "a4 CAPABILITY" over TLS. STARTTLS is tried whether or not it
- * was advertised.
+ * else "a1 CAPABILITY") -> "a2 STARTTLS" -> TLS handshake -> "a4 CAPABILITY"
+ * over TLS. STARTTLS is tried whether or not it was advertised.
  *
- * STARTTLS injection: IMAP replies are tagged, so a vulnerable server that
+ * STARTTLS injection (own connection, PROBE_MODE_INJECT; see pop3.c for
+ * why): greeting -> "a2 STARTTLS\r\na3 NOOP\r\n" in one write -> handshake
+ * -> "a4 CAPABILITY". IMAP replies are tagged, so a vulnerable server that
  * kept the pipelined NOOP betrays itself with an "a3 ..." reply over TLS.
  *
  * Literals: a line ending in {n} announces n raw bytes. We never allocate
@@ -56,8 +57,8 @@ static void enter_state(struct probe_sess *s, enum imap_state next)
 							     : "a1 CAPABILITY\r\n");
 		break;
 	case IMAP_STARTTLS_REPLY:
-		probe_sess_send(s, s->mode == PROBE_MODE_MAIN ? "a2 STARTTLS\r\na3 NOOP\r\n"
-							      : "a2 STARTTLS\r\n");
+		probe_sess_send(s, s->mode == PROBE_MODE_INJECT ? "a2 STARTTLS\r\na3 NOOP\r\n"
+								: "a2 STARTTLS\r\n");
 		break;
 	case IMAP_TLS_HANDSHAKE:
 		s->want_tls = true;
@@ -148,7 +149,7 @@ static void imap_after_capa(struct probe_sess *s)
 	struct mc_record *r = s->rec;
 
 	if (s->tls_up) {
-		if (!s->implicit && r->starttls_injection == MC_TRI_UNKNOWN)
+		if (s->mode == PROBE_MODE_INJECT && r->starttls_injection == MC_TRI_UNKNOWN)
 			r->starttls_injection = MC_TRI_NO;
 		enter_state(s, IMAP_DONE);
 		return;
@@ -176,7 +177,7 @@ static void imap_greeting(struct probe_sess *s, const char *line, size_t len)
 	have_caps = imap_bracket_caps(s, line, len);
 	if (!have_caps && memmem(line, len, "Waiting for authentication", 26) != NULL)
 		return; /* dovecot cold start: the real greeting follows */
-	if (s->mode == PROBE_MODE_MATRIX && !s->tls_up)
+	if (s->mode != PROBE_MODE_MAIN && !s->tls_up)
 		enter_state(s, IMAP_STARTTLS_REPLY);
 	else if (have_caps)
 		imap_after_capa(s);
@@ -196,7 +197,7 @@ static void imap_capa_line(struct probe_sess *s, const char *line, size_t len)
 {
 	int tag = imap_tag(line, len);
 
-	if (tag == 3 && s->tls_up && !s->implicit) {
+	if (tag == 3 && s->tls_up && s->mode == PROBE_MODE_INJECT) {
 		s->rec->starttls_injection = MC_TRI_YES; /* the pipelined NOOP, answered over TLS */
 		return;
 	}

@@ -1,16 +1,20 @@
 /* pop3.c — the POP3 probe as an explicit state machine.
  *
- * Plaintext (110):  greeting -> CAPA -> "STLS\r\nNOOP\r\n" in one write ->
- * TLS handshake -> CAPA again over TLS. STLS is tried whether or not CAPA
- * advertised it; advertised and accepted are recorded separately.
+ * Plaintext (110):  greeting -> CAPA -> STLS -> TLS handshake -> CAPA again
+ * over TLS. STLS is tried whether or not CAPA advertised it; advertised and
+ * accepted are recorded separately.
  *
- * STARTTLS injection (Poddebniak et al., USENIX Security 2021): a correct
- * server throws away the NOOP that was pipelined behind STLS in plaintext. A
- * vulnerable one keeps it and answers it over TLS, before the answer to our
- * post-TLS CAPA. POP3 replies carry no tag, so we recognise the stray reply
- * by shape: a status line where the CAPA status was due and then another
- * status line where the list should start (+OK NOOP), or a -ERR where a
- * server that answered CAPA before TLS must answer it again (-ERR NOOP).
+ * STARTTLS injection (Poddebniak et al., USENIX Security 2021) runs on its
+ * own connection (PROBE_MODE_INJECT): greeting -> "STLS\r\nNOOP\r\n" in one
+ * write -> handshake -> CAPA. It cannot share the main connection: dovecot,
+ * correctly, hands the pipelined bytes to its TLS layer, so the handshake
+ * fails ("wrong version number") and we would lose the TLS facts. A correct
+ * server drops the NOOP (or fails the handshake, which the grabber records
+ * as "no"). A vulnerable one answers it over TLS, before the answer to our
+ * CAPA. POP3 replies carry no tag, so we recognise the stray reply by shape:
+ * -ERR where CAPA's status was due (the grabber only runs this test when CAPA
+ * worked over TLS on the main connection; NOOP is -ERR before login), or a
+ * second status line where the CAPA list should start (+OK NOOP).
  *
  * Implicit (995): the grabber starts us after the TLS handshake: greeting ->
  * CAPA (recorded as post-TLS capabilities) -> done.
@@ -58,7 +62,7 @@ static void enter_state(struct probe_sess *s, enum pop3_state next)
 		probe_sess_send(s, "CAPA\r\n");
 		break;
 	case POP3_STLS_REPLY:
-		probe_sess_send(s, s->mode == PROBE_MODE_MAIN ? "STLS\r\nNOOP\r\n" : "STLS\r\n");
+		probe_sess_send(s, s->mode == PROBE_MODE_INJECT ? "STLS\r\nNOOP\r\n" : "STLS\r\n");
 		break;
 	case POP3_TLS_HANDSHAKE:
 		s->want_tls = true;
@@ -88,7 +92,7 @@ static void pop3_after_capa(struct probe_sess *s)
 	struct mc_record *r = s->rec;
 
 	if (s->tls_up) {
-		if (!s->implicit && r->starttls_injection == MC_TRI_UNKNOWN)
+		if (s->mode == PROBE_MODE_INJECT && r->starttls_injection == MC_TRI_UNKNOWN)
 			r->starttls_injection = MC_TRI_NO;
 		enter_state(s, POP3_DONE);
 		return;
@@ -105,7 +109,7 @@ static void pop3_greeting(struct probe_sess *s, const char *line, size_t len)
 		enter_state(s, POP3_DONE);
 		return;
 	}
-	if (s->mode == PROBE_MODE_MATRIX)
+	if (s->mode != PROBE_MODE_MAIN && !s->tls_up)
 		enter_state(s, POP3_STLS_REPLY);
 	else
 		enter_state(s, POP3_CAPA_STATUS);
@@ -120,7 +124,7 @@ static void pop3_capa_status(struct probe_sess *s, const char *line, size_t len)
 		enter_state(s, POP3_DONE);
 		return;
 	}
-	if (!ok && s->tls_up && !s->implicit && s->rec->caps_pre_tls.count > 0 &&
+	if (!ok && s->tls_up && s->mode == PROBE_MODE_INJECT &&
 	    s->rec->starttls_injection == MC_TRI_UNKNOWN) {
 		/* -ERR to the injected NOOP; the CAPA answer follows. */
 		s->rec->starttls_injection = MC_TRI_YES;
@@ -138,7 +142,7 @@ static void pop3_capa_item(struct probe_sess *s, const char *line, size_t len)
 		pop3_after_capa(s);
 		return;
 	}
-	if (s->tls_up && !s->implicit && s->capa_lines == 0 &&
+	if (s->tls_up && s->mode == PROBE_MODE_INJECT && s->capa_lines == 0 &&
 	    s->rec->starttls_injection == MC_TRI_UNKNOWN &&
 	    (probe_starts_with(line, len, "+OK") || probe_starts_with(line, len, "-ERR"))) {
 		/* The status line we took for CAPA's answered the injected NOOP. */

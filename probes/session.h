@@ -21,7 +21,9 @@
 #define PROBE_CAPA_LINES  64   /* POP3 CAPA lines before "too many" */
 
 enum probe_mode {
-	PROBE_MODE_MAIN,   /* full probe: greeting, caps, STARTTLS+injection, caps over TLS */
+	PROBE_MODE_MAIN,   /* full probe: greeting, caps, STARTTLS, caps over TLS */
+	PROBE_MODE_INJECT, /* injection test: greeting, STARTTLS+NOOP in one write, handshake,
+			      caps over TLS: is the NOOP answered? (starttls_injection) */
 	PROBE_MODE_MATRIX, /* version matrix: greeting, STARTTLS, handshake, stop */
 };
 

@@ -18,7 +18,7 @@ static void check_greet_caps(const struct drive *d, size_t cut, size_t tcut)
 		fprintf(stderr, "split at %zu/%zu:\n", cut, tcut);
 	CHECK(d->s.done);
 	CHECK_STR_EQ(d->rec.error, "");
-	CHECK_STR_EQ(d->sent, "a2 STARTTLS\r\na3 NOOP\r\na4 CAPABILITY\r\n");
+	CHECK_STR_EQ(d->sent, "a2 STARTTLS\r\na4 CAPABILITY\r\n");
 	CHECK_STR_EQ(
 	    drive_caps(&d->rec.caps_pre_tls, caps, sizeof(caps)),
 	    "IMAP4rev1|SASL-IR|LOGIN-REFERRALS|ID|ENABLE|IDLE|LITERAL+|STARTTLS|AUTH=PLAIN");
@@ -26,7 +26,7 @@ static void check_greet_caps(const struct drive *d, size_t cut, size_t tcut)
 		     "IMAP4rev1|SASL-IR|ID|AUTH=PLAIN");
 	CHECK_INT_EQ(d->rec.starttls_advertised, MC_TRI_YES);
 	CHECK_INT_EQ(d->rec.starttls_accepted, MC_TRI_YES);
-	CHECK_INT_EQ(d->rec.starttls_injection, MC_TRI_NO);
+	CHECK_INT_EQ(d->rec.starttls_injection, MC_TRI_UNKNOWN);
 	CHECK_UINT_EQ(d->rec.banner_len, strchr(greet_caps, '\r') - greet_caps);
 }
 
@@ -67,11 +67,10 @@ static void test_capability_command_every_split(void)
 		if (!d.s.done)
 			fprintf(stderr, "split at %zu\n", cut);
 		CHECK(d.s.done);
-		CHECK_STR_EQ(d.sent,
-			     "a1 CAPABILITY\r\na2 STARTTLS\r\na3 NOOP\r\na4 CAPABILITY\r\n");
+		CHECK_STR_EQ(d.sent, "a1 CAPABILITY\r\na2 STARTTLS\r\na4 CAPABILITY\r\n");
 		CHECK_STR_EQ(drive_caps(&d.rec.caps_pre_tls, caps, sizeof(caps)),
 			     "IMAP4rev1|STARTTLS|LOGINDISABLED");
-		CHECK_INT_EQ(d.rec.starttls_injection, MC_TRI_NO);
+		CHECK_INT_EQ(d.rec.starttls_injection, MC_TRI_UNKNOWN);
 	}
 }
 
@@ -86,7 +85,7 @@ static void test_cold_start(void)
 
 	drive_start(&d, MC_PROTO_IMAP, PROBE_MODE_MAIN);
 	drive_script(&d, two, 0, NULL, 0);
-	CHECK_STR_EQ(d.sent, "a2 STARTTLS\r\na3 NOOP\r\n");
+	CHECK_STR_EQ(d.sent, "a2 STARTTLS\r\n");
 	CHECK_STR_EQ(drive_caps(&d.rec.caps_pre_tls, caps, sizeof(caps)),
 		     "IMAP4rev1|STARTTLS|LOGINDISABLED");
 	CHECK(memcmp(d.rec.banner, "* OK [CAP", 9) == 0);
@@ -115,7 +114,7 @@ static void test_preauth(void)
 
 	drive_start(&d, MC_PROTO_IMAP, PROBE_MODE_MAIN);
 	drive_script(&d, "* PREAUTH [CAPABILITY IMAP4rev1] logged in\r\na2 BAD no\r\n", 0, NULL, 0);
-	CHECK_STR_EQ(d.sent, "a2 STARTTLS\r\na3 NOOP\r\n");
+	CHECK_STR_EQ(d.sent, "a2 STARTTLS\r\n");
 	CHECK_INT_EQ(d.rec.starttls_advertised, MC_TRI_NO);
 }
 
@@ -139,7 +138,7 @@ static void test_literals(void)
 		     "* OK hi\r\n* ID {12}\r\na1 OK fake\r\n)\r\n* CAPABILITY IMAP4rev1 "
 		     "STARTTLS\r\na1 OK\r\n",
 		     0, NULL, 0);
-	CHECK_STR_EQ(d.sent, "a1 CAPABILITY\r\na2 STARTTLS\r\na3 NOOP\r\n");
+	CHECK_STR_EQ(d.sent, "a1 CAPABILITY\r\na2 STARTTLS\r\n");
 	CHECK_STR_EQ(drive_caps(&d.rec.caps_pre_tls, caps, sizeof(caps)), "IMAP4rev1|STARTTLS");
 }
 
@@ -147,12 +146,18 @@ static void test_injection(void)
 {
 	struct drive d;
 
-	drive_start(&d, MC_PROTO_IMAP, PROBE_MODE_MAIN);
+	drive_start(&d, MC_PROTO_IMAP, PROBE_MODE_INJECT);
 	drive_script(&d, "* OK [CAPABILITY IMAP4rev1 STARTTLS] hi\r\na2 OK go\r\n", 0,
 		     "a3 OK NOOP completed\r\n* CAPABILITY IMAP4rev1\r\na4 OK\r\n", 0);
 	CHECK(d.s.done);
+	CHECK_STR_EQ(d.sent, "a2 STARTTLS\r\na3 NOOP\r\na4 CAPABILITY\r\n");
 	CHECK_INT_EQ(d.rec.starttls_injection, MC_TRI_YES);
 	CHECK_UINT_EQ(d.rec.caps_post_tls.count, 1);
+
+	drive_start(&d, MC_PROTO_IMAP, PROBE_MODE_INJECT);
+	drive_script(&d, "* OK hi\r\na2 OK go\r\n", 0, "* CAPABILITY IMAP4rev1\r\na4 OK\r\n", 0);
+	CHECK(d.s.done);
+	CHECK_INT_EQ(d.rec.starttls_injection, MC_TRI_NO);
 }
 
 static void test_implicit_and_matrix(void)

@@ -1,0 +1,349 @@
+/* grab_opts.c — one table row per option of `mailcensus grab`: its name,
+ * whether it takes a value, how to apply it, and its --help line. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "probes/grab_opts.h"
+
+#define GRAB_WORKERS_MAX 64
+
+typedef int (*opt_apply_fn)(struct grab_opts *o, const char *val, char *err, size_t errlen);
+
+struct opt_row {
+	const char *name; /* long name, without "--" */
+	char short_name;  /* 0 when none */
+	const char *arg;  /* value placeholder, NULL for a flag */
+	opt_apply_fn apply;
+	const char *help;
+};
+
+static int parse_uint(const char *val, unsigned long max, unsigned long *out, char *err,
+		      size_t errlen)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(val, &end, 10);
+	if (errno != 0 || end == val || *end != '\0' || val[0] == '-' || v > max) {
+		snprintf(err, errlen, "'%s' is not a number in 0..%lu", val, max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Seconds, decimals allowed, to milliseconds (1 ms .. 1 h). */
+static int parse_secs(const char *val, uint32_t *ms, char *err, size_t errlen)
+{
+	char *end;
+	double s = strtod(val, &end);
+
+	if (end == val || *end != '\0' || !(s >= 0.001 && s <= 3600.0)) {
+		snprintf(err, errlen, "'%s' is not a duration in seconds (0.001..3600)", val);
+		return -EINVAL;
+	}
+	*ms = (uint32_t)(s * 1000.0 + 0.5);
+	return 0;
+}
+
+static int opt_output(struct grab_opts *o, const char *v, char *e, size_t n)
+{
+	(void)e, (void)n;
+	o->sink.dir = v;
+	return 0;
+}
+
+static int opt_geo(struct grab_opts *o, const char *v, char *e, size_t n)
+{
+	(void)e, (void)n;
+	o->sink.geo_db = v;
+	return 0;
+}
+
+static int opt_asn(struct grab_opts *o, const char *v, char *e, size_t n)
+{
+	(void)e, (void)n;
+	o->sink.asn_db = v;
+	return 0;
+}
+
+static int opt_no_enrich(struct grab_opts *o, const char *v, char *e, size_t n)
+{
+	(void)v, (void)e, (void)n;
+	o->no_enrich_flag = true;
+	return 0;
+}
+
+static int opt_compress(struct grab_opts *o, const char *v, char *e, size_t n)
+{
+	(void)v, (void)e, (void)n;
+	o->sink.compress = true;
+	return 0;
+}
+
+static int opt_concurrency(struct grab_opts *o, const char *v, char *e, size_t n)
+{
+	unsigned long x;
+	int r = parse_uint(v, 200000, &x, e, n);
+
+	if (r == 0 && x == 0) {
+		snprintf(e, n, "--concurrency must be at least 1");
+		return -EINVAL;
+	}
+	o->grab.concurrency = (uint32_t)x;
+	return r;
+}
+
+static int opt_connect_timeout(struct grab_opts *o, const char *v, char *e, size_t n)
+{
+	return parse_secs(v, &o->grab.connect_timeout_ms, e, n);
+}
+
+static int opt_read_timeout(struct grab_opts *o, const char *v, char *e, size_t n)
+{
+	return parse_secs(v, &o->grab.read_timeout_ms, e, n);
+}
+
+static int opt_timeout(struct grab_opts *o, const char *v, char *e, size_t n)
+{
+	return parse_secs(v, &o->grab.total_timeout_ms, e, n);
+}
+
+static int opt_rate(struct grab_opts *o, const char *v, char *e, size_t n)
+{
+	unsigned long x;
+	int r = parse_uint(v, 10000000, &x, e, n);
+
+	o->grab.rate = (uint32_t)x;
+	return r;
+}
+
+static int opt_ca_file(struct grab_opts *o, const char *v, char *e, size_t n)
+{
+	(void)e, (void)n;
+	o->grab.ca_file = v;
+	return 0;
+}
+
+static int opt_no_matrix(struct grab_opts *o, const char *v, char *e, size_t n)
+{
+	(void)v, (void)e, (void)n;
+	o->grab.tls_matrix = false;
+	return 0;
+}
+
+static int opt_workers(struct grab_opts *o, const char *v, char *e, size_t n)
+{
+	unsigned long x;
+	int r = parse_uint(v, GRAB_WORKERS_MAX, &x, e, n);
+
+	if (r == 0 && x == 0) {
+		snprintf(e, n, "--workers must be at least 1");
+		return -EINVAL;
+	}
+	o->workers = (unsigned)x;
+	return r;
+}
+
+/* PORT=PROTO, e.g. 2143=imap; the first --port replaces the default map. */
+static int opt_port(struct grab_opts *o, const char *v, char *e, size_t n)
+{
+	static const char *const names[] = {"", "pop3", "imap", "pop3s", "imaps"};
+	const char *eq = strchr(v, '=');
+	char num[8];
+	unsigned long port;
+
+	if (eq == NULL || eq == v || (size_t)(eq - v) >= sizeof(num)) {
+		snprintf(e, n, "--port wants PORT=PROTO (pop3, imap, pop3s, imaps), got '%s'", v);
+		return -EINVAL;
+	}
+	memcpy(num, v, (size_t)(eq - v));
+	num[eq - v] = '\0';
+	if (parse_uint(num, 65535, &port, e, n) < 0 || port == 0)
+		return -EINVAL;
+	if (o->grab.nports == GRAB_PORTS_MAX) {
+		snprintf(e, n, "at most %d --port options", GRAB_PORTS_MAX);
+		return -EINVAL;
+	}
+	for (int p = MC_PROTO_POP3; p <= MC_PROTO_IMAPS; p++) {
+		if (strcasecmp(eq + 1, names[p]) == 0) {
+			o->grab.ports[o->grab.nports].port = (uint16_t)port;
+			o->grab.ports[o->grab.nports++].proto = (enum mc_proto)p;
+			return 0;
+		}
+	}
+	snprintf(e, n, "unknown protocol '%s' (pop3, imap, pop3s, imaps)", eq + 1);
+	return -EINVAL;
+}
+
+static int opt_verbose(struct grab_opts *o, const char *v, char *e, size_t n)
+{
+	(void)v, (void)e, (void)n;
+	o->verbosity = 1;
+	return 0;
+}
+
+static int opt_quiet(struct grab_opts *o, const char *v, char *e, size_t n)
+{
+	(void)v, (void)e, (void)n;
+	o->verbosity = -1;
+	return 0;
+}
+
+static int opt_help(struct grab_opts *o, const char *v, char *e, size_t n)
+{
+	(void)v, (void)e, (void)n;
+	o->help = true;
+	return 0;
+}
+
+static const struct opt_row opt_table[] = {
+    {"output", 'o', "DIR", opt_output,
+     "results directory (shards + manifest.json); default: NDJSON on stdout"},
+    {"geo-db", 0, "FILE", opt_geo, "country mmdb for enrichment"},
+    {"asn-db", 0, "FILE", opt_asn, "ASN mmdb for enrichment"},
+    {"no-enrich", 0, NULL, opt_no_enrich,
+     "never enrich (default: enrich only when both --geo-db and --asn-db are given)"},
+    {"compress", 0, NULL, opt_compress, "zstd-compress shards (with -o)"},
+    {"concurrency", 'c', "N", opt_concurrency, "targets open at once per worker (default 1000)"},
+    {"connect-timeout", 0, "SEC", opt_connect_timeout, "TCP connect timeout (default 5)"},
+    {"read-timeout", 0, "SEC", opt_read_timeout,
+     "longest wait for server bytes, incl. TLS handshakes (default 5)"},
+    {"timeout", 0, "SEC", opt_timeout, "whole target incl. the version matrix (default 30)"},
+    {"rate", 'r', "N", opt_rate, "new targets per second per worker, 0 = unlimited (default 0)"},
+    {"ca-file", 0, "FILE", opt_ca_file,
+     "extra trust anchors (PEM) for chain verification, besides the system store"},
+    {"no-tls-matrix", 0, NULL, opt_no_matrix,
+     "skip the TLS 1.0/1.1/1.2/1.3 version matrix (one extra connection per version)"},
+    {"workers", 'w', "N", opt_workers, "worker threads, each with its own epoll loop (default 1)"},
+    {"port", 'p', "PORT=PROTO", opt_port,
+     "protocol of a port (pop3|imap|pop3s|imaps); repeatable; default 110=pop3 "
+     "143=imap 993=imaps 995=pop3s"},
+    {"verbose", 'v', NULL, opt_verbose, "progress and a summary on stderr"},
+    {"quiet", 'q', NULL, opt_quiet, "errors only on stderr"},
+    {"help", 'h', NULL, opt_help, "this text"},
+};
+
+#define OPT_ROWS (sizeof(opt_table) / sizeof(opt_table[0]))
+
+void grab_opts_usage(FILE *out)
+{
+	fprintf(out, "usage: mailcensus grab [OPTIONS] [FILE|-]\n\n"
+		     "Probe every target (lines 'ADDR:PORT' or 'ADDR,PORT'; '#' starts a comment)\n"
+		     "from FILE or stdin: greeting, capabilities, STARTTLS (with a pipelined\n"
+		     "command as injection test), TLS version/cipher/certificate and the version\n"
+		     "matrix. One JSON record per target; failures are records with \"error\".\n"
+		     "Targets outside $MAILCENSUS_SAFE_RANGE (when set) are refused (exit 2).\n\n"
+		     "options:\n");
+	for (size_t i = 0; i < OPT_ROWS; i++) {
+		char lhs[40];
+
+		snprintf(lhs, sizeof(lhs), "%s%c%s--%s%s%s", opt_table[i].short_name ? "-" : "",
+			 opt_table[i].short_name ? opt_table[i].short_name : ' ',
+			 opt_table[i].short_name ? ", " : "  ", opt_table[i].name,
+			 opt_table[i].arg ? " " : "", opt_table[i].arg ? opt_table[i].arg : "");
+		fprintf(out, "  %-28s %s\n", opt_table[i].short_name ? lhs : lhs + 1,
+			opt_table[i].help);
+	}
+	fprintf(out, "\nexit status: 0 every target has a record, 1 the run failed (output),\n"
+		     "2 usage or start-up error.\n");
+}
+
+static const struct opt_row *find_opt(const char *arg)
+{
+	for (size_t i = 0; i < OPT_ROWS; i++) {
+		if (arg[1] == '-' && strcmp(arg + 2, opt_table[i].name) == 0)
+			return &opt_table[i];
+		if (arg[1] != '-' && arg[2] == '\0' && opt_table[i].short_name == arg[1])
+			return &opt_table[i];
+	}
+	return NULL;
+}
+
+int grab_opts_parse(struct grab_opts *o, int argc, char **argv, char *err, size_t errlen)
+{
+	memset(o, 0, sizeof(*o));
+	grab_config_defaults(&o->grab);
+	o->workers = 1;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const struct opt_row *row;
+		char name[64];
+		const char *val = NULL, *eq;
+
+		if (a[0] != '-' || strcmp(a, "-") == 0) {
+			if (o->input != NULL) {
+				snprintf(err, errlen, "more than one input file");
+				return -EINVAL;
+			}
+			o->input = a;
+			continue;
+		}
+		eq = a[1] == '-' ? strchr(a, '=') : NULL; /* --name=value */
+		snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - a) : (int)strlen(a), a);
+		row = find_opt(name);
+		if (row == NULL) {
+			snprintf(err, errlen, "unknown option '%s'", a);
+			return -EINVAL;
+		}
+		if (row->arg != NULL) {
+			val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+			if (val == NULL) {
+				snprintf(err, errlen, "%s needs a value (%s)", name, row->arg);
+				return -EINVAL;
+			}
+		}
+		if (row->apply(o, val, err, errlen) < 0)
+			return -EINVAL;
+	}
+	if ((o->sink.geo_db == NULL) != (o->sink.asn_db == NULL) && !o->no_enrich_flag) {
+		snprintf(err, errlen, "give both --geo-db and --asn-db, or --no-enrich");
+		return -EINVAL;
+	}
+	o->sink.no_enrich = o->no_enrich_flag || o->sink.geo_db == NULL;
+	return 0;
+}
+
+int grab_parse_target(const char *line, uint32_t *addr, uint16_t *port)
+{
+	char buf[64], *p, *sep, *end;
+	const char *hash = strchr(line, '#');
+	size_t n = hash ? (size_t)(hash - line) : strlen(line);
+	struct in_addr ia;
+	unsigned long v;
+
+	while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t' || line[n - 1] == '\r' ||
+			 line[n - 1] == '\n'))
+		n--;
+	while (n > 0 && (*line == ' ' || *line == '\t')) {
+		line++;
+		n--;
+	}
+	if (n == 0)
+		return 0;
+	if (n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, line, n);
+	buf[n] = '\0';
+	sep = strpbrk(buf, ":,");
+	if (sep == NULL)
+		return -EINVAL;
+	*sep = '\0';
+	p = sep + 1;
+	while (*p == ' ')
+		p++;
+	if (inet_pton(AF_INET, buf, &ia) != 1 || *p < '0' || *p > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(p, &end, 10);
+	if (errno != 0 || *end != '\0' || v == 0 || v > 65535)
+		return -EINVAL;
+	*addr = ntohl(ia.s_addr);
+	*port = (uint16_t)v;
+	return 1;
+}

@@ -1,0 +1,33 @@
+/* grab_opts.h — command-line options of `mailcensus grab` (table-driven). */
+#ifndef PROBE_GRAB_OPTS_H
+#define PROBE_GRAB_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "output/sink.h"
+#include "probes/grabber.h"
+
+struct grab_opts {
+	struct grab_config grab;
+	struct out_sink_config sink;
+	const char *input; /* FILE, or "-" / NULL for stdin */
+	unsigned workers;
+	bool no_enrich_flag;
+	bool help;
+	int verbosity; /* 0 normal, 1 -v, -1 -q */
+};
+
+/* Parse argv (argv[0] = "grab"). 0, or -EINVAL with a reason in err. */
+int grab_opts_parse(struct grab_opts *o, int argc, char **argv, char *err, size_t errlen);
+
+void grab_opts_usage(FILE *out);
+
+/* One line of a target list: "ADDR:PORT" or "ADDR,PORT", blanks around it
+ * and a '#' comment allowed. 1 with the target, 0 for a blank or comment
+ * line, -EINVAL when it does not parse. */
+int grab_parse_target(const char *line, uint32_t *addr, uint16_t *port);
+
+#endif

@@ -1,0 +1,594 @@
+/* grabber.c — the connection loop: slots, events, timeouts, version matrix.
+ *
+ * Method. A grabber owns `concurrency` slots allocated once. A slot holds
+ * one target from start to record: its io connection (socket, SSL, line
+ * buffer), its protocol session and its mc_record. Targets wait in a
+ * bounded FIFO until a slot is free and the rate limiter (a token bucket in
+ * targets per second) lets them start. Each epoll event carries the slot
+ * index and a generation number: a slot reuses its index for the matrix
+ * connections and the next target, and an event for a connection that has
+ * since been closed must not reach its successor.
+ *
+ * Life of a target: MAIN connection (protocol probe) -> on 110/143, if
+ * STARTTLS worked, an INJECT connection (STARTTLS with a pipelined NOOP;
+ * see pop3.c for why it cannot share the main connection) -> if TLS came
+ * up and the matrix is on, one MATRIX connection per TLS version the main
+ * handshake did not answer (pinned context; a handshake that fails -
+ * dovecot's bare FIN right after our ClientHello, or an alert - counts as
+ * "refused") -> classify -> record callback -> slot free.
+ *
+ * Timeouts are checked by a sweep over the busy slots every
+ * GRAB_SWEEP_MS: each slot has a step deadline (connect, or the next server
+ * bytes) and a target deadline. A sweep over 20,000 slots costs tens of
+ * microseconds, far less than a timer structure per connection would. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "probes/classify.h"
+#include "probes/grabber.h"
+#include "probes/io.h"
+#include "probes/session.h"
+#include "probes/tls.h"
+
+#define GRAB_SWEEP_MS	50
+#define GRAB_EVENTS	512
+#define GRAB_FD_RESERVE 64
+#define GRAB_CONC_MAX	200000
+
+enum grab_phase {
+	GRAB_MAIN,   /* the protocol probe */
+	GRAB_INJECT, /* STARTTLS injection test (plaintext ports, after TLS worked) */
+	GRAB_MATRIX, /* one pinned TLS version */
+};
+
+struct grab_slot {
+	struct grabber *g;
+	bool busy;
+	enum grab_phase phase;
+	enum probe_tls_slot mslot; /* matrix version being tried */
+	bool main_tls;		   /* TLS came up on the main connection */
+	uint32_t index, gen;
+	uint32_t addr;
+	uint16_t port;
+	int64_t target_deadline, step_deadline;
+	struct io_conn io;
+	const struct probe_proto_ops *ops;
+	struct probe_sess sess;
+	struct mc_record rec;
+	struct mc_record scratch; /* what matrix sessions write; discarded */
+};
+
+struct grab_target {
+	uint32_t addr;
+	uint16_t port;
+};
+
+struct grabber {
+	struct grab_config cfg;
+	grab_record_fn fn;
+	void *ctx;
+	int epfd;
+	SSL_CTX *ctx_main;
+	SSL_CTX *ctx_ver[PROBE_TLS_SLOTS];
+	struct grab_slot *slots;
+	uint32_t *free_list;
+	uint32_t nfree, active;
+	struct grab_target *queue;
+	uint32_t qcap, qhead, qlen;
+	double tokens;
+	int64_t last_refill, last_sweep;
+	struct grab_stats stats;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t now_us_real(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void grab_config_defaults(struct grab_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->concurrency = 1000;
+	cfg->connect_timeout_ms = 5000;
+	cfg->read_timeout_ms = 5000;
+	cfg->total_timeout_ms = 30000;
+	cfg->tls_matrix = true;
+}
+
+enum mc_proto grab_port_proto(const struct grab_config *cfg, uint16_t port)
+{
+	static const struct grab_port_proto defaults[] = {{110, MC_PROTO_POP3},
+							  {143, MC_PROTO_IMAP},
+							  {993, MC_PROTO_IMAPS},
+							  {995, MC_PROTO_POP3S}};
+	const struct grab_port_proto *map = cfg->nports ? cfg->ports : defaults;
+	size_t n = cfg->nports ? cfg->nports : sizeof(defaults) / sizeof(defaults[0]);
+
+	for (size_t i = 0; i < n; i++)
+		if (map[i].port == port)
+			return map[i].proto;
+	return MC_PROTO_UNKNOWN;
+}
+
+static bool quitting(const struct grabber *g)
+{
+	return g->cfg.quit != NULL && *g->cfg.quit;
+}
+
+/* ---- end of a target ---------------------------------------------------- */
+
+static void target_done(struct grab_slot *s)
+{
+	struct grabber *g = s->g;
+
+	probe_classify(&s->rec, s->main_tls);
+	s->rec.time_us = now_us_real();
+	g->stats.targets_done++;
+	if (s->rec.error[0] != '\0')
+		g->stats.targets_failed++;
+	g->fn(g->ctx, &s->rec);
+	s->busy = false;
+	s->gen++;
+	g->free_list[g->nfree++] = s->index;
+	g->active--;
+}
+
+static void slot_open(struct grab_slot *s);
+
+/* Next matrix version still unanswered, or done with the target. */
+static void next_matrix(struct grab_slot *s)
+{
+	enum probe_tls_slot v = s->phase == GRAB_MATRIX ? s->mslot + 1 : PROBE_TLS_1_0;
+
+	if (!s->g->cfg.tls_matrix)
+		v = PROBE_TLS_SLOTS;
+	for (; v < PROBE_TLS_SLOTS; v++)
+		if (*probe_tls_matrix(&s->rec.tls, v) == MC_TRI_UNKNOWN)
+			break;
+	if (v >= PROBE_TLS_SLOTS || now_ms() >= s->target_deadline) {
+		target_done(s);
+		return;
+	}
+	s->phase = GRAB_MATRIX;
+	s->mslot = v;
+	slot_open(s);
+}
+
+/* The injection test is worth a connection: STARTTLS worked and so did
+ * the capability command over TLS (the POP3 heuristic relies on it). */
+static bool want_inject(const struct grab_slot *s)
+{
+	const struct mc_record *r = &s->rec;
+
+	return s->main_tls && (r->proto == MC_PROTO_POP3 || r->proto == MC_PROTO_IMAP) &&
+	       r->caps_post_tls.count > 0 && now_ms() < s->target_deadline;
+}
+
+/* The current connection is over (the target may go on). */
+static void conn_end(struct grab_slot *s)
+{
+	io_close(&s->io);
+	s->gen++;
+	if (s->phase == GRAB_INJECT && s->scratch.starttls_injection != MC_TRI_UNKNOWN)
+		s->rec.starttls_injection = s->scratch.starttls_injection;
+	if (s->phase == GRAB_MAIN && want_inject(s)) {
+		s->phase = GRAB_INJECT;
+		slot_open(s);
+		return;
+	}
+	if (s->phase == GRAB_MAIN && !s->main_tls) {
+		target_done(s);
+		return;
+	}
+	next_matrix(s);
+}
+
+/* The connection failed, closed or timed out: record why. */
+static void conn_failed(struct grab_slot *s, const char *reason, bool timeout)
+{
+	enum io_state st = s->io.state;
+	char why[IO_ERR_MAX + 32];
+
+	if (s->phase == GRAB_MATRIX) {
+		if (st == IO_TLS_HANDSHAKE && !timeout)
+			*probe_tls_matrix(&s->rec.tls, s->mslot) = MC_TRI_NO;
+	} else if (s->phase == GRAB_INJECT) {
+		/* The server fed our pipelined NOOP to its TLS layer (dovecot):
+		 * it did not execute it as a command. */
+		if (st == IO_TLS_HANDSHAKE && !timeout)
+			s->scratch.starttls_injection = MC_TRI_NO;
+	} else if (st == IO_CONNECTING || st == IO_IDLE) {
+		probe_sess_fail(&s->sess, "connect", timeout ? "connect-timeout" : reason);
+	} else if (st == IO_TLS_HANDSHAKE) {
+		snprintf(why, sizeof(why), "tls-handshake-failed: %s", reason);
+		probe_sess_fail(&s->sess, "tls", why);
+	} else if (!s->sess.done) {
+		probe_sess_fail(&s->sess, s->ops->state_name(&s->sess), reason);
+	}
+	conn_end(s);
+}
+
+/* ---- events from the io layer ------------------------------------------- */
+
+static SSL_CTX *slot_ctx(const struct grab_slot *s)
+{
+	return s->phase == GRAB_MATRIX ? s->g->ctx_ver[s->mslot] : s->g->ctx_main;
+}
+
+/* Carry out what the session asked for. false when the connection ended or
+ * switched to TLS (no more plaintext lines for it). */
+static bool apply_requests(struct grab_slot *s)
+{
+	struct grabber *g = s->g;
+
+	if (s->sess.tx_len > 0) {
+		if (io_send(&s->io, g->epfd, s->sess.tx, s->sess.tx_len) < 0)
+			probe_sess_fail(&s->sess, "internal", "tx-overflow");
+		s->sess.tx_len = 0;
+	}
+	if (s->sess.done) {
+		conn_end(s);
+		return false;
+	}
+	if (s->sess.want_tls && s->io.state == IO_PLAIN) {
+		if (io_start_tls(&s->io, g->epfd, slot_ctx(s)) < 0) {
+			conn_failed(s, s->io.err, false);
+			return false;
+		}
+		return false;
+	}
+	return true;
+}
+
+static bool on_tls_ready(struct grab_slot *s)
+{
+	if (s->phase == GRAB_MATRIX) {
+		*probe_tls_matrix(&s->rec.tls, s->mslot) = MC_TRI_YES;
+		conn_end(s);
+		return false;
+	}
+	if (s->phase == GRAB_INJECT) {
+		s->ops->on_tls_ready(&s->sess);
+		return apply_requests(s);
+	}
+	s->main_tls = true;
+	probe_tls_record(s->io.ssl, &s->rec.tls);
+	s->ops->on_tls_ready(&s->sess);
+	return apply_requests(s);
+}
+
+static bool slot_event(void *owner, struct io_conn *c, enum io_event ev, const char *line,
+		       size_t len)
+{
+	struct grab_slot *s = owner;
+
+	(void)c;
+	s->step_deadline = now_ms() + s->g->cfg.read_timeout_ms;
+	switch (ev) {
+	case IO_EV_CONNECTED:
+		if (s->sess.implicit) {
+			if (io_start_tls(&s->io, s->g->epfd, slot_ctx(s)) < 0) {
+				conn_failed(s, s->io.err, false);
+				return false;
+			}
+			return false;
+		}
+		s->ops->start(&s->sess);
+		return apply_requests(s);
+	case IO_EV_TLS_READY:
+		return on_tls_ready(s);
+	case IO_EV_LINE:
+		s->ops->on_line(&s->sess, line, len);
+		return apply_requests(s);
+	case IO_EV_LINE_TOO_LONG:
+		probe_sess_fail(&s->sess, s->ops->state_name(&s->sess), "line-too-long");
+		return apply_requests(s);
+	case IO_EV_EOF:
+		conn_failed(s, s->io.state == IO_TLS_HANDSHAKE ? "eof" : "closed", false);
+		return false;
+	case IO_EV_ERROR:
+		conn_failed(s, s->io.err, false);
+		return false;
+	}
+	return false;
+}
+
+/* ---- starting connections and targets ----------------------------------- */
+
+static void slot_open(struct grab_slot *s)
+{
+	struct grabber *g = s->g;
+	uint64_t tag = (uint64_t)s->gen << 32 | s->index;
+
+	if (s->phase == GRAB_MAIN) {
+		probe_sess_init(&s->sess, &s->rec, s->rec.proto, PROBE_MODE_MAIN);
+	} else {
+		memset(&s->scratch, 0, sizeof(s->scratch));
+		probe_sess_init(&s->sess, &s->scratch, s->rec.proto,
+				s->phase == GRAB_INJECT ? PROBE_MODE_INJECT : PROBE_MODE_MATRIX);
+	}
+	s->step_deadline = now_ms() + g->cfg.connect_timeout_ms;
+	g->stats.connections++;
+	if (io_connect(&s->io, g->epfd, s->addr, s->port, tag) < 0) {
+		s->io.state = IO_CONNECTING; /* so the failure is recorded as a connect error */
+		conn_failed(s, s->io.err, false);
+	}
+}
+
+static void target_start(struct grabber *g, const struct grab_target *t)
+{
+	struct grab_slot *s = &g->slots[g->free_list[--g->nfree]];
+
+	s->busy = true;
+	g->active++;
+	if (g->active > g->stats.open_peak)
+		g->stats.open_peak = g->active;
+	s->addr = t->addr;
+	s->port = t->port;
+	s->phase = GRAB_MAIN;
+	s->main_tls = false;
+	memset(&s->rec, 0, sizeof(s->rec));
+	s->rec.ip = t->addr;
+	s->rec.port = t->port;
+	s->rec.proto = grab_port_proto(&g->cfg, t->port);
+	s->target_deadline = now_ms() + g->cfg.total_timeout_ms;
+	s->ops = probe_proto_lookup(s->rec.proto);
+	if (s->ops == NULL) {
+		snprintf(s->rec.error, sizeof(s->rec.error), "config: unknown-port");
+		target_done(s);
+		return;
+	}
+	slot_open(s);
+}
+
+/* Start queued targets while slots and rate tokens allow. */
+static void start_pending(struct grabber *g)
+{
+	int64_t now = now_ms();
+
+	if (g->cfg.rate > 0) {
+		double cap = g->cfg.rate / 10.0 > 1.0 ? g->cfg.rate / 10.0 : 1.0;
+
+		g->tokens += (double)(now - g->last_refill) * g->cfg.rate / 1000.0;
+		if (g->tokens > cap)
+			g->tokens = cap;
+		g->last_refill = now;
+	}
+	while (g->qlen > 0 && g->nfree > 0 && !quitting(g)) {
+		if (g->cfg.rate > 0) {
+			if (g->tokens < 1.0)
+				break;
+			g->tokens -= 1.0;
+		}
+		target_start(g, &g->queue[g->qhead]);
+		g->qhead = (g->qhead + 1) % g->qcap;
+		g->qlen--;
+	}
+}
+
+/* ---- the loop ----------------------------------------------------------- */
+
+static void sweep(struct grabber *g, int64_t now)
+{
+	for (uint32_t i = 0; i < g->cfg.concurrency; i++) {
+		struct grab_slot *s = &g->slots[i];
+		const char *why;
+
+		if (!s->busy)
+			continue;
+		if (now >= s->target_deadline) {
+			why = "target-timeout";
+			s->target_deadline = now; /* no matrix after this */
+		} else if (now >= s->step_deadline) {
+			why = s->io.state == IO_TLS_HANDSHAKE ? "timeout"
+			      : strcmp(s->ops->state_name(&s->sess), "greeting") == 0
+				  ? "greeting-timeout"
+				  : "read-timeout";
+		} else {
+			continue;
+		}
+		conn_failed(s, why, true);
+	}
+}
+
+static int grab_poll(struct grabber *g, int timeout_ms)
+{
+	struct epoll_event evs[GRAB_EVENTS];
+	int64_t now;
+	int n;
+
+	start_pending(g);
+	if (g->cfg.rate > 0 && g->qlen > 0 && g->nfree > 0 && timeout_ms > 2)
+		timeout_ms = 2; /* waiting for tokens, not for sockets */
+	n = epoll_wait(g->epfd, evs, GRAB_EVENTS, timeout_ms);
+	if (n < 0 && errno != EINTR)
+		return -errno;
+	for (int i = 0; i < n; i++) {
+		uint32_t idx = (uint32_t)evs[i].data.u64;
+		uint32_t gen = (uint32_t)(evs[i].data.u64 >> 32);
+		struct grab_slot *s = &g->slots[idx];
+
+		if (idx < g->cfg.concurrency && s->busy && s->gen == gen)
+			io_handle(&s->io, g->epfd, evs[i].events, slot_event, s);
+	}
+	now = now_ms();
+	if (now - g->last_sweep >= GRAB_SWEEP_MS) {
+		g->last_sweep = now;
+		sweep(g, now);
+	}
+	return 0;
+}
+
+int grabber_add(struct grabber *g, uint32_t addr, uint16_t port)
+{
+	while (g->qlen == g->qcap) {
+		int r = grab_poll(g, GRAB_SWEEP_MS);
+
+		if (r < 0)
+			return r;
+		if (quitting(g))
+			return -EINTR;
+	}
+	g->queue[(g->qhead + g->qlen) % g->qcap] = (struct grab_target){addr, port};
+	g->qlen++;
+	if (g->nfree > 0)
+		start_pending(g);
+	return 0;
+}
+
+int grabber_finish(struct grabber *g)
+{
+	while ((g->qlen > 0 && !quitting(g)) || g->active > 0) {
+		int r = grab_poll(g, GRAB_SWEEP_MS);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int grabber_run_ring(struct grabber *g, struct mc_spsc *ring)
+{
+	struct mc_hit hit;
+
+	while (!quitting(g)) {
+		bool got = false;
+		int r;
+
+		while (g->qlen < g->qcap && mc_spsc_pop(ring, &hit)) {
+			g->queue[(g->qhead + g->qlen) % g->qcap] =
+			    (struct grab_target){hit.addr, hit.port};
+			g->qlen++;
+			got = true;
+		}
+		if (!got && g->qlen == 0 && g->active == 0 && mc_spsc_finished(ring))
+			break;
+		r = grab_poll(g, got || g->active > 0 ? 5 : 1);
+		if (r < 0)
+			return r;
+	}
+	return grabber_finish(g);
+}
+
+void grabber_get_stats(const struct grabber *g, struct grab_stats *out)
+{
+	*out = g->stats;
+}
+
+/* ---- construction ------------------------------------------------------- */
+
+static int raise_nofile(uint32_t need, char *err, size_t errlen)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -errno;
+	if (rl.rlim_cur >= need)
+		return 0;
+	rl.rlim_cur = need;
+	if (rl.rlim_max < need)
+		rl.rlim_max = need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		snprintf(err, errlen, "cannot raise RLIMIT_NOFILE to %u: %s", need,
+			 strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int make_contexts(struct grabber *g, char *err, size_t errlen)
+{
+	g->ctx_main = probe_tls_ctx_new(PROBE_TLS_SLOTS, g->cfg.ca_file, err, errlen);
+	if (g->ctx_main == NULL)
+		return -EINVAL;
+	for (int v = 0; v < PROBE_TLS_SLOTS; v++) {
+		g->ctx_ver[v] = probe_tls_ctx_new((enum probe_tls_slot)v, NULL, err, errlen);
+		if (g->ctx_ver[v] == NULL)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+struct grabber *grabber_new(const struct grab_config *cfg, grab_record_fn fn, void *ctx, char *err,
+			    size_t errlen)
+{
+	struct grabber *g = calloc(1, sizeof(*g));
+
+	if (g == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	g->cfg = *cfg;
+	g->fn = fn;
+	g->ctx = ctx;
+	g->epfd = -1;
+	if (cfg->concurrency == 0 || cfg->concurrency > GRAB_CONC_MAX) {
+		snprintf(err, errlen, "concurrency must be 1..%u", GRAB_CONC_MAX);
+		goto fail;
+	}
+	if (raise_nofile(cfg->concurrency + GRAB_FD_RESERVE, err, errlen) < 0)
+		goto fail;
+	g->qcap = cfg->concurrency * 2 < 1024 ? 1024 : cfg->concurrency * 2;
+	g->slots = calloc(cfg->concurrency, sizeof(*g->slots));
+	g->free_list = calloc(cfg->concurrency, sizeof(*g->free_list));
+	g->queue = calloc(g->qcap, sizeof(*g->queue));
+	if (g->slots == NULL || g->free_list == NULL || g->queue == NULL) {
+		snprintf(err, errlen, "out of memory for %u slots", cfg->concurrency);
+		goto fail;
+	}
+	for (uint32_t i = 0; i < cfg->concurrency; i++) {
+		uint32_t idx = cfg->concurrency - 1 - i; /* hand out low indexes first */
+
+		g->slots[idx].g = g;
+		g->slots[idx].index = idx;
+		g->slots[idx].io.fd = -1;
+		g->free_list[g->nfree++] = idx;
+	}
+	g->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (g->epfd < 0) {
+		snprintf(err, errlen, "epoll_create1: %s", strerror(errno));
+		goto fail;
+	}
+	if (make_contexts(g, err, errlen) < 0)
+		goto fail;
+	g->last_refill = g->last_sweep = now_ms();
+	return g;
+fail:
+	grabber_free(g);
+	return NULL;
+}
+
+void grabber_free(struct grabber *g)
+{
+	if (g == NULL)
+		return;
+	for (uint32_t i = 0; g->slots != NULL && i < g->cfg.concurrency; i++)
+		if (g->slots[i].busy)
+			io_close(&g->slots[i].io);
+	SSL_CTX_free(g->ctx_main);
+	for (int v = 0; v < PROBE_TLS_SLOTS; v++)
+		SSL_CTX_free(g->ctx_ver[v]);
+	if (g->epfd >= 0)
+		close(g->epfd);
+	free(g->slots);
+	free(g->free_list);
+	free(g->queue);
+	free(g);
+}

@@ -1,0 +1,82 @@
+/* grabber.h — the POP3/IMAP/TLS grabber: targets in, one mc_record each out.
+ *
+ * One grabber is one epoll loop on the calling thread with a preallocated
+ * table of `concurrency` slots. Each target runs its main probe (see
+ * pop3.c / imap.c) and, when TLS came up, the version matrix: one short
+ * extra connection per TLS version the main handshake did not already
+ * answer. Every target ends in exactly one call of the record callback,
+ * whatever the server did. */
+#ifndef PROBE_GRABBER_H
+#define PROBE_GRABBER_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/spsc_ring.h"
+#include "output/record.h"
+
+#define GRAB_PORTS_MAX 16
+
+struct grab_port_proto {
+	uint16_t port;
+	enum mc_proto proto;
+};
+
+struct grab_config {
+	uint32_t concurrency;	     /* open targets at once (slots); default 1000 */
+	uint32_t connect_timeout_ms; /* TCP connect; default 5000 */
+	uint32_t read_timeout_ms;  /* each wait for server bytes (incl. handshakes); default 5000 */
+	uint32_t total_timeout_ms; /* whole target incl. the matrix; default 30000 */
+	uint32_t rate;		   /* new targets per second, 0 = unlimited */
+	const char *ca_file;	   /* extra trust anchors for chain verification, or NULL */
+	bool tls_matrix;	   /* run the TLS 1.0-1.3 version matrix */
+	uint16_t nports;	   /* 0 = defaults: 110 pop3, 143 imap, 993 imaps, 995 pop3s */
+	struct grab_port_proto ports[GRAB_PORTS_MAX];
+	/* The command's quit flag (set by its signal handler), or NULL. When set,
+	 * no new target starts; open ones run to their end (bounded by the
+	 * timeouts) and queued ones get no record. */
+	const volatile sig_atomic_t *quit;
+};
+
+/* Fill the defaults above. */
+void grab_config_defaults(struct grab_config *cfg);
+
+/* The protocol configured for a port, MC_PROTO_UNKNOWN when none. */
+enum mc_proto grab_port_proto(const struct grab_config *cfg, uint16_t port);
+
+/* Called from the grabber's thread for every finished target. The record is
+ * the grabber's; the callee may modify it (enrichment) but not keep it. */
+typedef void (*grab_record_fn)(void *ctx, struct mc_record *rec);
+
+struct grab_stats {
+	uint64_t targets_done;
+	uint64_t targets_failed; /* records with a non-empty error */
+	uint64_t connections;
+	uint32_t open_peak; /* most slots busy at once */
+};
+
+struct grabber;
+
+/* NULL with a reason in err on failure (bad config, OpenSSL, epoll, memory). */
+struct grabber *grabber_new(const struct grab_config *cfg, grab_record_fn fn, void *ctx, char *err,
+			    size_t errlen);
+
+/* Queue a target; runs the loop while the queue is full. 0, or -errno. A
+ * port with no configured protocol still yields a record (error "config:
+ * unknown-port"). */
+int grabber_add(struct grabber *g, uint32_t addr, uint16_t port);
+
+/* Consume hits until mc_spsc_finished(), then drain. 0 or -errno. Returns
+ * early (after the open targets end) when the quit flag is set. */
+int grabber_run_ring(struct grabber *g, struct mc_spsc *ring);
+
+/* Run until every queued target has a record. 0 or -errno. */
+int grabber_finish(struct grabber *g);
+
+void grabber_get_stats(const struct grabber *g, struct grab_stats *out);
+
+void grabber_free(struct grabber *g);
+
+#endif
