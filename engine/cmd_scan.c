@@ -149,6 +149,10 @@ static int run(const struct scan_options *o, const struct targets *t,
 	if (o->metadata != NULL &&
 	    engine_metadata_write(o->metadata, &cfg, &res, argc, argv, err, errlen) != 0)
 		return 1;
+	if (res.interrupted) {
+		snprintf(err, errlen, "interrupted: partial results written");
+		return 1;
+	}
 	return 0;
 }
 
