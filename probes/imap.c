@@ -151,6 +151,9 @@ static void imap_after_capa(struct probe_sess *s)
 	if (s->tls_up) {
 		if (s->mode == PROBE_MODE_INJECT && r->starttls_injection == MC_TRI_UNKNOWN)
 			r->starttls_injection = MC_TRI_NO;
+		if (s->implicit) /* measured over TLS; accepted stays unknown (not tried) */
+			r->starttls_advertised =
+			    probe_caps_has(&r->caps_post_tls, "STARTTLS") ? MC_TRI_YES : MC_TRI_NO;
 		enter_state(s, IMAP_DONE);
 		return;
 	}
