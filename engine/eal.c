@@ -13,6 +13,7 @@
 #include <net/if.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 
+#include "common/safety.h"
 #include "engine/engine.h"
 #include "engine/runtime.h"
 
@@ -112,6 +114,16 @@ static int defaults(struct engine_eal_args *a, uint32_t tx_queues, bool verbose,
 	return rc;
 }
 
+/* Same network namespace as PID 1? */
+static bool in_root_netns(void)
+{
+	struct stat self, init;
+
+	if (stat("/proc/self/ns/net", &self) != 0 || stat("/proc/1/ns/net", &init) != 0)
+		return true; /* cannot tell: assume the worst */
+	return self.st_ino == init.st_ino && self.st_dev == init.st_dev;
+}
+
 int engine_eal_args(struct engine_eal_args *a, const char *iface, const char *pcap_path,
 		    uint32_t tx_queues, bool verbose, int npass, char **pass, char *err,
 		    size_t errlen)
@@ -130,6 +142,13 @@ int engine_eal_args(struct engine_eal_args *a, const char *iface, const char *pc
 			 "unknown interface '%s' (run inside its namespace: ip netns exec NS ...)",
 			 iface);
 		return -ENODEV;
+	}
+	if (iface != NULL && in_root_netns() && getenv(MC_SAFE_RANGE_ENV) != NULL) {
+		snprintf(err, errlen,
+			 "refusing --iface %s in the root network namespace while %s is set (run "
+			 "inside the test network: ip netns exec NS ...)",
+			 iface, MC_SAFE_RANGE_ENV);
+		return -EPERM;
 	}
 	rc = defaults(a, tx_queues, verbose, npass, pass);
 	/* one more queue pair than TX lcores: the RX lcore answers ARP on it */
