@@ -296,7 +296,9 @@ int out_db_asn(struct out_db *db, uint32_t ip, uint32_t *asn, char *org, size_t 
 	int rc = resolve(db, ip);
 
 	*asn = rc == 0 ? db->asn : 0;
-	snprintf(org, orgcap, "%s", rc == 0 ? db->org : "");
+	size_t n = rc == 0 ? strnlen(db->org, orgcap - 1) : 0;
+	memcpy(org, db->org, n);
+	org[n] = '\0';
 	return rc;
 }
 
