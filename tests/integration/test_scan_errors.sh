@@ -41,7 +41,7 @@ expect_error "unknown option" "unknown option" "${src[@]}" --frobnicate 198.18.1
 expect_error "bad port list" "port" "${src[@]}" -p 110,99999 198.18.1.10
 expect_error "unknown interface" "unknown interface" "${src[@]}" --iface mc-no-such-if0 \
 	198.18.1.10
-expect_error "af_packet in the root namespace" "root network namespace" "${src[@]}" \
+expect_error "af_packet in the root namespace" "named network namespace" "${src[@]}" \
 	--iface lo -n 1 198.18.1.10
 expect_error "no usable DPDK port" "no usable DPDK port" "${src[@]}" 198.18.1.10
 expect_error "EAL failure" "EAL" "${src[@]}" 198.18.1.10 -- --no-such-eal-option
