@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "common/commands.h"
@@ -35,6 +36,7 @@ struct grab_run {
 
 struct grab_worker {
 	struct grab_run *run;
+	struct grabber *g;
 	unsigned index;
 	pthread_t thread;
 	int result;
@@ -121,12 +123,8 @@ static void *worker_main(void *arg)
 	struct grab_worker *w = arg;
 	struct grab_run *run = w->run;
 	unsigned nw = run->opts->workers;
-	struct grabber *g = grabber_new(&run->opts->grab, put_record, run, w->err, sizeof(w->err));
+	struct grabber *g = w->g;
 
-	if (g == NULL) {
-		w->result = -EINVAL;
-		return NULL;
-	}
 	for (size_t i = w->index; i < run->targets->n && !grab_quit; i += nw) {
 		w->result = grabber_add(g, run->targets->addr[i], run->targets->port[i]);
 		if (w->result < 0 && w->result != -EINTR)
@@ -137,7 +135,6 @@ static void *worker_main(void *arg)
 	if (w->result < 0 && w->err[0] == '\0')
 		snprintf(w->err, sizeof(w->err), "%s", strerror(-w->result));
 	grabber_get_stats(g, &w->stats);
-	grabber_free(g);
 	return NULL;
 }
 
@@ -150,7 +147,7 @@ static void join_command_line(int argc, char **argv, char *out, size_t cap)
 }
 
 /* Run the workers; 0 when every worker ran to its end, else 1. */
-static int run_workers(struct grab_run *run, struct grab_worker *ws, unsigned nw)
+static int run_workers(struct grab_worker *ws, unsigned nw)
 {
 	struct grab_stats total = {0};
 	struct timespec t0, t1;
@@ -159,7 +156,6 @@ static int run_workers(struct grab_run *run, struct grab_worker *ws, unsigned nw
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (unsigned i = 0; i < nw; i++) {
-		ws[i] = (struct grab_worker){.run = run, .index = i};
 		if (nw == 1)
 			worker_main(&ws[i]);
 		else if (pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]) != 0)
@@ -185,6 +181,44 @@ static int run_workers(struct grab_run *run, struct grab_worker *ws, unsigned nw
 		 (unsigned long long)total.connections, total.open_peak, secs,
 		 secs > 0 ? (double)total.targets_done / secs : 0.0);
 	return rc;
+}
+
+/* Every connection is a descriptor: fit concurrency x workers under the
+ * hard RLIMIT_NOFILE (raising it needs CAP_SYS_RESOURCE, which a container
+ * may lack), keeping GRAB_FD_SPARE for stdio, epoll, shards and databases. */
+#define GRAB_FD_SPARE 32
+
+static void fit_fd_limit(struct grab_opts *o)
+{
+	struct rlimit rl;
+	uint64_t need = (uint64_t)o->grab.concurrency * o->workers + GRAB_FD_SPARE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_max == RLIM_INFINITY ||
+	    need <= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max = need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+		return;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	o->grab.concurrency = (uint32_t)((rl.rlim_max - GRAB_FD_SPARE) / o->workers);
+	log_warn("grab: descriptor limit %llu: concurrency lowered to %u per worker",
+		 (unsigned long long)rl.rlim_max, o->grab.concurrency);
+}
+
+/* One grabber per worker, made before any thread starts so that a start-up
+ * failure is exit status 2. */
+static int make_workers(struct grab_run *run, struct grab_worker *ws, unsigned nw)
+{
+	for (unsigned i = 0; i < nw; i++) {
+		ws[i] = (struct grab_worker){.run = run, .index = i};
+		ws[i].g =
+		    grabber_new(&run->opts->grab, put_record, run, ws[i].err, sizeof(ws[i].err));
+		if (ws[i].g == NULL) {
+			log_error("grab: %s", ws[i].err);
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 int cmd_grab(int argc, char **argv)
@@ -220,14 +254,20 @@ int cmd_grab(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
+	fit_fd_limit(&opts);
 	ws = calloc(opts.workers, sizeof(*ws));
 	if (ws == NULL)
 		mc_fatal("grab: out of memory");
-	rc = run_workers(&run, ws, opts.workers);
+	if (make_workers(&run, ws, opts.workers) < 0) {
+		rc = 2;
+		goto close_sink;
+	}
+	rc = run_workers(ws, opts.workers);
 	if (run.sink_err != 0) {
 		log_error("grab: output: %s", out_sink_strerror(run.sink));
 		rc = 1;
 	}
+close_sink:
 	join_command_line(argc, argv, cmdline, sizeof(cmdline));
 	if (out_sink_close(run.sink, &(struct out_meta){.command_line = cmdline, .shards = 1}, err,
 			   sizeof(err)) < 0) {
@@ -238,6 +278,8 @@ int cmd_grab(int argc, char **argv)
 		rc = 1; /* interrupted: not every target has a record */
 	pthread_mutex_destroy(&run.sink_lock);
 out:
+	for (unsigned i = 0; ws != NULL && i < opts.workers; i++)
+		grabber_free(ws[i].g);
 	free(ws);
 	free(targets.addr);
 	free(targets.port);

@@ -38,7 +38,7 @@
 
 #define GRAB_SWEEP_MS	50
 #define GRAB_EVENTS	512
-#define GRAB_FD_RESERVE 64
+#define GRAB_FD_RESERVE 16
 #define GRAB_CONC_MAX	200000
 
 enum grab_phase {
