@@ -197,6 +197,12 @@ static int count_record(struct collector *c, const struct out_json *rec)
 		st->bad_lines++;
 		return 0;
 	}
+	st->targets++;
+	const char *error = out_json_str(out_json_get(rec, "error"));
+	if (error != NULL && strncmp(error, "connect:", 8) == 0) {
+		st->unreachable++;
+		return 0;
+	}
 	struct host *h = host_get(c, ip);
 	if (h == NULL)
 		return -ENOMEM;
@@ -218,7 +224,7 @@ static int count_record(struct collector *c, const struct out_json *rec)
 	st->starttls_accepted += out_json_true(out_json_get(stls, "accepted"));
 	st->starttls_injection += out_json_true(out_json_get(stls, "injection"));
 	count_tls(st, h, rec);
-	if (out_json_str(out_json_get(rec, "error")) != NULL)
+	if (error != NULL)
 		st->errors++;
 	const char *cc = out_json_str(out_json_get(out_json_get(rec, "geo"), "country"));
 	if (cc != NULL && strlen(cc) == 2)

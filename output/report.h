@@ -42,6 +42,7 @@ struct rep_stats {
 	size_t nattrib;
 	/* from the shards */
 	uint64_t shards, records, hosts, errors, bad_lines;
+	uint64_t targets, unreachable; /* every record; those that failed at connect */
 	struct rep_row rows[REP_ROWS_MAX];
 	size_t nrows;
 	uint64_t other_rows; /* services whose row did not fit */

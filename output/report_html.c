@@ -134,7 +134,9 @@ static void ports_table(FILE *out, const struct rep_stats *st)
 	    {"Self-signed certificates", st->cert_self_signed},
 	    {"Invalid certificate chains", st->cert_invalid_chain},
 	    {"STARTTLS command injection", st->starttls_injection},
-	    {"Probe errors", st->errors},
+	    {"Targets probed", st->targets},
+	    {"Unreachable targets (connect failed)", st->unreachable},
+	    {"Probe errors after connecting", st->errors},
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		fprintf(out, "<tr><td>%s</td><td>%llu</td></tr>\n", rows[i].what,

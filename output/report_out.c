@@ -69,7 +69,10 @@ void out_report_text(const struct rep_stats *st, FILE *out)
 {
 	fprintf(out, "mailcensus report\n");
 	text_run(st, out);
-	fprintf(out, "records: %llu services on %llu hosts, from %llu shards%s\n",
+	fprintf(out,
+		"targets: %llu probed, %llu unreachable (connect failed); %llu services on %llu "
+		"hosts; from %llu shards%s\n",
+		(unsigned long long)st->targets, (unsigned long long)st->unreachable,
 		(unsigned long long)st->records, (unsigned long long)st->hosts,
 		(unsigned long long)st->shards, st->bad_lines ? " (some lines unreadable)" : "");
 	fprintf(out, "\nPort   Protocol   Services      Hosts\n");
@@ -102,7 +105,8 @@ void out_report_text(const struct rep_stats *st, FILE *out)
 		(unsigned long long)st->starttls_advertised,
 		(unsigned long long)st->starttls_accepted,
 		(unsigned long long)st->starttls_injection);
-	fprintf(out, "Probe errors: %llu services\n", (unsigned long long)st->errors);
+	fprintf(out, "Probe errors after connecting: %llu services\n",
+		(unsigned long long)st->errors);
 	text_tops(st, out);
 	fprintf(out, "\n");
 	for (size_t i = 0; i < st->nattrib; i++)
@@ -190,6 +194,8 @@ static void json_body(struct out_jw *w, const struct rep_stats *st)
 	out_jw_lit(w, "{");
 	json_run(w, st);
 	jkey(w, "shards", st->shards, false);
+	jkey(w, "targets", st->targets, false);
+	jkey(w, "unreachable", st->unreachable, false);
 	jkey(w, "services", st->records, false);
 	jkey(w, "hosts", st->hosts, false);
 	jkey(w, "unreadable_lines", st->bad_lines, false);
