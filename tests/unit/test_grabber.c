@@ -1,0 +1,181 @@
+/* test_grabber.c — the io layer and the grabber loop against scripted
+ * servers on 127.0.0.1 (loopback only): a POP3 greeting written one byte at
+ * a time, a silent IMAP server (greeting timeout), a port that refuses, and
+ * a server that resets the connection mid-line. Each target must end in
+ * exactly one record with the right error, within its timeouts. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/test.h"
+#include "probes/grabber.h"
+
+#define LOOPBACK 0x7f000001u
+
+enum script {
+	SCRIPT_POP3_DRIP, /* greeting in 1-byte writes, CAPA, STLS refused */
+	SCRIPT_SILENT,	  /* accept, say nothing */
+	SCRIPT_RESET_MID, /* half a line, then RST */
+};
+
+struct server {
+	int fd;
+	uint16_t port;
+	enum script script;
+	pthread_t thread;
+};
+
+struct results {
+	int n;
+	struct mc_record recs[8];
+};
+
+static int listen_any(uint16_t *port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(LOOPBACK)};
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0)
+		return -1;
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+static void read_line(int fd)
+{
+	char c;
+
+	while (read(fd, &c, 1) == 1 && c != '\n')
+		;
+}
+
+static void *serve(void *arg)
+{
+	struct server *srv = arg;
+	static const char greet[] = "+OK drip ready\r\n";
+	int c = accept(srv->fd, NULL, NULL);
+	struct linger lg = {1, 0};
+
+	if (c < 0)
+		return NULL;
+	switch (srv->script) {
+	case SCRIPT_POP3_DRIP:
+		for (size_t i = 0; i < sizeof(greet) - 1; i++) {
+			(void)!write(c, greet + i, 1);
+			usleep(2000);
+		}
+		read_line(c); /* CAPA */
+		(void)!write(c, "+OK\r\nUSER\r\n.\r\n", 14);
+		read_line(c); /* STLS */
+		(void)!write(c, "-ERR no TLS here\r\n", 18);
+		read_line(c);
+		break;
+	case SCRIPT_SILENT:
+		read_line(c); /* until the grabber gives up and closes */
+		break;
+	case SCRIPT_RESET_MID:
+		(void)!write(c, "+OK half a li", 13);
+		usleep(50000);
+		setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		break;
+	}
+	close(c);
+	return NULL;
+}
+
+static void on_record(void *ctx, struct mc_record *rec)
+{
+	struct results *r = ctx;
+
+	if (r->n < 8)
+		r->recs[r->n] = *rec;
+	r->n++;
+}
+
+static const struct mc_record *find(const struct results *r, uint16_t port)
+{
+	for (int i = 0; i < r->n && i < 8; i++)
+		if (r->recs[i].port == port)
+			return &r->recs[i];
+	return NULL;
+}
+
+static void test_scripted_servers(void)
+{
+	static struct results res;
+	struct server srv[3] = {
+	    {.script = SCRIPT_POP3_DRIP}, {.script = SCRIPT_SILENT}, {.script = SCRIPT_RESET_MID}};
+	struct grab_config cfg;
+	struct grabber *g;
+	char err[256];
+	uint16_t closed_port;
+	int closed_fd = listen_any(&closed_port);
+	struct timespec t0, t1;
+	const struct mc_record *r;
+
+	close(closed_fd); /* nobody listens there now: refused */
+	grab_config_defaults(&cfg);
+	cfg.concurrency = 4;
+	cfg.connect_timeout_ms = 1000;
+	cfg.read_timeout_ms = 300;
+	cfg.total_timeout_ms = 3000;
+	for (int i = 0; i < 3; i++) {
+		srv[i].fd = listen_any(&srv[i].port);
+		CHECK(srv[i].fd >= 0);
+		cfg.ports[cfg.nports].port = srv[i].port;
+		cfg.ports[cfg.nports++].proto = i == 1 ? MC_PROTO_IMAP : MC_PROTO_POP3;
+		pthread_create(&srv[i].thread, NULL, serve, &srv[i]);
+	}
+	cfg.ports[cfg.nports].port = closed_port;
+	cfg.ports[cfg.nports++].proto = MC_PROTO_IMAP;
+	g = grabber_new(&cfg, on_record, &res, err, sizeof(err));
+	CHECK(g != NULL);
+	if (g == NULL)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < 3; i++)
+		CHECK_INT_EQ(grabber_add(g, LOOPBACK, srv[i].port), 0);
+	CHECK_INT_EQ(grabber_add(g, LOOPBACK, closed_port), 0);
+	CHECK_INT_EQ(grabber_add(g, LOOPBACK, 9), 0); /* no protocol configured */
+	CHECK_INT_EQ(grabber_finish(g), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	grabber_free(g);
+	CHECK(t1.tv_sec - t0.tv_sec < 3);
+	CHECK_INT_EQ(res.n, 5);
+
+	r = find(&res, srv[0].port);
+	CHECK(r != NULL);
+	if (r != NULL) {
+		CHECK_STR_EQ(r->error, "starttls: starttls-refused");
+		CHECK_UINT_EQ(r->banner_len, 14);
+		CHECK_STR_EQ(mc_posture_name(r->posture), "no_tls");
+		CHECK_INT_EQ(r->cleartext_login, MC_TRI_YES);
+		CHECK_UINT_EQ(r->caps_pre_tls.count, 1);
+	}
+	r = find(&res, srv[1].port);
+	CHECK(r != NULL && strcmp(r->error, "greeting: greeting-timeout") == 0);
+	r = find(&res, srv[2].port);
+	CHECK(r != NULL);
+	if (r != NULL)
+		CHECK_STR_EQ(r->error, "greeting: reset");
+	r = find(&res, closed_port);
+	CHECK(r != NULL && strcmp(r->error, "connect: refused") == 0);
+	r = find(&res, 9);
+	CHECK(r != NULL && strcmp(r->error, "config: unknown-port") == 0);
+	for (int i = 0; i < 3; i++) {
+		pthread_join(srv[i].thread, NULL);
+		close(srv[i].fd);
+	}
+}
+
+int main(void)
+{
+	RUN(test_scripted_servers);
+	return test_summary();
+}
