@@ -74,14 +74,15 @@ static int lcore_map(struct engine_eal_args *a, uint32_t tx_queues)
 			cpus[ncpu++] = c;
 	if (ncpu == 0)
 		return -ENODEV;
-	/* lcore 0 main, 1..q TX, q+1 RX */
-	off += (size_t)snprintf(map + off, sizeof(map) - off, "0@%d", cpus[0]);
-	for (uint32_t q = 0; q < tx_queues && off < sizeof(map); q++)
-		off += (size_t)snprintf(map + off, sizeof(map) - off, ",%u@%d", q + 1,
-					cpus[(1 + q) % (uint32_t)ncpu]);
-	if (off < sizeof(map))
-		off += (size_t)snprintf(map + off, sizeof(map) - off, ",%u@%d", tx_queues + 1,
-					cpus[ncpu > 2 ? 1 : 0]);
+	/* lcore 0 main, 1..q TX, q+1 RX. With 3+ CPUs RX gets CPU 1 and the TX
+	 * lcores CPUs 2..; with 2, main and RX share CPU 0 and TX starts on 1. */
+	off += (size_t)snprintf(map, sizeof(map), "0@%d,%u@%d", cpus[0], tx_queues + 1,
+				cpus[ncpu > 2 ? 1 : 0]);
+	for (uint32_t q = 0; q < tx_queues && off < sizeof(map); q++) {
+		int c = ncpu > 2 ? 2 + (int)(q % (uint32_t)(ncpu - 2))
+				 : (int)((1 + q) % (uint32_t)ncpu);
+		off += (size_t)snprintf(map + off, sizeof(map) - off, ",%u@%d", q + 1, cpus[c]);
+	}
 	if (off >= sizeof(map))
 		return -E2BIG;
 	return push(a, "--lcores=%s", map);
