@@ -22,6 +22,7 @@
  * bytes) and a target deadline. A sweep over 20,000 slots costs tens of
  * microseconds, far less than a timer structure per connection would. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,7 @@ struct grabber {
 	double tokens;
 	int64_t last_refill, last_sweep;
 	struct grab_stats stats;
+	atomic_bool stopped; /* grabber_stop() */
 };
 
 static int64_t now_ms(void)
@@ -129,7 +131,13 @@ enum mc_proto grab_port_proto(const struct grab_config *cfg, uint16_t port)
 
 static bool quitting(const struct grabber *g)
 {
-	return g->cfg.quit != NULL && *g->cfg.quit;
+	return (g->cfg.quit != NULL && *g->cfg.quit) ||
+	       atomic_load_explicit(&g->stopped, memory_order_relaxed);
+}
+
+void grabber_stop(struct grabber *g)
+{
+	atomic_store_explicit(&g->stopped, true, memory_order_relaxed);
 }
 
 /* ---- end of a target ---------------------------------------------------- */

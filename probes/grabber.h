@@ -75,6 +75,11 @@ int grabber_run_ring(struct grabber *g, struct mc_spsc *ring);
 /* Run until every queued target has a record. 0 or -errno. */
 int grabber_finish(struct grabber *g);
 
+/* Stop taking new targets, as if the quit flag were set: open targets run
+ * to their end, queued ones get no record. Callable from the record
+ * callback or from another thread. */
+void grabber_stop(struct grabber *g);
+
 void grabber_get_stats(const struct grabber *g, struct grab_stats *out);
 
 void grabber_free(struct grabber *g);
