@@ -116,13 +116,14 @@ static void summary(const struct engine_result *res)
 
 /* Everything after the options are known. Returns the exit status. */
 static int run(const struct scan_options *o, const struct targets *t,
-	       const struct engine_eal_args *eal, int argc, char **argv, char *err, size_t errlen)
+	       const struct engine_consumer *plugged, const struct engine_eal_args *eal, int argc,
+	       char **argv, char *err, size_t errlen)
 {
 	struct engine_config cfg;
 	struct engine_result res;
 	struct responders w;
 	struct engine_consumer consumer;
-	bool have_out = o->output != NULL;
+	bool have_out = o->output != NULL && plugged == NULL;
 	int rc;
 
 	fill_config(&cfg, o, t, eal);
@@ -134,7 +135,7 @@ static int run(const struct scan_options *o, const struct targets *t,
 	consumer = have_out ? responders_consumer(&w) : (struct engine_consumer){0};
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	rc = engine_run(&cfg, have_out ? &consumer : NULL, &res, err, errlen);
+	rc = engine_run(&cfg, have_out ? &consumer : plugged, &res, err, errlen);
 	if (have_out) {
 		char werr[256];
 		int wrc = responders_close(&w, rc == 0, werr, sizeof(werr));
@@ -158,6 +159,11 @@ static int run(const struct scan_options *o, const struct targets *t,
 
 int cmd_scan(int argc, char **argv)
 {
+	return engine_scan_command(argc, argv, NULL);
+}
+
+int engine_scan_command(int argc, char **argv, const struct engine_consumer *consumer)
+{
 	struct scan_options *o = malloc(sizeof(*o)); /* 128 KiB of ports: not on the stack */
 	struct engine_eal_args *eal = malloc(sizeof(*eal));
 	struct targets *t = NULL;
@@ -179,12 +185,17 @@ int cmd_scan(int argc, char **argv)
 		snprintf(err, sizeof(err), "cannot draw a random seed: %s", strerror(errno));
 		goto out;
 	}
+	if (consumer != NULL && o->output != NULL) {
+		snprintf(err, sizeof(err),
+			 "-o writes the responders itself: not with a hit consumer");
+		goto out;
+	}
 	if (build_targets(o, &t, err, sizeof(err)) != 0)
 		goto out;
 	if (engine_eal_args(eal, o->iface, o->dry_run, o->tx_queues, o->verbose, o->npass, o->pass,
 			    err, sizeof(err)) != 0)
 		goto out;
-	status = run(o, t, eal, argc, argv, err, sizeof(err));
+	status = run(o, t, consumer, eal, argc, argv, err, sizeof(err));
 out:
 	if (status != 0)
 		fprintf(stderr, "mailcensus scan: %s\n", err);
