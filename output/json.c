@@ -215,9 +215,10 @@ static int parse_number(struct parser *p, struct out_json *v)
 	while (p->pos < p->len) {
 		char c = p->s[p->pos];
 		if (c >= '0' && c <= '9') {
-			if (u > (UINT64_MAX - 9) / 10)
+			uint64_t d = (uint64_t)(c - '0');
+			if (u > (UINT64_MAX - d) / 10)
 				overflow = true;
-			u = u * 10 + (uint64_t)(c - '0');
+			u = u * 10 + d;
 		} else if (c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') {
 			integral = false;
 		} else {

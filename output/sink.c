@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "output/enrich.h"
+#include "output/json.h"
 #include "output/jw.h"
 #include "output/shard.h"
 #include "output/sink.h"
@@ -257,6 +258,23 @@ static void put_files(struct out_jw *w, const struct out_sink *s)
 	out_jw_lit(w, "]");
 }
 
+/* The engine's object verbatim when it is valid JSON, else as a string (the
+ * manifest must stay parseable whatever the caller hands us). */
+static void put_engine(struct out_jw *w, const char *json)
+{
+	struct out_json_arena a = {0};
+	struct out_json *v;
+	char err[64];
+
+	if (json == NULL || json[0] == '\0')
+		out_jw_lit(w, "null");
+	else if (out_json_parse(&a, json, strlen(json), &v, err, sizeof(err)) == 0)
+		out_jw_raw(w, json, strlen(json));
+	else
+		out_jw_bytes(w, json, strlen(json));
+	out_json_arena_free(&a);
+}
+
 static void put_manifest(struct out_jw *w, const struct out_sink *s, const struct out_meta *m)
 {
 	out_jw_lit(w, "{\"format\":\"mailcensus-results/1\",\n\"mailcensus_version\":");
@@ -296,10 +314,7 @@ static void put_manifest(struct out_jw *w, const struct out_sink *s, const struc
 		put_db(w, "asn", s->asn);
 	}
 	out_jw_lit(w, "],\n\"engine\":");
-	if (m != NULL && m->engine_json != NULL && m->engine_json[0] != '\0')
-		out_jw_raw(w, m->engine_json, strlen(m->engine_json));
-	else
-		out_jw_lit(w, "null");
+	put_engine(w, m ? m->engine_json : NULL);
 	out_jw_lit(w, ",\n\"files\":");
 	put_files(w, s);
 	out_jw_lit(w, "}\n");
