@@ -18,8 +18,9 @@ enum probe_tls_slot {
 
 /* A client context. `slot` < PROBE_TLS_SLOTS pins min = max = that version;
  * PROBE_TLS_SLOTS means "any version from TLS 1.0 up" (the main probe).
- * ca_file (may be NULL) adds trust anchors to the system store. NULL with a
- * reason in err on failure. */
+ * The main context loads the system trust store plus ca_file (may be NULL)
+ * to record the chain verdict; matrix contexts load none. NULL with a reason
+ * in err on failure. */
 SSL_CTX *probe_tls_ctx_new(enum probe_tls_slot slot, const char *ca_file, char *err, size_t errlen);
 
 /* The slot of a negotiated version ("TLSv1.2" -> PROBE_TLS_1_2), or
