@@ -303,7 +303,10 @@ static bool slot_event(void *owner, struct io_conn *c, enum io_event ev, const c
 	case IO_EV_TLS_READY:
 		return on_tls_ready(s);
 	case IO_EV_LINE:
-		s->ops->on_line(&s->sess, line, len);
+		if (++s->sess.lines > PROBE_LINES_MAX)
+			probe_sess_fail(&s->sess, s->ops->state_name(&s->sess), "too-many-lines");
+		else
+			s->ops->on_line(&s->sess, line, len);
 		return apply_requests(s);
 	case IO_EV_LINE_TOO_LONG:
 		probe_sess_fail(&s->sess, s->ops->state_name(&s->sess), "line-too-long");

@@ -90,7 +90,7 @@ static void imap_add_atoms(struct probe_sess *s, const char *text, size_t len)
 		while (i < len && text[i] != ' ')
 			i++;
 		if (i > start)
-			mc_caps_add(imap_caps(s), text + start, i - start);
+			probe_caps_add(imap_caps(s), text + start, i - start);
 	}
 }
 

@@ -161,7 +161,7 @@ static void pop3_capa_item(struct probe_sess *s, const char *line, size_t len)
 		line++;
 		len--;
 	}
-	mc_caps_add(pop3_caps(s), line, len);
+	probe_caps_add(pop3_caps(s), line, len);
 }
 
 static void pop3_on_line(struct probe_sess *s, const char *line, size_t len)

@@ -82,3 +82,14 @@ bool probe_caps_has(const struct mc_caps *caps, const char *word)
 	}
 	return false;
 }
+
+void probe_caps_add(struct mc_caps *caps, const char *word, size_t len)
+{
+	char buf[MC_CAPS_BYTES];
+
+	if (len > sizeof(buf))
+		len = sizeof(buf); /* longer than the whole list: mc_caps_add truncates */
+	for (size_t i = 0; i < len; i++)
+		buf[i] = word[i] == '\0' ? (char)0xff : word[i];
+	mc_caps_add(caps, buf, len);
+}

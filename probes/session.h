@@ -18,7 +18,7 @@
 
 #define PROBE_TX_MAX	  128  /* longest request we ever send */
 #define PROBE_LITERAL_MAX 8192 /* IMAP literal bytes we are willing to skip */
-#define PROBE_CAPA_LINES  64   /* POP3 CAPA lines before "too many" */
+#define PROBE_LINES_MAX	  2048 /* server lines on one connection before "too-many-lines" */
 
 enum probe_mode {
 	PROBE_MODE_MAIN,   /* full probe: greeting, caps, STARTTLS, caps over TLS */
@@ -44,6 +44,7 @@ struct probe_sess {
 	/* protocol scratch */
 	uint32_t literal_left; /* IMAP: literal bytes still to skip */
 	uint16_t capa_lines;   /* POP3: lines of the current CAPA list */
+	uint16_t lines;	       /* lines seen on this connection */
 	bool saw_tagged;       /* IMAP: a tagged reply ended the current command */
 };
 
@@ -80,6 +81,10 @@ void probe_sess_banner(struct probe_sess *s, const char *line, size_t len);
 
 /* Case-insensitive prefix test on raw bytes. */
 bool probe_starts_with(const char *line, size_t len, const char *prefix);
+
+/* Append a capability word. NUL separates items in struct mc_caps, so a NUL
+ * byte from the server is stored as 0xFF (invalid UTF-8, shown as U+FFFD). */
+void probe_caps_add(struct mc_caps *caps, const char *word, size_t len);
 
 /* Is `word` (case-insensitive, whole item) in the capability list? */
 bool probe_caps_has(const struct mc_caps *caps, const char *word);

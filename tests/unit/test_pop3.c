@@ -154,6 +154,18 @@ static void test_too_many_capa_lines(void)
 	CHECK(d.rec.caps_pre_tls.truncated);
 }
 
+static void test_nul_in_capability(void)
+{
+	static const char script[] = "+OK hi\r\n+OK\r\nX\0Y\r\nUSER\r\n.\r\n";
+	struct drive d;
+
+	drive_start(&d, MC_PROTO_POP3, PROBE_MODE_MAIN);
+	drive_feed(&d, script, sizeof(script) - 1);
+	CHECK_UINT_EQ(d.rec.caps_pre_tls.count, 2);
+	CHECK(memcmp(d.rec.caps_pre_tls.data, "X\xffY\0USER\0", 9) == 0);
+	CHECK(probe_caps_has(&d.rec.caps_pre_tls, "USER"));
+}
+
 static void test_implicit(void)
 {
 	struct drive d;
@@ -191,6 +203,7 @@ int main(void)
 	RUN(test_bad_greetings);
 	RUN(test_long_line);
 	RUN(test_too_many_capa_lines);
+	RUN(test_nul_in_capability);
 	RUN(test_implicit);
 	RUN(test_matrix);
 	return test_summary();
