@@ -153,6 +153,10 @@ static int file_write(struct out_shard *sh, size_t n, char *err, size_t errlen)
 		}
 		p += w;
 		n -= (size_t)w;
+		if (n > 0 && sh->direct) { /* a short direct write: finish buffered */
+			fcntl(sh->fd, F_SETFL, fcntl(sh->fd, F_GETFL) & ~O_DIRECT);
+			sh->direct = false;
+		}
 	}
 	return 0;
 }

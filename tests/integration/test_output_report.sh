@@ -65,6 +65,11 @@ perl "$MC_SRCDIR/scripts/gen-mmdb" test "$work/mmdb" || bad "gen-mmdb"
 "$MC_BIN" report "$work/run" --format json -o "$work/run.json" || bad "report json"
 expect generated_services .services 4000 "$work/run.json"
 expect attribution '.run.attribution|length' 2 "$work/run.json"
+"$GEN" --records 4000 --dir "$work/run-zst" --compress --geo-db "$work/mmdb/geolite2-country.mmdb" \
+	--asn-db "$work/mmdb/geolite2-asn.mmdb" --rotate-records 1500 >/dev/null || bad "generate zstd run"
+"$MC_BIN" report "$work/run-zst" --format json -o "$work/run-zst.json" || bad "report zstd"
+[ "$(jq -c 'del(.run)' "$work/run.json")" = "$(jq -c 'del(.run)' "$work/run-zst.json")" ] &&
+	ok "zstd shards give the same report" || bad "zstd report differs"
 "$MC_BIN" report "$work/run" --format html -o "$work/report.html" || bad "report html"
 grep -q 'http[s]*://' <(sed 's/xmlns="http:\/\/www.w3.org\/2000\/svg"//g' "$work/report.html") &&
 	bad "HTML references a URL" || ok "HTML has no external URL"
