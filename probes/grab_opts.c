@@ -224,7 +224,7 @@ static const struct opt_row opt_table[] = {
     {"port", 'p', "PORT=PROTO", opt_port,
      "protocol of a port (pop3|imap|pop3s|imaps); repeatable; default 110=pop3 "
      "143=imap 993=imaps 995=pop3s"},
-    {"verbose", 'v', NULL, opt_verbose, "progress and a summary on stderr"},
+    {"verbose", 'v', NULL, opt_verbose, "a summary line on stderr"},
     {"quiet", 'q', NULL, opt_quiet, "errors only on stderr"},
     {"help", 'h', NULL, opt_help, "this text"},
 };
@@ -235,20 +235,23 @@ void grab_opts_usage(FILE *out)
 {
 	fprintf(out, "usage: mailcensus grab [OPTIONS] [FILE|-]\n\n"
 		     "Probe every target (lines 'ADDR:PORT' or 'ADDR,PORT'; '#' starts a comment)\n"
-		     "from FILE or stdin: greeting, capabilities, STARTTLS (with a pipelined\n"
-		     "command as injection test), TLS version/cipher/certificate and the version\n"
-		     "matrix. One JSON record per target; failures are records with \"error\".\n"
+		     "from FILE or stdin: greeting, capabilities, STARTTLS, TLS version, cipher\n"
+		     "and certificate; then, on extra connections, the STARTTLS injection test\n"
+		     "(STARTTLS with a pipelined NOOP) and the TLS 1.0-1.3 version matrix.\n"
+		     "One JSON record per target; failures are records with \"error\".\n"
 		     "Targets outside $MAILCENSUS_SAFE_RANGE (when set) are refused (exit 2).\n\n"
 		     "options:\n");
 	for (size_t i = 0; i < OPT_ROWS; i++) {
-		char lhs[40];
+		const struct opt_row *r = &opt_table[i];
+		char lhs[48];
 
-		snprintf(lhs, sizeof(lhs), "%s%c%s--%s%s%s", opt_table[i].short_name ? "-" : "",
-			 opt_table[i].short_name ? opt_table[i].short_name : ' ',
-			 opt_table[i].short_name ? ", " : "  ", opt_table[i].name,
-			 opt_table[i].arg ? " " : "", opt_table[i].arg ? opt_table[i].arg : "");
-		fprintf(out, "  %-28s %s\n", opt_table[i].short_name ? lhs : lhs + 1,
-			opt_table[i].help);
+		if (r->short_name)
+			snprintf(lhs, sizeof(lhs), "-%c, --%s%s%s", r->short_name, r->name,
+				 r->arg ? " " : "", r->arg ? r->arg : "");
+		else
+			snprintf(lhs, sizeof(lhs), "    --%s%s%s", r->name, r->arg ? " " : "",
+				 r->arg ? r->arg : "");
+		fprintf(out, "  %-28s %s\n", lhs, r->help);
 	}
 	fprintf(out, "\nexit status: 0 every target has a record, 1 the run failed (output),\n"
 		     "2 usage or start-up error.\n");
