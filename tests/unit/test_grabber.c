@@ -12,6 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include "common/test.h"
 #include "probes/grab_opts.h"
 #include "probes/grabber.h"
@@ -228,8 +231,151 @@ static void test_options(void)
 	CHECK_INT_EQ(grab_opts_parse(&o, 3, bad3, err, sizeof(err)), -EINVAL);
 }
 
+/* ---- a STARTTLS-injection-vulnerable POP3 server over real TLS ---------- */
+
+static SSL_CTX *server_ctx(void)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	X509 *crt = X509_new();
+	X509_NAME *name = X509_NAME_new();
+
+	X509_set_version(crt, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(crt), 1);
+	X509_gmtime_adj(X509_getm_notBefore(crt), 0);
+	X509_gmtime_adj(X509_getm_notAfter(crt), 3600);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"inject.test",
+				   -1, -1, 0);
+	X509_set_subject_name(crt, name);
+	X509_set_issuer_name(crt, name);
+	X509_set_pubkey(crt, key);
+	X509_sign(crt, key, EVP_sha256());
+	SSL_CTX_use_certificate(ctx, crt);
+	SSL_CTX_use_PrivateKey(ctx, key);
+	X509_NAME_free(name);
+	X509_free(crt);
+	EVP_PKEY_free(key);
+	return ctx;
+}
+
+struct inject_server {
+	int fd;
+	uint16_t port;
+	int conns;
+	pthread_t thread;
+};
+
+/* One connection: plaintext lines until STLS; a pipelined line that came
+ * with STLS is kept and answered over TLS (the bug being tested for). */
+static void inject_conn(int c, SSL_CTX *ctx)
+{
+	char buf[512];
+	size_t have = 0;
+	bool pending = false;
+	SSL *ssl;
+
+	(void)!write(c, "+OK vulnerable\r\n", 16);
+	for (;;) {
+		ssize_t n = read(c, buf + have, sizeof(buf) - 1 - have);
+		char *nl;
+
+		if (n <= 0)
+			return;
+		have += (size_t)n;
+		buf[have] = '\0';
+		while ((nl = strstr(buf, "\r\n")) != NULL) {
+			bool stls = strncmp(buf, "STLS", 4) == 0;
+
+			if (strncmp(buf, "CAPA", 4) == 0)
+				(void)!write(c, "+OK\r\nUSER\r\nSTLS\r\n.\r\n", 20);
+			have -= (size_t)(nl + 2 - buf);
+			memmove(buf, nl + 2, have + 1);
+			if (stls) {
+				pending = have > 0;
+				(void)!write(c, "+OK go\r\n", 8);
+				goto tls;
+			}
+		}
+	}
+tls:
+	ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, c);
+	if (SSL_accept(ssl) == 1) {
+		if (pending)
+			SSL_write(ssl, "-ERR unknown command\r\n", 22);
+		while (SSL_read(ssl, buf, sizeof(buf)) > 0)
+			SSL_write(ssl, "+OK\r\nUSER\r\n.\r\n", 14);
+	}
+	SSL_free(ssl);
+}
+
+static void *inject_serve(void *arg)
+{
+	struct inject_server *srv = arg;
+	SSL_CTX *ctx = server_ctx();
+
+	for (int i = 0; i < srv->conns; i++) {
+		int c = accept(srv->fd, NULL, NULL);
+
+		if (c < 0)
+			break;
+		inject_conn(c, ctx);
+		close(c);
+	}
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+static void test_tls_and_injection(void)
+{
+	static struct results res;
+	struct inject_server srv = {.conns = 2}; /* main + injection test */
+	struct grab_config cfg;
+	struct grabber *g;
+	char err[256];
+	const struct mc_record *r = &res.recs[0];
+
+	srv.fd = listen_any(&srv.port);
+	CHECK(srv.fd >= 0);
+	pthread_create(&srv.thread, NULL, inject_serve, &srv);
+	grab_config_defaults(&cfg);
+	cfg.concurrency = 2;
+	cfg.read_timeout_ms = 2000;
+	cfg.tls_matrix = false;
+	cfg.ports[0].port = srv.port;
+	cfg.ports[0].proto = MC_PROTO_POP3;
+	cfg.nports = 1;
+	g = grabber_new(&cfg, on_record, &res, err, sizeof(err));
+	CHECK(g != NULL);
+	if (g == NULL)
+		return;
+	CHECK_INT_EQ(grabber_add(g, LOOPBACK, srv.port), 0);
+	CHECK_INT_EQ(grabber_finish(g), 0);
+	grabber_free(g);
+	pthread_join(srv.thread, NULL);
+	close(srv.fd);
+	CHECK_INT_EQ(res.n, 1);
+	CHECK_STR_EQ(r->error, "");
+	CHECK_INT_EQ(r->starttls_advertised, MC_TRI_YES);
+	CHECK_INT_EQ(r->starttls_accepted, MC_TRI_YES);
+	CHECK_INT_EQ(r->starttls_injection, MC_TRI_YES);
+	CHECK_STR_EQ(mc_posture_name(r->posture), "starttls_optional");
+	CHECK_STR_EQ(r->tls.version, "TLSv1.3");
+	CHECK(r->tls.cert.present);
+	CHECK(r->tls.cert.self_signed);
+	CHECK(!r->tls.cert.chain_valid);
+	CHECK_STR_EQ(r->tls.cert.key_type, "EC");
+	CHECK_UINT_EQ(r->tls.cert.key_bits, 256);
+	CHECK_STR_EQ(r->tls.cert.subject, "CN=inject.test");
+	CHECK_UINT_EQ(strlen(r->tls.cert.sha256), 64);
+	CHECK_UINT_EQ(r->caps_post_tls.count, 1);
+	CHECK_INT_EQ(r->tls.tls1_3, MC_TRI_YES);
+	CHECK_INT_EQ(r->tls.tls1_0, MC_TRI_UNKNOWN); /* matrix off */
+}
+
 int main(void)
 {
+	RUN(test_tls_and_injection);
 	RUN(test_parse_target);
 	RUN(test_options);
 	RUN(test_scripted_servers);
