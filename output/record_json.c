@@ -59,6 +59,32 @@ static size_t utf8_len(const uint8_t *s, size_t n)
 	return len;
 }
 
+/* Index of the first byte at or after i that needs attention (escape or
+ * UTF-8 check). Eight bytes at a time: the classic "has a zero byte" test
+ * applied to v < 0x20, v ^ '"', v ^ '\\' and v ^ 0x7f, plus the high bits;
+ * it may stop early (borrows), never late, and the byte loop is exact. */
+static size_t plain_run(const uint8_t *s, size_t i, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+
+	while (i + 8 <= n) {
+		uint64_t v, q, b, d;
+		memcpy(&v, s + i, 8);
+		q = v ^ (ones * '"');
+		b = v ^ (ones * '\\');
+		d = v ^ (ones * 0x7f);
+		uint64_t hit = (v & highs) | ((v - ones * 0x20) & ~v & highs) |
+			       ((q - ones) & ~q & highs) | ((b - ones) & ~b & highs) |
+			       ((d - ones) & ~d & highs);
+		if (hit != 0)
+			break;
+		i += 8;
+	}
+	while (i < n && esc_class(s[i]) == 0)
+		i++;
+	return i;
+}
+
 void out_jw_escape(struct out_jw *w, const uint8_t *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -67,8 +93,7 @@ void out_jw_escape(struct out_jw *w, const uint8_t *s, size_t n)
 	while (i < n) {
 		size_t run = i;
 
-		while (run < n && esc_class(s[run]) == 0)
-			run++;
+		run = plain_run(s, run, n);
 		out_jw_raw(w, (const char *)s + i, run - i);
 		if (run == n)
 			break;

@@ -1,4 +1,5 @@
 /* test_record_json.c — record names, capability lists and exact JSON encoding. */
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "common/test.h"
@@ -42,6 +43,80 @@ static void test_escape_utf8(void)
 	CHECK_STR_EQ(ESC("\xe2\x82"
 			 "A"),
 		     "\\ufffd\\ufffdA"); /* truncated mid-string */
+}
+
+/* An independent reference: decode code points, then check their ranges. */
+static size_t ref_escape(const uint8_t *s, size_t n, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n;) {
+		uint8_t c = s[i];
+		if (c == '"' || c == '\\') {
+			o += (size_t)sprintf(out + o, "\\%c", c);
+			i++;
+			continue;
+		}
+		if (c < 0x20 || c == 0x7f) {
+			o += (size_t)sprintf(out + o, "\\u%04x", c);
+			i++;
+			continue;
+		}
+		if (c < 0x80) {
+			out[o++] = (char)c;
+			i++;
+			continue;
+		}
+		size_t len = c >= 0xf8 ? 0 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
+		uint32_t cp = len == 4 ? c & 7u : len == 3 ? c & 15u : c & 31u;
+		bool valid = len != 0 && i + len <= n;
+		for (size_t k = 1; valid && k < len; k++) {
+			valid = (s[i + k] & 0xc0) == 0x80;
+			cp = cp << 6 | (s[i + k] & 0x3fu);
+		}
+		if (valid)
+			valid = (len == 2 && cp >= 0x80) ||
+				(len == 3 && cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff)) ||
+				(len == 4 && cp >= 0x10000 && cp <= 0x10ffff);
+		if (valid) {
+			memcpy(out + o, s + i, len);
+			o += len;
+			i += len;
+		} else {
+			o += (size_t)sprintf(out + o, "\\ufffd");
+			i++;
+		}
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* Random strings rich in special bytes and UTF-8 fragments: the word-at-a-time
+ * escaper must agree with the reference byte for byte. */
+static void test_escape_differential(void)
+{
+	static const uint8_t alphabet[] = {'a',	 ' ',  '~',  '"',  '\\', 0x00, 0x1f, 0x20, 0x7f,
+					   0x80, 0xbf, 0xc0, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0,
+					   0xf4, 0xf5, 0xff, 0xa0, 0x9f, 0x90, 0x8f};
+	static char want[64 * 6 + 1];
+	uint64_t st = 12345;
+	int mismatches = 0;
+
+	for (int t = 0; t < 200000; t++) {
+		uint8_t buf[64];
+		st = st * 6364136223846793005ull + 1442695040888963407ull;
+		size_t n = (st >> 33) % sizeof(buf);
+		for (size_t i = 0; i < n; i++) {
+			st = st * 6364136223846793005ull + 1442695040888963407ull;
+			uint32_t r = (uint32_t)(st >> 33);
+			buf[i] =
+			    r % 4 == 0 ? (uint8_t)(r >> 8) : alphabet[(r >> 8) % sizeof(alphabet)];
+		}
+		ref_escape(buf, n, want);
+		if (strcmp(escape(buf, n), want) != 0 && mismatches++ < 3)
+			CHECK_STR_EQ(escape(buf, n), want);
+	}
+	CHECK_INT_EQ(mismatches, 0);
 }
 
 static void test_names_and_caps(void)
@@ -216,6 +291,7 @@ int main(void)
 {
 	RUN(test_escape_ascii);
 	RUN(test_escape_utf8);
+	RUN(test_escape_differential);
 	RUN(test_names_and_caps);
 	RUN(test_time);
 	RUN(test_full_record);
