@@ -161,6 +161,7 @@ service imap-login {
   inet_listener imaps {
     port = $p993
   }
+  process_min_avail = 2
 }
 service pop3-login {
   inet_listener pop3 {
@@ -169,6 +170,7 @@ service pop3-login {
   inet_listener pop3s {
     port = $p995
   }
+  process_min_avail = 2
 }
 CONF
 }
@@ -236,7 +238,12 @@ dovecot_wait() { # INSTANCE
 }
 
 dovecots_up() {
-	local inst
-	for inst in $(dovecot_instances); do dovecot_start "$inst"; done
+	local inst pids=() rc=0
+	for inst in $(dovecot_instances); do
+		dovecot_start "$inst" &
+		pids+=($!)
+	done
+	for inst in "${pids[@]}"; do wait "$inst" || rc=1; done
+	[ $rc -eq 0 ] || return 1
 	for inst in $(dovecot_instances); do dovecot_wait "$inst"; done
 }
