@@ -6,16 +6,14 @@
 # the DER leaf each instance serves; chain_valid is `openssl verify` against
 # the test CA as the only extra trust anchor.
 
-cert_sha256() { # INSTANCE
-	openssl x509 -in "$dir/certs/$1.pem" -outform DER | sha256sum | cut -d' ' -f1
-}
-
-chain_valid() { # INSTANCE -> true|false
-	if openssl verify -CAfile "$dir/certs/ca.pem" "$dir/certs/$1.pem" >/dev/null 2>&1; then
-		echo true
-	else
-		echo false
-	fi
+# Leaf certificates that verify against the test CA, one path a line: a
+# single `openssl verify` for all of them (each openssl run costs ~0.1 s).
+verified_leaves() {
+	local c=$dir/certs f leaves=()
+	for f in "$c"/*.pem; do
+		case ${f##*/} in ca.pem | dh.pem) ;; *) leaves+=("$f") ;; esac
+	done
+	openssl verify -CAfile "$c/ca.pem" "${leaves[@]}" 2>/dev/null | sed -n 's/: OK$//p' || true
 }
 
 # TLS versions a posture accepts: dovecot 2.3's default minimum is TLSv1.2.
@@ -29,14 +27,16 @@ tls_versions() { # MIN -> "v10 v11 v12 v13"
 
 # Lines: key ip name port state [proto posture cleartext adv acc v10 v11 v12 v13 sha chain]
 truth_lines() {
-	local p inst ssl min plain tls cert dpa ip sha chain vers posture clear
+	local p inst ssl min plain tls cert dpa ip sha chain vers posture clear verified
+	verified=$(verified_leaves)
 	for p in "${POSTURES[@]}"; do
 		read -r inst ssl min plain tls cert dpa <<<"$p"
 		ip=$(host_ip "$inst")
 		sha=null chain=null vers="null null null null"
 		if [ "$cert" != none ]; then
-			sha=$(cert_sha256 "$inst")
-			chain=$(chain_valid "$inst")
+			sha=pem:$dir/certs/$inst.pem # python3 turns it into the DER's SHA-256
+			chain=false
+			grep -qxF "$dir/certs/$inst.pem" <<<"$verified" && chain=true
 			vers=$(tls_versions "$min")
 		fi
 		if [ "$plain" = yes ]; then
@@ -71,8 +71,12 @@ truth_lines() {
 
 truth_write() {
 	truth_lines | python3 -c '
-import json, sys
+import base64, hashlib, json, sys
 count = int(sys.argv[1])
+def der_sha256(path):
+    pem = open(path).read()
+    body = pem.split("-----BEGIN CERTIFICATE-----")[1].split("-----END CERTIFICATE-----")[0]
+    return hashlib.sha256(base64.b64decode("".join(body.split()))).hexdigest()
 hosts, ranges = {}, {}
 def val(s):
     return None if s == "null" else True if s == "true" else False if s == "false" else s
@@ -86,7 +90,8 @@ for line in sys.stdin:
                      starttls_advertised=val(adv), starttls_accepted=val(acc),
                      tls_versions=None if v10 == "null" else
                      {"tls1_0": val(v10), "tls1_1": val(v11), "tls1_2": val(v12), "tls1_3": val(v13)},
-                     cert_sha256=val(sha), chain_valid=val(chain))
+                     cert_sha256=der_sha256(sha[4:]) if sha.startswith("pem:") else val(sha),
+                     chain_valid=val(chain))
     if kind == "host":
         hosts.setdefault(ip, {"ip": ip, "name": name, "ports": {}})["ports"][port] = entry
     else:
