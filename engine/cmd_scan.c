@@ -76,6 +76,7 @@ static void fill_config(struct engine_config *cfg, const struct scan_options *o,
 	cfg->dry_run = o->dry_run != NULL;
 	cfg->quiet = o->quiet;
 	cfg->ring_size = SCAN_RING_SIZE;
+	cfg->iface = o->iface;
 	cfg->eal_argc = eal->argc;
 	cfg->eal_argv = (char **)eal->argv;
 }
@@ -103,15 +104,15 @@ static int probe_writable(const char *path, char *err, size_t errlen)
 static void summary(const struct engine_result *res)
 {
 	fprintf(stderr,
-		"mailcensus scan: %s; probed %llu targets, sent %llu SYNs (%.0f "
-		"p/s), %llu hits, "
-		"%llu RSTs, %llu invalid, %llu duplicate, drops: ring %llu, NIC "
-		"missed %llu\n",
+		"mailcensus scan: %s; probed %llu targets, sent %llu SYNs (%.0f p/s), %llu hits, "
+		"%llu RSTs, %llu invalid, %llu duplicate, drops: ring %llu, NIC missed %llu, "
+		"kernel %llu\n",
 		res->interrupted ? "interrupted" : "done", (unsigned long long)res->targets,
 		(unsigned long long)res->sent, res->send_rate, (unsigned long long)res->hits,
 		(unsigned long long)res->rsts, (unsigned long long)res->invalid,
 		(unsigned long long)(res->dup_hits + res->dup_rsts),
-		(unsigned long long)res->ring_drops, (unsigned long long)res->imissed);
+		(unsigned long long)res->ring_drops, (unsigned long long)res->imissed,
+		(unsigned long long)res->iface_rx_dropped);
 }
 
 /* Everything after the options are known. Returns the exit status. */

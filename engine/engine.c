@@ -201,6 +201,8 @@ int engine_run(const struct engine_config *cfg, const struct engine_consumer *co
 	res->started = true;
 	res->start_ns = wall_ns();
 	r->start_tsc = rte_rdtsc();
+	if (cfg->iface != NULL)
+		r->iface_dropped0 = eng_iface_rx_dropped(cfg->iface);
 	if (cfg->max_runtime_ms != 0)
 		r->tx_deadline_tsc = r->start_tsc + r->tsc_hz / 1000 * cfg->max_runtime_ms;
 	launch(r);

@@ -54,6 +54,7 @@ struct engine_config {
 	bool dry_run;	    /* no RX lcore, no ARP: build and send to the (pcap) port */
 	bool quiet;	    /* no progress line */
 	uint32_t ring_size; /* hit ring slots */
+	const char *iface;  /* af_packet's kernel interface, for its drop counter; or NULL */
 	int eal_argc;	    /* full EAL argv, argv[0] included (see engine_eal_args) */
 	char **eal_argv;
 };
@@ -75,6 +76,7 @@ struct engine_result {
 	uint64_t arp_replies_setup; /* of which while resolving the gateway */
 	uint64_t ring_drops;	    /* hits lost because the consumer's ring was full */
 	uint64_t imissed, rx_nombuf, oerrors, ierrors;
+	uint64_t iface_rx_dropped; /* kernel drops on cfg->iface during the scan (af_packet) */
 	uint64_t start_ns, tx_end_ns, end_ns; /* CLOCK_REALTIME */
 	double send_rate;		      /* sent / TX seconds */
 	uint8_t src_mac[6], gw_mac[6];

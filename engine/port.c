@@ -163,6 +163,29 @@ void eng_port_counters(const struct eng_run *r, struct engine_result *res)
 		res->oerrors = st.oerrors;
 		res->ierrors = st.ierrors;
 	}
+	if (r->cfg->iface != NULL)
+		res->iface_rx_dropped = eng_iface_rx_dropped(r->cfg->iface) - r->iface_dropped0;
 	if (rte_eth_dev_info_get(r->port_id, &info) == 0)
 		snprintf(res->driver, sizeof(res->driver), "%s", info.driver_name);
+}
+
+/* The kernel drops frames for an af_packet port before DPDK sees them when
+ * its softirq backlog overflows (busy lcores starve ksoftirqd): that count
+ * is only in the interface's statistics. */
+uint64_t eng_iface_rx_dropped(const char *iface)
+{
+	char path[128];
+	unsigned long long v = 0;
+	FILE *f;
+
+	if (snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/rx_dropped", iface) >=
+	    (int)sizeof(path))
+		return 0;
+	f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%llu", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
 }

@@ -58,6 +58,7 @@ struct eng_run {
 	uint64_t tx_deadline_tsc; /* 0 = none */
 	_Atomic bool stop_tx, stop_rx;
 	char eal_log[4096];
+	uint64_t iface_dropped0; /* cfg->iface's rx_dropped when TX began */
 	struct eng_tx_ctx tx[ENGINE_MAX_TX_QUEUES];
 	struct eng_rx_ctx rx;
 };
@@ -74,6 +75,8 @@ int eng_port_setup(struct eng_run *r, char *err, size_t errlen);
 void eng_port_close(struct eng_run *r);
 /* NIC counters: imissed, rx_nombuf, oerrors, ierrors. */
 void eng_port_counters(const struct eng_run *r, struct engine_result *res);
+/* rx_dropped of a kernel interface (af_packet's), 0 when unknown. */
+uint64_t eng_iface_rx_dropped(const char *iface);
 
 /* arp.c */
 bool eng_is_our_ip(const struct engine_config *cfg, uint32_t ip);

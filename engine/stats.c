@@ -75,10 +75,10 @@ void eng_stats_progress(const struct eng_run *r, uint64_t elapsed_ns, uint64_t e
 		"scan %5.1fs: sent %" PRIu64 " (%.0f p/s); hits %" PRIu64
 		" (%.0f h/s); rst %" PRIu64 "; dup %" PRIu64 "; invalid %" PRIu64
 		"; drops ring %" PRIu64 " missed %" PRIu64 " nombuf %" PRIu64 " oerr %" PRIu64
-		" txfull %" PRIu64 "; %.1f%% ETA %s\n",
+		" kernel %" PRIu64 " txfull %" PRIu64 "; %.1f%% ETA %s\n",
 		(double)elapsed_ns / 1e9, now.sent, send_rate, now.hits, hit_rate, now.rsts,
 		now.dup_hits + now.dup_rsts, now.invalid, now.ring_drops, now.imissed,
-		now.rx_nombuf, now.oerrors, now.tx_full, pct, etas);
+		now.rx_nombuf, now.oerrors, now.iface_rx_dropped, now.tx_full, pct, etas);
 	*prev = now;
 	*prev_ns = elapsed_ns;
 }
@@ -177,11 +177,12 @@ static void meta_result(FILE *f, const struct engine_result *res)
 		",\"duplicates\":{\"hits\":%" PRIu64 ",\"rsts\":%" PRIu64 "},\"invalid\":%" PRIu64
 		",\"other\":%" PRIu64 ",\"arp_replies\":%" PRIu64 ",\"drops\":{\"ring\":%" PRIu64
 		",\"tx_full\":%" PRIu64 ",\"imissed\":%" PRIu64 ",\"rx_nombuf\":%" PRIu64
-		",\"oerrors\":%" PRIu64 ",\"ierrors\":%" PRIu64 "},\"interrupted\":%s,",
+		",\"oerrors\":%" PRIu64 ",\"ierrors\":%" PRIu64 ",\"iface_rx_dropped\":%" PRIu64
+		"},\"interrupted\":%s,",
 		res->targets, res->sent, res->send_rate, res->hits, res->rsts, res->dup_hits,
 		res->dup_rsts, res->invalid, res->other, res->arp_replies, res->ring_drops,
 		res->tx_full, res->imissed, res->rx_nombuf, res->oerrors, res->ierrors,
-		res->interrupted ? "true" : "false");
+		res->iface_rx_dropped, res->interrupted ? "true" : "false");
 	json_time(f, "start_time", res->start_ns);
 	fputc(',', f);
 	json_time(f, "tx_end_time", res->tx_end_ns);
