@@ -191,7 +191,7 @@ tn_up() {
 	# Anything half-made from an earlier run goes first: a clean restart.
 	tn_down
 	mkdir -p "$dir"
-	trap 'say "up failed; tearing down (logs were in $dir)"; tn_down' ERR
+	trap 'say "up failed (messages above); tearing down"; tn_down' ERR
 	net_up
 	certs_up
 	dovecots_up
