@@ -11,7 +11,9 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
-    {.name = "scan", .run = cmd_scan, .summary = "SYN-scan address ranges with the DPDK engine"},
+    {.name = "scan",
+     .run = cmd_scan,
+     .summary = "SYN-scan address ranges; with --grab, the whole census"},
     {.name = "grab", .run = cmd_grab, .summary = "probe POP3/IMAP/TLS posture of listed targets"},
     {.name = "report", .run = cmd_report, .summary = "summarise a results directory"},
     {.name = "verify", .run = cmd_verify, .summary = "recheck a results directory's manifest"},

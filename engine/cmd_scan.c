@@ -12,7 +12,6 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "common/commands.h"
 #include "common/safety.h"
 #include "engine/engine.h"
 #include "engine/responders.h"
@@ -156,11 +155,6 @@ static int run(const struct scan_options *o, const struct targets *t,
 		return 1;
 	}
 	return 0;
-}
-
-int cmd_scan(int argc, char **argv)
-{
-	return engine_scan_command(argc, argv, NULL);
 }
 
 int engine_scan_command(int argc, char **argv, const struct engine_consumer *consumer)

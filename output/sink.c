@@ -35,7 +35,8 @@ struct out_sink {
 	size_t ninfos, capinfos;
 	uint64_t records, records_lost, lookup_errors;
 	int64_t started_us;
-	int failed; /* -errno of the first failure, 0 when none */
+	bool created_dir; /* open_dir made the directory (discard removes it) */
+	int failed;	  /* -errno of the first failure, 0 when none */
 	char reason[512];
 	char line[MC_RECORD_JSON_MAX];
 };
@@ -50,7 +51,9 @@ static int64_t now_us(void)
 
 static int open_dir(struct out_sink *s, const char *dir, char *err, size_t errlen)
 {
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+	if (mkdir(dir, 0755) == 0)
+		s->created_dir = true;
+	else if (errno != EEXIST) {
 		snprintf(err, errlen, "results directory %s: %s", dir, strerror(errno));
 		return -errno;
 	}
@@ -112,6 +115,8 @@ int out_sink_open(struct out_sink **out, const struct out_sink_config *cfg, char
 		out_db_close(s->asn);
 		if (s->dirfd >= 0)
 			close(s->dirfd);
+		if (s->created_dir)
+			rmdir(cfg->dir);
 		free(s);
 		return rc;
 	}
@@ -416,4 +421,20 @@ int out_sink_close(struct out_sink *s, const struct out_meta *meta, char *err, s
 	free(s->infos);
 	free(s);
 	return rc;
+}
+
+void out_sink_discard(struct out_sink *s)
+{
+	if (s == NULL)
+		return;
+	if (s->cur != NULL)
+		out_shard_abort(s->cur);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	if (s->created_dir && s->ninfos == 0)
+		rmdir(s->cfg.dir); /* fails, harmlessly, if anything else is inside */
+	out_db_close(s->geo);
+	out_db_close(s->asn);
+	free(s->infos);
+	free(s);
 }

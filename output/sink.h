@@ -53,4 +53,10 @@ const char *out_sink_strerror(const struct out_sink *s);
  * on error). 0, or -errno with a reason in err. */
 int out_sink_close(struct out_sink *s, const struct out_meta *meta, char *err, size_t errlen);
 
+/* Throw a sink away before anything was meant to be written (the command
+ * failed to start): no manifest; an open shard is removed under its
+ * temporary name, and a results directory the sink created is removed when
+ * no shard was sealed in it. */
+void out_sink_discard(struct out_sink *s);
+
 #endif

@@ -183,28 +183,6 @@ static int run_workers(struct grab_worker *ws, unsigned nw)
 	return rc;
 }
 
-/* Every connection is a descriptor: fit concurrency x workers under the
- * hard RLIMIT_NOFILE (raising it needs CAP_SYS_RESOURCE, which a container
- * may lack), keeping GRAB_FD_SPARE for stdio, epoll, shards and databases. */
-#define GRAB_FD_SPARE 32
-
-static void fit_fd_limit(struct grab_opts *o)
-{
-	struct rlimit rl;
-	uint64_t need = (uint64_t)o->grab.concurrency * o->workers + GRAB_FD_SPARE;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_max == RLIM_INFINITY ||
-	    need <= rl.rlim_max)
-		return;
-	rl.rlim_cur = rl.rlim_max = need;
-	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
-		return;
-	getrlimit(RLIMIT_NOFILE, &rl);
-	o->grab.concurrency = (uint32_t)((rl.rlim_max - GRAB_FD_SPARE) / o->workers);
-	log_warn("grab: descriptor limit %llu: concurrency lowered to %u per worker",
-		 (unsigned long long)rl.rlim_max, o->grab.concurrency);
-}
-
 /* One grabber per worker, made before any thread starts so that a start-up
  * failure is exit status 2. */
 static int make_workers(struct grab_run *run, struct grab_worker *ws, unsigned nw)
@@ -254,7 +232,7 @@ int cmd_grab(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	fit_fd_limit(&opts);
+	grab_fit_fd_limit(&opts.grab, opts.workers);
 	ws = calloc(opts.workers, sizeof(*ws));
 	if (ws == NULL)
 		mc_fatal("grab: out of memory");

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "probes/classify.h"
 #include "probes/grabber.h"
 #include "probes/io.h"
@@ -602,4 +603,21 @@ void grabber_free(struct grabber *g)
 	free(g->free_list);
 	free(g->queue);
 	free(g);
+}
+
+void grab_fit_fd_limit(struct grab_config *cfg, unsigned workers)
+{
+	struct rlimit rl;
+	uint64_t need = (uint64_t)cfg->concurrency * workers + GRAB_FD_SPARE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_max == RLIM_INFINITY ||
+	    need <= rl.rlim_max)
+		return; /* grabber_new raises the soft limit */
+	rl.rlim_cur = rl.rlim_max = need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+		return;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	cfg->concurrency = (uint32_t)((rl.rlim_max - GRAB_FD_SPARE) / workers);
+	log_warn("grab: descriptor limit %llu: concurrency lowered to %u per worker",
+		 (unsigned long long)rl.rlim_max, cfg->concurrency);
 }

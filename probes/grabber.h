@@ -80,6 +80,14 @@ int grabber_finish(struct grabber *g);
  * callback or from another thread. */
 void grabber_stop(struct grabber *g);
 
+/* Every connection is a descriptor: fit concurrency x workers under the
+ * hard RLIMIT_NOFILE, raising it when allowed (raising needs
+ * CAP_SYS_RESOURCE, which a container may lack), else lowering
+ * cfg->concurrency with a warning. GRAB_FD_SPARE descriptors stay free for
+ * stdio, epoll, shards and databases. */
+#define GRAB_FD_SPARE 32
+void grab_fit_fd_limit(struct grab_config *cfg, unsigned workers);
+
 void grabber_get_stats(const struct grabber *g, struct grab_stats *out);
 
 void grabber_free(struct grabber *g);

@@ -226,7 +226,9 @@ static void imap_starttls_line(struct probe_sess *s, const char *line, size_t le
 		return;
 	}
 	s->rec->starttls_accepted = MC_TRI_NO;
-	probe_sess_fail(s, "starttls", "starttls-refused");
+	/* not advertised: refusal is the answer (posture no_tls), not a failure */
+	if (s->rec->starttls_advertised == MC_TRI_YES)
+		probe_sess_fail(s, "starttls", "starttls-refused");
 	enter_state(s, IMAP_DONE);
 }
 

@@ -182,7 +182,9 @@ static void pop3_on_line(struct probe_sess *s, const char *line, size_t len)
 			enter_state(s, POP3_TLS_HANDSHAKE);
 		} else {
 			s->rec->starttls_accepted = MC_TRI_NO;
-			probe_sess_fail(s, "starttls", "starttls-refused");
+			/* not advertised: refusal is the answer (posture no_tls), not a failure */
+			if (s->rec->starttls_advertised == MC_TRI_YES)
+				probe_sess_fail(s, "starttls", "starttls-refused");
 			enter_state(s, POP3_DONE);
 		}
 		break;
