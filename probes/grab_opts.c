@@ -86,6 +86,41 @@ static int opt_compress(struct grab_opts *o, const char *v, char *e, size_t n)
 	return 0;
 }
 
+/* A count with an optional k/M/G suffix (powers of 1000 for records,
+ * 1024 for bytes). */
+static int parse_size(const char *val, uint64_t unit, uint64_t *out, char *err, size_t errlen)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t mul = 1;
+
+	errno = 0;
+	v = strtoull(val, &end, 10);
+	if (*end == 'k' || *end == 'K')
+		mul = unit, end++;
+	else if (*end == 'M')
+		mul = unit * unit, end++;
+	else if (*end == 'G')
+		mul = unit * unit * unit, end++;
+	if (errno != 0 || end == val || *end != '\0' || val[0] == '-' || v == 0 ||
+	    v > UINT64_MAX / mul) {
+		snprintf(err, errlen, "'%s' is not a positive count (k/M/G suffix allowed)", val);
+		return -EINVAL;
+	}
+	*out = v * mul;
+	return 0;
+}
+
+static int opt_shard_records(struct grab_opts *o, const char *v, char *e, size_t n)
+{
+	return parse_size(v, 1000, &o->sink.rotate_records, e, n);
+}
+
+static int opt_shard_bytes(struct grab_opts *o, const char *v, char *e, size_t n)
+{
+	return parse_size(v, 1024, &o->sink.rotate_bytes, e, n);
+}
+
 static int opt_concurrency(struct grab_opts *o, const char *v, char *e, size_t n)
 {
 	unsigned long x;
@@ -210,6 +245,10 @@ static const struct opt_row opt_table[] = {
     {"no-enrich", 0, NULL, opt_no_enrich,
      "never enrich (default: enrich only when both --geo-db and --asn-db are given)"},
     {"compress", 0, NULL, opt_compress, "zstd-compress shards (with -o)"},
+    {"shard-records", 0, "N", opt_shard_records,
+     "start a new shard after N records (k/M suffix; default 1M)"},
+    {"shard-bytes", 0, "SIZE", opt_shard_bytes,
+     "start a new shard after SIZE bytes (k/M/G suffix; default 256M)"},
     {"concurrency", 'c', "N", opt_concurrency, "targets open at once per worker (default 1000)"},
     {"connect-timeout", 0, "SEC", opt_connect_timeout, "TCP connect timeout (default 5)"},
     {"read-timeout", 0, "SEC", opt_read_timeout,

@@ -6,7 +6,8 @@
 # directory. Checks: exactly one record per open pair of the ground truth
 # (closed and silent pairs yield none), each record matches the truth field
 # by field (check_records.py), the manifest carries the engine's metadata
-# (seed, hits), `mailcensus verify` passes and `report` counts the range.
+# (seed, hits), shards rotate at --shard-records, `mailcensus verify` passes
+# and `report` counts every host.
 # Then the bad paths: a census flag without --grab and -o with --grab are
 # usage errors, and a scan that cannot start leaves no results directory.
 set -euo pipefail
@@ -28,7 +29,7 @@ rc=0
 scan_run -w "$work/targets" -p 110,143,993,995 -r 20000 -c 3 --seed 42 \
 	--grab -O "$work/res" --ca-file "$MC_CA_CERT" --grab-concurrency 32 \
 	--grab-connect-timeout 3 --grab-read-timeout 10 --grab-timeout 60 \
-	2>"$work/stderr" || rc=$?
+	--shard-records 1000 2>"$work/stderr" || rc=$?
 elapsed=$(($(date +%s) - start))
 cat "$work/stderr"
 echo "scan --grab exit $rc after ${elapsed}s"
@@ -43,6 +44,9 @@ check "manifest records equal the open pairs ($nopen)" test "$(jq -r .records "$
 check "manifest carries the engine's metadata (hits $nopen)" \
 	test "$(jq -r .engine.hits "$m")" -eq "$nopen"
 check "manifest names the seed" test "$(jq -r .seed "$m")" = 42
+nshards=$(ls "$work"/res/shard-*.ndjson | wc -l)
+check "records rotated into $(((nopen + 999) / 1000)) shards of <= 1000 (got $nshards)" \
+	test "$nshards" -eq $(((nopen + 999) / 1000))
 check "no ring drops" test "$(jq -r .engine.drops.ring "$m")" -eq 0
 "$MC_BIN" report --format json "$work/res" >"$work/report.json"
 nrange=$(jq '[.ranges[].count] | add' "$MC_TRUTH")

@@ -216,6 +216,9 @@ static void test_options(void)
 	char *bad1[] = {"grab", "--port", "2143=smtp"};
 	char *bad2[] = {"grab", "--geo-db", "x.mmdb"};
 	char *bad3[] = {"grab", "--timeout", "0"};
+	char *rot[] = {"grab", "--shard-records", "2k", "--shard-bytes=64M"};
+	char *bad4[] = {"grab", "--shard-records", "0"};
+	char *bad5[] = {"grab", "--shard-bytes", "99999999999G"};
 
 	CHECK_INT_EQ(grab_opts_parse(&o, 10, ok, err, sizeof(err)), 0);
 	CHECK_UINT_EQ(o.grab.concurrency, 50);
@@ -229,6 +232,11 @@ static void test_options(void)
 	CHECK_INT_EQ(grab_opts_parse(&o, 3, bad1, err, sizeof(err)), -EINVAL);
 	CHECK_INT_EQ(grab_opts_parse(&o, 3, bad2, err, sizeof(err)), -EINVAL);
 	CHECK_INT_EQ(grab_opts_parse(&o, 3, bad3, err, sizeof(err)), -EINVAL);
+	CHECK_INT_EQ(grab_opts_parse(&o, 4, rot, err, sizeof(err)), 0);
+	CHECK_UINT_EQ(o.sink.rotate_records, 2000);
+	CHECK_UINT_EQ(o.sink.rotate_bytes, 64ull << 20);
+	CHECK_INT_EQ(grab_opts_parse(&o, 3, bad4, err, sizeof(err)), -EINVAL);
+	CHECK_INT_EQ(grab_opts_parse(&o, 3, bad5, err, sizeof(err)), -EINVAL);
 }
 
 /* ---- a STARTTLS-injection-vulnerable POP3 server over real TLS ---------- */
