@@ -139,6 +139,24 @@ static bool in_named_netns(void)
 	return found;
 }
 
+/* While the safe range is set (tests, scripts), no device may reach a real
+ * network: a kernel interface (af_packet's or pcap's iface=) only inside a
+ * named network namespace, and no PCI device at all. NULL when allowed,
+ * else the word that is refused. */
+static const char *unsafe_device(int npass, char **pass)
+{
+	if (getenv(MC_SAFE_RANGE_ENV) == NULL)
+		return NULL;
+	for (int i = 0; i < npass; i++) {
+		if (strstr(pass[i], "iface=") != NULL && !in_named_netns())
+			return pass[i];
+		/* -a ADDR, -aADDR, --allow ADDR, --allow=ADDR: a PCI device */
+		if (strncmp(pass[i], "-a", 2) == 0 || strncmp(pass[i], "--allow", 7) == 0)
+			return pass[i];
+	}
+	return NULL;
+}
+
 int engine_eal_args(struct engine_eal_args *a, const char *iface, const char *pcap_path,
 		    uint32_t tx_queues, bool verbose, int npass, char **pass, char *err,
 		    size_t errlen)
@@ -163,6 +181,14 @@ int engine_eal_args(struct engine_eal_args *a, const char *iface, const char *pc
 			 "refusing --iface %s outside a named network namespace while %s is set "
 			 "(run inside the test network: ip netns exec NS ...)",
 			 iface, MC_SAFE_RANGE_ENV);
+		return -EPERM;
+	}
+	const char *bad = unsafe_device(npass, pass);
+	if (bad != NULL) {
+		snprintf(err, errlen,
+			 "refusing EAL device '%s' while %s is set: a kernel interface only inside "
+			 "a named network namespace (ip netns exec NS ...), no PCI device",
+			 bad, MC_SAFE_RANGE_ENV);
 		return -EPERM;
 	}
 	rc = defaults(a, tx_queues, verbose, npass, pass);

@@ -43,6 +43,10 @@ expect_error "unknown interface" "unknown interface" "${src[@]}" --iface mc-no-s
 	198.18.1.10
 expect_error "af_packet in the root namespace" "named network namespace" "${src[@]}" \
 	--iface lo -n 1 198.18.1.10
+expect_error "af_packet after -- in the root namespace" "named network namespace" "${src[@]}" \
+	-n 1 198.18.1.10 -- --vdev=net_af_packet0,iface=lo
+expect_error "a PCI device while the safe range is set" "no PCI device" "${src[@]}" \
+	-n 1 198.18.1.10 -- -a 0000:00:03.0
 expect_error "no usable DPDK port" "no usable DPDK port" "${src[@]}" 198.18.1.10
 expect_error "EAL failure" "EAL" "${src[@]}" 198.18.1.10 -- --no-such-eal-option
 check "no EAL runtime directory left behind" \
