@@ -18,6 +18,7 @@ struct census_grab {
 	uint64_t records; /* accepted by the sink */
 	uint64_t refused; /* records the sink could not take */
 	int sink_rc;	  /* first sink failure, 0 if none */
+	bool quiet;	  /* no "waiting for the grabber" line */
 	char sink_err[256];
 };
 
@@ -92,12 +93,21 @@ static int consumer_finish(void *ctx)
 	struct census_grab *c = ctx;
 
 	if (c->thread_started) {
+		if (!c->quiet)
+			fprintf(stderr, "mailcensus scan: sending and cooldown done; the grabber "
+					"finishes the targets it holds (bounded by the grab "
+					"timeouts)\n");
 		pthread_join(c->thread, NULL);
 		c->thread_started = false;
 	}
 	if (c->sink_rc != 0)
 		return c->sink_rc;
 	return c->run_rc;
+}
+
+void census_grab_set_quiet(struct census_grab *c, bool quiet)
+{
+	c->quiet = quiet;
 }
 
 struct engine_consumer census_grab_consumer(struct census_grab *c)

@@ -24,6 +24,9 @@ struct census_grab;
 int census_grab_open(struct census_grab **out, const struct grab_config *gcfg,
 		     const struct out_sink_config *scfg, char *err, size_t errlen);
 
+/* No progress line from the census (scan -q). */
+void census_grab_set_quiet(struct census_grab *c, bool quiet);
+
 /* The engine_consumer that runs the grabber on its own thread. */
 struct engine_consumer census_grab_consumer(struct census_grab *c);
 

@@ -257,6 +257,7 @@ static int census(struct split *s, int argc, char **argv)
 	grab_fit_fd_limit(&go.grab, 1);
 	if (census_grab_open(&c, &go.grab, &go.sink, err, sizeof(err)) != 0)
 		goto out;
+	census_grab_set_quiet(c, so->quiet);
 	consumer = census_grab_consumer(c);
 	status = engine_scan_command(s->eargc, s->eargv, &consumer);
 	if (status == 2) { /* nothing was sent: leave nothing behind */
