@@ -29,11 +29,12 @@ int cmd_verify(int argc, char **argv)
 }
 
 static const char report_usage[] =
-    "usage: mailcensus report DIR [--format text|json|html] [-o FILE]\n"
-    "Summarise a results directory from its shards alone: services and hosts per\n"
-    "port and protocol, posture, cleartext logins, the TLS version matrix,\n"
-    "certificate problems, STARTTLS injection, and the top countries and networks\n"
-    "of hosts that accept a cleartext login.\n"
+    "usage: mailcensus report DIR... [--format text|json|html] [-o FILE]\n"
+    "Summarise one or more results directories (e.g. one per shard of a census)\n"
+    "from their shards alone: services and hosts per port and protocol, posture,\n"
+    "cleartext logins, the TLS version matrix, certificate problems, STARTTLS\n"
+    "injection, and the top countries and networks of hosts that accept a\n"
+    "cleartext login. An address found in several directories is one host.\n"
     "  --format FMT   text (default), json, or html (one self-contained page)\n"
     "  -o FILE        write to FILE instead of standard output\n";
 
@@ -70,12 +71,13 @@ int cmd_report(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc - 1) {
+	if (optind >= argc) {
 		fputs(report_usage, stderr);
 		return 2;
 	}
 	char err[512];
-	int rc = out_report_run(argv[optind], fmt, outfile, err, sizeof(err));
+	int rc = out_report_run((const char *const *)&argv[optind], (size_t)(argc - optind), fmt,
+				outfile, err, sizeof(err));
 	if (rc != 0) {
 		fprintf(stderr, "mailcensus report: %s\n", err);
 		return 1;

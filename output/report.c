@@ -9,7 +9,13 @@
  * counts per row, per posture and the top countries and networks of
  * cleartext-login hosts are read off that table at the end; countries are
  * counted in a 26x26 array, networks in a second small hash table keyed by
- * ASN that also keeps the first organisation name seen. */
+ * ASN that also keeps the first organisation name seen.
+ *
+ * Several directories (one per shard of a census run as a Slurm array)
+ * feed the same collector, so an address seen in two of them is still one
+ * host; their manifests merge into one run: the earliest start, the latest
+ * finish, complete only when every directory is, the first error, and each
+ * database's attribution once. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +50,7 @@ struct collector {
 	struct network *nets;
 	size_t ncap, nused;
 	struct out_json_arena arena;
+	bool no_manifest; /* a directory without manifest.json */
 };
 
 static size_t hash32(uint32_t x)
@@ -306,6 +313,9 @@ static void add_attribution(struct rep_stats *st, const struct out_json *db)
 	if (dirfd >= 0)
 		close(dirfd);
 	out_json_arena_free(&a);
+	for (size_t i = 0; i < st->nattrib; i++)
+		if (strcmp(st->attribution[i], line) == 0)
+			return; /* the same database named by another directory */
 	st->nattrib++;
 }
 
@@ -314,17 +324,28 @@ static void copy_str(char *dst, size_t cap, const struct out_json *v)
 	snprintf(dst, cap, "%s", out_json_str(v) ?: "");
 }
 
-/* Read the manifest's metadata; the shard list stays in `m` for the caller. */
+/* Read the manifest's metadata, merged with any read before; the shard list
+ * stays in `m` for the caller. */
 static void read_manifest(struct rep_stats *st, const struct out_json *m)
 {
+	const char *started = out_json_str(out_json_get(m, "started")) ?: "";
+	const char *finished = out_json_str(out_json_get(m, "finished")) ?: "";
+	bool first = !st->have_manifest;
+
+	if (first) {
+		copy_str(st->version, sizeof(st->version), out_json_get(m, "mailcensus_version"));
+		copy_str(st->command_line, sizeof(st->command_line),
+			 out_json_get(m, "command_line"));
+	}
+	if (first || strcmp(started, st->started) < 0)
+		snprintf(st->started, sizeof(st->started), "%s", started);
+	if (first || strcmp(finished, st->finished) > 0)
+		snprintf(st->finished, sizeof(st->finished), "%s", finished);
+	if (st->error[0] == '\0')
+		copy_str(st->error, sizeof(st->error), out_json_get(m, "error"));
+	st->complete = (first || st->complete) && out_json_true(out_json_get(m, "complete"));
+	st->enriched = (first || st->enriched) && out_json_true(out_json_get(m, "enriched"));
 	st->have_manifest = true;
-	copy_str(st->version, sizeof(st->version), out_json_get(m, "mailcensus_version"));
-	copy_str(st->started, sizeof(st->started), out_json_get(m, "started"));
-	copy_str(st->finished, sizeof(st->finished), out_json_get(m, "finished"));
-	copy_str(st->command_line, sizeof(st->command_line), out_json_get(m, "command_line"));
-	copy_str(st->error, sizeof(st->error), out_json_get(m, "error"));
-	st->complete = out_json_true(out_json_get(m, "complete"));
-	st->enriched = out_json_true(out_json_get(m, "enriched"));
 	const struct out_json *dbs = out_json_get(m, "databases");
 	for (const struct out_json *d = dbs ? dbs->child : NULL; d != NULL; d = d->next)
 		add_attribution(st, d);
@@ -435,8 +456,10 @@ static int collect_dir(struct collector *c, int dirfd, char *err, size_t errlen)
 	struct out_json *m;
 	int rc;
 
-	if (faccessat(dirfd, "manifest.json", F_OK, 0) != 0)
+	if (faccessat(dirfd, "manifest.json", F_OK, 0) != 0) {
+		c->no_manifest = true;
 		return read_listed_dir(c, dirfd, err, errlen);
+	}
 	rc = out_json_load(dirfd, "manifest.json", &ma, &m, err, errlen);
 	if (rc == 0) {
 		read_manifest(c->st, m);
@@ -452,21 +475,35 @@ static int collect_dir(struct collector *c, int dirfd, char *err, size_t errlen)
 	return rc;
 }
 
-int out_report_collect(const char *dir, struct rep_stats *st, char *err, size_t errlen)
+int out_report_collect(const char *const *dirs, size_t ndirs, struct rep_stats *st, char *err,
+		       size_t errlen)
 {
 	struct collector c = {.st = st};
-	int rc;
+	int rc = 0;
 
 	memset(st, 0, sizeof(*st));
-	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		return -errno;
+	for (size_t i = 0; i < ndirs && rc == 0; i++) {
+		int dirfd = open(dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dirfd < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "%s: %s", dirs[i], strerror(errno));
+			break;
+		}
+		rc = collect_dir(&c, dirfd, err, errlen);
+		close(dirfd);
+		if (rc != 0 && ndirs > 1) {
+			char why[384];
+			snprintf(why, sizeof(why), "%s", err);
+			snprintf(err, errlen, "%s: %s", dirs[i], why);
+		}
 	}
-	rc = collect_dir(&c, dirfd, err, errlen);
+	if (rc == 0 && st->have_manifest && c.no_manifest) {
+		st->complete = false;
+		if (st->error[0] == '\0')
+			snprintf(st->error, sizeof(st->error), "a directory has no manifest.json");
+	}
 	if (rc == 0)
 		finish(&c);
-	close(dirfd);
 	free(c.hosts);
 	free(c.nets);
 	out_json_arena_free(&c.arena);
@@ -486,8 +523,8 @@ int out_report_format_parse(const char *name, enum out_report_format *fmt)
 	return -EINVAL;
 }
 
-int out_report_run(const char *dir, enum out_report_format fmt, const char *outfile, char *err,
-		   size_t errlen)
+int out_report_run(const char *const *dirs, size_t ndirs, enum out_report_format fmt,
+		   const char *outfile, char *err, size_t errlen)
 {
 	struct rep_stats *st = calloc(1, sizeof(*st));
 	FILE *out = stdout;
@@ -497,7 +534,7 @@ int out_report_run(const char *dir, enum out_report_format fmt, const char *outf
 		snprintf(err, errlen, "out of memory");
 		return rc;
 	}
-	rc = out_report_collect(dir, st, err, errlen);
+	rc = out_report_collect(dirs, ndirs, st, err, errlen);
 	if (rc == 0 && outfile != NULL && (out = fopen(outfile, "w")) == NULL) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: %s", outfile, strerror(errno));

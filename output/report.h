@@ -59,8 +59,10 @@ struct rep_stats {
 
 int out_report_format_parse(const char *name, enum out_report_format *fmt);
 
-/* Aggregate every shard of DIR into st. 0, or -errno with a reason in err. */
-int out_report_collect(const char *dir, struct rep_stats *st, char *err, size_t errlen);
+/* Aggregate every shard of the ndirs directories into st (an address found in
+ * several counts as one host). 0, or -errno with a reason in err. */
+int out_report_collect(const char *const *dirs, size_t ndirs, struct rep_stats *st, char *err,
+		       size_t errlen);
 
 void out_report_text(const struct rep_stats *st, FILE *out);
 /* JSON text of the stats (malloc'd, NUL-terminated), or NULL. */
@@ -68,7 +70,7 @@ char *out_report_json(const struct rep_stats *st);
 void out_report_html(const struct rep_stats *st, FILE *out);
 
 /* collect + write in the format to `outfile` (NULL = stdout). */
-int out_report_run(const char *dir, enum out_report_format fmt, const char *outfile, char *err,
-		   size_t errlen);
+int out_report_run(const char *const *dirs, size_t ndirs, enum out_report_format fmt,
+		   const char *outfile, char *err, size_t errlen);
 
 #endif

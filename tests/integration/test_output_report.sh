@@ -56,6 +56,19 @@ expect top_networks '[.top_networks_cleartext[]|[.asn,.org,.hosts]]' '[[64500,"T
 [ $rc = 1 ] && ok "missing directory exits 1" || bad "missing directory rc=$rc"
 "$MC_BIN" report "$work/hand" --format pdf >/dev/null 2>&1; rc=$?
 [ $rc = 2 ] && ok "unknown format exits 2" || bad "unknown format rc=$rc"
+# the same records split over two directories (one per shard): hosts with ports in
+# both count once, every other number is the single directory's
+mkdir -p "$work/split-a" "$work/split-b"
+sed -n '1p;3p;5p' "$work/hand/shard-00000.ndjson" >"$work/split-a/shard-00000.ndjson"
+sed -n '2p;4p;6p' "$work/hand/shard-00000.ndjson" >"$work/split-b/shard-00000.ndjson"
+"$MC_BIN" report "$work/split-a" "$work/split-b" --format json -o "$work/split.json" ||
+	bad "report of two directories"
+expect split_shards .shards 2 "$work/split.json"
+[ "$(jq -c 'del(.shards)' "$work/split.json")" = "$(jq -c 'del(.shards)' "$work/hand.json")" ] &&
+	ok "two directories report as one (hosts counted once)" ||
+	bad "two directories: $(jq -c '[.services,.hosts]' "$work/split.json")"
+"$MC_BIN" report "$work/split-a" "$work/nonexistent" >/dev/null 2>&1; rc=$?
+[ $rc = 1 ] && ok "a missing second directory exits 1" || bad "missing second directory rc=$rc"
 
 # 2. a generated, enriched run with a manifest
 mkdir -p "$work/mmdb"
