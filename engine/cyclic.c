@@ -219,3 +219,53 @@ bool cyclic_next(struct cyclic_iter *it, const struct cyclic_group *g, uint64_t 
 	}
 	return false;
 }
+
+size_t cyclic_next_bulk(struct cyclic_iter *it, const struct cyclic_group *g, uint64_t *index,
+			size_t max)
+{
+	const uint64_t p = g->prime, n = g->n, ninv = g->mont_ninv, mult = it->mult_mont;
+	uint64_t e = it->elem, left = it->left;
+	size_t k = 0;
+
+	if (ninv == 0) { /* p == 2: the group {1}, one index at most */
+		while (k < max && cyclic_next(it, g, &index[k]))
+			k++;
+		return k;
+	}
+	/* Each step waits for the previous product (about 14 cycles), so walk
+	 * four interleaved chains: positions j, j+1, j+2, j+3 step by mult^4
+	 * independently and are emitted in order, the same sequence as
+	 * cyclic_next(). Stores are unconditional; the count advances only for
+	 * e - 1 < n. The tail (fewer than four left or wanted) goes one by one. */
+	if (left >= 8 && max >= 8) {
+		const uint64_t m2 = mont_mul(mult, mult, p, ninv); /* mult^2 in Montgomery form */
+		const uint64_t m4 = mont_mul(m2, m2, p, ninv);
+		uint64_t e1 = mont_mul(e, mult, p, ninv), e2 = mont_mul(e, m2, p, ninv);
+		uint64_t e3 = mont_mul(e1, m2, p, ninv);
+
+		while (left >= 4 && max - k >= 4) {
+			index[k] = e - 1;
+			k += e - 1 < n;
+			index[k] = e1 - 1;
+			k += e1 - 1 < n;
+			index[k] = e2 - 1;
+			k += e2 - 1 < n;
+			index[k] = e3 - 1;
+			k += e3 - 1 < n;
+			e = mont_mul(e, m4, p, ninv);
+			e1 = mont_mul(e1, m4, p, ninv);
+			e2 = mont_mul(e2, m4, p, ninv);
+			e3 = mont_mul(e3, m4, p, ninv);
+			left -= 4;
+		}
+	}
+	while (k < max && left > 0) {
+		index[k] = e - 1;
+		k += e - 1 < n;
+		e = mont_mul(e, mult, p, ninv);
+		left--;
+	}
+	it->elem = e;
+	it->left = left;
+	return k;
+}

@@ -10,6 +10,7 @@
 #define MC_ENGINE_CYCLIC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define CYCLIC_MAX_N (UINT64_C(1) << 48) /* n must be below this */
@@ -44,6 +45,13 @@ void cyclic_iter_init(struct cyclic_iter *it, const struct cyclic_group *g, uint
 /* Store the next index of this part in *index and return true; false when
  * the part is exhausted. */
 bool cyclic_next(struct cyclic_iter *it, const struct cyclic_group *g, uint64_t *index);
+
+/* Up to max next indexes of this part into index[0..); returns how many
+ * (fewer than max only when the part is exhausted; 0 then). The same
+ * sequence as repeated cyclic_next(), in one call per burst. index[] must
+ * hold max entries. */
+size_t cyclic_next_bulk(struct cyclic_iter *it, const struct cyclic_group *g, uint64_t *index,
+			size_t max);
 
 /* Number of cycle positions (visited elements, including skipped ones >= n)
  * part `part` of `nparts` walks: ceil((prime - 1 - part) / nparts). */

@@ -16,9 +16,21 @@
  * Index -> pair: index / nports is an address rank; a binary search over the
  * intervals' prefix sums finds the interval holding it. Pair -> index: a
  * binary search over interval starts plus a 64 Ki slot table for ports.
- * Both searches run per packet, so each first consults a 64 Ki-bucket table
+ * Both searches run per packet, so each first consults a bucket table
  * (rank >> shift, resp. address >> 16) that narrows the search to the few
- * intervals overlapping that bucket, and the search itself is branch-free. */
+ * intervals overlapping that bucket, and the search itself is branch-free.
+ * The rank table has 64 buckets per interval (at most 64 Ki): the
+ * permutation hits it at random, so for the usual few intervals it is kept
+ * small enough for the first-level cache (4 KiB for 0.0.0.0/0 minus the
+ * blocklist, 256 bytes for one range) rather than 256 KiB, which the TX
+ * lcore's mbufs would otherwise share the second-level cache with. A cached
+ * "last interval" would not help: consecutive indexes are unrelated.
+ *
+ * The division index / nports: nports < 2^16 and index < 2^32 * nports <
+ * 2^48, so the quotient is one multiply-high by m = ceil(2^64 / nports)
+ * (m * nports = 2^64 + e with e < nports: the product overshoots the true
+ * quotient by index * e / 2^64 / nports < 1 / nports, which never carries
+ * into the integer part). nports == 1 needs no division. */
 #include "targets.h"
 
 #include <arpa/inet.h>
@@ -31,7 +43,8 @@
 
 #define LINE_MAX_BYTES 256
 #define NDEFAULT       16
-#define NBUCKETS       65536
+#define NBUCKETS       65536 /* address table; the rank table's upper bound */
+#define RANK_PER_IV    64    /* rank buckets per interval (rounded up to a power of two) */
 
 struct ival {
 	uint64_t lo, hi; /* [lo, hi) */
@@ -45,15 +58,16 @@ struct ivset {
 struct targets {
 	struct ival *iv;       /* allowed intervals, sorted, disjoint */
 	uint64_t *rank;	       /* rank[i]: addresses in iv[0..i) */
-	uint32_t *rank_bucket; /* [b]: interval holding rank b << rank_shift; NBUCKETS + 1 */
+	uint32_t *rank_bucket; /* [b]: interval holding rank b << rank_shift; nrank_buckets + 1 */
 	unsigned rank_shift;
+	size_t nrank_buckets;  /* power of two, <= NBUCKETS */
 	uint32_t *addr_bucket; /* [b]: first interval ending after address b << 16; NBUCKETS + 1 */
 	size_t niv;
 	uint64_t naddr;
 	uint16_t *ports;
 	size_t nports;
 	uint32_t *port_slot; /* port -> position + 1, 0 when not probed */
-	uint64_t port_magic; /* ceil(2^64 / nports): index / nports by one multiply; 0 = divide */
+	uint64_t port_magic; /* ceil(2^64 / nports): index / nports by one multiply; 0: nports 1 */
 	const char *reason[TARGETS_MAX_REASONS];
 	uint64_t excluded[TARGETS_MAX_REASONS];
 	size_t nreasons;
@@ -434,13 +448,16 @@ static int build_buckets(struct targets *t)
 {
 	size_t i = 0;
 
-	t->rank_bucket = malloc((NBUCKETS + 1) * sizeof(*t->rank_bucket));
+	t->nrank_buckets = RANK_PER_IV;
+	while (t->nrank_buckets < NBUCKETS && t->nrank_buckets < t->niv * RANK_PER_IV)
+		t->nrank_buckets *= 2;
+	t->rank_bucket = malloc((t->nrank_buckets + 1) * sizeof(*t->rank_bucket));
 	t->addr_bucket = malloc((NBUCKETS + 1) * sizeof(*t->addr_bucket));
 	if (t->rank_bucket == NULL || t->addr_bucket == NULL)
 		return -ENOMEM;
-	while (((t->naddr - 1) >> t->rank_shift) >= NBUCKETS)
+	while (((t->naddr - 1) >> t->rank_shift) >= t->nrank_buckets)
 		t->rank_shift++;
-	for (uint64_t b = 0; b <= NBUCKETS; b++) {
+	for (uint64_t b = 0; b <= t->nrank_buckets; b++) {
 		uint64_t r = b << t->rank_shift;
 
 		while (i + 1 < t->niv && t->rank[i + 1] <= r)
@@ -477,8 +494,8 @@ static int set_intervals(struct targets *t, struct ivset *final, bool check_safe
 						  (uint32_t)(t->iv[i].hi - 1), err, errlen))
 			return -EPERM;
 	}
-	/* exact for index < 2^48 and nports < 2^16: the error term stays below 1/nports */
-	if (t->nports > 1 && t->nports < 65536 && targets_pairs(t) < (UINT64_C(1) << 48))
+	/* exact since index < 2^48 and nports < 2^16 (see the top) */
+	if (t->nports > 1)
 		t->port_magic = UINT64_MAX / t->nports + 1;
 	return build_buckets(t);
 }
@@ -600,24 +617,44 @@ uint16_t targets_port(const struct targets *t, size_t i)
 #define RANK_KEY(i)  t->rank[i]
 #define START_KEY(i) t->iv[i].lo
 
+/* Address of rank a (< naddr). */
+static inline uint32_t rank_addr(const struct targets *t, uint64_t a)
+{
+	size_t lo = t->rank_bucket[a >> t->rank_shift],
+	       hi = t->rank_bucket[(a >> t->rank_shift) + 1];
+
+	LAST_AT_MOST(lo, hi, RANK_KEY, a);
+	return (uint32_t)(t->iv[lo].lo + (a - t->rank[lo]));
+}
+
 void targets_pair(const struct targets *t, uint64_t index, uint32_t *addr, uint16_t *port)
 {
-	uint64_t a = index, p = 0, b;
-	size_t lo, hi;
+	uint64_t a = index;
 
-	if (t->port_magic != 0) {
+	if (t->port_magic != 0)
 		a = (uint64_t)(((unsigned __int128)index * t->port_magic) >> 64);
-		p = index - a * t->nports;
-	} else if (t->nports > 1) {
-		a = index / t->nports;
-		p = index - a * t->nports;
+	*addr = rank_addr(t, a);
+	*port = t->ports[index - a * t->nports];
+}
+
+void targets_pair_bulk(const struct targets *t, const uint64_t *index, size_t n, uint32_t *addr,
+		       uint16_t *port)
+{
+	const uint64_t magic = t->port_magic, nports = t->nports;
+
+	if (magic == 0) {
+		for (size_t i = 0; i < n; i++) {
+			addr[i] = rank_addr(t, index[i]);
+			port[i] = t->ports[0];
+		}
+		return;
 	}
-	b = a >> t->rank_shift;
-	lo = t->rank_bucket[b];
-	hi = t->rank_bucket[b + 1];
-	LAST_AT_MOST(lo, hi, RANK_KEY, a);
-	*addr = (uint32_t)(t->iv[lo].lo + (a - t->rank[lo]));
-	*port = t->ports[p];
+	for (size_t i = 0; i < n; i++) {
+		uint64_t a = (uint64_t)(((unsigned __int128)index[i] * magic) >> 64);
+
+		addr[i] = rank_addr(t, a);
+		port[i] = t->ports[index[i] - a * nports];
+	}
 }
 
 bool targets_index_of(const struct targets *t, uint32_t addr, uint16_t port, uint64_t *index)

@@ -51,6 +51,11 @@ uint16_t targets_port(const struct targets *t, size_t i);
 /* The pair with index `index` (< targets_pairs()). */
 void targets_pair(const struct targets *t, uint64_t index, uint32_t *addr, uint16_t *port);
 
+/* targets_pair() for index[0..n): addr[i], port[i]. One call per burst, so
+ * the per-set branches are taken once and the lookups of a burst overlap. */
+void targets_pair_bulk(const struct targets *t, const uint64_t *index, size_t n, uint32_t *addr,
+		       uint16_t *port);
+
 /* True and *index set when (addr, port) is a probed pair; false otherwise. */
 bool targets_index_of(const struct targets *t, uint32_t addr, uint16_t port, uint64_t *index);
 

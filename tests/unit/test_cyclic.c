@@ -7,26 +7,39 @@
 #include "common/test.h"
 #include "engine/cyclic.h"
 
-/* Enumerate all parts of (n, seed, nparts); true when every index in [0, n) came exactly once. */
-static bool covers_exactly_once(uint64_t n, uint64_t seed, uint32_t nparts)
+/* Enumerate all parts of (n, seed, nparts), by cyclic_next() when batch is 0,
+ * else by cyclic_next_bulk() batch indexes at a time (as the TX lcores do);
+ * true when every index in [0, n) came exactly once. */
+static bool covers_exactly_once_by(uint64_t n, uint64_t seed, uint32_t nparts, size_t batch)
 {
 	struct cyclic_group g;
 	uint8_t *seen = calloc(n, 1);
-	uint64_t idx, total = 0;
+	uint64_t idx[64], total = 0;
 	bool ok = true;
 
-	if (seen == NULL || cyclic_group_init(&g, n, seed) != 0) {
+	if (seen == NULL || batch > 64 || cyclic_group_init(&g, n, seed) != 0) {
 		free(seen);
 		return false;
 	}
 	for (uint32_t part = 0; part < nparts; part++) {
 		struct cyclic_iter it;
+		size_t k;
 
 		cyclic_iter_init(&it, &g, part, nparts);
-		while (cyclic_next(&it, &g, &idx)) {
-			if (idx >= n || seen[idx]++ != 0)
-				ok = false;
-			total++;
+		for (;;) {
+			if (batch == 0)
+				k = cyclic_next(&it, &g, &idx[0]) ? 1 : 0;
+			else
+				k = cyclic_next_bulk(&it, &g, idx, batch);
+			if (k == 0)
+				break;
+			if (batch != 0 && k < batch && cyclic_next_bulk(&it, &g, idx + k, 1) != 0)
+				ok = false; /* a short batch must mean the part is done */
+			for (size_t j = 0; j < k; j++) {
+				if (idx[j] >= n || seen[idx[j]]++ != 0)
+					ok = false;
+				total++;
+			}
 		}
 	}
 	if (total != n) {
@@ -35,6 +48,13 @@ static bool covers_exactly_once(uint64_t n, uint64_t seed, uint32_t nparts)
 	}
 	free(seen);
 	return ok;
+}
+
+static bool covers_exactly_once(uint64_t n, uint64_t seed, uint32_t nparts)
+{
+	return covers_exactly_once_by(n, seed, nparts, 0) &&
+	       covers_exactly_once_by(n, seed, nparts, 32) &&
+	       covers_exactly_once_by(n, seed, nparts, 7);
 }
 
 static void test_coverage_by_enumeration(void)
@@ -83,6 +103,42 @@ static void test_save_restore(void)
 			CHECK_UINT_EQ(x, y);
 			break;
 		}
+	}
+}
+
+/* cyclic_next_bulk() yields exactly cyclic_next()'s sequence, whatever the
+ * batch sizes and however the two are interleaved on one iterator. */
+static void test_bulk_matches_single(void)
+{
+	static const uint64_t sizes[] = {1, 2, 3, 1000, 4096 * 4, 1000003, UINT64_C(1) << 34};
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct cyclic_group g;
+		struct cyclic_iter a, b;
+		uint64_t x, y[64], steps = 0, bad = 0;
+		bool done = false;
+
+		CHECK_INT_EQ(cyclic_group_init(&g, sizes[i], 99), 0);
+		cyclic_iter_init(&a, &g, 1, 3);
+		b = a;
+		while (!done && steps < 300000) {
+			size_t want = 1 + steps % 64, k = cyclic_next_bulk(&b, &g, y, want);
+
+			for (size_t j = 0; j < k; j++)
+				bad += !cyclic_next(&a, &g, &x) || x != y[j];
+			if (k < want) {
+				bad += cyclic_next(&a, &g, &x); /* both exhausted */
+				done = true;
+			}
+			if (steps % 5 == 0 &&
+			    cyclic_next(&a, &g, &x)) { /* interleave a single step */
+				bad += !cyclic_next_bulk(&b, &g, y, 1) || y[0] != x;
+			}
+			steps++;
+		}
+		CHECK_UINT_EQ(bad, 0);
+		CHECK_UINT_EQ(a.elem, b.elem);
+		CHECK_UINT_EQ(a.left, b.left);
 	}
 }
 
@@ -236,6 +292,7 @@ int main(void)
 	RUN(test_bad_sizes);
 	RUN(test_coverage_by_enumeration);
 	RUN(test_save_restore);
+	RUN(test_bulk_matches_single);
 	RUN(test_order_depends_on_seed);
 	RUN(test_space_over_2_32);
 	return test_summary();

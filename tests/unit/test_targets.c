@@ -293,8 +293,10 @@ static void test_port_lists(void)
 	CHECK_STR_EQ(err, "bad port list '143,' (want e.g. 110,143,993-995; ports 1-65535)");
 }
 
-/* Many random CIDRs: index_of and pair agree with a naive linear scan. */
-static void test_random_sets_against_naive(void)
+/* Random CIDRs: index_of and pair agree with a naive linear scan. Many
+ * (3000: the 64 Ki-bucket rank table) and few (40: a small table, many
+ * small intervals sharing a bucket). */
+static void random_set_against_naive(int nc)
 {
 	enum { NC = 3000 };
 	static char text[NC][24];
@@ -304,7 +306,7 @@ static void test_random_sets_against_naive(void)
 	char err[256] = "";
 	uint64_t bad = 0;
 
-	for (int i = 0; i < NC; i++) {
+	for (int i = 0; i < nc; i++) {
 		uint32_t a = rnd = rnd * 1664525u + 1013904223u;
 		unsigned len = 12 + (rnd >> 8) % 21; /* /12 .. /32 */
 
@@ -313,14 +315,14 @@ static void test_random_sets_against_naive(void)
 		cidrs[i] = text[i];
 	}
 	struct targets_spec spec = {.cidrs = cidrs,
-				    .ncidrs = NC,
+				    .ncidrs = (size_t)nc,
 				    .ports = port4,
 				    .nports = 4,
 				    .no_default_blocklist = true,
 				    .ignore_safe_range = true};
 	CHECK_INT_EQ(targets_build(&t, &spec, err, sizeof(err)), 0);
 	size_t niv = targets_nintervals(t);
-	CHECK(niv > 100 && niv <= 4096);
+	CHECK(niv > (size_t)nc / 30 && niv <= 4096);
 	for (size_t i = 0; i < niv && i < 4096; i++)
 		targets_interval(t, i, &first[i], &last[i]);
 	for (int k = 0; k < 200000; k++) {
@@ -341,9 +343,146 @@ static void test_random_sets_against_naive(void)
 		}
 		bad += targets_index_of(t, addr, 993, &idx) != in;
 		if (in) {
+			uint32_t bulk_addr;
+			uint16_t bulk_port;
+
 			bad += idx != rank * 4 + 2;
 			targets_pair(t, idx, &back, &port);
 			bad += back != addr || port != 993;
+			targets_pair_bulk(t, &idx, 1, &bulk_addr, &bulk_port);
+			bad += bulk_addr != addr || bulk_port != 993;
+		}
+	}
+	CHECK_UINT_EQ(bad, 0);
+	targets_free(t);
+}
+
+static void test_random_sets_against_naive(void)
+{
+	random_set_against_naive(3000);
+	random_set_against_naive(40);
+}
+
+/* Check index -> pair for one index against plain division by nports in
+ * the single interval 0.0.0.0/0 (address == index / nports), through
+ * targets_pair() and targets_pair_bulk(); returns the number of mismatches. */
+static uint64_t div_mismatches(const struct targets *t, const uint16_t *ports, uint64_t nports,
+			       const uint64_t *idx, size_t n)
+{
+	uint32_t addr[64];
+	uint16_t port[64];
+	uint64_t bad = 0;
+
+	targets_pair_bulk(t, idx, n, addr, port);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t a1;
+		uint16_t p1;
+
+		targets_pair(t, idx[i], &a1, &p1);
+		if (a1 != idx[i] / nports || p1 != ports[idx[i] % nports] || addr[i] != a1 ||
+		    port[i] != p1) {
+			if (bad++ < 5)
+				fprintf(stderr,
+					"nports %" PRIu64 " index %" PRIu64
+					": %08x/%u bulk %08x/%u, want %08x/%u\n",
+					nports, idx[i], a1, p1, addr[i], port[i],
+					(unsigned)(idx[i] / nports), ports[idx[i] % nports]);
+		}
+	}
+	return bad;
+}
+
+/* The reciprocal for index / nports against the plain division, for many
+ * port counts (powers of two, neighbours, primes, random) and indexes up to
+ * 2^32 x 65535 (about 2^48): quotient edges, 2^32 multiples, random. */
+static void test_division_against_plain(void)
+{
+	static uint16_t ports[65535];
+	static const uint16_t fixed[] = {1,    2,     3,     4,	    5,	   6,	  7,	 8,
+					 10,   12,    100,   127,   128,   129,	  255,	 256,
+					 257,  1000,  1023,  1024,  1025,  4095,  4096,	 4097,
+					 9973, 28246, 32767, 32768, 32769, 65521, 65534, 65535};
+	const char *all[] = {"0.0.0.0/0"};
+	uint64_t bad = 0, rnd = 12345, tried = 0;
+
+	for (uint32_t i = 0; i < 65535; i++)
+		ports[i] = (uint16_t)(65535 - (i * 7919u) % 65535); /* distinct, not in order */
+	for (size_t k = 0; k < sizeof(fixed) / sizeof(fixed[0]) + 64; k++) {
+		uint64_t d = k < sizeof(fixed) / sizeof(fixed[0]) ? fixed[k] : 0, pairs, idx[64];
+		struct targets_spec spec = {.cidrs = all,
+					    .ncidrs = 1,
+					    .ports = ports,
+					    .no_default_blocklist = true,
+					    .ignore_safe_range = true};
+		struct targets *t;
+		char err[256] = "";
+		size_t n = 0;
+
+		rnd = rnd * UINT64_C(6364136223846793005) + 1442695040888963407u;
+		if (d == 0)
+			d = 1 + (rnd >> 33) % 65535;
+		spec.nports = d;
+		CHECK_INT_EQ(targets_build(&t, &spec, err, sizeof(err)), 0);
+		if (t == NULL)
+			continue;
+		pairs = targets_pairs(t);
+		CHECK_UINT_EQ(pairs, d << 32);
+		/* edges: first, last, around quotient boundaries low and high, 2^32 multiples */
+		for (uint64_t q = 0; q < 3; q++) {
+			idx[n++] = q * d;
+			idx[n++] = q * d + d - 1;
+			idx[n++] = pairs - 1 - q * d;
+			idx[n++] = pairs - q * d - d;
+			idx[n++] = ((UINT64_C(1) << 32) + q - 1) % pairs;
+			idx[n++] = (((q + 1) << 32) * 7 + d / 2) % pairs;
+		}
+		CHECK_INT_EQ(n, 18);
+		bad += div_mismatches(t, ports, d, idx, n);
+		for (int round = 0; round < 40; round++) {
+			for (n = 0; n < 64; n++) {
+				rnd = rnd * UINT64_C(6364136223846793005) + 1442695040888963407u;
+				idx[n] = (rnd >> 11) % pairs; /* 53 random bits, beyond 2^48 */
+			}
+			bad += div_mismatches(t, ports, d, idx, n);
+		}
+		tried++;
+		targets_free(t);
+	}
+	CHECK_UINT_EQ(tried, 96);
+	CHECK_UINT_EQ(bad, 0);
+}
+
+/* A multi-interval space over 2^32 (0.0.0.0/0 minus the default blocklist x
+ * 1000 ports, 3.7e12 pairs): bulk and single agree, port == ports[i % 1000]
+ * by plain division, and the pair maps back to its index. */
+static void test_bulk_multi_interval(void)
+{
+	static uint16_t ports[1000];
+	const char *all[] = {"0.0.0.0/0"};
+	struct targets *t;
+	char err[256] = "";
+	uint64_t rnd = 777, bad = 0, idx[64];
+	uint32_t addr[64];
+	uint16_t port[64];
+
+	for (int i = 0; i < 1000; i++)
+		ports[i] = (uint16_t)(1000 - i);
+	CHECK_INT_EQ(build(&t, all, 1, ports, 1000, err), 0);
+	CHECK_UINT_EQ(targets_pairs(t), UINT64_C(3702258432) * 1000);
+	for (int round = 0; round < 2000; round++) {
+		for (int i = 0; i < 64; i++) {
+			rnd = rnd * UINT64_C(6364136223846793005) + 1442695040888963407u;
+			idx[i] = (rnd >> 11) % targets_pairs(t);
+		}
+		targets_pair_bulk(t, idx, 64, addr, port);
+		for (int i = 0; i < 64; i++) {
+			uint32_t a1;
+			uint16_t p1;
+			uint64_t back = UINT64_MAX;
+
+			targets_pair(t, idx[i], &a1, &p1);
+			bad += a1 != addr[i] || p1 != port[i] || p1 != ports[idx[i] % 1000];
+			bad += !targets_index_of(t, a1, p1, &back) || back != idx[i];
 		}
 	}
 	CHECK_UINT_EQ(bad, 0);
@@ -361,5 +500,7 @@ int main(void)
 	RUN(test_safe_range);
 	RUN(test_port_lists);
 	RUN(test_random_sets_against_naive);
+	RUN(test_division_against_plain);
+	RUN(test_bulk_multi_interval);
 	return test_summary();
 }
