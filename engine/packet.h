@@ -35,6 +35,36 @@ void pkt_syn_template(uint8_t *frame, const uint8_t src_mac[6], const uint8_t ds
  * by pkt_syn_template() (or filled before) and fix the IPv4 and TCP checksums. */
 void pkt_syn_fill(uint8_t *frame, uint32_t dst_ip, uint16_t dport, uint16_t sport, uint32_t seq);
 
+/* pkt_syn_fill() for a frame that is a fresh copy of the template (its
+ * destination, ports and sequence still zero): writes the four fields and
+ * both checksums, reading back only the template's two checksums (RFC 1624
+ * with old values known to be zero). Inline: it is the TX loop's per-frame
+ * work. */
+static inline void pkt_syn_fill_fresh(uint8_t *frame, uint32_t dst_ip, uint16_t dport,
+				      uint16_t sport, uint32_t seq)
+{
+	uint8_t *ip = frame + PKT_ETH_LEN, *tcp = frame + PKT_ETH_LEN + PKT_IPV4_LEN;
+	uint32_t dip = (dst_ip >> 16) + (dst_ip & 0xffff);
+	uint32_t dtcp = dip + sport + dport + (seq >> 16) + (seq & 0xffff);
+	uint32_t ic = (uint32_t)(uint16_t) ~(ip[10] << 8 | ip[11]) + dip;
+	uint32_t tc = (uint32_t)(uint16_t) ~(tcp[16] << 8 | tcp[17]) + dtcp;
+	uint32_t be_dst = __builtin_bswap32(dst_ip), be_seq = __builtin_bswap32(seq);
+	uint32_t be_ports = (uint32_t)__builtin_bswap16(sport) | (uint32_t)__builtin_bswap16(dport)
+								     << 16;
+
+	ic = (ic & 0xffff) + (ic >> 16);
+	ic = (ic & 0xffff) + (ic >> 16);
+	tc = (tc & 0xffff) + (tc >> 16);
+	tc = (tc & 0xffff) + (tc >> 16);
+	__builtin_memcpy(ip + 16, &be_dst, 4);
+	__builtin_memcpy(tcp, &be_ports, 4);
+	__builtin_memcpy(tcp + 4, &be_seq, 4);
+	ip[10] = (uint8_t)(~ic >> 8);
+	ip[11] = (uint8_t)~ic;
+	tcp[16] = (uint8_t)(~tc >> 8);
+	tcp[17] = (uint8_t)~tc;
+}
+
 enum pkt_kind {
 	PKT_MALFORMED,	 /* truncated, inconsistent lengths, or a bad checksum */
 	PKT_OTHER,	 /* not IPv4/ARP, not TCP, a fragment, or ARP we do not speak */

@@ -98,7 +98,7 @@ static inline void write_frame(struct rte_mbuf *m, uint8_t (*tmpl)[PKT_SYN_LEN],
 	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
 
 	memcpy(f, tmpl[c->src_i[j]], PKT_SYN_LEN);
-	pkt_syn_fill(f, c->dst[j], c->dport[j], c->sport[j], c->seq[j]);
+	pkt_syn_fill_fresh(f, c->dst[j], c->dport[j], c->sport[j], c->seq[j]);
 	m->data_len = PKT_SYN_LEN;
 	m->pkt_len = PKT_SYN_LEN;
 }

@@ -122,6 +122,39 @@ static size_t make_reply(uint8_t *f, uint8_t flags, uint32_t src, uint16_t sport
 
 static const uint8_t mss_opt[] = {1, 1, 2, 4, 0x05, 0xb4, 4, 2}; /* NOP NOP MSS SACK-permitted */
 
+/* The TX path's fill of a fresh template copy: same frame fields, valid
+ * checksums (checked independently), for random and all-ones words. */
+static void test_syn_fill_fresh(void)
+{
+	uint8_t tmpl[PKT_SYN_LEN], frame[PKT_SYN_LEN], slow[PKT_SYN_LEN];
+	struct pkt_view v;
+	uint32_t rnd = 777;
+
+	pkt_syn_template(tmpl, mac_a, mac_b, 0xC6120002u, 255);
+	for (int i = 0; i < 100000; i++) {
+		uint32_t dst = rnd = rnd * 1103515245u + 12345u, seq = rnd * 2654435761u;
+		uint16_t dport = (uint16_t)(rnd >> 7), sport = (uint16_t)(rnd >> 13);
+
+		if (i == 0)
+			dst = 0xFFFFFFFFu, seq = 0xFFFFFFFFu, dport = sport = 0xFFFF;
+		if (i == 1)
+			dst = 1, seq = 0, dport = sport = 1;
+		memcpy(frame, tmpl, PKT_SYN_LEN);
+		memcpy(slow, tmpl, PKT_SYN_LEN);
+		pkt_syn_fill_fresh(frame, dst, dport, sport, seq);
+		pkt_syn_fill(slow, dst, dport, sport, seq);
+		if (!checksums_ok(frame, PKT_SYN_LEN) || memcmp(frame, slow, PKT_SYN_LEN) != 0 ||
+		    pkt_parse(frame, PKT_SYN_LEN, &v) != PKT_TCP_OTHER || v.dst_ip != dst ||
+		    v.dport != dport || v.sport != sport || v.seq != seq) {
+			CHECK(checksums_ok(frame, PKT_SYN_LEN));
+			CHECK(memcmp(frame, slow, PKT_SYN_LEN) == 0);
+			CHECK_UINT_EQ(v.dst_ip, dst);
+			CHECK_UINT_EQ(v.seq, seq);
+			break;
+		}
+	}
+}
+
 static void test_synack_parse_and_truncation(void)
 {
 	uint8_t f[128];
@@ -260,6 +293,7 @@ static void test_random_bytes_never_crash(void)
 int main(void)
 {
 	RUN(test_syn_build);
+	RUN(test_syn_fill_fresh);
 	RUN(test_synack_parse_and_truncation);
 	RUN(test_bad_checksums_and_headers);
 	RUN(test_fragment_is_other);
