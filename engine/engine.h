@@ -51,6 +51,7 @@ struct engine_config {
 	uint8_t gw_mac[6];
 	uint32_t gw_ip; /* host order, used when !have_gw_mac */
 	uint8_t ttl;
+	bool no_rst;	    /* do not close SYN-ACKed half-open connections with a RST */
 	bool dry_run;	    /* no RX lcore, no ARP: build and send to the (pcap) port */
 	bool quiet;	    /* no progress line */
 	uint32_t ring_size; /* hit ring slots */
@@ -73,6 +74,7 @@ struct engine_result {
 	uint64_t invalid;     /* SYN-ACK/RST that failed validation, or malformed frames */
 	uint64_t other;	      /* frames that are not replies (other protocols, our own echo) */
 	uint64_t arp_replies; /* ARP replies we sent for our source address(es) */
+	uint64_t rsts_sent;   /* RSTs we sent to close SYN-ACKed half-open connections */
 	uint64_t arp_replies_setup; /* of which while resolving the gateway */
 	uint64_t ring_drops;	    /* hits lost because the consumer's ring was full */
 	uint64_t imissed, rx_nombuf, oerrors, ierrors;

@@ -111,6 +111,35 @@ static uint32_t pseudo_sum(uint32_t src, uint32_t dst, uint16_t tcp_len)
 	return (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + IP_PROTO_TCP + tcp_len;
 }
 
+size_t pkt_rst_build(uint8_t *frame, const uint8_t src_mac[6], const uint8_t dst_mac[6],
+		     uint32_t src_ip, uint32_t dst_ip, uint16_t sport, uint16_t dport, uint32_t seq,
+		     uint8_t ttl)
+{
+	uint8_t *ip = frame + OFF_IP, *tcp = frame + OFF_TCP;
+
+	memset(frame, 0, PKT_RST_LEN);
+	memcpy(frame, dst_mac, 6);
+	memcpy(frame + 6, src_mac, 6);
+	put16(frame + 12, ETH_TYPE_IPV4);
+	ip[0] = 0x45;
+	put16(ip + 2, PKT_IPV4_LEN + PKT_TCP_LEN);
+	put16(ip + 4, PKT_SYN_IP_ID);
+	put16(ip + 6, 0x4000); /* DF */
+	ip[8] = ttl;
+	ip[9] = IP_PROTO_TCP;
+	put32(ip + 12, src_ip);
+	put32(ip + 16, dst_ip);
+	put16(ip + 10, pkt_fold(pkt_sum16(ip, PKT_IPV4_LEN, 0)));
+	put16(tcp, sport);
+	put16(tcp + 2, dport);
+	put32(tcp + 4, seq);
+	tcp[12] = (uint8_t)((PKT_TCP_LEN / 4) << 4);
+	tcp[13] = PKT_F_RST;
+	put16(tcp + 16,
+	      pkt_fold(pkt_sum16(tcp, PKT_TCP_LEN, pseudo_sum(src_ip, dst_ip, PKT_TCP_LEN))));
+	return PKT_RST_LEN;
+}
+
 void pkt_syn_template(uint8_t *frame, const uint8_t src_mac[6], const uint8_t dst_mac[6],
 		      uint32_t src_ip, uint8_t ttl)
 {

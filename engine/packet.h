@@ -21,6 +21,7 @@
 #define PKT_MSS_OPT   4
 #define PKT_SYN_LEN   (PKT_ETH_LEN + PKT_IPV4_LEN + PKT_TCP_LEN + PKT_MSS_OPT) /* 58 */
 #define PKT_ARP_LEN   60 /* 42 bytes of ARP, zero-padded to the Ethernet minimum */
+#define PKT_RST_LEN   (PKT_ETH_LEN + PKT_IPV4_LEN + PKT_TCP_LEN) /* 54 */
 #define PKT_SYN_MSS   1460
 #define PKT_SYN_WIN   65535
 #define PKT_SYN_IP_ID 54321
@@ -97,6 +98,13 @@ struct pkt_view {
 
 /* Classify frame[0..len) and fill *v; returns v->kind. Never reads past len. */
 enum pkt_kind pkt_parse(const uint8_t *frame, size_t len, struct pkt_view *v);
+
+/* Build the RST that closes a half-open connection we answered with nothing:
+ * from src_ip:sport to dst_ip:dport, sequence number `seq` (the SYN-ACK's
+ * acknowledgement number), no ACK. Returns PKT_RST_LEN. */
+size_t pkt_rst_build(uint8_t *frame, const uint8_t src_mac[6], const uint8_t dst_mac[6],
+		     uint32_t src_ip, uint32_t dst_ip, uint16_t sport, uint16_t dport, uint32_t seq,
+		     uint8_t ttl);
 
 /* Build an ARP frame into frame[0..PKT_ARP_LEN) and return PKT_ARP_LEN.
  * Request (reply false): Ethernet broadcast, "who has dst_ip tell src_ip",

@@ -40,6 +40,7 @@ struct eng_tx_ctx {
 struct eng_rx_ctx {
 	_Alignas(64) const struct eng_run *run;
 	_Atomic uint64_t hits, dup_hits, rsts, dup_rsts, invalid, other, arp_replies, ring_drops;
+	_Atomic uint64_t rsts_sent;
 };
 
 struct eng_run {

@@ -7,7 +7,13 @@
  * failed validation) or other (not a reply at all, e.g. our own SYNs that
  * af_packet echoes). The first validated reply per pair wins (dedup bitmap);
  * repeats are counted. A SYN-ACK becomes a 24-byte mc_hit pushed into the
- * SPSC ring; a full ring is a counted drop, never a wait. When no frame
+ * SPSC ring; a full ring is a counted drop, never a wait. Every validated
+ * SYN-ACK (first or repeated) is answered with a RST, as the kernel of a
+ * scanner that owns its source address would: the server drops the half-open
+ * connection instead of retransmitting its SYN-ACK for a minute, and a later
+ * scan that happens to reuse the 4-tuple is not answered from the old
+ * connection's state (--no-rst turns this off). The RSTs of one burst go
+ * out together on the RX lcore's own TX queue. When no frame
  * arrives for a while the lcore naps, so on a 2-CPU machine it leaves its
  * CPU to the main lcore and a second TX lcore. */
 #include <time.h>
@@ -24,7 +30,37 @@
 
 struct rx_counts {
 	uint64_t hits, dup_hits, rsts, dup_rsts, invalid, other, arp_replies, ring_drops;
+	uint64_t rsts_sent;
 };
+
+/* RSTs built while a burst is processed, sent after it. */
+struct rst_batch {
+	struct rte_mbuf *m[ENG_BURST];
+	uint16_t n;
+};
+
+static void rst_queue(const struct eng_run *r, const struct pkt_view *v, struct rst_batch *b)
+{
+	struct rte_mbuf *m;
+
+	if (r->cfg->no_rst || b->n == ENG_BURST || (m = rte_pktmbuf_alloc(r->pool)) == NULL)
+		return;
+	m->data_len =
+	    (uint16_t)pkt_rst_build(rte_pktmbuf_mtod(m, uint8_t *), r->src_mac, r->gw_mac,
+				    v->dst_ip, v->src_ip, v->dport, v->sport, v->ack, r->cfg->ttl);
+	m->pkt_len = m->data_len;
+	b->m[b->n++] = m;
+}
+
+static void rst_flush(const struct eng_run *r, struct rst_batch *b, struct rx_counts *c)
+{
+	uint16_t sent = b->n > 0 ? rte_eth_tx_burst(r->port_id, r->arp_txq, b->m, b->n) : 0;
+
+	c->rsts_sent += sent;
+	if (sent < b->n)
+		rte_pktmbuf_free_bulk(b->m + sent, b->n - sent);
+	b->n = 0;
+}
 
 static uint64_t now_ns(void)
 {
@@ -46,7 +82,7 @@ static bool validate(const struct eng_run *r, const struct pkt_view *v, uint64_t
 }
 
 static void on_reply(const struct eng_run *r, const struct pkt_view *v, uint64_t t_ns,
-		     struct rx_counts *c)
+		     struct rx_counts *c, struct rst_batch *rst)
 {
 	uint64_t index;
 	bool synack = v->kind == PKT_TCP_SYNACK;
@@ -56,6 +92,8 @@ static void on_reply(const struct eng_run *r, const struct pkt_view *v, uint64_t
 		c->invalid++;
 		return;
 	}
+	if (synack)
+		rst_queue(r, v, rst);
 	if (dedup_test_and_set(r->seen, index)) {
 		(*(synack ? &c->dup_hits : &c->dup_rsts))++;
 		return;
@@ -77,14 +115,14 @@ static void on_reply(const struct eng_run *r, const struct pkt_view *v, uint64_t
 }
 
 static void on_frame(const struct eng_run *r, struct rte_mbuf *m, uint64_t t_ns,
-		     struct rx_counts *c)
+		     struct rx_counts *c, struct rst_batch *rst)
 {
 	struct pkt_view v;
 
 	switch (pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &v)) {
 	case PKT_TCP_SYNACK:
 	case PKT_TCP_RST:
-		on_reply(r, &v, t_ns, c);
+		on_reply(r, &v, t_ns, c, rst);
 		break;
 	case PKT_ARP_REQUEST:
 		if (eng_arp_answer(r, r->arp_txq, &v))
@@ -113,6 +151,7 @@ static void publish(struct eng_rx_ctx *ctx, const struct rx_counts *c)
 	eng_store(&ctx->other, c->other);
 	eng_store(&ctx->arp_replies, c->arp_replies);
 	eng_store(&ctx->ring_drops, c->ring_drops);
+	eng_store(&ctx->rsts_sent, c->rsts_sent);
 }
 
 int eng_rx_main(void *arg)
@@ -121,6 +160,7 @@ int eng_rx_main(void *arg)
 	const struct eng_run *r = ctx->run;
 	struct rte_mbuf *pkts[ENG_BURST];
 	struct rx_counts c = {0};
+	struct rst_batch rst = {.n = 0};
 	unsigned idle = 0;
 
 	while (!atomic_load_explicit(&r->stop_rx, memory_order_acquire)) {
@@ -129,9 +169,10 @@ int eng_rx_main(void *arg)
 			uint16_t n = rte_eth_rx_burst(r->port_id, q, pkts, ENG_BURST);
 			uint64_t t_ns = n > 0 ? now_ns() : 0;
 			for (uint16_t i = 0; i < n; i++)
-				on_frame(r, pkts[i], t_ns, &c);
+				on_frame(r, pkts[i], t_ns, &c, &rst);
 			if (n > 0)
 				rte_pktmbuf_free_bulk(pkts, n);
+			rst_flush(r, &rst, &c);
 			got += n;
 		}
 		if (got > 0) {

@@ -278,6 +278,13 @@ static int set_iface(struct scan_options *o, const char *a, char *e, size_t el)
 	return 0;
 }
 
+static int set_no_rst(struct scan_options *o, const char *a, char *e, size_t el)
+{
+	(void)a, (void)e, (void)el;
+	o->no_rst = true;
+	return 0;
+}
+
 static int set_quiet(struct scan_options *o, const char *a, char *e, size_t el)
 {
 	(void)a, (void)e, (void)el;
@@ -318,6 +325,8 @@ static const struct opt_row rows[] = {
     {"max-targets", 'n', "N", set_max_targets, "stop after N targets (this shard)"},
     {"max-runtime", 't', "SECS", set_max_runtime, "stop sending after SECS seconds"},
     {"probe-ttl", 0, "N", set_ttl, "IP TTL of our SYNs (default 255)"},
+    {"no-rst", 0, NULL, set_no_rst,
+     "do not RST SYN-ACKed connections (servers then hold them half-open ~1 min)"},
     {"dry-run", 0, "FILE", set_dry_run, "build every probe, send nothing, write them to a pcap"},
     {"output-file", 'o', "FILE", set_output, "write responders here ('-' = stdout)"},
     {"output-format", 0, "FMT", set_format, "csv (saddr,sport,ttl,window,isn,time) or ndjson"},

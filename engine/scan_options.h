@@ -49,6 +49,7 @@ struct scan_options {
 	uint32_t tx_queues;
 	const char *iface;
 	bool quiet, verbose, help;
+	bool no_rst;
 	int npass; /* EAL words after -- */
 	char **pass;
 };

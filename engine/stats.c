@@ -34,6 +34,7 @@ void eng_stats_collect(const struct eng_run *r, struct engine_result *res)
 	res->other = eng_load(&rx->other);
 	res->arp_replies = eng_load(&rx->arp_replies) + res->arp_replies_setup;
 	res->ring_drops = eng_load(&rx->ring_drops);
+	res->rsts_sent = eng_load(&rx->rsts_sent);
 }
 
 static void fmt_eta(char *buf, size_t len, double secs)
@@ -175,14 +176,14 @@ static void meta_result(FILE *f, const struct engine_result *res)
 		",\"probed\":%" PRIu64 ",\"sent\":%" PRIu64
 		",\"send_rate_pps\":%.1f,\"hits\":%" PRIu64 ",\"rsts\":%" PRIu64
 		",\"duplicates\":{\"hits\":%" PRIu64 ",\"rsts\":%" PRIu64 "},\"invalid\":%" PRIu64
-		",\"other\":%" PRIu64 ",\"arp_replies\":%" PRIu64 ",\"drops\":{\"ring\":%" PRIu64
-		",\"tx_full\":%" PRIu64 ",\"imissed\":%" PRIu64 ",\"rx_nombuf\":%" PRIu64
-		",\"oerrors\":%" PRIu64 ",\"ierrors\":%" PRIu64 ",\"iface_rx_dropped\":%" PRIu64
-		"},\"interrupted\":%s,",
+		",\"other\":%" PRIu64 ",\"arp_replies\":%" PRIu64 ",\"rsts_sent\":%" PRIu64
+		",\"drops\":{\"ring\":%" PRIu64 ",\"tx_full\":%" PRIu64 ",\"imissed\":%" PRIu64
+		",\"rx_nombuf\":%" PRIu64 ",\"oerrors\":%" PRIu64 ",\"ierrors\":%" PRIu64
+		",\"iface_rx_dropped\":%" PRIu64 "},\"interrupted\":%s,",
 		res->targets, res->sent, res->send_rate, res->hits, res->rsts, res->dup_hits,
-		res->dup_rsts, res->invalid, res->other, res->arp_replies, res->ring_drops,
-		res->tx_full, res->imissed, res->rx_nombuf, res->oerrors, res->ierrors,
-		res->iface_rx_dropped, res->interrupted ? "true" : "false");
+		res->dup_rsts, res->invalid, res->other, res->arp_replies, res->rsts_sent,
+		res->ring_drops, res->tx_full, res->imissed, res->rx_nombuf, res->oerrors,
+		res->ierrors, res->iface_rx_dropped, res->interrupted ? "true" : "false");
 	json_time(f, "start_time", res->start_ns);
 	fputc(',', f);
 	json_time(f, "tx_end_time", res->tx_end_ns);

@@ -2,7 +2,8 @@
 # test_scan_truth.sh — scan every test host and the 4,096-address range on
 # 110,143,993,995 through net_af_packet in the scanner namespace: the open
 # pairs equal the ground truth exactly, closed pairs come back as RSTs, the
-# silent host yields nothing. Then the same scan as 3 shards one after
+# silent host yields nothing, every SYN-ACK is answered with a RST (no
+# half-open connection stays on the servers). Then the same scan as 3 shards one after
 # another: their union equals the truth, no pair twice.
 set -euo pipefail
 . "$(dirname "$0")/test_scan_common.sh"
@@ -29,6 +30,11 @@ check "RSTs equal the closed pairs ($nclosed)" \
 check "hits in metadata equal the output lines" \
 	test "$(scan_meta "$work/all.json" .hits)" -eq "$(wc -l <"$work/found")"
 echo "invalid replies: $(scan_meta "$work/all.json" .invalid) (late SYN-ACKs of earlier scans)"
+check "every validated SYN-ACK answered with a RST (sent $(scan_meta "$work/all.json" .rsts_sent) >= $nopen)" \
+	test "$(scan_meta "$work/all.json" .rsts_sent)" -ge "$nopen"
+# the RSTs closed the servers' half-open connections: none left from our address
+halfopen=$(ip netns exec "$MC_NS_SRV" ss -Htn state syn-recv dst "$MC_ENGINE_IP" | wc -l)
+check "no half-open connection left on the servers ($halfopen)" test "$halfopen" -eq 0
 check "no ring or NIC drops" \
 	test "$(scan_meta "$work/all.json" '.drops.ring + .drops.imissed + .drops.rx_nombuf')" -eq 0
 silent_ips=$(cut -d: -f1 "$work/silent" | sort -u)

@@ -155,6 +155,30 @@ static void test_syn_fill_fresh(void)
 	}
 }
 
+/* The RST that closes a SYN-ACKed connection parses back as sent, with
+ * independently valid checksums. */
+static void test_rst_build(void)
+{
+	uint8_t frame[PKT_RST_LEN];
+	struct pkt_view v;
+
+	CHECK_UINT_EQ(PKT_RST_LEN, 54);
+	CHECK_UINT_EQ(pkt_rst_build(frame, mac_a, mac_b, 0xC6120002u, 0xC612101Fu, 40001, 143,
+				    0xDEADBEF0u, 64),
+		      PKT_RST_LEN);
+	CHECK(checksums_ok(frame, PKT_RST_LEN));
+	CHECK_INT_EQ(pkt_parse(frame, PKT_RST_LEN, &v), PKT_TCP_RST);
+	CHECK(memcmp(frame, mac_b, 6) == 0);
+	CHECK(memcmp(v.src_mac, mac_a, 6) == 0);
+	CHECK_UINT_EQ(v.src_ip, 0xC6120002u);
+	CHECK_UINT_EQ(v.dst_ip, 0xC612101Fu);
+	CHECK_UINT_EQ(v.sport, 40001);
+	CHECK_UINT_EQ(v.dport, 143);
+	CHECK_UINT_EQ(v.seq, 0xDEADBEF0u);
+	CHECK_UINT_EQ(v.tcp_flags, PKT_F_RST);
+	CHECK_UINT_EQ(v.ttl, 64);
+}
+
 static void test_synack_parse_and_truncation(void)
 {
 	uint8_t f[128];
@@ -294,6 +318,7 @@ int main(void)
 {
 	RUN(test_syn_build);
 	RUN(test_syn_fill_fresh);
+	RUN(test_rst_build);
 	RUN(test_synack_parse_and_truncation);
 	RUN(test_bad_checksums_and_headers);
 	RUN(test_fragment_is_other);
