@@ -273,8 +273,9 @@ static const struct opt_row opt_table[] = {
 void grab_opts_usage(FILE *out)
 {
 	fprintf(out, "usage: mailcensus grab [OPTIONS] [FILE|-]\n\n"
-		     "Probe every target (lines 'ADDR:PORT' or 'ADDR,PORT'; '#' starts a comment)\n"
-		     "from FILE or stdin: greeting, capabilities, STARTTLS, TLS version, cipher\n"
+		     "Probe every target (lines 'ADDR:PORT' or 'ADDR,PORT'; '#' starts a comment;\n"
+		     "the CSV of `mailcensus scan -o` is read as is) from FILE or stdin: greeting, "
+		     "capabilities, STARTTLS, TLS version, cipher\n"
 		     "and certificate; then, on extra connections, the STARTTLS injection test\n"
 		     "(STARTTLS with a pipelined NOOP) and the TLS 1.0-1.3 version matrix.\n"
 		     "One JSON record per target; failures are records with \"error\".\n"
@@ -353,7 +354,8 @@ int grab_opts_parse(struct grab_opts *o, int argc, char **argv, char *err, size_
 
 int grab_parse_target(const char *line, uint32_t *addr, uint16_t *port)
 {
-	char buf[64], *p, *sep, *end;
+	char buf[256], *p, *sep, *end;
+	char sepc;
 	const char *hash = strchr(line, '#');
 	size_t n = hash ? (size_t)(hash - line) : strlen(line);
 	struct in_addr ia;
@@ -366,7 +368,7 @@ int grab_parse_target(const char *line, uint32_t *addr, uint16_t *port)
 		line++;
 		n--;
 	}
-	if (n == 0)
+	if (n == 0 || strncmp(line, "saddr,", 6) == 0) /* blank, or `scan -o`'s CSV header */
 		return 0;
 	if (n >= sizeof(buf))
 		return -EINVAL;
@@ -375,6 +377,7 @@ int grab_parse_target(const char *line, uint32_t *addr, uint16_t *port)
 	sep = strpbrk(buf, ":,");
 	if (sep == NULL)
 		return -EINVAL;
+	sepc = *sep;
 	*sep = '\0';
 	p = sep + 1;
 	while (*p == ' ')
@@ -383,7 +386,9 @@ int grab_parse_target(const char *line, uint32_t *addr, uint16_t *port)
 		return -EINVAL;
 	errno = 0;
 	v = strtoul(p, &end, 10);
-	if (errno != 0 || *end != '\0' || v == 0 || v > 65535)
+	/* ADDR,PORT may go on with more CSV fields: `scan -o` writes
+	 * saddr,sport,ttl,window,isn,time */
+	if (errno != 0 || (*end != '\0' && !(sepc == ',' && *end == ',')) || v == 0 || v > 65535)
 		return -EINVAL;
 	*addr = ntohl(ia.s_addr);
 	*port = (uint16_t)v;

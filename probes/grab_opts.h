@@ -26,7 +26,8 @@ int grab_opts_parse(struct grab_opts *o, int argc, char **argv, char *err, size_
 void grab_opts_usage(FILE *out);
 
 /* One line of a target list: "ADDR:PORT" or "ADDR,PORT", blanks around it
- * and a '#' comment allowed. 1 with the target, 0 for a blank or comment
+ * and a '#' comment allowed; "ADDR,PORT,more,fields" and the header line
+ * "saddr,..." of `scan -o`'s CSV too. 1 with the target, 0 for a blank or comment
  * line, -EINVAL when it does not parse. */
 int grab_parse_target(const char *line, uint32_t *addr, uint16_t *port);
 

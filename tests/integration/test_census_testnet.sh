@@ -8,7 +8,7 @@
 # by field (check_records.py), the manifest carries the engine's metadata
 # (seed, hits), shards rotate at --shard-records, `mailcensus verify` passes
 # and `report` counts every host.
-# Then the bad paths: a census flag without --grab and -o with --grab are
+# Then the two-stage form (scan -o CSV read by grab) and the bad paths: a census flag without --grab and -o with --grab are
 # usage errors, and a scan that cannot start leaves no results directory.
 set -euo pipefail
 . "$(dirname "$0")/test_scan_common.sh"
@@ -55,6 +55,18 @@ check "report counts every responding host ($nrange + $nhosts)" \
 	test "$(jq -r .hosts "$work/report.json")" -eq $((nrange + nhosts))
 check "report: the range's $nrange hosts among the cleartext-login hosts" \
 	test "$(jq -r .cleartext_login.hosts "$work/report.json")" -ge "$nrange"
+
+# the same in two stages, as ZMap/ZGrab users run it: the responder CSV of
+# `scan -o` is read by `grab` as is (posture hosts only)
+scan_run -p 110,143,993,995 -r 20000 -c 3 -o "$work/resp.csv" 198.18.1.0/24 2>/dev/null
+ip netns exec "$MC_NS_SCAN" "$MC_BIN" grab --ca-file "$MC_CA_CERT" --concurrency 6 \
+	--read-timeout 10 --timeout 60 "$work/resp.csv" >"$work/two.ndjson" 2>"$work/two.err" ||
+	cat "$work/two.err"
+grep '^198\.18\.1\.' "$work/open" >"$work/open.hosts"
+jq -r '"\(.ip):\(.port)"' "$work/two.ndjson" | sort -V >"$work/two.pairs"
+check "scan -o CSV, then grab: one record per open posture-host pair" \
+	same_lines "$work/open.hosts" "$work/two.pairs"
+check "... with no probe error" test -z "$(jq -r 'select(.error != null) | .error' "$work/two.ndjson")"
 
 # bad paths: usage errors (2), and nothing left behind
 set +e

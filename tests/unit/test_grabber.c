@@ -190,6 +190,16 @@ static void test_parse_target(void)
 	CHECK_INT_EQ(grab_parse_target("  198.18.1.11,110  # comment\r\n", &a, &p), 1);
 	CHECK_UINT_EQ(p, 110);
 	CHECK_INT_EQ(grab_parse_target("# only a comment\n", &a, &p), 0);
+	/* scan -o's CSV: header skipped, extra fields after ADDR,PORT allowed */
+	CHECK_INT_EQ(grab_parse_target("saddr,sport,ttl,window,isn,time\n", &a, &p), 0);
+	CHECK_INT_EQ(grab_parse_target("198.18.1.12,993,64,65160,3735928559,"
+				       "2026-11-29T09:00:00.123456Z\n",
+				       &a, &p),
+		     1);
+	CHECK_UINT_EQ(a, 0xC612010Cu);
+	CHECK_UINT_EQ(p, 993);
+	CHECK_INT_EQ(grab_parse_target("198.18.1.12:993:64\n", &a, &p), -EINVAL);
+	CHECK_INT_EQ(grab_parse_target("198.18.1.12,993x\n", &a, &p), -EINVAL);
 	CHECK_INT_EQ(grab_parse_target("   \n", &a, &p), 0);
 	CHECK_INT_EQ(grab_parse_target("198.18.1.10\n", &a, &p), -EINVAL);
 	CHECK_INT_EQ(grab_parse_target("198.18.1.10:0\n", &a, &p), -EINVAL);
