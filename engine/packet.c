@@ -111,18 +111,18 @@ static uint32_t pseudo_sum(uint32_t src, uint32_t dst, uint16_t tcp_len)
 	return (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + IP_PROTO_TCP + tcp_len;
 }
 
-size_t pkt_rst_build(uint8_t *frame, const uint8_t src_mac[6], const uint8_t dst_mac[6],
-		     uint32_t src_ip, uint32_t dst_ip, uint16_t sport, uint16_t dport, uint32_t seq,
-		     uint8_t ttl)
+/* Ethernet + IPv4 header (no options, DF, our IP ID) with its checksum, for
+ * a TCP segment of tcp_len bytes. */
+static void eth_ipv4_header(uint8_t *frame, const uint8_t src_mac[6], const uint8_t dst_mac[6],
+			    uint32_t src_ip, uint32_t dst_ip, uint8_t ttl, uint16_t tcp_len)
 {
-	uint8_t *ip = frame + OFF_IP, *tcp = frame + OFF_TCP;
+	uint8_t *ip = frame + OFF_IP;
 
-	memset(frame, 0, PKT_RST_LEN);
 	memcpy(frame, dst_mac, 6);
 	memcpy(frame + 6, src_mac, 6);
 	put16(frame + 12, ETH_TYPE_IPV4);
-	ip[0] = 0x45;
-	put16(ip + 2, PKT_IPV4_LEN + PKT_TCP_LEN);
+	ip[0] = 0x45; /* IPv4, 20-byte header */
+	put16(ip + 2, PKT_IPV4_LEN + tcp_len);
 	put16(ip + 4, PKT_SYN_IP_ID);
 	put16(ip + 6, 0x4000); /* DF */
 	ip[8] = ttl;
@@ -130,6 +130,16 @@ size_t pkt_rst_build(uint8_t *frame, const uint8_t src_mac[6], const uint8_t dst
 	put32(ip + 12, src_ip);
 	put32(ip + 16, dst_ip);
 	put16(ip + 10, pkt_fold(pkt_sum16(ip, PKT_IPV4_LEN, 0)));
+}
+
+size_t pkt_rst_build(uint8_t *frame, const uint8_t src_mac[6], const uint8_t dst_mac[6],
+		     uint32_t src_ip, uint32_t dst_ip, uint16_t sport, uint16_t dport, uint32_t seq,
+		     uint8_t ttl)
+{
+	uint8_t *tcp = frame + OFF_TCP;
+
+	memset(frame, 0, PKT_RST_LEN);
+	eth_ipv4_header(frame, src_mac, dst_mac, src_ip, dst_ip, ttl, PKT_TCP_LEN);
 	put16(tcp, sport);
 	put16(tcp + 2, dport);
 	put32(tcp + 4, seq);
@@ -143,21 +153,12 @@ size_t pkt_rst_build(uint8_t *frame, const uint8_t src_mac[6], const uint8_t dst
 void pkt_syn_template(uint8_t *frame, const uint8_t src_mac[6], const uint8_t dst_mac[6],
 		      uint32_t src_ip, uint8_t ttl)
 {
-	uint8_t *ip = frame + OFF_IP, *tcp = frame + OFF_TCP;
+	uint8_t *tcp = frame + OFF_TCP;
 	const uint16_t tcp_len = PKT_TCP_LEN + PKT_MSS_OPT;
 
 	memset(frame, 0, PKT_SYN_LEN);
-	memcpy(frame, dst_mac, 6);
-	memcpy(frame + 6, src_mac, 6);
-	put16(frame + 12, ETH_TYPE_IPV4);
-	ip[0] = 0x45; /* IPv4, 20-byte header */
-	put16(ip + 2, PKT_IPV4_LEN + tcp_len);
-	put16(ip + 4, PKT_SYN_IP_ID);
-	put16(ip + 6, 0x4000); /* DF */
-	ip[8] = ttl;
-	ip[9] = IP_PROTO_TCP;
-	put32(ip + 12, src_ip);
-	put16(ip + 10, pkt_fold(pkt_sum16(ip, PKT_IPV4_LEN, 0)));
+	/* destination, ports and sequence stay zero: pkt_syn_fill*() add them */
+	eth_ipv4_header(frame, src_mac, dst_mac, src_ip, 0, ttl, tcp_len);
 	tcp[12] = (uint8_t)(((PKT_TCP_LEN + PKT_MSS_OPT) / 4) << 4);
 	tcp[13] = PKT_F_SYN;
 	put16(tcp + 14, PKT_SYN_WIN);

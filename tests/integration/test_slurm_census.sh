@@ -35,15 +35,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fail=0
-check() { # check DESCRIPTION COMMAND...
-	if "${@:2}"; then
-		echo "ok   $1"
-	else
-		echo "FAIL $1"
-		fail=1
-	fi
-}
+. "$(dirname "$0")/test_scan_common.sh" # check(), fail
 
 for p in 16817 16818; do
 	if ss -Hltn "sport = :$p" | grep -q .; then
