@@ -16,8 +16,7 @@ scan_need_testnet
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-jq -r '.hosts[].ip, .ranges[].cidr' "$MC_TRUTH" >"$work/targets"
-"$MC_SRCDIR/scripts/testnet" truth-open | sort -V >"$work/open"
+scan_truth_files "$work"
 nopen=$(wc -l <"$work/open")
 echo "truth: $nopen open pairs"
 

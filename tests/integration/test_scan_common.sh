@@ -19,6 +19,16 @@ scan_need_testnet() {
 	fi
 }
 
+# Ground-truth files in DIR: targets (every address/range of the truth, for
+# -w), open, closed, silent (IP:PORT lines, sort -V).
+scan_truth_files() {
+	jq -r '.hosts[].ip, .ranges[].cidr' "$MC_TRUTH" >"$1/targets"
+	local kind
+	for kind in open closed silent; do
+		"$MC_SRCDIR/scripts/testnet" "truth-$kind" | sort -V >"$1/$kind"
+	done
+}
+
 # mailcensus scan inside the scanner namespace on its veth.
 scan_run() {
 	ip netns exec "$MC_NS_SCAN" "$MC_BIN" scan --iface "$MC_SCAN_IF" -S "$MC_ENGINE_IP" \

@@ -11,10 +11,7 @@ scan_need_testnet
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-jq -r '.hosts[].ip, .ranges[].cidr' "$MC_TRUTH" >"$work/targets"
-"$MC_SRCDIR/scripts/testnet" truth-open | sort -V >"$work/open"
-"$MC_SRCDIR/scripts/testnet" truth-closed | sort -V >"$work/closed"
-"$MC_SRCDIR/scripts/testnet" truth-silent | sort -V >"$work/silent"
+scan_truth_files "$work"
 nopen=$(wc -l <"$work/open")
 nclosed=$(wc -l <"$work/closed")
 echo "truth: $nopen open, $nclosed closed, $(wc -l <"$work/silent") silent pairs"
