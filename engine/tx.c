@@ -95,12 +95,18 @@ static bool next_batch(const struct eng_run *r, struct tx_cursor *c)
 static inline void write_frame(struct rte_mbuf *m, uint8_t (*tmpl)[PKT_SYN_LEN],
 			       const struct tx_cursor *c, uint32_t j)
 {
-	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
+	uint8_t *f;
 
+	/* a raw mbuf from the pool: refcnt 1, one segment, next NULL (DPDK keeps
+	 * freed mbufs so); the headroom is ours to set */
+	rte_pktmbuf_reset_headroom(m);
+	f = rte_pktmbuf_mtod(m, uint8_t *);
 	memcpy(f, tmpl[c->src_i[j]], PKT_SYN_LEN);
 	pkt_syn_fill_fresh(f, c->dst[j], c->dport[j], c->sport[j], c->seq[j]);
 	m->data_len = PKT_SYN_LEN;
 	m->pkt_len = PKT_SYN_LEN;
+	m->ol_flags = 0; /* no offload: an RX mbuf of the same pool may carry RX flags */
+	m->packet_type = 0;
 }
 
 /* Fill up to n mbufs; returns how many were filled (fewer at the end). */
@@ -213,7 +219,9 @@ int eng_tx_main(void *arg)
 			tx_wait(nap_us);
 			continue;
 		}
-		if (rte_pktmbuf_alloc_bulk(r->pool, pkts, want) != 0) {
+		/* raw mbufs, as testpmd's txonly takes them: every field a
+		 * SYN needs is set in write_frame(), nothing else is reset */
+		if (rte_mempool_get_bulk(r->pool, (void **)pkts, want) != 0) {
 			tx_full++;
 			continue;
 		}
