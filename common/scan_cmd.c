@@ -9,6 +9,7 @@
  * manifest: a --seed when none was given (so the manifest can name it), and
  * a metadata file when -m was not given (its JSON goes into the manifest). */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,10 +22,10 @@
 #include "common/commands.h"
 #include "engine/engine.h"
 #include "engine/scan_options.h"
+#include "output/json.h"
 #include "probes/grab_opts.h"
 
 #define SCAN_ARGV_EXTRA 4 /* words this file adds to the engine's argv: --seed N -m F */
-#define META_JSON_MAX	(1u << 20)
 
 struct grab_flag {
 	const char *scan_name; /* as given to scan, without "--" */
@@ -171,31 +172,6 @@ static void engine_arg(struct split *s, char *w)
 	s->eargc++;
 }
 
-static void join_argv(int argc, char **argv, char *out, size_t cap)
-{
-	size_t n = 0;
-
-	out[0] = '\0';
-	for (int i = 0; i < argc && n + 1 < cap; i++)
-		n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? " " : "mailcensus ", argv[i]);
-}
-
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	buf = malloc(META_JSON_MAX + 1);
-	n = buf ? fread(buf, 1, META_JSON_MAX, f) : 0;
-	fclose(f);
-	if (buf != NULL)
-		buf[n] = '\0';
-	return buf;
-}
-
 /* The census: engine + grabber + sink. Returns the exit status. */
 static int census(struct split *s, int argc, char **argv)
 {
@@ -206,6 +182,7 @@ static int census(struct split *s, int argc, char **argv)
 	char err[512] = "", cmdline[4096], meta_tmp[] = "/tmp/mailcensus-meta-XXXXXX";
 	const char *meta_path;
 	char *meta_json = NULL;
+	size_t meta_len;
 	int status = 2, fd;
 	bool made_tmp = false;
 
@@ -265,8 +242,10 @@ static int census(struct split *s, int argc, char **argv)
 		err[0] = '\0'; /* the engine said why */
 		goto out;
 	}
-	meta_json = read_file(meta_path);
-	join_argv(argc, argv, cmdline, sizeof(cmdline));
+	/* without it (unreadable) the manifest just has no engine metadata */
+	if (out_read_file(AT_FDCWD, meta_path, &meta_json, &meta_len) != 0)
+		meta_json = NULL;
+	out_command_line(cmdline, sizeof(cmdline), argc, argv);
 	{
 		struct out_meta m = {.command_line = cmdline,
 				     .seed = so->seed,

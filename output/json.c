@@ -408,8 +408,7 @@ uint64_t out_json_u64(const struct out_json *v, uint64_t dflt)
 
 #define LOAD_MAX (64u << 20)
 
-/* Read a whole file (NUL-terminated). */
-static int slurp(int dirfd, const char *name, char **out, size_t *len)
+int out_read_file(int dirfd, const char *name, char **out, size_t *len)
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -449,7 +448,7 @@ int out_json_load(int dirfd, const char *name, struct out_json_arena *a, struct 
 {
 	char *text = NULL, perr[128];
 	size_t len = 0;
-	int rc = slurp(dirfd, name, &text, &len);
+	int rc = out_read_file(dirfd, name, &text, &len);
 
 	if (rc != 0) {
 		snprintf(err, errlen, "%s: %s", name, strerror(-rc));

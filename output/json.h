@@ -45,6 +45,10 @@ void out_json_arena_free(struct out_json_arena *a);
 int out_json_parse(struct out_json_arena *a, const char *text, size_t len, struct out_json **root,
 		   char *err, size_t errlen);
 
+/* Read the whole of DIR/name (dirfd may be AT_FDCWD), at most 64 MiB, into
+ * a malloc'd NUL-terminated buffer. 0, or -errno (-EFBIG when too large). */
+int out_read_file(int dirfd, const char *name, char **out, size_t *len);
+
 /* Read DIR/name (at most 64 MiB) and parse it. 0, or -errno with reason. */
 int out_json_load(int dirfd, const char *name, struct out_json_arena *a, struct out_json **root,
 		  char *err, size_t errlen);

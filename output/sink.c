@@ -111,13 +111,7 @@ int out_sink_open(struct out_sink **out, const struct out_sink_config *cfg, char
 	if (rc == 0 && cfg->dir != NULL)
 		rc = open_dir(s, cfg->dir, err, errlen);
 	if (rc != 0) {
-		out_db_close(s->geo);
-		out_db_close(s->asn);
-		if (s->dirfd >= 0)
-			close(s->dirfd);
-		if (s->created_dir)
-			rmdir(cfg->dir);
-		free(s);
+		out_sink_discard(s);
 		return rc;
 	}
 	*out = s;
@@ -421,6 +415,14 @@ int out_sink_close(struct out_sink *s, const struct out_meta *meta, char *err, s
 	free(s->infos);
 	free(s);
 	return rc;
+}
+
+void out_command_line(char *out, size_t cap, int argc, char **argv)
+{
+	size_t o = (size_t)snprintf(out, cap, "mailcensus");
+
+	for (int i = 0; i < argc && o < cap; i++)
+		o += (size_t)snprintf(out + o, cap - o, " %s", argv[i]);
 }
 
 void out_sink_discard(struct out_sink *s)

@@ -37,6 +37,10 @@ struct out_meta { /* goes into manifest.json */
 	const char *engine_json; /* the engine's metadata object as JSON text, or NULL */
 };
 
+/* The manifest's command_line: "mailcensus" and argv[0..argc) joined by
+ * spaces, truncated to cap. */
+void out_command_line(char *out, size_t cap, int argc, char **argv);
+
 /* Open a sink: opens the databases, creates the directory if needed (it must
  * not already hold a manifest.json). 0, or -errno with a reason in err. */
 int out_sink_open(struct out_sink **out, const struct out_sink_config *cfg, char *err,

@@ -138,14 +138,6 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static void join_command_line(int argc, char **argv, char *out, size_t cap)
-{
-	size_t o = (size_t)snprintf(out, cap, "mailcensus");
-
-	for (int i = 0; i < argc && o < cap; i++)
-		o += (size_t)snprintf(out + o, cap - o, " %s", argv[i]);
-}
-
 /* Run the workers; 0 when every worker ran to its end, else 1. */
 static int run_workers(struct grab_worker *ws, unsigned nw)
 {
@@ -246,7 +238,7 @@ int cmd_grab(int argc, char **argv)
 		rc = 1;
 	}
 close_sink:
-	join_command_line(argc, argv, cmdline, sizeof(cmdline));
+	out_command_line(cmdline, sizeof(cmdline), argc, argv);
 	if (out_sink_close(run.sink, &(struct out_meta){.command_line = cmdline, .shards = 1}, err,
 			   sizeof(err)) < 0) {
 		log_error("grab: output: %s", err);
