@@ -140,19 +140,20 @@ static bool in_named_netns(void)
 }
 
 /* While the safe range is set (tests, scripts), no device may reach a real
- * network: a kernel interface (af_packet's or pcap's iface=) only inside a
- * named network namespace, and no PCI device at all. NULL when allowed,
- * else the word that is refused. */
-static const char *unsafe_device(int npass, char **pass)
+ * network: a kernel interface (af_packet's or pcap's iface=, from --iface or
+ * after --) only inside a named network namespace, and no PCI device at all.
+ * Checked on the whole EAL argument vector; NULL when allowed, else the word
+ * that is refused. */
+static const char *unsafe_device(int argc, char **argv)
 {
 	if (getenv(MC_SAFE_RANGE_ENV) == NULL)
 		return NULL;
-	for (int i = 0; i < npass; i++) {
-		if (strstr(pass[i], "iface=") != NULL && !in_named_netns())
-			return pass[i];
+	for (int i = 1; i < argc; i++) {
+		if (strstr(argv[i], "iface=") != NULL && !in_named_netns())
+			return argv[i];
 		/* -a ADDR, -aADDR, --allow ADDR, --allow=ADDR: a PCI device */
-		if (strncmp(pass[i], "-a", 2) == 0 || strncmp(pass[i], "--allow", 7) == 0)
-			return pass[i];
+		if (strncmp(argv[i], "-a", 2) == 0 || strncmp(argv[i], "--allow", 7) == 0)
+			return argv[i];
 	}
 	return NULL;
 }
@@ -176,21 +177,6 @@ int engine_eal_args(struct engine_eal_args *a, const char *iface, const char *pc
 			 iface);
 		return -ENODEV;
 	}
-	if (iface != NULL && getenv(MC_SAFE_RANGE_ENV) != NULL && !in_named_netns()) {
-		snprintf(err, errlen,
-			 "refusing --iface %s outside a named network namespace while %s is set "
-			 "(run inside the test network: ip netns exec NS ...)",
-			 iface, MC_SAFE_RANGE_ENV);
-		return -EPERM;
-	}
-	const char *bad = unsafe_device(npass, pass);
-	if (bad != NULL) {
-		snprintf(err, errlen,
-			 "refusing EAL device '%s' while %s is set: a kernel interface only inside "
-			 "a named network namespace (ip netns exec NS ...), no PCI device",
-			 bad, MC_SAFE_RANGE_ENV);
-		return -EPERM;
-	}
 	rc = defaults(a, tx_queues, verbose, npass, pass);
 	/* one more queue pair than TX lcores: the RX lcore answers ARP on it */
 	if (rc == 0 && iface != NULL)
@@ -199,9 +185,20 @@ int engine_eal_args(struct engine_eal_args *a, const char *iface, const char *pc
 		rc = push(a, "--vdev=net_pcap0,tx_pcap=%s", pcap_path);
 	for (int i = 0; rc == 0 && i < npass; i++)
 		rc = push(a, "%s", pass[i]);
-	if (rc != 0)
+	if (rc != 0) {
 		snprintf(err, errlen, "too many or too long EAL arguments after --");
-	return rc;
+		return rc;
+	}
+	const char *bad = unsafe_device(a->argc, a->argv);
+	if (bad != NULL) {
+		snprintf(err, errlen,
+			 "refusing EAL device '%s' while %s is set: a kernel interface only inside "
+			 "a named network namespace (run inside the test network: ip netns exec NS "
+			 "...), no PCI device",
+			 bad, MC_SAFE_RANGE_ENV);
+		return -EPERM;
+	}
+	return 0;
 }
 
 /* The last non-empty line of EAL's captured log, without its "EAL: " tag. */
