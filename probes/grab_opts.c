@@ -274,9 +274,9 @@ void grab_opts_usage(FILE *out)
 {
 	fprintf(out, "usage: mailcensus grab [OPTIONS] [FILE|-]\n\n"
 		     "Probe every target (lines 'ADDR:PORT' or 'ADDR,PORT'; '#' starts a comment;\n"
-		     "the CSV of `mailcensus scan -o` is read as is) from FILE or stdin: greeting, "
-		     "capabilities, STARTTLS, TLS version, cipher\n"
-		     "and certificate; then, on extra connections, the STARTTLS injection test\n"
+		     "the CSV of `mailcensus scan -o` is read as is) from FILE or stdin:\n"
+		     "greeting, capabilities, STARTTLS, TLS version, cipher and certificate;\n"
+		     "then, on extra connections, the STARTTLS injection test\n"
 		     "(STARTTLS with a pipelined NOOP) and the TLS 1.0-1.3 version matrix.\n"
 		     "One JSON record per target; failures are records with \"error\".\n"
 		     "Targets outside $MAILCENSUS_SAFE_RANGE (when set) are refused (exit 2).\n\n"
