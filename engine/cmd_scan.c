@@ -12,7 +12,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "common/safety.h"
+#include "base/safety.h"
 #include "engine/engine.h"
 #include "engine/responders.h"
 #include "engine/scan_options.h"

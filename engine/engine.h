@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/spsc_ring.h"
+#include "base/spsc_ring.h"
 
 #define ENGINE_MAX_SRC_IPS   64
 #define ENGINE_MAX_TX_QUEUES 16

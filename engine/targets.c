@@ -39,7 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/safety.h"
+#include "base/safety.h"
 
 #define LINE_MAX_BYTES 256
 #define NDEFAULT       16

@@ -11,9 +11,9 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "common/commands.h"
-#include "common/log.h"
-#include "common/safety.h"
+#include "cli/commands.h"
+#include "base/log.h"
+#include "base/safety.h"
 #include "output/sink.h"
 #include "probes/grab_opts.h"
 #include "probes/grabber.h"

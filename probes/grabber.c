@@ -31,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/log.h"
+#include "base/log.h"
 #include "probes/classify.h"
 #include "probes/grabber.h"
 #include "probes/io.h"

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/spsc_ring.h"
+#include "base/spsc_ring.h"
 #include "output/record.h"
 
 #define GRAB_PORTS_MAX 16

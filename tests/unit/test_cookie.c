@@ -2,7 +2,7 @@
  * ones (wrong ack, port, address, destination) rejected, seeds differ. */
 #include <stdlib.h>
 
-#include "common/test.h"
+#include "tests/unit/test.h"
 #include "engine/validate.h"
 
 #define OUR_IP	   0xC6120002u /* 198.18.0.2 */

@@ -15,7 +15,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "common/test.h"
+#include "tests/unit/test.h"
 #include "probes/grab_opts.h"
 #include "probes/grabber.h"
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/test.h"
+#include "tests/unit/test.h"
 #include "engine/engine.h"
 #include "engine/scan_options.h"
 

@@ -18,8 +18,8 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "common/census.h"
-#include "common/commands.h"
+#include "cli/census.h"
+#include "cli/commands.h"
 #include "engine/engine.h"
 #include "engine/scan_options.h"
 #include "output/json.h"
