@@ -21,9 +21,9 @@
 #include "cli/census.h"
 #include "cli/commands.h"
 #include "engine/engine.h"
-#include "engine/scan_options.h"
+#include "cli/scan_options.h"
 #include "output/json.h"
-#include "probes/grab_opts.h"
+#include "cli/grab_opts.h"
 
 #define SCAN_ARGV_EXTRA 4 /* words this file adds to the engine's argv: --seed N -m F */
 

@@ -98,12 +98,6 @@ int engine_metadata_write(const char *path, const struct engine_config *cfg,
 			  const struct engine_result *res, int argc, char **argv, char *err,
 			  size_t errlen);
 
-/* The whole `mailcensus scan` command (flags, targets, safety checks,
- * engine_run, metadata) with the hits going to `consumer` instead of the -o
- * writer (NULL: the -o writer, as cmd_scan does). argv[0] is the command
- * name. Returns the exit status: 0, 1 run failed or interrupted, 2 usage. */
-int engine_scan_command(int argc, char **argv, const struct engine_consumer *consumer);
-
 /* Async-signal-safe: ask a running scan to stop sending and wind down. */
 void engine_request_quit(void);
 

@@ -6,7 +6,7 @@
 
 #include "tests/unit/test.h"
 #include "engine/engine.h"
-#include "engine/scan_options.h"
+#include "cli/scan_options.h"
 
 #define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))
 

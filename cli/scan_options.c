@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/scan_options.h"
+#include "cli/scan_options.h"
 
 #define SYN_WIRE_BITS ((64 + 20) * 8) /* 60-byte frame + FCS, preamble and gap */
 

@@ -15,7 +15,7 @@
 #include "base/log.h"
 #include "base/safety.h"
 #include "output/sink.h"
-#include "probes/grab_opts.h"
+#include "cli/grab_opts.h"
 #include "probes/grabber.h"
 
 static volatile sig_atomic_t grab_quit; /* the one mutable global: set by signals */

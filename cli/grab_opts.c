@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "probes/grab_opts.h"
+#include "cli/grab_opts.h"
 
 #define GRAB_WORKERS_MAX 64
 

@@ -12,10 +12,11 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "cli/commands.h"
 #include "base/safety.h"
 #include "engine/engine.h"
-#include "engine/responders.h"
-#include "engine/scan_options.h"
+#include "cli/responders.h"
+#include "cli/scan_options.h"
 #include "engine/targets.h"
 
 #define SCAN_RING_SIZE (1u << 16)

@@ -2,7 +2,7 @@
  *
  * A plain thread (not a DPDK lcore) pops the ring; when it is empty it naps a
  * millisecond, so it costs nothing while the scan has few responders. */
-#include "engine/responders.h"
+#include "cli/responders.h"
 
 #include <errno.h>
 #include <inttypes.h>
