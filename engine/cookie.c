@@ -34,6 +34,19 @@ void cookie_key_from_seed(struct cookie_key *k, uint64_t seed)
 	k->k1 = splitmix64(&state);
 }
 
+/* SplitMix64's finaliser of (shards, shard): a bijection of the pair. */
+static uint64_t shard_tweak(uint32_t shard, uint32_t shards)
+{
+	uint64_t state = (uint64_t)shards << 32 | shard;
+
+	return splitmix64(&state);
+}
+
+void cookie_key_for_shard(struct cookie_key *k, uint64_t seed, uint32_t shard, uint32_t shards)
+{
+	cookie_key_from_seed(k, seed ^ shard_tweak(shard, shards));
+}
+
 typedef uint64_t lanes64 __attribute__((vector_size(64)));
 typedef uint32_t lanes32 __attribute__((vector_size(32)));
 typedef uint16_t lanes16 __attribute__((vector_size(16)));

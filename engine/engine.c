@@ -23,17 +23,6 @@
 
 #define ENG_TICK_US 100000 /* main lcore wakes every 100 ms */
 
-/* SplitMix64's finaliser of (shards, shard): a bijection, so no two
- * (shard, shard count) pairs tweak the seed alike. */
-static uint64_t shard_tweak(uint32_t shard, uint32_t shards)
-{
-	uint64_t z = ((uint64_t)shards << 32 | shard) + UINT64_C(0x9e3779b97f4a7c15);
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
 static _Atomic bool quit_flag; /* the one mutable global: set from a signal handler */
 
 void engine_request_quit(void)
@@ -59,6 +48,7 @@ static int prepare(struct eng_run *r, char *err, size_t errlen)
 	const struct engine_config *cfg = r->cfg;
 	unsigned need = cfg->tx_queues + (cfg->dry_run ? 1u : 2u);
 	uint64_t pairs = targets_pairs(cfg->targets);
+	struct cookie_key key;
 
 	if (rte_lcore_count() < need) {
 		snprintf(err, errlen,
@@ -73,12 +63,14 @@ static int prepare(struct eng_run *r, char *err, size_t errlen)
 			 (unsigned long long)pairs);
 		return -EINVAL;
 	}
-	/* One key per (seed, shard, shard count): a late SYN-ACK to another
-	 * shard, or to an earlier run split differently (servers retransmit for
-	 * a minute), is invalid here rather than a hit outside this shard, and
-	 * shards sharing a link never take each other's replies. Anyone with
-	 * the seed derives every shard's key. */
-	cookie_key_from_seed(&r->key, cfg->seed ^ shard_tweak(cfg->shard, cfg->shards));
+	/* One key per (seed, shard, shard count): cookie.h says why. */
+	cookie_key_for_shard(&key, cfg->seed, cfg->shard, cfg->shards);
+	if (!validate_ctx_init(&r->vctx, cfg->targets, &key, cfg->src_ips, cfg->nsrc_ips,
+			       cfg->sport_first, cfg->sport_count)) {
+		snprintf(err, errlen, "%u source addresses (1 to %d)", cfg->nsrc_ips,
+			 VALIDATE_MAX_SRC_IPS);
+		return -EINVAL;
+	}
 	r->ring = mc_spsc_new(cfg->ring_size);
 	r->seen = r->ring != NULL ? dedup_new(pairs) : NULL;
 	if (r->seen == NULL) {

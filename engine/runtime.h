@@ -19,6 +19,7 @@
 #include "engine/dedup.h"
 #include "engine/engine.h"
 #include "engine/packet.h"
+#include "engine/validate.h"
 
 #define ENG_BURST	  32
 #define ENG_MAX_RX_QUEUES (ENGINE_MAX_TX_QUEUES + 1)
@@ -50,7 +51,7 @@ struct eng_run {
 	uint16_t arp_txq;	 /* the queue the RX lcore may send on */
 	struct rte_mempool *pool;
 	uint8_t src_mac[6], gw_mac[6];
-	struct cookie_key key;
+	struct validate_ctx vctx; /* the cookie key, sources and the receive rule */
 	struct cyclic_group group;
 	struct mc_spsc *ring;
 	struct dedup *seen;
