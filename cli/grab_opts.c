@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "cli/grab_opts.h"
+#include "probes/software.h"
 
 #define GRAB_WORKERS_MAX 64
 
@@ -169,6 +170,17 @@ static int opt_ca_file(struct grab_opts *o, const char *v, char *e, size_t n)
 	return 0;
 }
 
+static int opt_contact(struct grab_opts *o, const char *v, char *e, size_t n)
+{
+	if (!probe_sw_contact_valid(v)) {
+		snprintf(e, n, "--contact: 1..%d printable ASCII characters without '\"' or '\\'",
+			 PROBE_CONTACT_MAX);
+		return -EINVAL;
+	}
+	o->grab.contact = v;
+	return 0;
+}
+
 static int opt_no_matrix(struct grab_opts *o, const char *v, char *e, size_t n)
 {
 	(void)v, (void)e, (void)n;
@@ -263,6 +275,9 @@ static const struct opt_row opt_table[] = {
     {"rate", 'r', "N", opt_rate, "new targets per second per worker, 0 = unlimited (default 0)"},
     {"ca-file", 0, "FILE", opt_ca_file,
      "extra trust anchors (PEM) for chain verification, besides the system store"},
+    {"contact", 0, "TEXT", opt_contact,
+     "operator contact (URL or mail address) sent to servers in IMAP ID, as ethical "
+     "scanning asks (docs/software.md)"},
     {"no-tls-matrix", 0, NULL, opt_no_matrix,
      "skip the TLS 1.0/1.1/1.2/1.3 version matrix (one extra connection per version)"},
     {"workers", 'w', "N", opt_workers, "worker threads, each with its own epoll loop (default 1)"},

@@ -37,6 +37,21 @@ const char *mc_posture_name(enum mc_posture posture)
 	return "unknown";
 }
 
+const char *mc_sw_evidence_name(enum mc_sw_evidence ev)
+{
+	switch (ev) {
+	case MC_SW_BANNER:
+		return "banner";
+	case MC_SW_IMAP_ID:
+		return "imap_id";
+	case MC_SW_POP3_IMPL:
+		return "pop3_implementation";
+	case MC_SW_NONE:
+		break;
+	}
+	return "none";
+}
+
 void mc_caps_add(struct mc_caps *caps, const char *word, size_t len)
 {
 	size_t room = sizeof(caps->data) - caps->len;

@@ -71,6 +71,30 @@ struct mc_cert {
 	char chain_error[128]; /* X509_verify_cert_error_string() when not valid */
 };
 
+/* Which probe step named the software (issue 16). */
+enum mc_sw_evidence {
+	MC_SW_NONE = 0,	 /* not identified; software is written as null */
+	MC_SW_BANNER,	 /* the greeting matched the product table (probes/software.c) */
+	MC_SW_IMAP_ID,	 /* the server's answer to IMAP ID (RFC 2971) */
+	MC_SW_POP3_IMPL, /* the POP3 IMPLEMENTATION capability (RFC 2449) */
+};
+
+#define MC_SW_NAME_MAX 64  /* product, version, raw ID/IMPLEMENTATION values */
+#define MC_SW_CPE_MAX  128 /* "cpe:2.3:a:vendor:product:version:*:*:*:*:*:*:*" */
+
+/* Who runs the server. product/version/cpe are NUL-terminated text we
+ * derived (server bytes are copied raw and escaped on output); the raw
+ * inputs are kept so a consumer can re-derive with a newer table. */
+struct mc_software {
+	enum mc_sw_evidence evidence;
+	char product[MC_SW_NAME_MAX];
+	char version[MC_SW_NAME_MAX];
+	char cpe[MC_SW_CPE_MAX];
+	char id_name[MC_SW_NAME_MAX];	     /* IMAP ID "name" (last answer: after TLS wins) */
+	char id_version[MC_SW_NAME_MAX];     /* IMAP ID "version" */
+	char implementation[MC_SW_NAME_MAX]; /* POP3 CAPA IMPLEMENTATION text */
+};
+
 struct mc_tls {
 	bool present;	  /* a TLS session was established on the main connection */
 	char version[16]; /* "TLSv1.3", ... */
@@ -102,6 +126,8 @@ struct mc_record {
 
 	struct mc_tls tls;
 
+	struct mc_software software;
+
 	/* Filled by output/ enrichment; empty strings / 0 when unknown. */
 	char country[3];
 	uint32_t asn;
@@ -112,6 +138,8 @@ struct mc_record {
 
 const char *mc_proto_name(enum mc_proto proto);
 const char *mc_posture_name(enum mc_posture posture);
+/* "banner", "imap_id", "pop3_implementation"; "none" for MC_SW_NONE. */
+const char *mc_sw_evidence_name(enum mc_sw_evidence ev);
 
 /* Append one capability word (raw bytes) to a list; sets truncated on overflow. */
 void mc_caps_add(struct mc_caps *caps, const char *word, size_t len);

@@ -290,6 +290,37 @@ static void put_tls(struct out_jw *w, const struct mc_tls *t)
 	out_jw_lit(w, "}");
 }
 
+static void put_software(struct out_jw *w, const struct mc_software *sw)
+{
+	const char *ev = mc_sw_evidence_name(sw->evidence);
+
+	if (sw->evidence == MC_SW_NONE && sw->id_name[0] == '\0' && sw->implementation[0] == '\0') {
+		out_jw_lit(w, "null");
+		return;
+	}
+	out_jw_lit(w, "{\"product\":");
+	out_jw_cstr_or_null(w, sw->product, sizeof(sw->product));
+	out_jw_lit(w, ",\"version\":");
+	out_jw_cstr_or_null(w, sw->version, sizeof(sw->version));
+	out_jw_lit(w, ",\"cpe\":");
+	out_jw_cstr_or_null(w, sw->cpe, sizeof(sw->cpe));
+	out_jw_lit(w, ",\"evidence\":");
+	if (sw->evidence == MC_SW_NONE) {
+		out_jw_lit(w, "null");
+	} else {
+		out_jw_lit(w, "\"");
+		out_jw_raw(w, ev, strlen(ev));
+		out_jw_lit(w, "\"");
+	}
+	out_jw_lit(w, ",\"id_name\":");
+	out_jw_cstr_or_null(w, sw->id_name, sizeof(sw->id_name));
+	out_jw_lit(w, ",\"id_version\":");
+	out_jw_cstr_or_null(w, sw->id_version, sizeof(sw->id_version));
+	out_jw_lit(w, ",\"implementation\":");
+	out_jw_cstr_or_null(w, sw->implementation, sizeof(sw->implementation));
+	out_jw_lit(w, "}");
+}
+
 static void put_head(struct out_jw *w, const struct mc_record *rec)
 {
 	out_jw_lit(w, "{\"ip\":");
@@ -335,6 +366,8 @@ size_t mc_record_to_json(const struct mc_record *rec, char *buf, size_t cap)
 	put_tri(&w, rec->starttls_injection);
 	out_jw_lit(&w, "},\"tls\":");
 	put_tls(&w, &rec->tls);
+	out_jw_lit(&w, ",\"software\":");
+	put_software(&w, &rec->software);
 	out_jw_lit(&w, ",\"geo\":{\"country\":");
 	out_jw_cstr_or_null(&w, rec->country, sizeof(rec->country));
 	out_jw_lit(&w, "},\"asn\":{\"number\":");

@@ -36,6 +36,7 @@
 #include "probes/grabber.h"
 #include "probes/io.h"
 #include "probes/session.h"
+#include "probes/software.h"
 #include "probes/tls.h"
 
 #define GRAB_SWEEP_MS	50
@@ -148,6 +149,7 @@ static void target_done(struct grab_slot *s)
 	struct grabber *g = s->g;
 
 	probe_classify(&s->rec, s->main_tls);
+	probe_software_identify(&s->rec);
 	s->rec.time_us = now_us_real();
 	g->stats.targets_done++;
 	if (s->rec.error[0] != '\0')
@@ -331,6 +333,7 @@ static void slot_open(struct grab_slot *s)
 
 	if (s->phase == GRAB_MAIN) {
 		probe_sess_init(&s->sess, &s->rec, s->rec.proto, PROBE_MODE_MAIN);
+		s->sess.contact = g->cfg.contact;
 	} else {
 		memset(&s->scratch, 0, sizeof(s->scratch));
 		probe_sess_init(&s->sess, &s->scratch, s->rec.proto,

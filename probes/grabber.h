@@ -31,8 +31,10 @@ struct grab_config {
 	uint32_t total_timeout_ms; /* whole target incl. the matrix; default 30000 */
 	uint32_t rate;		   /* new targets per second, 0 = unlimited */
 	const char *ca_file;	   /* extra trust anchors for chain verification, or NULL */
-	bool tls_matrix;	   /* run the TLS 1.0-1.3 version matrix */
-	uint16_t nports;	   /* 0 = defaults: 110 pop3, 143 imap, 993 imaps, 995 pop3s */
+	const char
+	    *contact;	 /* operator contact sent in IMAP ID (probe_sw_contact_valid), or NULL */
+	bool tls_matrix; /* run the TLS 1.0-1.3 version matrix */
+	uint16_t nports; /* 0 = defaults: 110 pop3, 143 imap, 993 imaps, 995 pop3s */
 	struct grab_port_proto ports[GRAB_PORTS_MAX];
 	/* The command's quit flag (set by its signal handler), or NULL. When set,
 	 * no new target starts; open ones run to their end (bounded by the

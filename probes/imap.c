@@ -4,7 +4,10 @@
  * may send "* OK Waiting for authentication process to respond.." before
  * the real greeting) -> capabilities (from [CAPABILITY ...] in the greeting,
  * else "a1 CAPABILITY") -> "a2 STARTTLS" -> TLS handshake -> "a4 CAPABILITY"
- * over TLS. STARTTLS is tried whether or not it was advertised.
+ * over TLS. STARTTLS is tried whether or not it was advertised. Where a
+ * capability list advertises ID (RFC 2971), "a5 ID (...)" (before TLS) and
+ * "a6 ID (...)" (after) follow it: our name, version and the operator's
+ * contact; the server's name and version feed software.c.
  *
  * STARTTLS injection (own connection, PROBE_MODE_INJECT; see pop3.c for
  * why): greeting -> "a2 STARTTLS\r\na3 NOOP\r\n" in one write -> handshake
@@ -22,10 +25,12 @@
 #include <string.h>
 
 #include "probes/session.h"
+#include "probes/software.h"
 
 enum imap_state {
 	IMAP_GREETING,
 	IMAP_CAPA,
+	IMAP_ID, /* "a5 ID (...)" before TLS, "a6 ID (...)" after (software.c) */
 	IMAP_STARTTLS_REPLY,
 	IMAP_TLS_HANDSHAKE,
 	IMAP_DONE,
@@ -38,6 +43,8 @@ static const char *imap_state_name(const struct probe_sess *s)
 		return "greeting";
 	case IMAP_CAPA:
 		return s->tls_up ? "capability-tls" : "capability";
+	case IMAP_ID:
+		return s->tls_up ? "id-tls" : "id";
 	case IMAP_STARTTLS_REPLY:
 		return "starttls";
 	case IMAP_TLS_HANDSHAKE:
@@ -56,6 +63,15 @@ static void enter_state(struct probe_sess *s, enum imap_state next)
 		probe_sess_send(s, s->tls_up && !s->implicit ? "a4 CAPABILITY\r\n"
 							     : "a1 CAPABILITY\r\n");
 		break;
+	case IMAP_ID: {
+		char req[PROBE_TX_MAX];
+
+		s->id_asked = true;
+		if (probe_sw_id_request(req, sizeof(req), s->tls_up ? "a6" : "a5", s->contact) == 0)
+			probe_sw_id_request(req, sizeof(req), s->tls_up ? "a6" : "a5", NULL);
+		probe_sess_send(s, req);
+		break;
+	}
 	case IMAP_STARTTLS_REPLY:
 		probe_sess_send(s, s->mode == PROBE_MODE_INJECT ? "a2 STARTTLS\r\na3 NOOP\r\n"
 								: "a2 STARTTLS\r\n");
@@ -148,6 +164,10 @@ static void imap_after_capa(struct probe_sess *s)
 {
 	struct mc_record *r = s->rec;
 
+	if (s->mode == PROBE_MODE_MAIN && !s->id_asked && probe_caps_has(imap_caps(s), "ID")) {
+		enter_state(s, IMAP_ID); /* back here when it is answered */
+		return;
+	}
 	if (s->tls_up) {
 		if (s->mode == PROBE_MODE_INJECT && r->starttls_injection == MC_TRI_UNKNOWN)
 			r->starttls_injection = MC_TRI_NO;
@@ -191,7 +211,7 @@ static void imap_greeting(struct probe_sess *s, const char *line, size_t len)
 /* A tagged reply "aN OK|NO|BAD ...": the tag number, or -1 if untagged. */
 static int imap_tag(const char *line, size_t len)
 {
-	if (len >= 3 && line[0] == 'a' && line[1] >= '1' && line[1] <= '4' && line[2] == ' ')
+	if (len >= 3 && line[0] == 'a' && line[1] >= '1' && line[1] <= '6' && line[2] == ' ')
 		return line[1] - '0';
 	return -1;
 }
@@ -212,6 +232,18 @@ static void imap_capa_line(struct probe_sess *s, const char *line, size_t len)
 		imap_add_atoms(s, line + 13, len - 13);
 	else if (probe_starts_with(line, len, "* OK"))
 		imap_bracket_caps(s, line, len); /* e.g. the late real greeting */
+}
+
+/* The answer to ID: "* ID (...)" then "a5/a6 OK|NO|BAD"; a refusal is no error. */
+static void imap_id_line(struct probe_sess *s, const char *line, size_t len)
+{
+	int tag = imap_tag(line, len);
+
+	if (tag == (s->tls_up ? 6 : 5)) {
+		imap_after_capa(s);
+		return;
+	}
+	probe_sw_id_line(&s->rec->software, line, len);
 }
 
 static void imap_starttls_line(struct probe_sess *s, const char *line, size_t len)
@@ -245,6 +277,9 @@ static void imap_dispatch(struct probe_sess *s, const char *line, size_t len)
 		break;
 	case IMAP_CAPA:
 		imap_capa_line(s, line, len);
+		break;
+	case IMAP_ID:
+		imap_id_line(s, line, len);
 		break;
 	case IMAP_STARTTLS_REPLY:
 		imap_starttls_line(s, line, len);
@@ -284,6 +319,7 @@ static void imap_on_tls_ready(struct probe_sess *s)
 {
 	s->tls_up = true;
 	s->want_tls = false;
+	s->id_asked = false; /* ask again over TLS: the answer may differ */
 	if (s->implicit)
 		enter_state(s, IMAP_GREETING);
 	else if (s->mode == PROBE_MODE_MATRIX)

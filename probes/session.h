@@ -16,7 +16,7 @@
 
 #include "output/record.h"
 
-#define PROBE_TX_MAX	  128  /* longest request we ever send */
+#define PROBE_TX_MAX	  192  /* longest request we ever send (IMAP ID with a contact) */
 #define PROBE_LITERAL_MAX 8192 /* IMAP literal bytes we are willing to skip */
 #define PROBE_LINES_MAX	  2048 /* server lines on one connection before "too-many-lines" */
 
@@ -46,6 +46,10 @@ struct probe_sess {
 	uint16_t capa_lines;   /* POP3: lines of the current CAPA list */
 	uint16_t lines;	       /* lines seen on this connection */
 	bool saw_tagged;       /* IMAP: a tagged reply ended the current command */
+
+	/* software identification (software.c) */
+	const char *contact; /* operator contact for IMAP ID, or NULL; set after init */
+	bool id_asked;	     /* IMAP: ID already sent on this side of TLS */
 };
 
 /* A protocol's callbacks. Each returns nothing; results are in the session. */

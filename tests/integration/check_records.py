@@ -2,7 +2,8 @@
 """check_records.py TRUTH TARGETS RECORDS RC ELAPSED — every target has exactly
 one JSON record and each record matches the test network's ground truth
 (posture, cleartext_login, STARTTLS advertised/accepted, TLS version matrix,
-leaf certificate SHA-256, chain validity; closed ports refused, silent ones
+leaf certificate SHA-256, chain validity, software identification of the
+dovecots; closed ports refused, silent ones
 timed out). Shared by test_grab_testnet.sh and test_census_testnet.sh.
 Prints one line per check; exits 1 if any failed."""
 import ipaddress, json, sys
@@ -82,6 +83,15 @@ for key in targets:
         same("tls_obsolete", r["tls_obsolete"], tv["tls1_0"] or tv["tls1_1"])
         if not implicit:
             same("starttls.injection", st["injection"], False)
+    # Every server of the test network is dovecot with a custom login_greeting
+    # ("mailcensus testnet ... ready."): IMAP names itself in its ID answer
+    # (software.c), POP3 has neither a known greeting nor IMPLEMENTATION.
+    sw = r.get("software")
+    if r["proto"] in ("imap", "imaps"):
+        same("software", sw and (sw["product"], sw["evidence"], sw["id_name"], sw["cpe"]),
+             ("Dovecot", "imap_id", "Dovecot", "cpe:2.3:a:dovecot:dovecot:*:*:*:*:*:*:*:*"))
+    else:
+        same("software", sw, None)
     check(not mism, f"{tag} {exp['posture']}" + ("" if not mism else ": " + "; ".join(mism)))
 
 print(f"{len(fails)} failed checks")

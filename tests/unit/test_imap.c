@@ -5,10 +5,13 @@
 static const char greet_caps[] =
     "* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ STARTTLS "
     "AUTH=PLAIN] Dovecot (Debian) ready.\r\n"
+    "* ID (\"name\" \"Dovecot\")\r\n"
+    "a5 OK ID completed.\r\n"
     "a2 OK Begin TLS negotiation now.\r\n";
 static const char tls_caps[] = "* CAPABILITY IMAP4rev1 SASL-IR ID AUTH=PLAIN\r\n"
 			       "a4 OK Pre-login capabilities listed, post-login capabilities have "
-			       "more.\r\n";
+			       "more.\r\n"
+			       "a6 OK ID completed.\r\n";
 
 static void check_greet_caps(const struct drive *d, size_t cut, size_t tcut)
 {
@@ -18,7 +21,10 @@ static void check_greet_caps(const struct drive *d, size_t cut, size_t tcut)
 		fprintf(stderr, "split at %zu/%zu:\n", cut, tcut);
 	CHECK(d->s.done);
 	CHECK_STR_EQ(d->rec.error, "");
-	CHECK_STR_EQ(d->sent, "a2 STARTTLS\r\na4 CAPABILITY\r\n");
+	CHECK_STR_EQ(d->sent, "a5 ID (\"name\" \"mailcensus\" \"version\" \"" MC_VERSION "\")\r\n"
+			      "a2 STARTTLS\r\na4 CAPABILITY\r\n"
+			      "a6 ID (\"name\" \"mailcensus\" \"version\" \"" MC_VERSION "\")\r\n");
+	CHECK_STR_EQ(d->rec.software.id_name, "Dovecot");
 	CHECK_STR_EQ(
 	    drive_caps(&d->rec.caps_pre_tls, caps, sizeof(caps)),
 	    "IMAP4rev1|SASL-IR|LOGIN-REFERRALS|ID|ENABLE|IDLE|LITERAL+|STARTTLS|AUTH=PLAIN");

@@ -205,6 +205,12 @@ static void fill_full(struct mc_record *r)
 	strcpy(r->country, "DE");
 	r->asn = 64500;
 	strcpy(r->asn_org, "Example \"Net\"");
+	r->software.evidence = MC_SW_IMAP_ID;
+	strcpy(r->software.product, "Dovecot");
+	strcpy(r->software.version, "2.3.19");
+	strcpy(r->software.cpe, "cpe:2.3:a:dovecot:dovecot:2.3.19:*:*:*:*:*:*:*");
+	strcpy(r->software.id_name, "Dovecot");
+	strcpy(r->software.id_version, "2.3.19 \"x\"");
 }
 
 static void test_full_record(void)
@@ -217,22 +223,26 @@ static void test_full_record(void)
 	CHECK(n > 0);
 	buf[n] = '\0';
 	CHECK_STR_EQ(
-	    buf, "{\"ip\":\"198.18.1.11\",\"port\":143,\"proto\":\"imap\","
-		 "\"time\":\"2026-11-29T05:04:33.123456Z\",\"posture\":\"starttls_optional\","
-		 "\"cleartext_login\":true,\"tls_obsolete\":false,"
-		 "\"banner\":\"* OK \\\"hi\\\"\\u0001\\ufffd\",\"banner_truncated\":false,"
-		 "\"capabilities\":{\"pre_tls\":[\"IMAP4rev1\",\"STARTTLS\"],\"post_tls\":[],"
-		 "\"truncated\":false},"
-		 "\"starttls\":{\"advertised\":true,\"accepted\":true,\"injection\":false},"
-		 "\"tls\":{\"version\":\"TLSv1.3\",\"cipher\":\"TLS_AES_256_GCM_SHA384\","
-		 "\"versions\":{\"tls1_0\":false,\"tls1_1\":false,\"tls1_2\":true,\"tls1_3\":true},"
-		 "\"cert\":{\"subject\":\"CN=b.test\",\"issuer\":\"CN=Test CA\","
-		 "\"sans\":[\"DNS:b.test\"],\"not_before\":\"2026-01-01T00:00:00Z\","
-		 "\"not_after\":\"2027-01-01T00:00:00Z\",\"expired\":false,\"self_signed\":false,"
-		 "\"key_type\":\"EC\",\"key_bits\":256,\"sig_alg\":\"ecdsa-with-SHA256\","
-		 "\"sha256\":\"ab01\",\"chain_len\":2,\"chain_valid\":true,\"chain_error\":null}},"
-		 "\"geo\":{\"country\":\"DE\"},\"asn\":{\"number\":64500,\"org\":\"Example "
-		 "\\\"Net\\\"\"},\"error\":null}\n");
+	    buf,
+	    "{\"ip\":\"198.18.1.11\",\"port\":143,\"proto\":\"imap\","
+	    "\"time\":\"2026-11-29T05:04:33.123456Z\",\"posture\":\"starttls_optional\","
+	    "\"cleartext_login\":true,\"tls_obsolete\":false,"
+	    "\"banner\":\"* OK \\\"hi\\\"\\u0001\\ufffd\",\"banner_truncated\":false,"
+	    "\"capabilities\":{\"pre_tls\":[\"IMAP4rev1\",\"STARTTLS\"],\"post_tls\":[],"
+	    "\"truncated\":false},"
+	    "\"starttls\":{\"advertised\":true,\"accepted\":true,\"injection\":false},"
+	    "\"tls\":{\"version\":\"TLSv1.3\",\"cipher\":\"TLS_AES_256_GCM_SHA384\","
+	    "\"versions\":{\"tls1_0\":false,\"tls1_1\":false,\"tls1_2\":true,\"tls1_3\":true},"
+	    "\"cert\":{\"subject\":\"CN=b.test\",\"issuer\":\"CN=Test CA\","
+	    "\"sans\":[\"DNS:b.test\"],\"not_before\":\"2026-01-01T00:00:00Z\","
+	    "\"not_after\":\"2027-01-01T00:00:00Z\",\"expired\":false,\"self_signed\":false,"
+	    "\"key_type\":\"EC\",\"key_bits\":256,\"sig_alg\":\"ecdsa-with-SHA256\","
+	    "\"sha256\":\"ab01\",\"chain_len\":2,\"chain_valid\":true,\"chain_error\":null}},"
+	    "\"software\":{\"product\":\"Dovecot\",\"version\":\"2.3.19\","
+	    "\"cpe\":\"cpe:2.3:a:dovecot:dovecot:2.3.19:*:*:*:*:*:*:*\",\"evidence\":\"imap_id\","
+	    "\"id_name\":\"Dovecot\",\"id_version\":\"2.3.19 \\\"x\\\"\",\"implementation\":null},"
+	    "\"geo\":{\"country\":\"DE\"},\"asn\":{\"number\":64500,\"org\":\"Example "
+	    "\\\"Net\\\"\"},\"error\":null}\n");
 	CHECK_UINT_EQ(n, strlen(buf));
 	/* Too small a buffer: 0, never a partial line. */
 	CHECK_UINT_EQ(mc_record_to_json(&r, buf, n - 1), 0);
@@ -252,15 +262,16 @@ static void test_empty_record(void)
 	size_t n = mc_record_to_json(&r, buf, sizeof(buf));
 	buf[n] = '\0';
 	CHECK_STR_EQ(
-	    buf, "{\"ip\":\"198.18.1.20\",\"port\":110,\"proto\":\"pop3\","
-		 "\"time\":\"1970-01-01T00:00:00.000000Z\",\"posture\":\"unknown\","
-		 "\"cleartext_login\":null,\"tls_obsolete\":null,\"banner\":\"\","
-		 "\"banner_truncated\":false,\"capabilities\":{\"pre_tls\":[],\"post_tls\":[],"
-		 "\"truncated\":false},\"starttls\":{\"advertised\":null,\"accepted\":null,"
-		 "\"injection\":null},\"tls\":{\"version\":null,\"cipher\":null,\"versions\":"
-		 "{\"tls1_0\":null,\"tls1_1\":null,\"tls1_2\":null,\"tls1_3\":null},\"cert\":null},"
-		 "\"geo\":{\"country\":null},\"asn\":{\"number\":null,\"org\":null},"
-		 "\"error\":\"connect: connection refused\"}\n");
+	    buf,
+	    "{\"ip\":\"198.18.1.20\",\"port\":110,\"proto\":\"pop3\","
+	    "\"time\":\"1970-01-01T00:00:00.000000Z\",\"posture\":\"unknown\","
+	    "\"cleartext_login\":null,\"tls_obsolete\":null,\"banner\":\"\","
+	    "\"banner_truncated\":false,\"capabilities\":{\"pre_tls\":[],\"post_tls\":[],"
+	    "\"truncated\":false},\"starttls\":{\"advertised\":null,\"accepted\":null,"
+	    "\"injection\":null},\"tls\":{\"version\":null,\"cipher\":null,\"versions\":"
+	    "{\"tls1_0\":null,\"tls1_1\":null,\"tls1_2\":null,\"tls1_3\":null},\"cert\":null},"
+	    "\"software\":null,\"geo\":{\"country\":null},\"asn\":{\"number\":null,\"org\":null},"
+	    "\"error\":\"connect: connection refused\"}\n");
 }
 
 /* The worst case: every buffer full of bytes that each expand to 6. */
@@ -281,6 +292,7 @@ static void test_worst_case_fits(void)
 	r.tls.cert.not_before = 0;
 	r.tls.cert.not_after = 0;
 	r.time_us = 0;
+	r.software.evidence = MC_SW_BANNER;
 	size_t n = mc_record_to_json(&r, buf, sizeof(buf));
 	CHECK(n > 30000);
 	CHECK(n < sizeof(buf));
