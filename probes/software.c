@@ -85,6 +85,9 @@ static const struct sw_entry sw_table[] = {
     {"UW IMAP", NULL, NULL, "+OK POP3 ", "server ready", " v", 96, SW_POP3, SW_SUBSTR_VER},
     {"GNU Mailutils", "gnu", "mailutils", "GNU Mailutils", NULL, NULL, 4, SW_BOTH, SW_SUBSTR},
     {"GNU Mailutils", "gnu", "mailutils", "Mailutils", NULL, NULL, 4, SW_BOTH, SW_SUBSTR},
+    /* imap4d's default greeting, recorded from Debian 12's mailutils-imap4d
+     * 3.15 (it answers ID only after login); the weakest form in the table */
+    {"GNU Mailutils", "gnu", "mailutils", "* OK IMAP4rev1", NULL, NULL, 0, SW_IMAP, SW_EXACT},
     {"Gmail", NULL, NULL, "Gimap", NULL, NULL, 0, SW_BOTH, SW_SUBSTR},
     {"Gmail", NULL, NULL, "Gpop ready", NULL, NULL, 0, SW_POP3, SW_SUBSTR},
     {"Yandex Mail", NULL, NULL, "Yandex IMAP4rev1", NULL, NULL, 0, SW_IMAP, SW_SUBSTR},

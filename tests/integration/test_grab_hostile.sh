@@ -12,6 +12,8 @@
 #   - each fixture record's `error` matches the fixture's expectation
 #     (the port map's EXPECT column: regex, "-" = no error, "*" = any);
 #   - the greeting sent in 1-byte segments yields exactly the right banner;
+#   - recorded product greetings (the "-sw-" scenarios) yield the right
+#     software product, version and evidence (IMAP ID, IMPLEMENTATION, banner);
 #   - the good target still yields a complete record matching ground truth.
 # Needs the test network (scripts/testnet up; instance $MC_TESTNET, default mc).
 set -uo pipefail
@@ -139,6 +141,15 @@ import json, re, sys
 
 mapfile, targets, records, truth_path, fx_ip, good = sys.argv[1:7]
 SPLIT_BANNER = "* OK [CAPABILITY IMAP4rev1 IDLE] fixture split greeting ready"
+SOFTWARE = {  # fixture scenario -> (product, version, evidence)
+    "imap-sw-cyrus": ("Cyrus IMAP", "3.0.8", "imap_id"),
+    "imap-sw-exchange": ("Microsoft Exchange", None, "banner"),
+    "imap-sw-zimbra": ("Zimbra", "8.8.15", "imap_id"),
+    "imap-sw-courier": ("Courier-IMAP", None, "banner"),
+    "pop3-sw-qmail": ("qmail", None, "banner"),
+    "pop3-sw-mdaemon": ("MDaemon", "13.0.3", "banner"),
+    "pop3-sw-zimbra-impl": ("Zimbra", None, "pop3_implementation"),
+}
 fails = []
 
 def check(cond, what, quiet=False):
@@ -192,6 +203,11 @@ for t, (proto, name, expect) in scen.items():
     if name.endswith("bad-utf8"):
         b = r.get("banner") or ""
         check("\ufffd" in b and "caf\u00e9" in b, f"{name}: banner escaped, bad bytes replaced ({b!r})")
+    if "-sw-" in name:  # recorded product greetings: software.c must name them
+        want = SOFTWARE[name]
+        sw = r.get("software") or {}
+        got = (sw.get("product"), sw.get("version"), sw.get("evidence"))
+        check(got == want, f"{name}: software {got} == {want}")
     if name.endswith("capa-huge") and not err:
         caps = r.get("capabilities", {}).get("pre_tls") or []
         check(len(caps) > 0, f"{name}: kept {len(caps)} capabilities")

@@ -85,8 +85,7 @@ static const struct banner_case banners[] = {
      "UW IMAP", "2007f.404", NULL},
     {MC_PROTO_POP3, "+OK POP3 mail.example.edu v2007f.104 server ready", "UW IMAP", "2007f.104",
      NULL},
-    {MC_PROTO_IMAP, "* OK IMAP4rev1 Debian GNU Mailutils 3.15", "GNU Mailutils", "3.15",
-     "cpe:2.3:a:gnu:mailutils:3.15:*:*:*:*:*:*:*"},
+    {MC_PROTO_IMAP, "* OK IMAP4rev1", "GNU Mailutils", "", "cpe:2.3:a:gnu:mailutils:*:*:*:*:*:*:*:*"},
     {MC_PROTO_IMAP, "* OK Gimap ready for requests from 192.0.2.7 a10mb123456qkb", "Gmail", "",
      NULL},
     {MC_PROTO_POP3, "+OK Gpop ready for requests from 192.0.2.7 a10mb123456qkb", "Gmail", "", NULL},
@@ -287,6 +286,13 @@ static void test_evidence_order(void)
 	CHECK_STR_EQ(rec.software.product, "Zimbra");
 	CHECK_STR_EQ(rec.software.version, "8.8.15");
 	CHECK_STR_EQ(rec.software.cpe, "cpe:2.3:a:zimbra:collaboration:8.8.15:*:*:*:*:*:*:*");
+
+	/* a name source carrying its version after the name */
+	identify_banner(&rec, MC_PROTO_IMAP, "* OK ready");
+	snprintf(rec.software.id_name, MC_SW_NAME_MAX, "GNU Mailutils 3.15");
+	probe_software_identify(&rec);
+	CHECK_STR_EQ(rec.software.product, "GNU Mailutils");
+	CHECK_STR_EQ(rec.software.version, "3.15");
 
 	/* Gmail names itself "GImap"; an unknown name is kept, without CPE */
 	identify_banner(&rec, MC_PROTO_IMAP, "* OK ready");

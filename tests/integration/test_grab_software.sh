@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# test_grab_software — software identification against real servers of two
+# kinds in the test network: GNU Mailutils imap4d (started here, in the
+# server namespace on 198.18.2.2:143, an address the test network does not
+# use) and the test network's dovecots (IMAP answers ID; POP3 greets with a
+# custom text and has no IMPLEMENTATION, so it stays unidentified). Asserts
+# the records' software{product, evidence, cpe} and that the grab sends our
+# ID only where ID is advertised without failing the probe where it is
+# refused (imap4d answers "BAD ID Wrong state" before login).
+# Uses the network the runner brought up (instance $MC_TESTNET, default mc).
+set -uo pipefail
+
+export MAILCENSUS_SAFE_RANGE=198.18.0.0/15
+srcdir=${MC_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+bin=${MC_BIN:-$srcdir/build/mailcensus}
+cd "$srcdir" || exit 1
+MU_IP=198.18.2.2
+
+say() { printf 'test_grab_software: %s\n' "$*"; }
+skip() {
+	say "SKIP: $*"
+	exit 77
+}
+fail() {
+	say "FAIL: $*"
+	exit 1
+}
+[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"
+command -v python3 >/dev/null || skip "python3 not installed (scripts/setup-deps)"
+imap4d=$(command -v imap4d || echo /usr/sbin/imap4d)
+[ -x "$imap4d" ] || skip "GNU Mailutils imap4d not installed (scripts/setup-deps: mailutils-imap4d)"
+[ -x "$bin" ] || skip "no mailcensus binary at $bin"
+scripts/testnet status >/dev/null 2>&1 || skip "test network '${MC_TESTNET:-mc}' is not up (scripts/testnet up)"
+eval "$(scripts/testnet env)"
+
+work=$(mktemp -d /tmp/test_grab_software.XXXXXX)
+mupid=
+addr_added=
+cleanup() {
+	if [ -n "$mupid" ]; then
+		kill "$mupid" 2>/dev/null
+		wait "$mupid" 2>/dev/null
+	fi
+	[ -n "$addr_added" ] && ip netns exec "$MC_NS_SRV" ip addr del "$MU_IP/32" dev lo 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+ip netns exec "$MC_NS_SRV" ip link set lo up
+if ! ip netns exec "$MC_NS_SRV" ip -4 addr show dev lo | grep -q " $MU_IP/"; then
+	ip netns exec "$MC_NS_SRV" ip addr add "$MU_IP/32" dev lo || fail "cannot add $MU_IP"
+	addr_added=1
+fi
+cat >"$work/imap4d.conf" <<CONF
+logging { syslog no; };
+pidfile $work/imap4d.pid;
+server $MU_IP:143 { tls-mode false; };
+CONF
+ip netns exec "$MC_NS_SRV" "$imap4d" --config-file="$work/imap4d.conf" --daemon --foreground \
+	</dev/null >"$work/imap4d.log" 2>&1 &
+mupid=$!
+for _ in $(seq 100); do
+	ip netns exec "$MC_NS_SRV" ss -ltn "sport = :143" | grep -q "$MU_IP:143" && break
+	kill -0 "$mupid" 2>/dev/null || fail "imap4d died: $(cat "$work/imap4d.log")"
+	sleep 0.05
+done
+
+printf '%s\n' "$MU_IP:143" 198.18.1.10:143 198.18.1.10:110 198.18.1.11:993 >"$work/targets"
+ip netns exec "$MC_NS_SCAN" "$bin" grab --contact "https://census.example/scanner" \
+	--ca-file "$MC_CA_CERT" --no-tls-matrix --read-timeout 5 --timeout 20 \
+	"$work/targets" >"$work/out.ndjson" 2>"$work/stderr"
+rc=$?
+[ "$rc" -eq 0 ] || fail "grab exited $rc: $(cat "$work/stderr")"
+
+python3 - "$work/out.ndjson" "$MU_IP" <<'PY'
+import json, sys
+recs = {f"{r['ip']}:{r['port']}": r for r in map(json.loads, open(sys.argv[1]))}
+mu = sys.argv[2] + ":143"
+want = {  # target -> (product, evidence, cpe)
+    mu: ("GNU Mailutils", "banner", "cpe:2.3:a:gnu:mailutils:*:*:*:*:*:*:*:*"),
+    "198.18.1.10:143": ("Dovecot", "imap_id", "cpe:2.3:a:dovecot:dovecot:*:*:*:*:*:*:*:*"),
+    "198.18.1.11:993": ("Dovecot", "imap_id", "cpe:2.3:a:dovecot:dovecot:*:*:*:*:*:*:*:*"),
+    "198.18.1.10:110": None,
+}
+fails = 0
+for t, w in want.items():
+    r = recs.get(t)
+    sw = r and r.get("software")
+    got = sw and (sw["product"], sw["evidence"], sw["cpe"])
+    ok = r is not None and got == w and not r["error"]
+    fails += not ok
+    print(("ok   " if ok else "FAIL ") + f"{t}: software {got} (want {w}), error {r and r['error']!r}")
+sys.exit(1 if fails else 0)
+PY
