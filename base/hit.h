@@ -20,6 +20,11 @@ struct mc_hit {
 };
 
 #define MC_HIT_RETRANSMIT 0x01 /* a repeated SYN-ACK; deduplicated hits never carry it */
+/* The SYN-ACK's TCP options besides the MSS (which has its own field): */
+#define MC_HIT_SACK_PERM	   0x02 /* SACK-permitted */
+#define MC_HIT_TIMESTAMPS	   0x04 /* timestamps */
+#define MC_HIT_WSCALE		   0x08 /* window scale, its shift in the top four bits */
+#define MC_HIT_WSCALE_SHIFT(flags) ((unsigned)(flags) >> 4) /* 0..14; 15 = 15 or more */
 
 _Static_assert(sizeof(struct mc_hit) == 24, "mc_hit is a fixed 24-byte wire record");
 

@@ -38,9 +38,11 @@ int responders_open(struct responders *w, const char *path, enum scan_output_for
 
 static void write_hit(struct responders *w, const struct mc_hit *h)
 {
-	char ip[16];
+	char ip[16], wscale[8] = "null";
 	double t = (double)h->time_ns / 1e9;
 
+	if (h->flags & MC_HIT_WSCALE)
+		snprintf(wscale, sizeof(wscale), "%u", MC_HIT_WSCALE_SHIFT(h->flags));
 	snprintf(ip, sizeof(ip), "%u.%u.%u.%u", h->addr >> 24, (h->addr >> 16) & 255,
 		 (h->addr >> 8) & 255, h->addr & 255);
 	if (w->format == SCAN_OUT_CSV)
@@ -49,8 +51,11 @@ static void write_hit(struct responders *w, const struct mc_hit *h)
 	else
 		fprintf(w->f,
 			"{\"saddr\":\"%s\",\"sport\":%u,\"ttl\":%u,\"window\":%u,\"mss\":%u,"
+			"\"wscale\":%s,\"sack_perm\":%s,\"timestamps\":%s,"
 			"\"isn\":%" PRIu32 ",\"time\":%.6f}\n",
-			ip, h->port, h->ttl, h->window, h->mss, h->isn, t);
+			ip, h->port, h->ttl, h->window, h->mss, wscale,
+			h->flags & MC_HIT_SACK_PERM ? "true" : "false",
+			h->flags & MC_HIT_TIMESTAMPS ? "true" : "false", h->isn, t);
 	w->written++;
 }
 

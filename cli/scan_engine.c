@@ -73,6 +73,7 @@ static void fill_config(struct engine_config *cfg, const struct scan_options *o,
 	memcpy(cfg->gw_mac, o->gw_mac, 6);
 	cfg->gw_ip = o->gw_ip;
 	cfg->ttl = o->ttl;
+	cfg->tcp_opts = o->tcp_opts;
 	cfg->no_rst = o->no_rst;
 	cfg->dry_run = o->dry_run != NULL;
 	cfg->quiet = o->quiet;

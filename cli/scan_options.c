@@ -232,6 +232,17 @@ static int set_ttl(struct scan_options *o, const char *a, char *e, size_t el)
 	return 0;
 }
 
+static int set_tcp_options(struct scan_options *o, const char *a, char *e, size_t el)
+{
+	if (strcmp(a, "mss") == 0)
+		o->tcp_opts = PKT_OPTS_MSS;
+	else if (strcmp(a, "os") == 0)
+		o->tcp_opts = PKT_OPTS_OS;
+	else
+		return bad(e, el, "TCP option set (mss|os)", a);
+	return 0;
+}
+
 static int set_dry_run(struct scan_options *o, const char *a, char *e, size_t el)
 {
 	(void)e, (void)el;
@@ -325,6 +336,9 @@ static const struct opt_row rows[] = {
     {"max-targets", 'n', "N", set_max_targets, "stop after N targets (this shard)"},
     {"max-runtime", 't', "SECS", set_max_runtime, "stop sending after SECS seconds"},
     {"probe-ttl", 0, "N", set_ttl, "IP TTL of our SYNs (default 255)"},
+    {"tcp-options", 0, "SET", set_tcp_options,
+     "TCP options of our SYNs: mss (MSS only, default) or os (Linux's MSS, SACK-permitted, "
+     "timestamps, window scale: fewer filtered replies, ZMap #855)"},
     {"no-rst", 0, NULL, set_no_rst,
      "do not RST SYN-ACKed connections (servers then hold them half-open ~1 min)"},
     {"dry-run", 0, "FILE", set_dry_run, "build every probe, send nothing, write them to a pcap"},

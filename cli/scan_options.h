@@ -43,6 +43,7 @@ struct scan_options {
 	uint64_t max_targets;
 	uint32_t max_runtime_s;
 	uint8_t ttl;
+	enum pkt_tcp_opts tcp_opts;
 	const char *dry_run; /* pcap path */
 	const char *output, *metadata;
 	enum scan_output_format format;

@@ -235,14 +235,14 @@ static int bench_perm_rate(const struct bench_opts *o)
 /* The TX lcore's way (tx.c): per batch of BATCH targets, the indexes in
  * one call, the pairs in one call, the cookies, then the frames. */
 static bool synbuild_batched(const struct targets *t, const struct cyclic_group *g,
-			     const struct cookie_key *key, const uint8_t *template, uint8_t *ring,
-			     uint64_t n)
+			     const struct cookie_key *key, const uint8_t *template, size_t tlen,
+			     bool fresh, uint8_t *ring, uint64_t n)
 {
 	enum { BATCH = 32 };
 	uint64_t idx[BATCH], done = 0, sum = 0, t0;
 	uint32_t addr[BATCH], seq[BATCH], src[BATCH];
 	uint64_t hash[BATCH];
-	uint16_t port[BATCH], sport[BATCH];
+	uint16_t port[BATCH], sport[BATCH], ip_id[BATCH];
 	struct cyclic_iter it;
 	struct pkt_view v;
 	size_t k = 0;
@@ -261,22 +261,32 @@ static bool synbuild_batched(const struct targets *t, const struct cyclic_group 
 
 			seq[j] = c.seq;
 			sport[j] = c.sport;
+			ip_id[j] = c.ip_id;
 		}
 		for (size_t j = 0; j < k; j++, done++) {
 			uint8_t *f = ring + (done % RING_SLOTS) * SLOT_BYTES;
 
-			memcpy(f, template, PKT_SYN_LEN);
-			pkt_syn_fill(f, addr[j], port[j], sport[j], seq[j]);
+			if (fresh) { /* tx.c's way: a fixed-size copy, the fresh fill */
+				memcpy(f, template, PKT_SYN_MAX_LEN);
+				pkt_syn_fill_fresh(f, addr[j], port[j], sport[j], seq[j], ip_id[j]);
+			} else {
+				memcpy(f, template, PKT_SYN_LEN);
+				pkt_syn_fill(f, addr[j], port[j], sport[j], seq[j], ip_id[j]);
+			}
 			sum += f[PKT_SYN_LEN - 8];
 		}
 	}
 	s = secs_since(t0);
-	ok = pkt_parse(ring + ((done - 1) % RING_SLOTS) * SLOT_BYTES, PKT_SYN_LEN, &v) ==
-		 PKT_TCP_OTHER &&
+	ok = pkt_parse(ring + ((done - 1) % RING_SLOTS) * SLOT_BYTES, tlen, &v) == PKT_TCP_OTHER &&
 	     cookie_make(key, OUR_IP, v.dst_ip, v.dport, SPORT_BASE, SPORT_N).seq == v.seq;
-	printf("  batched %d (as tx.c):   %5.1f M frames/s (%.2f ns each) on 1 core; last frame "
-	       "valid: %s [checksum %" PRIx64 "]\n",
-	       BATCH, (double)done / s / 1e6, s * 1e9 / (double)done, ok ? "yes" : "no", sum);
+	if (!fresh)
+		printf("  batched %d (as tx.c):   ", BATCH);
+	else
+		printf("  batched %d, fresh fill, %zu-byte template (tx.c%s): ", BATCH, tlen,
+		       tlen == PKT_SYN_LEN ? "" : " --tcp-options os");
+	printf("%5.1f M frames/s (%.2f ns each) on 1 core; last frame valid: %s [checksum %" PRIx64
+	       "]\n",
+	       (double)done / s / 1e6, s * 1e9 / (double)done, ok ? "yes" : "no", sum);
 	return ok;
 }
 
@@ -285,7 +295,8 @@ static int bench_synbuild(const struct bench_opts *o)
 	static const uint16_t ports[] = {110, 143, 993, 995};
 	static const uint8_t mac[6] = {2, 0, 0, 0, 0, 1};
 	struct targets *t = build_targets("0.0.0.0/0", ports + 1, 1);
-	uint8_t template[PKT_SYN_LEN], *ring = aligned_alloc(64, RING_SLOTS * SLOT_BYTES);
+	uint8_t template[PKT_SYN_MAX_LEN], os_template[PKT_SYN_MAX_LEN];
+	uint8_t *ring = aligned_alloc(64, RING_SLOTS * SLOT_BYTES);
 	uint64_t n = o->count ? o->count : 100000000, idx, sum = 0, t0, i;
 	struct cyclic_group g;
 	struct cyclic_iter it;
@@ -308,7 +319,7 @@ static int bench_synbuild(const struct bench_opts *o)
 		targets_pair(t, idx, &addr, &port);
 		c = cookie_make(&key, OUR_IP, addr, port, SPORT_BASE, SPORT_N);
 		memcpy(f, template, PKT_SYN_LEN); /* as into a fresh mbuf */
-		pkt_syn_fill(f, addr, port, c.sport, c.seq);
+		pkt_syn_fill(f, addr, port, c.sport, c.seq, c.ip_id);
 		sum += f[PKT_SYN_LEN - 8];
 	}
 	s = secs_since(t0);
@@ -322,7 +333,10 @@ static int bench_synbuild(const struct bench_opts *o)
 	printf("  one at a time:          %5.1f M frames/s (%.2f ns each) on 1 core; last frame "
 	       "valid: %s [checksum %" PRIx64 "]\n",
 	       (double)i / s / 1e6, s * 1e9 / (double)i, ok ? "yes" : "no", sum);
-	ok &= synbuild_batched(t, &g, &key, template, ring, n);
+	ok &= synbuild_batched(t, &g, &key, template, PKT_SYN_LEN, false, ring, n);
+	ok &= synbuild_batched(t, &g, &key, template, PKT_SYN_LEN, true, ring, n);
+	pkt_syn_template_opts(os_template, mac, mac, OUR_IP, 64, PKT_OPTS_OS, 12345);
+	ok &= synbuild_batched(t, &g, &key, os_template, PKT_SYN_MAX_LEN, true, ring, n);
 	free(ring);
 	targets_free(t);
 	return ok ? 0 : 1;
@@ -342,7 +356,7 @@ static void make_reply(uint8_t *f, uint32_t addr, uint16_t port, uint16_t dport,
 	uint16_t cs;
 
 	pkt_syn_template(f, mac, mac, addr, 57);
-	pkt_syn_fill(f, OUR_IP, dport, port, 0x12345678u);
+	pkt_syn_fill(f, OUR_IP, dport, port, 0x12345678u, 0x4321);
 	tcp[13] = flags;
 	for (int b = 0; b < 4; b++)
 		tcp[8 + b] = (uint8_t)(ack >> (24 - 8 * b));

@@ -24,6 +24,8 @@ struct cookie_key {
 struct cookie {
 	uint32_t seq;	/* TCP sequence number of our SYN */
 	uint16_t sport; /* TCP source port of our SYN */
+	uint16_t ip_id; /* IPv4 ID of our SYN: not validated (replies do not echo it), only
+			   varied so that no constant marks our probes */
 };
 
 /* Derive a key from a 64-bit seed (splitmix64 expansion). */
@@ -92,13 +94,16 @@ int cookie_hash_bulk_isa(enum cookie_isa isa, const struct cookie_key *k, const 
 
 /* The cookie a hash value stands for: sequence number the low 32 bits,
  * source port the high 32 bits mapped onto [sport_first, sport_first +
- * sport_count) by multiply-shift (no division); sport_count >= 1. */
+ * sport_count) by multiply-shift (no division); sport_count >= 1. The IP ID
+ * is bits 32-47: the bits the multiply-shift weighs least, so that it says
+ * as little as possible about the source port next to it. */
 static inline struct cookie cookie_from_hash(uint64_t h, uint16_t sport_first, uint16_t sport_count)
 {
 	struct cookie c;
 
 	c.seq = (uint32_t)h;
 	c.sport = (uint16_t)(sport_first + (((h >> 32) * sport_count) >> 32));
+	c.ip_id = (uint16_t)(h >> 32);
 	return c;
 }
 

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "base/spsc_ring.h"
+#include "engine/packet.h"
 
 #define ENGINE_MAX_SRC_IPS   64
 #define ENGINE_MAX_TX_QUEUES 16
@@ -51,12 +52,13 @@ struct engine_config {
 	uint8_t gw_mac[6];
 	uint32_t gw_ip; /* host order, used when !have_gw_mac */
 	uint8_t ttl;
-	bool no_rst;	    /* do not close SYN-ACKed half-open connections with a RST */
-	bool dry_run;	    /* no RX lcore, no ARP: build and send to the (pcap) port */
-	bool quiet;	    /* no progress line */
-	uint32_t ring_size; /* hit ring slots */
-	const char *iface;  /* af_packet's kernel interface, for its drop counter; or NULL */
-	int eal_argc;	    /* full EAL argv, argv[0] included (see engine_eal_args) */
+	enum pkt_tcp_opts tcp_opts; /* TCP options of our SYNs (default PKT_OPTS_MSS) */
+	bool no_rst;		    /* do not close SYN-ACKed half-open connections with a RST */
+	bool dry_run;		    /* no RX lcore, no ARP: build and send to the (pcap) port */
+	bool quiet;		    /* no progress line */
+	uint32_t ring_size;	    /* hit ring slots */
+	const char *iface; /* af_packet's kernel interface, for its drop counter; or NULL */
+	int eal_argc;	   /* full EAL argv, argv[0] included (see engine_eal_args) */
 	char **eal_argv;
 };
 

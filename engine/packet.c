@@ -1,9 +1,10 @@
 /* packet.c — SYN frames built from a template, replies parsed defensively.
  *
  * Checksums are done in software because af_packet has no offload. The
- * template carries checksums valid for zero destination, ports and sequence;
- * a fill changes exactly six 16-bit words of TCP-covered data (destination
- * address twice counted: in the IPv4 header and the TCP pseudo header) and
+ * template carries checksums valid for zero IP ID, destination, ports and
+ * sequence; a fill changes exactly six 16-bit words of TCP-covered data
+ * (destination address twice counted: in the IPv4 header and the TCP pseudo
+ * header) plus the IP ID (IPv4 checksum only), and
  * updates both checksums with RFC 1624's HC' = ~(~HC + ~m + m'), reading the
  * old words from the frame. That costs a handful of adds and no pass over
  * the packet. The parser reads nothing it has not length-checked first, and
@@ -111,10 +112,11 @@ static uint32_t pseudo_sum(uint32_t src, uint32_t dst, uint16_t tcp_len)
 	return (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + IP_PROTO_TCP + tcp_len;
 }
 
-/* Ethernet + IPv4 header (no options, DF, our IP ID) with its checksum, for
- * a TCP segment of tcp_len bytes. */
+/* Ethernet + IPv4 header (no options, DF, IP ID ip_id) with its checksum,
+ * for a TCP segment of tcp_len bytes. */
 static void eth_ipv4_header(uint8_t *frame, const uint8_t src_mac[6], const uint8_t dst_mac[6],
-			    uint32_t src_ip, uint32_t dst_ip, uint8_t ttl, uint16_t tcp_len)
+			    uint32_t src_ip, uint32_t dst_ip, uint8_t ttl, uint16_t tcp_len,
+			    uint16_t ip_id)
 {
 	uint8_t *ip = frame + OFF_IP;
 
@@ -123,7 +125,7 @@ static void eth_ipv4_header(uint8_t *frame, const uint8_t src_mac[6], const uint
 	put16(frame + 12, ETH_TYPE_IPV4);
 	ip[0] = 0x45; /* IPv4, 20-byte header */
 	put16(ip + 2, PKT_IPV4_LEN + tcp_len);
-	put16(ip + 4, PKT_SYN_IP_ID);
+	put16(ip + 4, ip_id);
 	put16(ip + 6, 0x4000); /* DF */
 	ip[8] = ttl;
 	ip[9] = IP_PROTO_TCP;
@@ -138,8 +140,12 @@ size_t pkt_rst_build(uint8_t *frame, const uint8_t src_mac[6], const uint8_t dst
 {
 	uint8_t *tcp = frame + OFF_TCP;
 
+	/* the IP ID varies with the segment (no constant to filter on) */
+	uint16_t ip_id =
+	    (uint16_t)((seq ^ (seq >> 16)) * 0x9e37u ^ dst_ip ^ (dst_ip >> 16) ^ dport);
+
 	memset(frame, 0, PKT_RST_LEN);
-	eth_ipv4_header(frame, src_mac, dst_mac, src_ip, dst_ip, ttl, PKT_TCP_LEN);
+	eth_ipv4_header(frame, src_mac, dst_mac, src_ip, dst_ip, ttl, PKT_TCP_LEN, ip_id);
 	put16(tcp, sport);
 	put16(tcp + 2, dport);
 	put32(tcp + 4, seq);
@@ -150,22 +156,41 @@ size_t pkt_rst_build(uint8_t *frame, const uint8_t src_mac[6], const uint8_t dst
 	return PKT_RST_LEN;
 }
 
+size_t pkt_syn_template_opts(uint8_t *frame, const uint8_t src_mac[6], const uint8_t dst_mac[6],
+			     uint32_t src_ip, uint8_t ttl, enum pkt_tcp_opts opts, uint32_t tsval)
+{
+	uint8_t *tcp = frame + OFF_TCP, *o = tcp + PKT_TCP_LEN;
+	const uint16_t olen = opts == PKT_OPTS_OS ? PKT_OS_OPTS : PKT_MSS_OPT;
+	const uint16_t tcp_len = PKT_TCP_LEN + olen;
+
+	memset(frame, 0, PKT_ETH_LEN + PKT_IPV4_LEN + tcp_len);
+	/* IP ID, destination, ports and sequence stay zero: pkt_syn_fill*() add them */
+	eth_ipv4_header(frame, src_mac, dst_mac, src_ip, 0, ttl, tcp_len, 0);
+	tcp[12] = (uint8_t)((tcp_len / 4) << 4);
+	tcp[13] = PKT_F_SYN;
+	put16(tcp + 14, opts == PKT_OPTS_OS ? PKT_OS_WIN : PKT_SYN_WIN);
+	o[0] = 2; /* MSS option: kind 2, length 4 */
+	o[1] = 4;
+	put16(o + 2, PKT_SYN_MSS);
+	if (opts == PKT_OPTS_OS) { /* Linux's order: MSS, SACK_PERM, TS, NOP, WS */
+		o[4] = 4;	   /* SACK-permitted */
+		o[5] = 2;
+		o[6] = 8; /* timestamps: TSval, TSecr 0 */
+		o[7] = 10;
+		put32(o + 8, tsval);
+		o[16] = 1; /* NOP */
+		o[17] = 3; /* window scale */
+		o[18] = 3;
+		o[19] = PKT_OS_WSCALE;
+	}
+	put16(tcp + 16, pkt_fold(pkt_sum16(tcp, tcp_len, pseudo_sum(src_ip, 0, tcp_len))));
+	return PKT_ETH_LEN + PKT_IPV4_LEN + tcp_len;
+}
+
 void pkt_syn_template(uint8_t *frame, const uint8_t src_mac[6], const uint8_t dst_mac[6],
 		      uint32_t src_ip, uint8_t ttl)
 {
-	uint8_t *tcp = frame + OFF_TCP;
-	const uint16_t tcp_len = PKT_TCP_LEN + PKT_MSS_OPT;
-
-	memset(frame, 0, PKT_SYN_LEN);
-	/* destination, ports and sequence stay zero: pkt_syn_fill*() add them */
-	eth_ipv4_header(frame, src_mac, dst_mac, src_ip, 0, ttl, tcp_len);
-	tcp[12] = (uint8_t)(((PKT_TCP_LEN + PKT_MSS_OPT) / 4) << 4);
-	tcp[13] = PKT_F_SYN;
-	put16(tcp + 14, PKT_SYN_WIN);
-	tcp[20] = 2; /* MSS option: kind 2, length 4 */
-	tcp[21] = 4;
-	put16(tcp + 22, PKT_SYN_MSS);
-	put16(tcp + 16, pkt_fold(pkt_sum16(tcp, tcp_len, pseudo_sum(src_ip, 0, tcp_len))));
+	pkt_syn_template_opts(frame, src_mac, dst_mac, src_ip, ttl, PKT_OPTS_MSS, 0);
 }
 
 /* Replace the 16-bit word at p by v, adding ~old + new into *delta. */
@@ -175,14 +200,17 @@ static inline void swap16(uint8_t *p, uint16_t v, uint32_t *delta)
 	put16(p, v);
 }
 
-void pkt_syn_fill(uint8_t *frame, uint32_t dst_ip, uint16_t dport, uint16_t sport, uint32_t seq)
+void pkt_syn_fill(uint8_t *frame, uint32_t dst_ip, uint16_t dport, uint16_t sport, uint32_t seq,
+		  uint16_t ip_id)
 {
 	uint8_t *ip = frame + OFF_IP, *tcp = frame + OFF_TCP;
-	uint32_t dip = 0, dtcp;
+	uint32_t dip = 0, dtcp, did = 0;
 
 	swap16(ip + 16, (uint16_t)(dst_ip >> 16), &dip);
 	swap16(ip + 18, (uint16_t)dst_ip, &dip);
-	dtcp = dip; /* the destination is in the pseudo header too */
+	dtcp = dip;		     /* the destination is in the pseudo header too */
+	swap16(ip + 4, ip_id, &did); /* the IP ID is not */
+	dip += did;
 	swap16(tcp + 0, sport, &dtcp);
 	swap16(tcp + 2, dport, &dtcp);
 	swap16(tcp + 4, (uint16_t)(seq >> 16), &dtcp);
@@ -191,11 +219,14 @@ void pkt_syn_fill(uint8_t *frame, uint32_t dst_ip, uint16_t dport, uint16_t spor
 	put16(tcp + 16, fold((uint16_t)~get16(tcp + 16) + dtcp));
 }
 
-/* MSS option of a TCP header with hlen bytes (already length-checked); 0 if absent or garbled. */
-static uint16_t tcp_mss(const uint8_t *tcp, size_t hlen)
+/* The options of a TCP header with hlen bytes (already length-checked):
+ * MSS (0 if absent), window scale, SACK-permitted, timestamps. A garbled
+ * option ends the walk; what was read before it stays. */
+static void tcp_options(const uint8_t *tcp, size_t hlen, struct pkt_view *v)
 {
 	size_t i = PKT_TCP_LEN;
 
+	v->wscale = PKT_NO_WSCALE;
 	while (i < hlen) {
 		uint8_t kind = tcp[i];
 
@@ -208,10 +239,17 @@ static uint16_t tcp_mss(const uint8_t *tcp, size_t hlen)
 		if (i + 1 >= hlen || tcp[i + 1] < 2 || i + tcp[i + 1] > hlen)
 			break;
 		if (kind == 2 && tcp[i + 1] == 4)
-			return get16(tcp + i + 2);
+			v->mss = get16(tcp + i + 2);
+		else if (kind == 3 && tcp[i + 1] == 3)
+			v->wscale = tcp[i + 2];
+		else if (kind == 4 && tcp[i + 1] == 2)
+			v->sack_perm = true;
+		else if (kind == 8 && tcp[i + 1] == 10) {
+			v->timestamps = true;
+			v->tsval = get32(tcp + i + 2);
+		}
 		i += tcp[i + 1];
 	}
-	return 0;
 }
 
 static enum pkt_kind parse_tcp(const uint8_t *tcp, size_t tcp_len, struct pkt_view *v)
@@ -232,7 +270,7 @@ static enum pkt_kind parse_tcp(const uint8_t *tcp, size_t tcp_len, struct pkt_vi
 	v->ack = get32(tcp + 8);
 	v->tcp_flags = tcp[13];
 	v->window = get16(tcp + 14);
-	v->mss = tcp_mss(tcp, hlen);
+	tcp_options(tcp, hlen, v);
 	if (v->tcp_flags & PKT_F_RST)
 		return PKT_TCP_RST;
 	if ((v->tcp_flags & (PKT_F_SYN | PKT_F_ACK)) == (PKT_F_SYN | PKT_F_ACK))
@@ -253,6 +291,7 @@ static enum pkt_kind parse_ipv4(const uint8_t *ip, size_t len, struct pkt_view *
 	if (fold(to_be_sum(sum_native(ip, ihl))) != 0)
 		return PKT_MALFORMED;
 	v->ttl = ip[8];
+	v->ip_id = get16(ip + 4);
 	v->src_ip = get32(ip + 12);
 	v->dst_ip = get32(ip + 16);
 	if ((get16(ip + 6) & 0x3fff) != 0 || ip[9] != IP_PROTO_TCP) /* fragment, or not TCP */

@@ -95,6 +95,7 @@ static void on_reply(const struct eng_run *r, const struct pkt_view *v, uint64_t
 			      .isn = v->seq,
 			      .window = v->window,
 			      .mss = v->mss,
+			      .flags = pkt_hit_option_flags(v),
 			      .time_ns = t_ns};
 	if (!mc_spsc_push(r->ring, &hit))
 		c->ring_drops++;

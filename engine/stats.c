@@ -140,8 +140,9 @@ static void meta_config(FILE *f, const struct engine_config *cfg, int argc, char
 		fputs(i ? "," : "", f);
 		json_ip(f, cfg->src_ips[i]);
 	}
-	fprintf(f, "],\"source_ports\":\"%u-%u\",\"ttl\":%u", cfg->sport_first,
-		cfg->sport_first + cfg->sport_count - 1u, cfg->ttl);
+	fprintf(f, "],\"source_ports\":\"%u-%u\",\"ttl\":%u,\"tcp_options\":\"%s\"",
+		cfg->sport_first, cfg->sport_first + cfg->sport_count - 1u, cfg->ttl,
+		cfg->tcp_opts == PKT_OPTS_OS ? "os" : "mss");
 }
 
 static void meta_targets(FILE *f, const struct targets *t)

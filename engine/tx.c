@@ -7,9 +7,10 @@
  * the CPU overlaps what one target at a time would serialise: the next
  * indexes of the permutation (one call, four interleaved chains), their
  * (address, port) pairs (one call), the source address of each, the SipHash
- * cookies of all (one call, eight in vector lanes); then per frame a copy of
- * the 58-byte template of its source address and the fill of destination,
- * ports, sequence and both checksums (packet.c). Clock, rate limiter, stop
+ * cookies of all (one call, eight in vector lanes; a cookie is sequence
+ * number, source port and IP ID); then per frame a copy of the template of
+ * its source address (58 bytes, 74 with --tcp-options os) and the fill of
+ * IP ID, destination, ports, sequence and both checksums (packet.c). Clock, rate limiter, stop
  * flags and counters are touched once per burst, never per frame. (Bursts
  * of 64 instead of ENG_BURST's 32 measured no faster on net_null.) With -P N
  * a target's frame is written N times in a row (same cookie), which is what
@@ -35,7 +36,7 @@ struct tx_cursor {
 	bool exhausted;
 	uint64_t index[ENG_BURST];
 	uint32_t dst[ENG_BURST], seq[ENG_BURST];
-	uint16_t dport[ENG_BURST], sport[ENG_BURST];
+	uint16_t dport[ENG_BURST], sport[ENG_BURST], ip_id[ENG_BURST];
 	uint8_t src_i[ENG_BURST];
 };
 
@@ -77,11 +78,20 @@ static bool next_batch(const struct eng_run *r, struct tx_cursor *c)
 
 		c->seq[j] = ck.seq;
 		c->sport[j] = ck.sport;
+		c->ip_id[j] = ck.ip_id;
 	}
 	return true;
 }
 
-static inline void write_frame(struct rte_mbuf *m, uint8_t (*tmpl)[PKT_SYN_LEN],
+/* The SYN templates of one TX lcore: one per source address, all of one
+ * length (the scan's TCP option set). Copies are always PKT_SYN_MAX_LEN
+ * bytes (a fixed-size memcpy the compiler inlines); len is what is sent. */
+struct tx_templates {
+	uint8_t frame[ENGINE_MAX_SRC_IPS][PKT_SYN_MAX_LEN];
+	uint16_t len;
+};
+
+static inline void write_frame(struct rte_mbuf *m, const struct tx_templates *tmpl,
 			       const struct tx_cursor *c, uint32_t j)
 {
 	uint8_t *f;
@@ -90,17 +100,17 @@ static inline void write_frame(struct rte_mbuf *m, uint8_t (*tmpl)[PKT_SYN_LEN],
 	 * freed mbufs so); the headroom is ours to set */
 	rte_pktmbuf_reset_headroom(m);
 	f = rte_pktmbuf_mtod(m, uint8_t *);
-	memcpy(f, tmpl[c->src_i[j]], PKT_SYN_LEN);
-	pkt_syn_fill_fresh(f, c->dst[j], c->dport[j], c->sport[j], c->seq[j]);
-	m->data_len = PKT_SYN_LEN;
-	m->pkt_len = PKT_SYN_LEN;
+	memcpy(f, tmpl->frame[c->src_i[j]], PKT_SYN_MAX_LEN);
+	pkt_syn_fill_fresh(f, c->dst[j], c->dport[j], c->sport[j], c->seq[j], c->ip_id[j]);
+	m->data_len = tmpl->len;
+	m->pkt_len = tmpl->len;
 	m->ol_flags = 0; /* no offload: an RX mbuf of the same pool may carry RX flags */
 	m->packet_type = 0;
 }
 
 /* Fill up to n mbufs; returns how many were filled (fewer at the end). */
 static uint16_t fill_burst(const struct eng_run *r, struct tx_cursor *c,
-			   uint8_t (*tmpl)[PKT_SYN_LEN], struct rte_mbuf **pkts, uint16_t n,
+			   const struct tx_templates *tmpl, struct rte_mbuf **pkts, uint16_t n,
 			   uint64_t *targets)
 {
 	const uint32_t probes = r->cfg->probes;
@@ -185,15 +195,19 @@ int eng_tx_main(void *arg)
 	struct eng_tx_ctx *ctx = arg;
 	const struct eng_run *r = ctx->run;
 	const struct engine_config *cfg = r->cfg;
-	uint8_t tmpl[ENGINE_MAX_SRC_IPS][PKT_SYN_LEN];
+	struct tx_templates tmpl;
 	struct rte_mbuf *pkts[ENG_BURST];
 	struct tx_cursor cur = {.limit = queue_limit(cfg, ctx->queue)};
 	struct tbucket tb;
 	uint64_t sent = 0, targets = 0, tx_full = 0, now;
 	unsigned nap_us;
 
+	/* TSval: one per run from the key (Linux offsets its clock per connection;
+	 * a constant 0 or a real uptime would both stand out more) */
 	for (uint32_t i = 0; i < cfg->nsrc_ips; i++)
-		pkt_syn_template(tmpl[i], r->src_mac, r->gw_mac, cfg->src_ips[i], cfg->ttl);
+		tmpl.len = (uint16_t)pkt_syn_template_opts(tmpl.frame[i], r->src_mac, r->gw_mac,
+							   cfg->src_ips[i], cfg->ttl, cfg->tcp_opts,
+							   (uint32_t)(r->vctx.key.k1 >> 17));
 	cyclic_iter_init(&cur.it, &r->group, cfg->shard * cfg->tx_queues + ctx->queue,
 			 cfg->shards * cfg->tx_queues);
 	tbucket_init(&tb, cfg->rate_pps / cfg->tx_queues, r->tsc_hz, ENG_BURST);
@@ -212,7 +226,7 @@ int eng_tx_main(void *arg)
 			tx_full++;
 			continue;
 		}
-		n = fill_burst(r, &cur, tmpl, pkts, (uint16_t)want, &targets);
+		n = fill_burst(r, &cur, &tmpl, pkts, (uint16_t)want, &targets);
 		if (n < want)
 			rte_pktmbuf_free_bulk(pkts + n, want - n);
 		sent += send_all(r, ctx->queue, pkts, n, &tx_full);

@@ -2,7 +2,9 @@
 # test_scan_dryrun.sh — --dry-run builds every probe and writes it to a pcap
 # (DPDK's net_pcap) instead of sending: one valid SYN per (address, port),
 # each exactly once, from -S to the target, with correct checksums. No
-# network needed and nothing leaves the process.
+# network needed and nothing leaves the process. IP IDs vary per probe (no
+# constant such as ZMap's old 54321); --tcp-options os puts Linux's SYN option
+# set (MSS, SACK-permitted, timestamps, NOP, window scale) in every frame.
 set -euo pipefail
 . "$(dirname "$0")/test_scan_common.sh"
 work=$(mktemp -d)
@@ -19,4 +21,18 @@ check "every frame from 198.18.0.2" \
 grep -o '> 198\.18\.[0-9.]*: Flags' "$work/dump" | sort -u >"$work/dsts"
 check "every (address, port) exactly once" test "$(wc -l <"$work/dsts")" -eq 160
 check "no bad checksum" test -z "$(grep -i -e 'incorrect' -e 'bad cksum' "$work/dump" || true)"
+ids=$(grep -o ', id [0-9]*,' "$work/dump" | sort -u | wc -l)
+check "IP IDs vary per probe ($ids distinct of 160)" test "$ids" -ge 150
+check "MSS-only option set by default" \
+	test "$(grep -c 'options \[mss 1460\]' "$work/dump" || true)" -eq 160
+
+"$MC_BIN" scan --dry-run "$work/os.pcap" -S 198.18.0.2 -G 02:00:00:00:00:01 -q \
+	-p 143 -r 0 --tcp-options os -m "$work/os.json" 198.18.1.0/26
+tcpdump -nn -vv -r "$work/os.pcap" 2>/dev/null >"$work/os.dump"
+check "--tcp-options os: 64 SYNs with MSS, SACK-permitted, timestamps, NOP, window scale 7" \
+	test "$(grep -c 'win 64240, options \[mss 1460,sackOK,TS val [0-9]* ecr 0,nop,wscale 7\], length 0' "$work/os.dump" || true)" -eq 64
+check "--tcp-options os: no bad checksum" \
+	test -z "$(grep -i -e 'incorrect' -e 'bad cksum' "$work/os.dump" || true)"
+check "--tcp-options os recorded in the metadata" \
+	test "$(scan_meta "$work/os.json" .tcp_options)" = os
 exit $fail

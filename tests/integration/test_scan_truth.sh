@@ -38,6 +38,18 @@ silent_ips=$(cut -d: -f1 "$work/silent" | sort -u)
 check "the silent host yields nothing" \
 	test -z "$(grep -F -x -f <(printf '%s\n' $silent_ips) <(cut -d: -f1 "$work/found") || true)"
 
+# Linux's SYN option set: still validated, same answer; the servers' Linux
+# kernels answer SACK-permitted, timestamps and window scale in kind, and the
+# hits carry them (NDJSON responders).
+scan_run -w "$work/targets" -p 110,143,993,995 -r 20000 -c 3 --tcp-options os \
+	--output-format ndjson -o "$work/os.ndjson" -m "$work/os.json"
+jq -r '"\(.saddr):\(.sport)"' "$work/os.ndjson" | sort -V >"$work/os.found"
+check "--tcp-options os: open pairs equal the ground truth ($nopen)" \
+	same_lines "$work/open" "$work/os.found"
+check "--tcp-options os: every SYN-ACK recorded with SACK-permitted, timestamps, window scale" \
+	test "$(jq -c 'select(.sack_perm and .timestamps and .wscale != null and .mss > 0)' \
+		"$work/os.ndjson" | wc -l)" -eq "$nopen"
+
 rsts=0
 probed=0
 : >"$work/shards"

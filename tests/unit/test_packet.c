@@ -54,18 +54,22 @@ static void test_syn_build(void)
 		uint32_t dst = rnd = rnd * 1103515245u + 12345u, seq = rnd * 2654435761u;
 		uint16_t dport = (uint16_t)(rnd >> 7), sport = (uint16_t)(rnd >> 13);
 
+		uint16_t ip_id = (uint16_t)(rnd >> 3);
+
 		if (i == 0)
-			dst = 0xFFFFFFFFu, seq = 0xFFFFFFFFu,
+			dst = 0xFFFFFFFFu, seq = 0xFFFFFFFFu, ip_id = 0xFFFF,
 			dport = sport = 0xFFFF; /* all-ones words */
-		pkt_syn_fill(frame, dst, dport, sport, seq);
+		pkt_syn_fill(frame, dst, dport, sport, seq, ip_id);
 		if (!checksums_ok(frame, PKT_SYN_LEN)) {
 			CHECK(checksums_ok(frame, PKT_SYN_LEN));
 			break;
 		}
 		CHECK_INT_EQ(pkt_parse(frame, PKT_SYN_LEN, &v), PKT_TCP_OTHER);
-		if (v.dst_ip != dst || v.dport != dport || v.sport != sport || v.seq != seq) {
+		if (v.dst_ip != dst || v.dport != dport || v.sport != sport || v.seq != seq ||
+		    v.ip_id != ip_id) {
 			CHECK_UINT_EQ(v.dst_ip, dst);
 			CHECK_UINT_EQ(v.seq, seq);
+			CHECK_UINT_EQ(v.ip_id, ip_id);
 			break;
 		}
 	}
@@ -76,9 +80,9 @@ static void test_syn_build(void)
 	CHECK_UINT_EQ(v.window, 65535);
 	CHECK_UINT_EQ(v.mss, 1460);
 	CHECK_UINT_EQ(v.tcp_flags, PKT_F_SYN);
-	CHECK_UINT_EQ(be16(frame + 14 + 4), 54321);  /* IP ID */
-	CHECK_UINT_EQ(be16(frame + 14 + 6), 0x4000); /* DF */
-	CHECK_UINT_EQ(be16(frame + 14 + 2), 44);     /* total length */
+	CHECK_UINT_EQ(be16(frame + 14 + 4), v.ip_id); /* IP ID: the last fill's, no constant */
+	CHECK_UINT_EQ(be16(frame + 14 + 6), 0x4000);  /* DF */
+	CHECK_UINT_EQ(be16(frame + 14 + 2), 44);      /* total length */
 }
 
 /* A SYN-ACK (or other segment) from src:sport to dst:dport, with `ipopt`
@@ -126,33 +130,107 @@ static const uint8_t mss_opt[] = {1, 1, 2, 4, 0x05, 0xb4, 4, 2}; /* NOP NOP MSS 
  * checksums (checked independently), for random and all-ones words. */
 static void test_syn_fill_fresh(void)
 {
-	uint8_t tmpl[PKT_SYN_LEN], frame[PKT_SYN_LEN], slow[PKT_SYN_LEN];
+	uint8_t tmpl[PKT_SYN_MAX_LEN], frame[PKT_SYN_MAX_LEN], slow[PKT_SYN_MAX_LEN];
 	struct pkt_view v;
 	uint32_t rnd = 777;
 
-	pkt_syn_template(tmpl, mac_a, mac_b, 0xC6120002u, 255);
-	for (int i = 0; i < 100000; i++) {
-		uint32_t dst = rnd = rnd * 1103515245u + 12345u, seq = rnd * 2654435761u;
-		uint16_t dport = (uint16_t)(rnd >> 7), sport = (uint16_t)(rnd >> 13);
+	for (int o = PKT_OPTS_MSS; o <= PKT_OPTS_OS; o++) {
+		size_t len = pkt_syn_template_opts(tmpl, mac_a, mac_b, 0xC6120002u, 255,
+						   (enum pkt_tcp_opts)o, 0x01020304u);
 
-		if (i == 0)
-			dst = 0xFFFFFFFFu, seq = 0xFFFFFFFFu, dport = sport = 0xFFFF;
-		if (i == 1)
-			dst = 1, seq = 0, dport = sport = 1;
-		memcpy(frame, tmpl, PKT_SYN_LEN);
-		memcpy(slow, tmpl, PKT_SYN_LEN);
-		pkt_syn_fill_fresh(frame, dst, dport, sport, seq);
-		pkt_syn_fill(slow, dst, dport, sport, seq);
-		if (!checksums_ok(frame, PKT_SYN_LEN) || memcmp(frame, slow, PKT_SYN_LEN) != 0 ||
-		    pkt_parse(frame, PKT_SYN_LEN, &v) != PKT_TCP_OTHER || v.dst_ip != dst ||
-		    v.dport != dport || v.sport != sport || v.seq != seq) {
-			CHECK(checksums_ok(frame, PKT_SYN_LEN));
-			CHECK(memcmp(frame, slow, PKT_SYN_LEN) == 0);
-			CHECK_UINT_EQ(v.dst_ip, dst);
-			CHECK_UINT_EQ(v.seq, seq);
-			break;
+		CHECK_UINT_EQ(len, o == PKT_OPTS_OS ? PKT_SYN_MAX_LEN : PKT_SYN_LEN);
+		CHECK(checksums_ok(tmpl, len));
+		for (int i = 0; i < 100000; i++) {
+			uint32_t dst = rnd = rnd * 1103515245u + 12345u, seq = rnd * 2654435761u;
+			uint16_t dport = (uint16_t)(rnd >> 7), sport = (uint16_t)(rnd >> 13);
+			uint16_t ip_id = (uint16_t)(rnd >> 5);
+
+			if (i == 0)
+				dst = 0xFFFFFFFFu, seq = 0xFFFFFFFFu,
+				dport = sport = ip_id = 0xFFFF;
+			if (i == 1)
+				dst = 1, seq = 0, dport = sport = 1, ip_id = 0;
+			memcpy(frame, tmpl, PKT_SYN_MAX_LEN);
+			memcpy(slow, tmpl, PKT_SYN_MAX_LEN);
+			pkt_syn_fill_fresh(frame, dst, dport, sport, seq, ip_id);
+			pkt_syn_fill(slow, dst, dport, sport, seq, ip_id);
+			if (!checksums_ok(frame, len) || memcmp(frame, slow, len) != 0 ||
+			    pkt_parse(frame, len, &v) != PKT_TCP_OTHER || v.dst_ip != dst ||
+			    v.dport != dport || v.sport != sport || v.seq != seq ||
+			    v.ip_id != ip_id) {
+				CHECK(checksums_ok(frame, len));
+				CHECK(memcmp(frame, slow, len) == 0);
+				CHECK_UINT_EQ(v.dst_ip, dst);
+				CHECK_UINT_EQ(v.seq, seq);
+				CHECK_UINT_EQ(v.ip_id, ip_id);
+				break;
+			}
 		}
 	}
+}
+
+/* --tcp-options os: Linux's SYN option bytes, in Linux's order, parsed back. */
+static void test_os_options(void)
+{
+	static const uint8_t linux_opts[] = {2,	   4,	 0x05, 0xb4, 4, 2, 8, 10, 0xde, 0xad,
+					     0xbe, 0xef, 0,    0,    0, 0, 1, 3,  3,	7};
+	uint8_t f[PKT_SYN_MAX_LEN];
+	struct pkt_view v;
+	size_t len =
+	    pkt_syn_template_opts(f, mac_a, mac_b, 0xC6120002u, 64, PKT_OPTS_OS, 0xdeadbeefu);
+
+	pkt_syn_fill(f, 0xC612010Au, 143, 40000, 99, 7);
+	CHECK_UINT_EQ(len, 74);
+	CHECK(checksums_ok(f, len));
+	CHECK(memcmp(f + 54, linux_opts, sizeof(linux_opts)) == 0);
+	CHECK_UINT_EQ(f[14 + 20 + 12] >> 4, 10); /* data offset: 40-byte TCP header */
+	CHECK_UINT_EQ(be16(f + 14 + 2), 60);	 /* IPv4 total length */
+	CHECK_INT_EQ(pkt_parse(f, len, &v), PKT_TCP_OTHER);
+	CHECK_UINT_EQ(v.window, PKT_OS_WIN);
+	CHECK_UINT_EQ(v.mss, 1460);
+	CHECK_UINT_EQ(v.wscale, 7);
+	CHECK(v.sack_perm);
+	CHECK(v.timestamps);
+	CHECK_UINT_EQ(v.tsval, 0xdeadbeefu);
+	CHECK_UINT_EQ(pkt_hit_option_flags(&v),
+		      MC_HIT_SACK_PERM | MC_HIT_TIMESTAMPS | MC_HIT_WSCALE | 7u << 4);
+	/* the MSS-only SYN has none of them */
+	len = pkt_syn_template_opts(f, mac_a, mac_b, 0xC6120002u, 64, PKT_OPTS_MSS, 1);
+	CHECK_INT_EQ(pkt_parse(f, len, &v), PKT_TCP_OTHER);
+	CHECK_UINT_EQ(v.wscale, PKT_NO_WSCALE);
+	CHECK(!v.sack_perm && !v.timestamps);
+	CHECK_UINT_EQ(pkt_hit_option_flags(&v), 0);
+}
+
+/* SYN-ACK options as servers send them; a garbled option keeps what came before. */
+static void test_synack_options(void)
+{
+	static const uint8_t linux_synack[] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0,
+					       0, 9, 0,	   0,	 0, 1, 1, 3,  3, 14};
+	static const uint8_t big_ws[] = {1, 3, 3, 200, 0}; /* NOP, WS 200, EOL (+pad) */
+	static const uint8_t garbled[] = {4, 2, 3, 9, 1, 1, 1, 1};
+	uint8_t f[128];
+	struct pkt_view v;
+	size_t len =
+	    make_reply(f, 0x12, 1, 143, 2, 40000, 5, 0, linux_synack, sizeof(linux_synack));
+
+	CHECK_INT_EQ(pkt_parse(f, len, &v), PKT_TCP_SYNACK);
+	CHECK_UINT_EQ(v.mss, 1460);
+	CHECK_UINT_EQ(v.wscale, 14);
+	CHECK(v.sack_perm && v.timestamps);
+	CHECK_UINT_EQ(v.tsval, 9);
+	CHECK_UINT_EQ(MC_HIT_WSCALE_SHIFT(pkt_hit_option_flags(&v)), 14);
+	uint8_t pad[8] = {0};
+	memcpy(pad, big_ws, sizeof(big_ws));
+	len = make_reply(f, 0x12, 1, 143, 2, 40000, 5, 0, pad, sizeof(pad));
+	CHECK_INT_EQ(pkt_parse(f, len, &v), PKT_TCP_SYNACK);
+	CHECK_UINT_EQ(v.wscale, 200);
+	CHECK_UINT_EQ(MC_HIT_WSCALE_SHIFT(pkt_hit_option_flags(&v)), 15); /* clamped */
+	len = make_reply(f, 0x12, 1, 143, 2, 40000, 5, 0, garbled, sizeof(garbled));
+	CHECK_INT_EQ(pkt_parse(f, len, &v), PKT_TCP_SYNACK);
+	CHECK(v.sack_perm);
+	CHECK_UINT_EQ(v.wscale, PKT_NO_WSCALE); /* length 9 runs past the header: ignored */
+	CHECK_UINT_EQ(v.mss, 0);
 }
 
 /* The RST that closes a SYN-ACKed connection parses back as sent, with
@@ -318,6 +396,8 @@ int main(void)
 {
 	RUN(test_syn_build);
 	RUN(test_syn_fill_fresh);
+	RUN(test_os_options);
+	RUN(test_synack_options);
 	RUN(test_rst_build);
 	RUN(test_synack_parse_and_truncation);
 	RUN(test_bad_checksums_and_headers);
