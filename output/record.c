@@ -37,6 +37,42 @@ const char *mc_posture_name(enum mc_posture posture)
 	return "unknown";
 }
 
+const char *mc_inject_verdict_name(enum mc_inject_verdict v)
+{
+	switch (v) {
+	case MC_INJ_VULNERABLE:
+		return "vulnerable";
+	case MC_INJ_NOT_VULNERABLE:
+		return "not_vulnerable";
+	case MC_INJ_UNRESPONSIVE:
+		return "unresponsive";
+	case MC_INJ_INCONCLUSIVE:
+		return "inconclusive";
+	case MC_INJ_NOT_TESTED:
+		break;
+	}
+	return NULL;
+}
+
+const char *mc_starttls_flag_name(uint16_t bit)
+{
+	switch (bit) {
+	case MC_STLS_PREAUTH:
+		return "preauth";
+	case MC_STLS_UNTAGGED_PRE_TLS:
+		return "untagged_before_tls";
+	case MC_STLS_ALERT_PRE_TLS:
+		return "alert_before_tls";
+	case MC_STLS_PLAIN_AFTER_REPLY:
+		return "plaintext_after_starttls_reply";
+	case MC_STLS_STARTTLS_AFTER_TLS:
+		return "starttls_advertised_after_tls";
+	case MC_STLS_LOGINDISABLED_TLS:
+		return "logindisabled_after_tls";
+	}
+	return NULL;
+}
+
 const char *mc_sw_evidence_name(enum mc_sw_evidence ev)
 {
 	switch (ev) {

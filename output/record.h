@@ -71,6 +71,28 @@ struct mc_cert {
 	char chain_error[128]; /* X509_verify_cert_error_string() when not valid */
 };
 
+/* The STARTTLS injection test's answer (EAST, Poddebniak et al., USENIX
+ * Security 2021): a command pipelined behind STARTTLS, answered inside TLS? */
+enum mc_inject_verdict {
+	MC_INJ_NOT_TESTED = 0, /* not run (no working STARTTLS on the main connection): null */
+	MC_INJ_VULNERABLE,     /* the pipelined command was answered over TLS */
+	MC_INJ_NOT_VULNERABLE, /* it was not (dropped, or fed to the TLS layer) */
+	MC_INJ_UNRESPONSIVE,   /* the server went silent on the test connection */
+	MC_INJ_INCONCLUSIVE,   /* the test connection ended some other way (reason says how) */
+};
+
+#define MC_INJ_REASON_MAX     96  /* injection_reason text */
+#define MC_STARTTLS_REPLY_MAX 128 /* bytes of the server's answer to STARTTLS/STLS kept */
+
+/* Findings about the STARTTLS exchange, bits of mc_record.starttls_flags. */
+#define MC_STLS_PREAUTH		 0x01 /* IMAP PREAUTH greeting in plaintext: no STARTTLS possible */
+#define MC_STLS_UNTAGGED_PRE_TLS 0x02 /* unexpected untagged responses before TLS */
+#define MC_STLS_ALERT_PRE_TLS	 0x04 /* an [ALERT] response code before TLS */
+#define MC_STLS_PLAIN_AFTER_REPLY                                                                  \
+	0x08 /* plaintext after the STARTTLS reply, before the handshake */
+#define MC_STLS_STARTTLS_AFTER_TLS 0x10 /* STARTTLS / STLS still advertised over TLS */
+#define MC_STLS_LOGINDISABLED_TLS  0x20 /* LOGINDISABLED advertised over TLS */
+
 /* Which probe step named the software (issue 16). */
 enum mc_sw_evidence {
 	MC_SW_NONE = 0,	 /* not identified; software is written as null */
@@ -122,7 +144,12 @@ struct mc_record {
 
 	enum mc_tri starttls_advertised;
 	enum mc_tri starttls_accepted;
-	enum mc_tri starttls_injection;
+	enum mc_tri starttls_injection; /* YES iff vulnerable, NO iff not_vulnerable */
+	enum mc_inject_verdict injection_verdict;
+	char injection_reason[MC_INJ_REASON_MAX];
+	uint16_t starttls_flags; /* MC_STLS_* */
+	uint16_t starttls_reply_len;
+	uint8_t starttls_reply[MC_STARTTLS_REPLY_MAX]; /* raw answer line to STARTTLS/STLS */
 
 	struct mc_tls tls;
 
@@ -138,6 +165,10 @@ struct mc_record {
 
 const char *mc_proto_name(enum mc_proto proto);
 const char *mc_posture_name(enum mc_posture posture);
+/* "vulnerable", "not_vulnerable", "unresponsive", "inconclusive"; NULL when not tested. */
+const char *mc_inject_verdict_name(enum mc_inject_verdict v);
+/* Name of one MC_STLS_* bit ("preauth", ...), NULL for an unknown bit. */
+const char *mc_starttls_flag_name(uint16_t bit);
 /* "banner", "imap_id", "pop3_implementation"; "none" for MC_SW_NONE. */
 const char *mc_sw_evidence_name(enum mc_sw_evidence ev);
 

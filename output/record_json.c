@@ -290,6 +290,45 @@ static void put_tls(struct out_jw *w, const struct mc_tls *t)
 	out_jw_lit(w, "}");
 }
 
+/* The STARTTLS findings after "injection" (EAST): verdict, reason, reply, flags. */
+static void put_starttls_depth(struct out_jw *w, const struct mc_record *rec)
+{
+	const char *verdict = mc_inject_verdict_name(rec->injection_verdict);
+	size_t rlen = rec->starttls_reply_len <= MC_STARTTLS_REPLY_MAX ? rec->starttls_reply_len
+								       : MC_STARTTLS_REPLY_MAX;
+	bool first = true;
+
+	out_jw_lit(w, ",\"injection_result\":");
+	if (verdict != NULL) {
+		out_jw_lit(w, "\"");
+		out_jw_raw(w, verdict, strlen(verdict));
+		out_jw_lit(w, "\"");
+	} else {
+		out_jw_lit(w, "null");
+	}
+	out_jw_lit(w, ",\"injection_reason\":");
+	out_jw_cstr_or_null(w, rec->injection_reason, sizeof(rec->injection_reason));
+	out_jw_lit(w, ",\"reply\":");
+	if (rlen > 0)
+		out_jw_bytes(w, rec->starttls_reply, rlen);
+	else
+		out_jw_lit(w, "null");
+	out_jw_lit(w, ",\"flags\":[");
+	for (unsigned b = 0; b < 16; b++) {
+		const char *name = mc_starttls_flag_name((uint16_t)(1u << b));
+
+		if (!(rec->starttls_flags & (1u << b)) || name == NULL)
+			continue;
+		if (!first)
+			out_jw_lit(w, ",");
+		out_jw_lit(w, "\"");
+		out_jw_raw(w, name, strlen(name));
+		out_jw_lit(w, "\"");
+		first = false;
+	}
+	out_jw_lit(w, "]");
+}
+
 static void put_software(struct out_jw *w, const struct mc_software *sw)
 {
 	const char *ev = mc_sw_evidence_name(sw->evidence);
@@ -364,6 +403,7 @@ size_t mc_record_to_json(const struct mc_record *rec, char *buf, size_t cap)
 	put_tri(&w, rec->starttls_accepted);
 	out_jw_lit(&w, ",\"injection\":");
 	put_tri(&w, rec->starttls_injection);
+	put_starttls_depth(&w, rec);
 	out_jw_lit(&w, "},\"tls\":");
 	put_tls(&w, &rec->tls);
 	out_jw_lit(&w, ",\"software\":");

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +38,7 @@
 #include "probes/io.h"
 #include "probes/session.h"
 #include "probes/software.h"
+#include "probes/starttls.h"
 #include "probes/tls.h"
 
 #define GRAB_SWEEP_MS	50
@@ -88,7 +90,21 @@ struct grabber {
 	int64_t last_refill, last_sweep;
 	struct grab_stats stats;
 	atomic_bool stopped; /* grabber_stop() */
+	uint64_t rng;	     /* grab_random() state, never 0 */
 };
+
+/* xorshift64* over the grabber's own state (seeded from getrandom at
+ * start): tags for the injection test, not secrets. */
+static uint64_t grab_random(struct grabber *g)
+{
+	uint64_t x = g->rng;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	g->rng = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
 
 static int64_t now_ms(void)
 {
@@ -150,6 +166,7 @@ static void target_done(struct grab_slot *s)
 
 	probe_classify(&s->rec, s->main_tls);
 	probe_software_identify(&s->rec);
+	probe_stls_finish(&s->rec);
 	s->rec.time_us = now_us_real();
 	g->stats.targets_done++;
 	if (s->rec.error[0] != '\0')
@@ -195,10 +212,15 @@ static bool want_inject(const struct grab_slot *s)
 /* The current connection is over (the target may go on). */
 static void conn_end(struct grab_slot *s)
 {
+	if (s->phase == GRAB_MAIN && s->io.plain_dropped > 0)
+		s->rec.starttls_flags |= MC_STLS_PLAIN_AFTER_REPLY;
 	io_close(&s->io);
 	s->gen++;
-	if (s->phase == GRAB_INJECT && s->scratch.starttls_injection != MC_TRI_UNKNOWN)
-		s->rec.starttls_injection = s->scratch.starttls_injection;
+	if (s->phase ==
+	    GRAB_INJECT) /* the session finished by itself (else conn_failed concluded) */
+		probe_inject_conclude(&s->rec, &s->scratch,
+				      s->sess.tls_up ? PROBE_INJ_TLS : PROBE_INJ_PLAIN, false,
+				      NULL);
 	if (s->phase == GRAB_MAIN && want_inject(s)) {
 		s->phase = GRAB_INJECT;
 		slot_open(s);
@@ -211,6 +233,23 @@ static void conn_end(struct grab_slot *s)
 	next_matrix(s);
 }
 
+static enum probe_inject_stage inject_stage(enum io_state st)
+{
+	switch (st) {
+	case IO_IDLE:
+	case IO_CONNECTING:
+		return PROBE_INJ_CONNECT;
+	case IO_PLAIN:
+		return PROBE_INJ_PLAIN;
+	case IO_TLS_HANDSHAKE:
+		return PROBE_INJ_HANDSHAKE;
+	case IO_TLS:
+	case IO_CLOSED:
+		break;
+	}
+	return PROBE_INJ_TLS;
+}
+
 /* The connection failed, closed or timed out: record why. */
 static void conn_failed(struct grab_slot *s, const char *reason, bool timeout)
 {
@@ -221,10 +260,7 @@ static void conn_failed(struct grab_slot *s, const char *reason, bool timeout)
 		if (st == IO_TLS_HANDSHAKE && !timeout)
 			*probe_tls_matrix(&s->rec.tls, s->mslot) = MC_TRI_NO;
 	} else if (s->phase == GRAB_INJECT) {
-		/* The server fed our pipelined NOOP to its TLS layer (dovecot):
-		 * it did not execute it as a command. */
-		if (st == IO_TLS_HANDSHAKE && !timeout)
-			s->scratch.starttls_injection = MC_TRI_NO;
+		probe_inject_conclude(&s->rec, &s->scratch, inject_stage(st), timeout, reason);
 	} else if (st == IO_CONNECTING || st == IO_IDLE) {
 		probe_sess_fail(&s->sess, "connect", timeout ? "connect-timeout" : reason);
 	} else if (st == IO_TLS_HANDSHAKE) {
@@ -338,6 +374,7 @@ static void slot_open(struct grab_slot *s)
 		memset(&s->scratch, 0, sizeof(s->scratch));
 		probe_sess_init(&s->sess, &s->scratch, s->rec.proto,
 				s->phase == GRAB_INJECT ? PROBE_MODE_INJECT : PROBE_MODE_MATRIX);
+		s->sess.nonce = grab_random(g); /* the injection test's tags */
 	}
 	s->step_deadline = now_ms() + g->cfg.connect_timeout_ms;
 	g->stats.connections++;
@@ -583,6 +620,8 @@ struct grabber *grabber_new(const struct grab_config *cfg, grab_record_fn fn, vo
 	}
 	if (make_contexts(g, err, errlen) < 0)
 		goto fail;
+	if (getrandom(&g->rng, sizeof(g->rng), 0) != (ssize_t)sizeof(g->rng) || g->rng == 0)
+		g->rng = (uint64_t)now_us_real() | 1;
 	g->last_refill = g->last_sweep = now_ms();
 	return g;
 fail:

@@ -10,9 +10,11 @@
  * contact; the server's name and version feed software.c.
  *
  * STARTTLS injection (own connection, PROBE_MODE_INJECT; see pop3.c for
- * why): greeting -> "a2 STARTTLS\r\na3 NOOP\r\n" in one write -> handshake
- * -> "a4 CAPABILITY". IMAP replies are tagged, so a vulnerable server that
- * kept the pipelined NOOP betrays itself with an "a3 ..." reply over TLS.
+ * why): greeting -> "T1 STARTTLS\r\nT2 NOOP\r\n" in one write (T1, T2
+ * random per connection, starttls.c) -> handshake -> "a4 CAPABILITY". IMAP
+ * replies are tagged, so a vulnerable server that kept the pipelined NOOP
+ * betrays itself with a "T2 ..." reply over TLS. Lines before TLS also feed
+ * the STARTTLS flags (PREAUTH, [ALERT], stray untagged responses).
  *
  * Literals: a line ending in {n} announces n raw bytes. We never allocate
  * for them: up to PROBE_LITERAL_MAX bytes are skipped as they stream past,
@@ -26,6 +28,7 @@
 
 #include "probes/session.h"
 #include "probes/software.h"
+#include "probes/starttls.h"
 
 enum imap_state {
 	IMAP_GREETING,
@@ -73,8 +76,10 @@ static void enter_state(struct probe_sess *s, enum imap_state next)
 		break;
 	}
 	case IMAP_STARTTLS_REPLY:
-		probe_sess_send(s, s->mode == PROBE_MODE_INJECT ? "a2 STARTTLS\r\na3 NOOP\r\n"
-								: "a2 STARTTLS\r\n");
+		if (s->mode == PROBE_MODE_INJECT)
+			probe_stls_imap_inject_request(s); /* random tags (starttls.c) */
+		else
+			probe_sess_send(s, "a2 STARTTLS\r\n");
 		break;
 	case IMAP_TLS_HANDSHAKE:
 		s->want_tls = true;
@@ -220,7 +225,8 @@ static void imap_capa_line(struct probe_sess *s, const char *line, size_t len)
 {
 	int tag = imap_tag(line, len);
 
-	if (tag == 3 && s->tls_up && s->mode == PROBE_MODE_INJECT) {
+	if (s->tls_up && s->mode == PROBE_MODE_INJECT &&
+	    probe_stls_tagged(line, len, s->tag_noop)) {
 		s->rec->starttls_injection = MC_TRI_YES; /* the pipelined NOOP, answered over TLS */
 		return;
 	}
@@ -248,11 +254,13 @@ static void imap_id_line(struct probe_sess *s, const char *line, size_t len)
 
 static void imap_starttls_line(struct probe_sess *s, const char *line, size_t len)
 {
-	int tag = imap_tag(line, len);
+	const char *tag = s->mode == PROBE_MODE_INJECT ? s->tag_stls : "a2";
+	size_t tl = strlen(tag) + 1;
 
-	if (tag != 2)
+	if (!probe_stls_tagged(line, len, tag))
 		return; /* untagged noise */
-	if (probe_starts_with(line + 3, len - 3, "OK")) {
+	probe_stls_reply(s, line, len);
+	if (probe_starts_with(line + tl, len - tl, "OK")) {
 		s->rec->starttls_accepted = MC_TRI_YES;
 		enter_state(s, IMAP_TLS_HANDSHAKE);
 		return;
@@ -266,6 +274,8 @@ static void imap_starttls_line(struct probe_sess *s, const char *line, size_t le
 
 static void imap_dispatch(struct probe_sess *s, const char *line, size_t len)
 {
+	probe_stls_imap_pre_tls(s, line, len, s->state == IMAP_GREETING,
+				s->state == IMAP_STARTTLS_REPLY);
 	if (s->state != IMAP_GREETING && probe_starts_with(line, len, "* BYE")) {
 		probe_sess_fail(s, imap_state_name(s), "bye");
 		enter_state(s, IMAP_DONE);

@@ -211,6 +211,7 @@ int io_start_tls(struct io_conn *c, int epfd, SSL_CTX *ctx)
 		return -ENOMEM;
 	}
 	SSL_set_connect_state(c->ssl);
+	c->plain_dropped += c->lb.len;
 	probe_linebuf_reset(&c->lb); /* plaintext after the STARTTLS reply is dropped */
 	c->tx_off = c->tx_len = 0;
 	c->state = IO_TLS_HANDSHAKE;
@@ -312,9 +313,14 @@ static void read_lines(struct io_conn *c, int epfd, io_event_fn fn, void *owner)
 
 		if (n <= 0)
 			return;
-		probe_linebuf_feed(&c->lb, buf, (size_t)n, on_line, &l);
-		if (l.stopped)
+		size_t used = probe_linebuf_feed(&c->lb, buf, (size_t)n, on_line, &l);
+
+		if (l.stopped) {
+			if (c->state ==
+			    IO_TLS_HANDSHAKE) /* counted: a server's pipelined plaintext */
+				c->plain_dropped += (uint32_t)((size_t)n - used);
 			return;
+		}
 	}
 }
 

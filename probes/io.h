@@ -54,6 +54,7 @@ struct io_conn {
 	uint16_t tx_len, tx_off;
 	char tx[IO_TX_MAX];
 	char err[IO_ERR_MAX];
+	uint32_t plain_dropped; /* plaintext bytes after the line that started TLS (EAST) */
 	struct probe_linebuf lb;
 };
 

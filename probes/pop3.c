@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "probes/session.h"
+#include "probes/starttls.h"
 
 #define POP3_CAPA_LINES_MAX 256 /* a CAPA list longer than this is hostile */
 
@@ -177,6 +178,7 @@ static void pop3_on_line(struct probe_sess *s, const char *line, size_t len)
 		pop3_capa_item(s, line, len);
 		break;
 	case POP3_STLS_REPLY:
+		probe_stls_reply(s, line, len);
 		if (probe_starts_with(line, len, "+OK")) {
 			s->rec->starttls_accepted = MC_TRI_YES;
 			enter_state(s, POP3_TLS_HANDSHAKE);

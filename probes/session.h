@@ -50,6 +50,11 @@ struct probe_sess {
 	/* software identification (software.c) */
 	const char *contact; /* operator contact for IMAP ID, or NULL; set after init */
 	bool id_asked;	     /* IMAP: ID already sent on this side of TLS */
+
+	/* STARTTLS depth (starttls.c) */
+	uint64_t nonce;	  /* injection test: random tags from it; 0 gives a2 / a3 */
+	char tag_stls[8]; /* IMAP injection test: the STARTTLS tag */
+	char tag_noop[8]; /* and the pipelined NOOP's */
 };
 
 /* A protocol's callbacks. Each returns nothing; results are in the session. */

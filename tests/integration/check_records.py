@@ -83,6 +83,11 @@ for key in targets:
         same("tls_obsolete", r["tls_obsolete"], tv["tls1_0"] or tv["tls1_1"])
         if not implicit:
             same("starttls.injection", st["injection"], False)
+            same("starttls.injection_result", st["injection_result"], "not_vulnerable")
+    if not implicit:
+        # dovecot answers STARTTLS/STLS with one clean line and no stray responses
+        same("starttls.reply present", st["reply"] is not None, True)
+    same("starttls.flags", st["flags"], [])
     # Every server of the test network is dovecot with a custom login_greeting
     # ("mailcensus testnet ... ready."): IMAP names itself in its ID answer
     # (software.c), POP3 has neither a known greeting nor IMPLEMENTATION.

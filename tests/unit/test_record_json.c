@@ -205,6 +205,11 @@ static void fill_full(struct mc_record *r)
 	strcpy(r->country, "DE");
 	r->asn = 64500;
 	strcpy(r->asn_org, "Example \"Net\"");
+	r->injection_verdict = MC_INJ_NOT_VULNERABLE;
+	strcpy(r->injection_reason, "handshake failed");
+	memcpy(r->starttls_reply, "a2 OK go", 8);
+	r->starttls_reply_len = 8;
+	r->starttls_flags = MC_STLS_LOGINDISABLED_TLS;
 	r->software.evidence = MC_SW_IMAP_ID;
 	strcpy(r->software.product, "Dovecot");
 	strcpy(r->software.version, "2.3.19");
@@ -230,7 +235,9 @@ static void test_full_record(void)
 	    "\"banner\":\"* OK \\\"hi\\\"\\u0001\\ufffd\",\"banner_truncated\":false,"
 	    "\"capabilities\":{\"pre_tls\":[\"IMAP4rev1\",\"STARTTLS\"],\"post_tls\":[],"
 	    "\"truncated\":false},"
-	    "\"starttls\":{\"advertised\":true,\"accepted\":true,\"injection\":false},"
+	    "\"starttls\":{\"advertised\":true,\"accepted\":true,\"injection\":false,"
+	    "\"injection_result\":\"not_vulnerable\",\"injection_reason\":\"handshake failed\","
+	    "\"reply\":\"a2 OK go\",\"flags\":[\"logindisabled_after_tls\"]},"
 	    "\"tls\":{\"version\":\"TLSv1.3\",\"cipher\":\"TLS_AES_256_GCM_SHA384\","
 	    "\"versions\":{\"tls1_0\":false,\"tls1_1\":false,\"tls1_2\":true,\"tls1_3\":true},"
 	    "\"cert\":{\"subject\":\"CN=b.test\",\"issuer\":\"CN=Test CA\","
@@ -268,7 +275,8 @@ static void test_empty_record(void)
 	    "\"cleartext_login\":null,\"tls_obsolete\":null,\"banner\":\"\","
 	    "\"banner_truncated\":false,\"capabilities\":{\"pre_tls\":[],\"post_tls\":[],"
 	    "\"truncated\":false},\"starttls\":{\"advertised\":null,\"accepted\":null,"
-	    "\"injection\":null},\"tls\":{\"version\":null,\"cipher\":null,\"versions\":"
+	    "\"injection\":null,\"injection_result\":null,\"injection_reason\":null,\"reply\":null,"
+	    "\"flags\":[]},\"tls\":{\"version\":null,\"cipher\":null,\"versions\":"
 	    "{\"tls1_0\":null,\"tls1_1\":null,\"tls1_2\":null,\"tls1_3\":null},\"cert\":null},"
 	    "\"software\":null,\"geo\":{\"country\":null},\"asn\":{\"number\":null,\"org\":null},"
 	    "\"error\":\"connect: connection refused\"}\n");
@@ -293,6 +301,9 @@ static void test_worst_case_fits(void)
 	r.tls.cert.not_after = 0;
 	r.time_us = 0;
 	r.software.evidence = MC_SW_BANNER;
+	r.injection_verdict = MC_INJ_INCONCLUSIVE;
+	r.starttls_reply_len = MC_STARTTLS_REPLY_MAX;
+	r.starttls_flags = 0xffff;
 	size_t n = mc_record_to_json(&r, buf, sizeof(buf));
 	CHECK(n > 30000);
 	CHECK(n < sizeof(buf));
