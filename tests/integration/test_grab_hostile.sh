@@ -12,6 +12,9 @@
 #   - each fixture record's `error` matches the fixture's expectation
 #     (the port map's EXPECT column: regex, "-" = no error, "*" = any);
 #   - the greeting sent in 1-byte segments yields exactly the right banner;
+#   - the STARTTLS scenarios (EAST) yield the right injection_result (real
+#     TLS servers forked by the fixture: vulnerable, not_vulnerable,
+#     unresponsive, inconclusive) and flags, and no other record has flags;
 #   - recorded product greetings (the "-sw-" scenarios) yield the right
 #     software product, version and evidence (IMAP ID, IMPLEMENTATION, banner);
 #   - the good target still yields a complete record matching ground truth.
@@ -141,6 +144,19 @@ import json, re, sys
 
 mapfile, targets, records, truth_path, fx_ip, good = sys.argv[1:7]
 SPLIT_BANNER = "* OK [CAPABILITY IMAP4rev1 IDLE] fixture split greeting ready"
+STARTTLS = {  # fixture scenario -> (starttls.injection_result, starttls.flags)
+    "imap-preauth": (None, {"preauth"}),
+    "imap-alert": (None, {"alert_before_tls"}),
+    "imap-starttls-noise": (None, {"untagged_before_tls"}),
+    "imap-plain-after-starttls": (None, {"plaintext_after_starttls_reply"}),
+    "pop3-plain-after-stls": (None, {"plaintext_after_starttls_reply"}),
+    "imap-inject-vulnerable": ("vulnerable", set()),
+    "pop3-inject-vulnerable": ("vulnerable", set()),
+    "imap-tls-caps-odd": ("not_vulnerable", {"starttls_advertised_after_tls", "logindisabled_after_tls"}),
+    "pop3-tls-caps-odd": ("not_vulnerable", {"starttls_advertised_after_tls"}),
+    "imap-inject-hang": ("unresponsive", set()),
+    "pop3-inject-refused": ("inconclusive", set()),
+}
 SOFTWARE = {  # fixture scenario -> (product, version, evidence)
     "imap-sw-cyrus": ("Cyrus IMAP", "3.0.8", "imap_id"),
     "imap-sw-exchange": ("Microsoft Exchange", None, "banner"),
@@ -203,6 +219,14 @@ for t, (proto, name, expect) in scen.items():
     if name.endswith("bad-utf8"):
         b = r.get("banner") or ""
         check("\ufffd" in b and "caf\u00e9" in b, f"{name}: banner escaped, bad bytes replaced ({b!r})")
+    if name in STARTTLS:  # EAST behaviours: probes/starttls.c must flag them
+        st = r.get("starttls") or {}
+        got = (st.get("injection_result"), set(st.get("flags") or []))
+        check(got == STARTTLS[name], f"{name}: starttls {got} == {STARTTLS[name]} ({st.get('injection_reason')!r})")
+        if name == "imap-starttls-noise":
+            check(st.get("reply") == "a2 NO fixture refuses", f"{name}: reply kept ({st.get('reply')!r})")
+    elif r.get("starttls", {}).get("flags"):
+        check(False, f"{name}: no STARTTLS flags expected, got {r['starttls']['flags']}")
     if "-sw-" in name:  # recorded product greetings: software.c must name them
         want = SOFTWARE[name]
         sw = r.get("software") or {}
