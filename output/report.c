@@ -231,6 +231,8 @@ static int count_record(struct collector *c, const struct out_json *rec)
 	st->starttls_accepted += out_json_true(out_json_get(stls, "accepted"));
 	st->starttls_injection += out_json_true(out_json_get(stls, "injection"));
 	count_tls(st, h, rec);
+	if (rep_sw_count(&st->sw, ip, rec) < 0)
+		return -ENOMEM;
 	if (error != NULL)
 		st->errors++;
 	const char *cc = out_json_str(out_json_get(out_json_get(rec, "geo"), "country"));
@@ -448,6 +450,7 @@ static void finish(struct collector *c)
 		top_insert(st->top_networks, &st->ntop_networks, &e);
 	}
 	free(countries);
+	rep_sw_finish(&st->sw);
 }
 
 static int collect_dir(struct collector *c, int dirfd, char *err, size_t errlen)

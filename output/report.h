@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "output/report_sw.h"
+
 enum out_report_format {
 	OUT_REPORT_TEXT,
 	OUT_REPORT_JSON,
@@ -55,6 +57,7 @@ struct rep_stats {
 	struct rep_top top_countries[REP_TOP], top_networks[REP_TOP];
 	size_t ntop_countries, ntop_networks;
 	uint64_t cleartext_no_country, cleartext_no_asn;
+	struct rep_sw sw; /* software of cleartext-login / injection-vulnerable hosts */
 };
 
 int out_report_format_parse(const char *name, enum out_report_format *fmt);

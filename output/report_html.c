@@ -180,6 +180,7 @@ void out_report_html(const struct rep_stats *st, FILE *out)
 		bars[n].value = st->top_networks[n].hosts;
 	}
 	chart(out, "networks", "Top networks of cleartext-login hosts", bars, n, "#d08040");
+	rep_sw_html(&st->sw, out);
 	fprintf(out, "<p class=\"attrib\">");
 	for (size_t i = 0; i < st->nattrib; i++) {
 		html_escape(out, st->attribution[i]);

@@ -108,6 +108,7 @@ void out_report_text(const struct rep_stats *st, FILE *out)
 	fprintf(out, "Probe errors after connecting: %llu services\n",
 		(unsigned long long)st->errors);
 	text_tops(st, out);
+	rep_sw_text(&st->sw, out);
 	fprintf(out, "\n");
 	for (size_t i = 0; i < st->nattrib; i++)
 		fprintf(out, "%s\n", st->attribution[i]);
@@ -249,6 +250,8 @@ static void json_body(struct out_jw *w, const struct rep_stats *st)
 	jkey(w, "accepted", st->starttls_accepted, false);
 	jkey(w, "injection", st->starttls_injection, true);
 	out_jw_lit(w, "},");
+	rep_sw_json(w, &st->sw);
+	out_jw_lit(w, ",");
 	json_tops(w, st);
 	out_jw_lit(w, "}\n");
 }

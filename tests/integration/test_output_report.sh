@@ -30,9 +30,9 @@ rec() { # ip port proto posture cleartext extra-jq
 }
 cert='{subject:"CN=x",issuer:"CN=x",sans:[],not_before:null,not_after:null,expired:false,self_signed:false,key_type:"RSA",key_bits:2048,sig_alg:"x",sha256:"00",chain_len:1,chain_valid:true,chain_error:null}'
 {
-	rec 198.18.1.10 110 pop3 no_tls true '.geo.country="DE" | .asn={number:64500,org:"Test <Net> A"}'
-	rec 198.18.1.10 143 imap no_tls true '.geo.country="DE" | .asn={number:64500,org:"Test <Net> A"}'
-	rec 198.18.1.11 143 imap starttls_optional true ".geo.country=\"FR\" | .asn={number:64501,org:\"R\"} | .tls.versions.tls1_0=true | .tls_obsolete=true | .tls.cert=($cert | .expired=true) | .starttls={advertised:true,accepted:true,injection:true}"
+	rec 198.18.1.10 110 pop3 no_tls true '.geo.country="DE" | .asn={number:64500,org:"Test <Net> A"} | .software={product:"Dovecot",version:null}'
+	rec 198.18.1.10 143 imap no_tls true '.geo.country="DE" | .asn={number:64500,org:"Test <Net> A"} | .software={product:"Dovecot",version:"2.3.19"}'
+	rec 198.18.1.11 143 imap starttls_optional true ".geo.country=\"FR\" | .asn={number:64501,org:\"R\"} | .tls.versions.tls1_0=true | .tls_obsolete=true | .tls.cert=($cert | .expired=true) | .starttls={advertised:true,accepted:true,injection:true,injection_result:\"vulnerable\"} | .software={product:\"Cyrus IMAP\",version:\"3.0.8\"}"
 	rec 198.18.1.11 993 imaps implicit_tls false ".geo.country=\"FR\" | .tls.cert=($cert | .self_signed=true | .chain_valid=false)"
 	rec 198.18.1.12 143 imap starttls_required false '.geo.country="DE"'
 	rec 198.18.1.20 110 pop3 unknown null '.error="connect: connection refused"'
@@ -48,9 +48,14 @@ expect tls1_0 '[.tls_versions.tls1_0.accepted,.tls_versions.hosts_tls1_0]' '[1,1
 expect certificates '.certificates' '{"seen":2,"expired":1,"self_signed":1,"invalid_chain":1}' "$work/hand.json"
 expect injection .starttls.injection 1 "$work/hand.json"
 expect errors .errors 0 "$work/hand.json"
+# software (issue 16): hosts once per label; records without software are "(unidentified)"
+expect sw_clear '[.software.cleartext_login_by_product.rows[]|[.product,.hosts]]' '[["Cyrus IMAP",1],["Dovecot",1]]' "$work/hand.json"
+expect sw_clear_ver '[.software.cleartext_login_by_version.rows[]|[.product,.version,.hosts]]' '[["Cyrus IMAP","3.0.8",1],["Dovecot","(unknown)",1],["Dovecot","2.3.19",1]]' "$work/hand.json"
+expect sw_inject '[.software.injection_vulnerable_by_product.rows[]|[.product,.hosts]]' '[["Cyrus IMAP",1]]' "$work/hand.json"
 expect top_countries '.top_countries_cleartext' '[{"country":"DE","hosts":1},{"country":"FR","hosts":1}]' "$work/hand.json"
 expect top_networks '[.top_networks_cleartext[]|[.asn,.org,.hosts]]' '[[64500,"Test <Net> A",1],[64501,"R",1]]' "$work/hand.json"
 "$MC_BIN" report "$work/hand" >"$work/hand.txt" && grep -q 'Cleartext login accepted: 3 services on 2 hosts' "$work/hand.txt" &&
+	grep -q 'STARTTLS-injection-vulnerable hosts by product' "$work/hand.txt" &&
 	ok "text report" || { bad "text report"; cat "$work/hand.txt"; }
 "$MC_BIN" report "$work/nonexistent" >/dev/null 2>&1; rc=$?
 [ $rc = 1 ] && ok "missing directory exits 1" || bad "missing directory rc=$rc"
