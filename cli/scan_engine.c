@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "base/quit.h"
 #include "base/safety.h"
 #include "engine/engine.h"
 #include "cli/responders.h"
@@ -20,12 +21,6 @@
 #include "engine/targets.h"
 
 #define SCAN_RING_SIZE (1u << 16)
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	engine_request_quit();
-}
 
 static int build_targets(const struct scan_options *o, struct targets **t, char *err, size_t errlen)
 {
@@ -135,8 +130,7 @@ static int run(const struct scan_options *o, const struct targets *t,
 	if (rc != 0)
 		return 2;
 	consumer = have_out ? responders_consumer(&w) : (struct engine_consumer){0};
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	mc_quit_install();
 	rc = engine_run(&cfg, have_out ? &consumer : plugged, &res, err, errlen);
 	if (have_out) {
 		char werr[256];

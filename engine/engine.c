@@ -18,21 +18,15 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 
+#include "base/quit.h"
 #include "engine/runtime.h"
 #include "engine/targets.h"
 
 #define ENG_TICK_US 100000 /* main lcore wakes every 100 ms */
 
-static _Atomic bool quit_flag; /* the one mutable global: set from a signal handler */
-
-void engine_request_quit(void)
-{
-	atomic_store_explicit(&quit_flag, true, memory_order_relaxed);
-}
-
 bool eng_quit_requested(void)
 {
-	return atomic_load_explicit(&quit_flag, memory_order_relaxed);
+	return mc_quit_level() != MC_QUIT_NONE;
 }
 
 static uint64_t wall_ns(void)

@@ -63,7 +63,7 @@ struct engine_config {
 /* What happened; filled even when the run fails half-way. */
 struct engine_result {
 	bool started;	   /* EAL and port were up and TX began */
-	bool interrupted;  /* stopped early by engine_request_quit() */
+	bool interrupted;  /* stopped early by the quit flag (base/quit.h) */
 	uint64_t sent;	   /* SYN frames handed to the NIC */
 	uint64_t targets;  /* (address, port) pairs probed */
 	uint64_t tx_full;  /* frames the NIC refused (retried, counted once per refusal) */
@@ -97,9 +97,6 @@ int engine_run(const struct engine_config *cfg, const struct engine_consumer *co
 int engine_metadata_write(const char *path, const struct engine_config *cfg,
 			  const struct engine_result *res, int argc, char **argv, char *err,
 			  size_t errlen);
-
-/* Async-signal-safe: ask a running scan to stop sending and wind down. */
-void engine_request_quit(void);
 
 /* EAL argument vector. Defaults that work without hugepages in the test
  * network: --no-huge -m 256 --no-pci --file-prefix mc<pid> --no-telemetry, an

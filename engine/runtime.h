@@ -96,7 +96,7 @@ void eng_stats_collect(const struct eng_run *r, struct engine_result *res);
 void eng_stats_progress(const struct eng_run *r, uint64_t elapsed_ns, uint64_t expected,
 			struct engine_result *prev, uint64_t *prev_ns);
 
-/* engine.c: the quit flag, set from a signal handler. */
+/* engine.c: the process's quit flag (base/quit.h) is raised. */
 bool eng_quit_requested(void);
 
 static inline uint64_t eng_load(const _Atomic uint64_t *c)

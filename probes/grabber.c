@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/quit.h"
 #include "probes/classify.h"
 #include "probes/grabber.h"
 #include "probes/io.h"
@@ -132,7 +133,7 @@ enum mc_proto grab_port_proto(const struct grab_config *cfg, uint16_t port)
 
 static bool quitting(const struct grabber *g)
 {
-	return (g->cfg.quit != NULL && *g->cfg.quit) ||
+	return mc_quit_level() != MC_QUIT_NONE ||
 	       atomic_load_explicit(&g->stopped, memory_order_relaxed);
 }
 
@@ -467,7 +468,8 @@ int grabber_add(struct grabber *g, uint32_t addr, uint16_t port)
 
 int grabber_finish(struct grabber *g)
 {
-	while ((g->qlen > 0 && !quitting(g)) || g->active > 0) {
+	while ((g->qlen > 0 && !quitting(g)) ||
+	       (g->active > 0 && mc_quit_level() < MC_QUIT_ABANDON)) {
 		int r = grab_poll(g, GRAB_SWEEP_MS);
 
 		if (r < 0)

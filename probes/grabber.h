@@ -34,10 +34,10 @@ struct grab_config {
 	bool tls_matrix;	   /* run the TLS 1.0-1.3 version matrix */
 	uint16_t nports;	   /* 0 = defaults: 110 pop3, 143 imap, 993 imaps, 995 pop3s */
 	struct grab_port_proto ports[GRAB_PORTS_MAX];
-	/* The command's quit flag (set by its signal handler), or NULL. When set,
-	 * no new target starts; open ones run to their end (bounded by the
-	 * timeouts) and queued ones get no record. */
-	const volatile sig_atomic_t *quit;
+	/* The process's quit flag (base/quit.h) is read, not configured: at
+	 * MC_QUIT_STOP no new target starts, open ones run to their end
+	 * (bounded by the timeouts) and queued ones get no record; at
+	 * MC_QUIT_ABANDON open ones are dropped too. */
 };
 
 /* Fill the defaults above. */
