@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cli/commands.h"
+#include "cli/proclimits.h"
 #include "base/log.h"
 #include "base/quit.h"
 #include "base/safety.h"
@@ -215,7 +216,13 @@ int cmd_grab(int argc, char **argv)
 	pthread_mutex_init(&run.sink_lock, NULL);
 	mc_quit_install();
 	signal(SIGPIPE, SIG_IGN);
-	grab_fit_fd_limit(&opts.grab, opts.workers);
+	{
+		char warn[256];
+
+		cli_fit_fd_limit(&opts.grab, opts.workers, warn, sizeof(warn));
+		if (warn[0] != '\0')
+			log_warn("grab: %s", warn);
+	}
 	ws = calloc(opts.workers, sizeof(*ws));
 	if (ws == NULL)
 		mc_fatal("grab: out of memory");

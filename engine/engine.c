@@ -113,8 +113,7 @@ static void supervise(struct eng_run *r, struct engine_result *res)
 {
 	const struct engine_config *cfg = r->cfg;
 	uint64_t expected = targets_pairs(cfg->targets) / cfg->shards;
-	uint64_t t0 = wall_ns(), prev_ns = 0, next_line = 1000000000u, until = 0;
-	struct engine_result prev = {0};
+	uint64_t t0 = wall_ns(), next_line = 1000000000u, until = 0;
 
 	if (cfg->max_targets != 0 && cfg->max_targets < expected)
 		expected = cfg->max_targets;
@@ -132,8 +131,12 @@ static void supervise(struct eng_run *r, struct engine_result *res)
 				    ? el
 				    : el + (uint64_t)cfg->cooldown_ms * 1000000u;
 		}
-		if (!cfg->quiet && el >= next_line) {
-			eng_stats_progress(r, el, expected, &prev, &prev_ns);
+		if (cfg->progress != NULL && el >= next_line) {
+			struct engine_result now = {0};
+
+			eng_stats_collect(r, &now);
+			eng_port_counters(r, &now);
+			cfg->progress(cfg->progress_ctx, &now, (double)el / 1e9, expected);
 			next_line += 1000000000u;
 		}
 		if (until != 0 && (el >= until || eng_quit_requested()))
@@ -185,8 +188,8 @@ int engine_run(const struct engine_config *cfg, const struct engine_consumer *co
 	if (rc == 0)
 		rc = eng_port_setup(r, err, errlen);
 	port = r->pool != NULL;
-	if (rc == 0)
-		fputs(r->eal_log, stderr); /* EAL's warnings of a good start */
+	if (rc == 0) /* the port note, then EAL's warnings of a good start */
+		snprintf(res->notes, sizeof(res->notes), "%s%s", r->notes, r->eal_log);
 	if (rc == 0)
 		rc = gateway(r, res, err, errlen);
 	if (rc == 0 && consumer != NULL) {

@@ -60,6 +60,7 @@ struct eng_run {
 	uint64_t tx_deadline_tsc; /* 0 = none */
 	_Atomic bool stop_tx, stop_rx;
 	char eal_log[4096];
+	char notes[128];	 /* port choice, for engine_result.notes */
 	uint64_t iface_dropped0; /* cfg->iface's rx_dropped when TX began */
 	struct eng_tx_ctx tx[ENGINE_MAX_TX_QUEUES];
 	struct eng_rx_ctx rx;
@@ -93,8 +94,6 @@ int eng_rx_main(void *arg);
 
 /* stats.c */
 void eng_stats_collect(const struct eng_run *r, struct engine_result *res);
-void eng_stats_progress(const struct eng_run *r, uint64_t elapsed_ns, uint64_t expected,
-			struct engine_result *prev, uint64_t *prev_ns);
 
 /* engine.c: the process's quit flag (base/quit.h) is raised. */
 bool eng_quit_requested(void);
