@@ -6,6 +6,7 @@
 # constant such as ZMap's old 54321); --tcp-options os puts Linux's SYN option
 # set (MSS, SACK-permitted, timestamps, NOP, window scale) in every frame.
 set -euo pipefail
+# shellcheck source=tests/integration/test_scan_common.sh
 . "$(dirname "$0")/test_scan_common.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -35,4 +36,18 @@ check "--tcp-options os: no bad checksum" \
 	test -z "$(grep -i -e 'incorrect' -e 'bad cksum' "$work/os.dump" || true)"
 check "--tcp-options os recorded in the metadata" \
 	test "$(scan_meta "$work/os.json" .tcp_options)" = os
+
+# the metadata is one JSON object built in memory: UTF-8 in the command line
+# stays UTF-8 (one escaper), and no temporary is left beside -m or in /tmp
+printf '# blocklist\n' >"$work/blöck-ü.txt"
+before=$(find /tmp -maxdepth 1 -name 'mailcensus-meta-*' | wc -l)
+"$MC_BIN" scan --dry-run "$work/syn2.pcap" -S 198.18.0.2 -G 02:00:00:00:00:01 -q \
+	-p 143 -r 0 -b "$work/blöck-ü.txt" -m "$work/meta2.json" 198.18.1.0/30
+check "metadata arguments keep UTF-8" python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1], encoding="utf-8"))
+sys.exit(0 if any(a.endswith("blöck-ü.txt") for a in m["arguments"]) and m["sent"] == 4 else 1)
+' "$work/meta2.json"
+check "no temporary beside -m" test "$(find "$work" -name 'meta2.json.tmp*' | wc -l)" -eq 0
+check "no temporary in /tmp" test "$(find /tmp -maxdepth 1 -name 'mailcensus-meta-*' | wc -l)" -eq "$before"
 exit $fail
