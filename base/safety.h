@@ -3,7 +3,10 @@
  * When MAILCENSUS_SAFE_RANGE is set (every script and test in this repo sets
  * it, to 198.18.0.0/15), any target outside the listed CIDRs is a hard error
  * before a single packet or connection is made. A real census leaves it
- * unset. */
+ * unset. The list may hold IPv6 prefixes too (grab's IPv6 targets); when it
+ * is set but names none, the IPv6 safe range is 2001:db8::/32 (RFC 3849's
+ * documentation prefix, never routed: the IPv6 counterpart of the test
+ * range). */
 #ifndef MC_SAFETY_H
 #define MC_SAFETY_H
 
@@ -17,5 +20,10 @@
  * the safe range, or when no safe range is set. On false, `why` says which
  * address is outside (or that the variable does not parse). */
 bool mc_safe_allows(uint32_t first, uint32_t last, char *why, size_t whylen);
+
+struct mc_ipv6;
+
+/* The same rule for one IPv6 address. */
+bool mc_safe_allows6(const struct mc_ipv6 *a, char *why, size_t whylen);
 
 #endif

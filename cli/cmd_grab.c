@@ -15,6 +15,7 @@
 #include "cli/proclimits.h"
 #include "base/log.h"
 #include "base/quit.h"
+#include "base/ipv6.h"
 #include "base/safety.h"
 #include "output/sink.h"
 #include "cli/grab_opts.h"
@@ -24,6 +25,9 @@ struct grab_target_list {
 	uint32_t *addr;
 	uint16_t *port;
 	size_t n, cap;
+	uint8_t (*addr6)[16]; /* IPv6 targets ("[ADDR]:PORT"), after the IPv4 ones */
+	uint16_t *port6;
+	size_t n6, cap6;
 };
 
 struct grab_run {
@@ -65,6 +69,52 @@ static int list_push(struct grab_target_list *l, uint32_t addr, uint16_t port)
 	return 0;
 }
 
+static int list_push6(struct grab_target_list *l, const struct mc_ipv6 *a, uint16_t port)
+{
+	if (l->n6 == l->cap6) {
+		size_t cap = l->cap6 ? l->cap6 * 2 : 64;
+		uint8_t(*na)[16] = realloc(l->addr6, cap * sizeof(*na));
+		uint16_t *p;
+
+		if (na == NULL)
+			return -ENOMEM;
+		l->addr6 = na;
+		p = realloc(l->port6, cap * sizeof(*p));
+		if (p == NULL)
+			return -ENOMEM;
+		l->port6 = p;
+		l->cap6 = cap;
+	}
+	memcpy(l->addr6[l->n6], a->b, 16);
+	l->port6[l->n6++] = port;
+	return 0;
+}
+
+/* One IPv6 line "[ADDR]:PORT": 1 pushed, 0 not such a line, 2 refused. */
+static int read_target6(const char *line, unsigned long lineno, struct grab_target_list *l)
+{
+	struct mc_ipv6 a;
+	uint16_t port;
+	char why[160];
+	int r = grab_parse_target6(line, &a, &port);
+
+	if (r == 0)
+		return 0;
+	if (r < 0) {
+		log_error("grab: line %lu: not [ADDR]:PORT: %.60s", lineno, line);
+		return 2;
+	}
+	if (!mc_safe_allows6(&a, why, sizeof(why))) {
+		log_error("grab: line %lu: refused: %s", lineno, why);
+		return 2;
+	}
+	if (list_push6(l, &a, port) < 0) {
+		log_error("grab: out of memory for targets");
+		return 2;
+	}
+	return 1;
+}
+
 /* Read and check every target. 0, or an exit status (2) after a message. */
 static int read_targets(const char *path, struct grab_target_list *l)
 {
@@ -80,10 +130,12 @@ static int read_targets(const char *path, struct grab_target_list *l)
 	while (rc == 0 && fgets(line, sizeof(line), in) != NULL) {
 		uint32_t addr;
 		uint16_t port;
-		int r = grab_parse_target(line, &addr, &port);
+		int r = grab_parse_target(line, &addr, &port), r6;
 
 		lineno++;
-		if (r < 0) {
+		if (r < 0 && (r6 = read_target6(line, lineno, l)) != 0) {
+			rc = r6 == 2 ? 2 : 0;
+		} else if (r < 0) {
 			log_error("grab: line %lu: not ADDR:PORT: %.60s", lineno, line);
 			rc = 2;
 		} else if (r > 0 && !mc_safe_allows(addr, addr, why, sizeof(why))) {
@@ -119,8 +171,11 @@ static void *worker_main(void *arg)
 	unsigned nw = run->opts->workers;
 	struct grabber *g = w->g;
 
-	for (size_t i = w->index; i < run->targets->n && mc_quit_level() == MC_QUIT_NONE; i += nw) {
-		w->result = grabber_add(g, run->targets->addr[i], run->targets->port[i]);
+	const struct grab_target_list *t = run->targets;
+
+	for (size_t i = w->index; i < t->n + t->n6 && mc_quit_level() == MC_QUIT_NONE; i += nw) {
+		w->result = i < t->n ? grabber_add(g, t->addr[i], t->port[i])
+				     : grabber_add6(g, t->addr6[i - t->n], t->port6[i - t->n]);
 		if (w->result < 0 && w->result != -EINTR)
 			break;
 	}
@@ -251,5 +306,7 @@ out:
 	free(ws);
 	free(targets.addr);
 	free(targets.port);
+	free(targets.addr6);
+	free(targets.port6);
 	return rc;
 }

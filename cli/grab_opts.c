@@ -9,6 +9,7 @@
 
 #include "base/opts.h"
 #include "cli/grab_opts.h"
+#include "base/ipv6.h"
 #include "probes/software.h"
 
 #define GRAB_WORKERS_MAX 64
@@ -440,6 +441,33 @@ int grab_parse_target(const char *line, uint32_t *addr, uint16_t *port)
 	if (errno != 0 || (*end != '\0' && !(sepc == ',' && *end == ',')) || v == 0 || v > 65535)
 		return -EINVAL;
 	*addr = ntohl(ia.s_addr);
+	*port = (uint16_t)v;
+	return 1;
+}
+
+int grab_parse_target6(const char *line, struct mc_ipv6 *a, uint16_t *port)
+{
+	const char *close, *p;
+	char *end;
+	unsigned long v;
+
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (*line != '[')
+		return 0;
+	close = strchr(line, ']');
+	if (close == NULL || close[1] != ':' ||
+	    mc_ipv6_parse(line + 1, (size_t)(close - line - 1), a) != 0)
+		return -EINVAL;
+	p = close + 2;
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(p, &end, 10);
+	while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
+		end++;
+	if (errno != 0 || (*end != '\0' && *end != '#') || v == 0 || v > 65535)
+		return -EINVAL;
 	*port = (uint16_t)v;
 	return 1;
 }

@@ -40,4 +40,11 @@ int grab_opts_finish(struct grab_opts *o, char *err, size_t errlen);
  * line, -EINVAL when it does not parse. */
 int grab_parse_target(const char *line, uint32_t *addr, uint16_t *port);
 
+struct mc_ipv6;
+
+/* An IPv6 target line "[ADDR]:PORT" (blanks and a '#' comment allowed
+ * after it): 1 with the target, 0 when the line is not bracketed (try
+ * grab_parse_target), -EINVAL when it does not parse. */
+int grab_parse_target6(const char *line, struct mc_ipv6 *a, uint16_t *port);
+
 #endif

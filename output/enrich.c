@@ -306,6 +306,8 @@ int out_enrich_record(struct out_db *geo, struct out_db *asn, struct mc_record *
 {
 	int rc = 0;
 
+	if (rec->ipv6)
+		return 0; /* the databases are looked up by IPv4 address: left empty */
 	if (geo != NULL)
 		rc = out_db_country(geo, rec->ip, rec->country);
 	if (asn != NULL && rc == 0)

@@ -126,7 +126,9 @@ struct mc_tls {
 };
 
 struct mc_record {
-	uint32_t ip; /* host byte order */
+	uint32_t ip; /* host byte order (IPv4 targets) */
+	bool ipv6;   /* an IPv6 target (grab only): the address is ip6, ip is 0 */
+	uint8_t ip6[16];
 	uint16_t port;
 	enum mc_proto proto;
 	int64_t time_us; /* when the probe finished, Unix microseconds (UTC) */

@@ -16,6 +16,7 @@
  * Times are RFC 3339 UTC with microseconds, converted with the
  * days-to-civil algorithm (H. Hinnant) rather than gmtime_r(): no locale,
  * no time zone lock, and correct for any 64-bit input in years 0-9999. */
+#include "base/ipv6.h"
 #include "output/jw.h"
 #include "output/record.h"
 
@@ -197,6 +198,19 @@ static void put_ip(struct out_jw *w, uint32_t ip)
 	out_jw_lit(w, "\"");
 }
 
+/* RFC 5952 text (lowercase hex, longest zero run as ::), as inet_ntop writes it. */
+static void put_ip6(struct out_jw *w, const uint8_t a[16])
+{
+	char text[MC_IPV6_STRLEN];
+	struct mc_ipv6 v;
+
+	memcpy(v.b, a, 16);
+	mc_ipv6_format(&v, text);
+	out_jw_lit(w, "\"");
+	out_jw_raw(w, text, strlen(text));
+	out_jw_lit(w, "\"");
+}
+
 /* A NUL-separated capability list as a JSON array of strings. */
 static void put_caps(struct out_jw *w, const struct mc_caps *caps)
 {
@@ -363,7 +377,10 @@ static void put_software(struct out_jw *w, const struct mc_software *sw)
 static void put_head(struct out_jw *w, const struct mc_record *rec)
 {
 	out_jw_lit(w, "{\"ip\":");
-	put_ip(w, rec->ip);
+	if (rec->ipv6)
+		put_ip6(w, rec->ip6);
+	else
+		put_ip(w, rec->ip);
 	out_jw_lit(w, ",\"port\":");
 	out_jw_u64(w, rec->port);
 	out_jw_lit(w, ",\"proto\":\"");

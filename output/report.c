@@ -24,13 +24,14 @@
 #include <unistd.h>
 
 #include "base/ipv4.h"
+#include "base/ipv6.h"
 #include "output/json.h"
 #include "output/record.h"
 #include "output/report.h"
 #include "output/shard.h"
 
 struct host {
-	uint32_t ip;
+	uint64_t key; /* an IPv4 address, or 1 << 63 | a 63-bit hash of an IPv6 one */
 	bool used, cleartext, tls10, tls11;
 	uint8_t postures; /* bit per enum mc_posture */
 	char cc[3];
@@ -64,6 +65,16 @@ static size_t hash32(uint32_t x)
 	return x;
 }
 
+static size_t hash64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return (size_t)x;
+}
+
 static int hosts_grow(struct collector *c)
 {
 	size_t ncap = c->hcap ? 2 * c->hcap : 4096;
@@ -74,7 +85,7 @@ static int hosts_grow(struct collector *c)
 	for (size_t i = 0; i < c->hcap; i++) {
 		if (!c->hosts[i].used)
 			continue;
-		size_t j = hash32(c->hosts[i].ip) & (ncap - 1);
+		size_t j = hash64(c->hosts[i].key) & (ncap - 1);
 		while (n[j].used)
 			j = (j + 1) & (ncap - 1);
 		n[j] = c->hosts[i];
@@ -85,16 +96,16 @@ static int hosts_grow(struct collector *c)
 	return 0;
 }
 
-static struct host *host_get(struct collector *c, uint32_t ip)
+static struct host *host_get(struct collector *c, uint64_t key)
 {
 	if (2 * (c->hused + 1) > c->hcap && hosts_grow(c) != 0)
 		return NULL;
-	size_t j = hash32(ip) & (c->hcap - 1);
-	while (c->hosts[j].used && c->hosts[j].ip != ip)
+	size_t j = hash64(key) & (c->hcap - 1);
+	while (c->hosts[j].used && c->hosts[j].key != key)
 		j = (j + 1) & (c->hcap - 1);
 	if (!c->hosts[j].used) {
 		c->hosts[j].used = true;
-		c->hosts[j].ip = ip;
+		c->hosts[j].key = key;
 		c->hused++;
 	}
 	return &c->hosts[j];
@@ -129,9 +140,26 @@ static struct network *net_get(struct collector *c, uint32_t asn)
 	return &c->nets[j];
 }
 
-static int parse_ip(const char *s, uint32_t *ip)
+/* A host's key: the IPv4 address, or for IPv6 (grab's targets) bit 63 and
+ * a 63-bit hash of the 16 bytes (two hosts share a key with odds 2^-63). */
+static int parse_ip(const char *s, uint64_t *key)
 {
-	return s == NULL ? -1 : mc_ipv4_parse(s, strlen(s), ip);
+	uint32_t ip;
+	struct mc_ipv6 a;
+	uint64_t hi, lo;
+
+	if (s == NULL)
+		return -1;
+	if (mc_ipv4_parse(s, strlen(s), &ip) == 0) {
+		*key = ip;
+		return 0;
+	}
+	if (mc_ipv6_parse(s, strlen(s), &a) != 0)
+		return -1;
+	memcpy(&hi, a.b, 8);
+	memcpy(&lo, a.b + 8, 8);
+	*key = 1ull << 63 | ((uint64_t)hash64(hi ^ hash64(lo)) >> 1);
+	return 0;
 }
 
 static int posture_index(const char *p)
@@ -189,7 +217,7 @@ static void count_tls(struct rep_stats *st, struct host *h, const struct out_jso
 static int count_record(struct collector *c, const struct out_json *rec)
 {
 	struct rep_stats *st = c->st;
-	uint32_t ip;
+	uint64_t ip;
 	uint64_t port = out_json_u64(out_json_get(rec, "port"), 70000);
 	const char *proto = out_json_str(out_json_get(rec, "proto"));
 

@@ -4,10 +4,10 @@
  * hosts, their (product, version), and the product of hosts whose STARTTLS
  * injection test said "vulnerable". Records without `software` count as
  * "(unidentified)", without a version as "(unknown)". A host with several
- * ports is counted once per label: a hash set of (address, list, row)
- * remembers what was counted (8 bytes a pair; open addressing, grown at
- * half load). Labels are kept in arrival order up to REP_SW_ROWS per list,
- * later ones are summed as "other"; rep_sw_finish sorts by hosts. */
+ * ports is counted once per label: a hash set of (host key, list, row)
+ * remembers what was counted (open addressing, grown at half load). Labels are kept in arrival
+ * order up to REP_SW_ROWS per list, later ones are summed as "other"; rep_sw_finish sorts by hosts.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,21 +18,33 @@
 
 #define SW_OTHER 0xffu /* row index of "other" in a seen key */
 
+struct seen_key {
+	uint64_t host;
+	uint32_t tag; /* list << 8 | row, + 1; 0 = empty slot */
+};
+
 struct rep_sw_seen {
-	uint64_t *keys; /* 0 = empty */
+	struct seen_key *keys;
 	size_t cap, used;
 };
 
-static size_t seen_hash(uint64_t k)
+static size_t seen_hash(struct seen_key key)
 {
+	uint64_t k = key.host ^ (uint64_t)key.tag << 40;
+
 	k ^= k >> 33;
 	k *= 0xff51afd7ed558ccdull;
 	k ^= k >> 33;
 	return (size_t)k;
 }
 
+static bool seen_eq(struct seen_key a, struct seen_key b)
+{
+	return a.host == b.host && a.tag == b.tag;
+}
+
 /* Insert key; 1 when new, 0 when present, -ENOMEM. */
-static int seen_add(struct rep_sw *sw, uint64_t key)
+static int seen_add(struct rep_sw *sw, struct seen_key key)
 {
 	struct rep_sw_seen *s = sw->seen;
 
@@ -40,15 +52,15 @@ static int seen_add(struct rep_sw *sw, uint64_t key)
 		return -ENOMEM;
 	if ((s->used + 1) * 2 > s->cap) {
 		size_t ncap = s->cap ? s->cap * 2 : 1024;
-		uint64_t *nk = calloc(ncap, sizeof(*nk));
+		struct seen_key *nk = calloc(ncap, sizeof(*nk));
 
 		if (nk == NULL)
 			return -ENOMEM;
 		for (size_t i = 0; i < s->cap; i++) {
-			if (s->keys[i] == 0)
+			if (s->keys[i].tag == 0)
 				continue;
 			size_t j = seen_hash(s->keys[i]) & (ncap - 1);
-			while (nk[j] != 0)
+			while (nk[j].tag != 0)
 				j = (j + 1) & (ncap - 1);
 			nk[j] = s->keys[i];
 		}
@@ -57,9 +69,9 @@ static int seen_add(struct rep_sw *sw, uint64_t key)
 		s->cap = ncap;
 	}
 	for (size_t j = seen_hash(key) & (s->cap - 1);; j = (j + 1) & (s->cap - 1)) {
-		if (s->keys[j] == key)
+		if (seen_eq(s->keys[j], key))
 			return 0;
-		if (s->keys[j] == 0) {
+		if (s->keys[j].tag == 0) {
 			s->keys[j] = key;
 			s->used++;
 			return 1;
@@ -73,7 +85,7 @@ static void label(char *dst, const char *src, const char *dflt)
 }
 
 /* Count host ip once under (product, version) in list number id (1..3). */
-static int list_add(struct rep_sw *sw, struct rep_sw_list *l, unsigned id, uint32_t ip,
+static int list_add(struct rep_sw *sw, struct rep_sw_list *l, unsigned id, uint64_t host,
 		    const char *product, const char *version)
 {
 	size_t i;
@@ -89,7 +101,8 @@ static int list_add(struct rep_sw *sw, struct rep_sw_list *l, unsigned id, uint3
 		l->rows[i].hosts = 0;
 		l->n++;
 	}
-	r = seen_add(sw, (uint64_t)ip << 32 | (uint64_t)id << 8 | (i < l->n ? i : SW_OTHER));
+	r = seen_add(sw,
+		     (struct seen_key){host, (id << 8 | (i < l->n ? (unsigned)i : SW_OTHER)) + 1});
 	if (r <= 0)
 		return r;
 	if (i < l->n)
@@ -99,7 +112,7 @@ static int list_add(struct rep_sw *sw, struct rep_sw_list *l, unsigned id, uint3
 	return 0;
 }
 
-int rep_sw_count(struct rep_sw *sw, uint32_t ip, const struct out_json *rec)
+int rep_sw_count(struct rep_sw *sw, uint64_t host, const struct out_json *rec)
 {
 	const struct out_json *s = out_json_get(rec, "software");
 	const char *inj =
@@ -110,12 +123,12 @@ int rep_sw_count(struct rep_sw *sw, uint32_t ip, const struct out_json *rec)
 	label(product, out_json_str(out_json_get(s, "product")), "(unidentified)");
 	label(version, out_json_str(out_json_get(s, "version")), "(unknown)");
 	if (out_json_true(out_json_get(rec, "cleartext_login"))) {
-		r = list_add(sw, &sw->clear_product, 1, ip, product, "");
+		r = list_add(sw, &sw->clear_product, 1, host, product, "");
 		if (r == 0)
-			r = list_add(sw, &sw->clear_version, 2, ip, product, version);
+			r = list_add(sw, &sw->clear_version, 2, host, product, version);
 	}
 	if (r == 0 && inj != NULL && strcmp(inj, "vulnerable") == 0)
-		r = list_add(sw, &sw->inject_product, 3, ip, product, "");
+		r = list_add(sw, &sw->inject_product, 3, host, product, "");
 	return r;
 }
 

@@ -4,6 +4,7 @@
 #ifndef MC_OUT_REPORT_SW_H
 #define MC_OUT_REPORT_SW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,9 +34,10 @@ struct rep_sw {
 struct out_json;
 struct out_jw;
 
-/* Count one record of host `ip` (parsed NDJSON). 0 or -ENOMEM. A host is
- * counted once per label of each list, whatever its number of ports. */
-int rep_sw_count(struct rep_sw *sw, uint32_t ip, const struct out_json *rec);
+/* Count one record of a host (parsed NDJSON; `host` is the report's host
+ * key). 0 or -ENOMEM. A host counts once per label of each list, whatever
+ * its number of ports. */
+int rep_sw_count(struct rep_sw *sw, uint64_t host, const struct out_json *rec);
 
 /* Sort each list by hosts (then label) and free the collection state. */
 void rep_sw_finish(struct rep_sw *sw);

@@ -62,6 +62,8 @@ struct grab_slot {
 	uint32_t index, gen;
 	uint32_t addr;
 	uint16_t port;
+	bool v6; /* an IPv6 target: addr6 */
+	uint8_t addr6[16];
 	int64_t target_deadline, step_deadline;
 	struct io_conn io;
 	const struct probe_proto_ops *ops;
@@ -73,6 +75,8 @@ struct grab_slot {
 struct grab_target {
 	uint32_t addr;
 	uint16_t port;
+	bool v6; /* addr6 is the address (grabber_add6) */
+	uint8_t addr6[16];
 };
 
 struct grabber {
@@ -379,7 +383,8 @@ static void slot_open(struct grab_slot *s)
 	}
 	s->step_deadline = now_ms() + g->cfg.connect_timeout_ms;
 	g->stats.connections++;
-	if (io_connect(&s->io, g->epfd, s->addr, s->port, tag) < 0) {
+	if ((s->v6 ? io_connect6(&s->io, g->epfd, s->addr6, s->port, tag)
+		   : io_connect(&s->io, g->epfd, s->addr, s->port, tag)) < 0) {
 		s->io.state = IO_CONNECTING; /* so the failure is recorded as a connect error */
 		conn_failed(s, s->io.err, false);
 	}
@@ -395,10 +400,14 @@ static void target_start(struct grabber *g, const struct grab_target *t)
 		g->stats.open_peak = g->active;
 	s->addr = t->addr;
 	s->port = t->port;
+	s->v6 = t->v6;
+	memcpy(s->addr6, t->addr6, sizeof(s->addr6));
 	s->phase = GRAB_MAIN;
 	s->main_tls = false;
 	memset(&s->rec, 0, sizeof(s->rec));
 	s->rec.ip = t->addr;
+	s->rec.ipv6 = t->v6;
+	memcpy(s->rec.ip6, t->addr6, sizeof(s->rec.ip6));
 	s->rec.port = t->port;
 	s->rec.proto = grab_port_proto(&g->cfg, t->port);
 	s->target_deadline = now_ms() + g->cfg.total_timeout_ms;
@@ -489,7 +498,7 @@ static int grab_poll(struct grabber *g, int timeout_ms)
 	return 0;
 }
 
-int grabber_add(struct grabber *g, uint32_t addr, uint16_t port)
+static int grab_enqueue(struct grabber *g, const struct grab_target *t)
 {
 	while (g->qlen == g->qcap) {
 		int r = grab_poll(g, GRAB_SWEEP_MS);
@@ -499,11 +508,26 @@ int grabber_add(struct grabber *g, uint32_t addr, uint16_t port)
 		if (quitting(g))
 			return -EINTR;
 	}
-	g->queue[(g->qhead + g->qlen) % g->qcap] = (struct grab_target){addr, port};
+	g->queue[(g->qhead + g->qlen) % g->qcap] = *t;
 	g->qlen++;
 	if (g->nfree > 0)
 		start_pending(g);
 	return 0;
+}
+
+int grabber_add(struct grabber *g, uint32_t addr, uint16_t port)
+{
+	struct grab_target t = {.addr = addr, .port = port};
+
+	return grab_enqueue(g, &t);
+}
+
+int grabber_add6(struct grabber *g, const uint8_t addr6[16], uint16_t port)
+{
+	struct grab_target t = {.port = port, .v6 = true};
+
+	memcpy(t.addr6, addr6, sizeof(t.addr6));
+	return grab_enqueue(g, &t);
 }
 
 int grabber_finish(struct grabber *g)
@@ -528,7 +552,7 @@ int grabber_run_source(struct grabber *g, const struct grab_source *src)
 
 		while (g->qlen < g->qcap && (r = src->next(src->ctx, &hit)) == 1) {
 			g->queue[(g->qhead + g->qlen) % g->qcap] =
-			    (struct grab_target){hit.addr, hit.port};
+			    (struct grab_target){.addr = hit.addr, .port = hit.port};
 			g->qlen++;
 			got = true;
 		}

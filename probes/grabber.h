@@ -70,6 +70,10 @@ struct grabber *grabber_new(const struct grab_config *cfg, grab_record_fn fn, vo
  * unknown-port"). */
 int grabber_add(struct grabber *g, uint32_t addr, uint16_t port);
 
+/* grabber_add() for an IPv6 target (16 bytes, network order; grab only:
+ * the engine is IPv4). The record carries ipv6/ip6. */
+int grabber_add6(struct grabber *g, const uint8_t addr6[16], uint16_t port);
+
 /* Where the hits to grab come from (the census: the hit log, read as it
  * grows). next: 1 with a hit, 0 when none is ready now, -errno. done: true
  * once no hit will ever come again (asked only after next returned 0). */

@@ -82,10 +82,10 @@ static const char *errno_reason(int e)
 	}
 }
 
-int io_connect(struct io_conn *c, int epfd, uint32_t addr, uint16_t port, uint64_t tag)
+/* Start a non-blocking connect to sa (IPv4 or IPv6). */
+static int io_connect_sa(struct io_conn *c, int epfd, const struct sockaddr *sa, socklen_t salen,
+			 uint64_t tag)
 {
-	struct sockaddr_in sa = {
-	    .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(addr)};
 	/* RST on close: a census opens millions of short connections and must
 	 * not pile up TIME_WAIT sockets and exhaust local ports. */
 	struct linger lg = {.l_onoff = 1, .l_linger = 0};
@@ -95,12 +95,12 @@ int io_connect(struct io_conn *c, int epfd, uint32_t addr, uint16_t port, uint64
 	memset(c, 0, offsetof(struct io_conn, lb));
 	probe_linebuf_reset(&c->lb);
 	c->tag = tag;
-	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	c->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		goto fail;
 	setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS)
+	if (connect(c->fd, sa, salen) < 0 && errno != EINPROGRESS)
 		goto fail;
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &e) < 0)
 		goto fail;
@@ -115,6 +115,22 @@ fail:
 		io_close(c);
 		return -e2;
 	}
+}
+
+int io_connect(struct io_conn *c, int epfd, uint32_t addr, uint16_t port, uint64_t tag)
+{
+	struct sockaddr_in sa = {
+	    .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(addr)};
+
+	return io_connect_sa(c, epfd, (const struct sockaddr *)&sa, sizeof(sa), tag);
+}
+
+int io_connect6(struct io_conn *c, int epfd, const uint8_t addr[16], uint16_t port, uint64_t tag)
+{
+	struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+
+	memcpy(&sa.sin6_addr, addr, 16);
+	return io_connect_sa(c, epfd, (const struct sockaddr *)&sa, sizeof(sa), tag);
 }
 
 void io_close(struct io_conn *c)

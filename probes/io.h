@@ -63,6 +63,9 @@ const char *io_state_name(enum io_state s);
 /* Start a non-blocking connect and register with epfd. 0 or -errno (err set). */
 int io_connect(struct io_conn *c, int epfd, uint32_t addr, uint16_t port, uint64_t tag);
 
+/* io_connect() to an IPv6 address (16 bytes, network order). */
+int io_connect6(struct io_conn *c, int epfd, const uint8_t addr[16], uint16_t port, uint64_t tag);
+
 /* Queue bytes and try to send them now. 0 or -ENOBUFS when they do not fit. */
 int io_send(struct io_conn *c, int epfd, const void *data, size_t len);
 

@@ -2,6 +2,7 @@
 #include <errno.h>
 
 #include "cli/grab_opts.h"
+#include "base/ipv6.h"
 #include "tests/unit/test.h"
 
 static void test_parse_target(void)
@@ -32,6 +33,38 @@ static void test_parse_target(void)
 	CHECK_INT_EQ(grab_parse_target("198.18.1:143\n", &a, &p), -EINVAL);
 	CHECK_INT_EQ(grab_parse_target("198.18.1.10:14x\n", &a, &p), -EINVAL);
 	CHECK_INT_EQ(grab_parse_target("198.18.1.10:-1\n", &a, &p), -EINVAL);
+}
+
+/* IPv6 targets: "[ADDR]:PORT" (grab only). */
+static void test_parse_target6(void)
+{
+	struct mc_ipv6 a, want;
+	uint16_t p = 0;
+	char text[MC_IPV6_STRLEN];
+
+	CHECK_INT_EQ(grab_parse_target6("[2001:db8:1::2]:143\n", &a, &p), 1);
+	CHECK_STR_EQ(mc_ipv6_format(&a, text), "2001:db8:1::2");
+	CHECK_UINT_EQ(p, 143);
+	CHECK_INT_EQ(grab_parse_target6("  [2001:DB8::A]:993  # comment\r\n", &a, &p), 1);
+	CHECK_INT_EQ(mc_ipv6_parse("2001:db8::a", 11, &want), 0);
+	CHECK(memcmp(a.b, want.b, 16) == 0);
+	CHECK_UINT_EQ(p, 993);
+	CHECK_INT_EQ(grab_parse_target6("[::ffff:198.18.1.1]:110", &a, &p), 1);
+	/* not bracketed: the IPv4 parser's line */
+	CHECK_INT_EQ(grab_parse_target6("198.18.1.10:143", &a, &p), 0);
+	CHECK_INT_EQ(grab_parse_target6("", &a, &p), 0);
+	/* broken */
+	CHECK_INT_EQ(grab_parse_target6("[2001:db8::1]143", &a, &p), -EINVAL);
+	CHECK_INT_EQ(grab_parse_target6("[2001:db8::1]:0", &a, &p), -EINVAL);
+	CHECK_INT_EQ(grab_parse_target6("[2001:db8::1]:65536", &a, &p), -EINVAL);
+	CHECK_INT_EQ(grab_parse_target6("[2001:db8::1]:143x", &a, &p), -EINVAL);
+	CHECK_INT_EQ(grab_parse_target6("[2001:db8::g]:143", &a, &p), -EINVAL);
+	CHECK_INT_EQ(grab_parse_target6("[198.18.1.1]:143", &a, &p), -EINVAL);
+	CHECK_INT_EQ(grab_parse_target6("[fe80::1%eth0]:143", &a, &p), -EINVAL);
+	CHECK_INT_EQ(grab_parse_target6("[2001:db8::1:143", &a, &p), -EINVAL);
+	/* the IPv4 parser refuses a bracketed line (so read_targets tries IPv6) */
+	uint32_t a4;
+	CHECK(grab_parse_target("[2001:db8::1]:143", &a4, &p) < 0);
 }
 
 static void test_options(void)
@@ -77,6 +110,7 @@ static void test_options(void)
 int main(void)
 {
 	RUN(test_parse_target);
+	RUN(test_parse_target6);
 	RUN(test_options);
 	return test_summary();
 }

@@ -283,6 +283,22 @@ static void test_empty_record(void)
 }
 
 /* The worst case: every buffer full of bytes that each expand to 6. */
+static void test_ipv6_record(void)
+{
+	static char buf[MC_RECORD_JSON_MAX];
+	struct mc_record r;
+	static const uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+
+	memset(&r, 0, sizeof(r));
+	r.ipv6 = true;
+	memcpy(r.ip6, a, 16);
+	r.port = 143;
+	r.proto = MC_PROTO_IMAP;
+	size_t n = mc_record_to_json(&r, buf, sizeof(buf));
+	CHECK(n > 0);
+	CHECK(strncmp(buf, "{\"ip\":\"2001:db8:1::2\",\"port\":143,", 33) == 0);
+}
+
 static void test_worst_case_fits(void)
 {
 	static char buf[MC_RECORD_JSON_MAX];
@@ -319,6 +335,7 @@ int main(void)
 	RUN(test_time);
 	RUN(test_full_record);
 	RUN(test_empty_record);
+	RUN(test_ipv6_record);
 	RUN(test_worst_case_fits);
 	return test_summary();
 }

@@ -1,6 +1,8 @@
 /* The test-range guard refuses anything outside MAILCENSUS_SAFE_RANGE. */
 #include <stdlib.h>
+#include <string.h>
 
+#include "base/ipv6.h"
 #include "base/safety.h"
 #include "tests/unit/test.h"
 
@@ -41,8 +43,57 @@ static void test_two_ranges_and_garbage(void)
 	CHECK(!mc_safe_allows(IP(198, 18, 0, 1), IP(198, 18, 0, 1), why, sizeof(why)));
 }
 
+static struct mc_ipv6 v6(const char *s)
+{
+	struct mc_ipv6 a = {{0}};
+
+	CHECK_INT_EQ(mc_ipv6_parse(s, strlen(s), &a), 0);
+	return a;
+}
+
+/* IPv6 (grab only): 2001:db8::/32 when the list names no IPv6 prefix. */
+static void test_ipv6(void)
+{
+	char why[160] = "";
+	struct mc_ipv6 a;
+
+	unsetenv(MC_SAFE_RANGE_ENV);
+	a = v6("2a00:1450::1");
+	CHECK(mc_safe_allows6(&a, why, sizeof(why)));
+	setenv(MC_SAFE_RANGE_ENV, "198.18.0.0/15", 1);
+	a = v6("2001:db8:2::2");
+	CHECK(mc_safe_allows6(&a, why, sizeof(why)));
+	a = v6("2001:db9::1");
+	CHECK(!mc_safe_allows6(&a, why, sizeof(why)));
+	CHECK_STR_EQ(why, "target 2001:db9::1 is outside MAILCENSUS_SAFE_RANGE=198.18.0.0/15 "
+			  "(IPv6: 2001:db8::/32)");
+	a = v6("::ffff:198.18.1.1"); /* mapped IPv4 is not IPv4 here */
+	CHECK(!mc_safe_allows6(&a, why, sizeof(why)));
+	/* an explicit IPv6 prefix replaces the default; IPv4 checks skip it */
+	setenv(MC_SAFE_RANGE_ENV, "198.18.0.0/15, fd00:1::/48", 1);
+	a = v6("fd00:1:0:ffff::9");
+	CHECK(mc_safe_allows6(&a, why, sizeof(why)));
+	a = v6("2001:db8::1");
+	CHECK(!mc_safe_allows6(&a, why, sizeof(why)));
+	CHECK(mc_safe_allows(IP(198, 18, 1, 10), IP(198, 18, 1, 10), why, sizeof(why)));
+	CHECK(!mc_safe_allows(IP(10, 0, 0, 1), IP(10, 0, 0, 1), why, sizeof(why)));
+	setenv(MC_SAFE_RANGE_ENV, "198.18.0.0/15,2001:db8::/129", 1);
+	a = v6("2001:db8::1");
+	CHECK(!mc_safe_allows6(&a, why, sizeof(why)));
+	/* prefixes that are not byte-aligned */
+	struct mc_ipv6 net = v6("2001:db8:8000::");
+	a = v6("2001:db8:bfff::1");
+	CHECK(mc_ipv6_in(&a, &net, 34));
+	a = v6("2001:db8:c000::1");
+	CHECK(!mc_ipv6_in(&a, &net, 34));
+	char text[MC_IPV6_STRLEN];
+	a = v6("2001:0db8:0000:0000:0000:0000:0000:0001");
+	CHECK_STR_EQ(mc_ipv6_format(&a, text), "2001:db8::1");
+}
+
 int main(void)
 {
+	RUN(test_ipv6);
 	RUN(test_unset_allows);
 	RUN(test_range);
 	RUN(test_two_ranges_and_garbage);
