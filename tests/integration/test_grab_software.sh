@@ -60,10 +60,12 @@ ip netns exec "$MC_NS_SRV" "$imap4d" --config-file="$work/imap4d.conf" --daemon 
 	</dev/null >"$work/imap4d.log" 2>&1 &
 mupid=$!
 for _ in $(seq 100); do
-	ip netns exec "$MC_NS_SRV" ss -ltn "sport = :143" | grep -q "$MU_IP:143" && break
+	ip netns exec "$MC_NS_SRV" ss -ltn "sport = :143" | grep -F "$MU_IP:143" >/dev/null && break
 	kill -0 "$mupid" 2>/dev/null || fail "imap4d died: $(cat "$work/imap4d.log")"
 	sleep 0.05
 done
+ip netns exec "$MC_NS_SRV" ss -ltn "sport = :143" | grep -F "$MU_IP:143" >/dev/null ||
+	fail "imap4d is not listening: $(cat "$work/imap4d.log")"
 
 printf '%s\n' "$MU_IP:143" 198.18.1.10:143 198.18.1.10:110 198.18.1.11:993 >"$work/targets"
 ip netns exec "$MC_NS_SCAN" "$bin" grab --contact "https://census.example/scanner" \
