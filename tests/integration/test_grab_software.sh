@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# test_grab_software — software identification against real servers of two
-# kinds in the test network: GNU Mailutils imap4d (started here, in the
-# server namespace on 198.18.2.2:143, an address the test network does not
-# use) and the test network's dovecots (IMAP answers ID; POP3 greets with a
-# custom text and has no IMPLEMENTATION, so it stays unidentified). Asserts
+# test_grab_software — software identification against real servers of
+# three kinds in the test network: GNU Mailutils imap4d and the nginx mail
+# proxy (both started here, in the server namespace on 198.18.2.2:143 and
+# 198.18.2.4:143/110, addresses the test network does not use) and the test
+# network's dovecots (IMAP answers ID; POP3 greets with a custom text and
+# has no IMPLEMENTATION, so it stays unidentified). Asserts
 # the records' software{product, evidence, cpe} and that the grab sends our
 # ID only where ID is advertised without failing the probe where it is
 # refused (imap4d answers "BAD ID Wrong state" before login).
@@ -15,6 +16,7 @@ srcdir=${MC_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 bin=${MC_BIN:-$srcdir/build/mailcensus}
 cd "$srcdir" || exit 1
 MU_IP=198.18.2.2
+NGX_IP=198.18.2.4
 
 say() { printf 'test_grab_software: %s\n' "$*"; }
 skip() {
@@ -33,24 +35,34 @@ imap4d=$(command -v imap4d || echo /usr/sbin/imap4d)
 scripts/testnet status >/dev/null 2>&1 || skip "test network '${MC_TESTNET:-mc}' is not up (scripts/testnet up)"
 eval "$(scripts/testnet env)"
 
+nginx=$(command -v nginx || echo /usr/sbin/nginx)
+ngx_mod=/usr/lib/nginx/modules/ngx_mail_module.so
+[ -x "$nginx" ] && [ -f "$ngx_mod" ] ||
+	skip "nginx with its mail module not installed (scripts/setup-deps: nginx-light libnginx-mod-mail)"
+
 work=$(mktemp -d /tmp/test_grab_software.XXXXXX)
 mupid=
-addr_added=
+ngxpid=
+addrs_added=()
 cleanup() {
-	if [ -n "$mupid" ]; then
-		kill "$mupid" 2>/dev/null
-		wait "$mupid" 2>/dev/null
-	fi
-	[ -n "$addr_added" ] && ip netns exec "$MC_NS_SRV" ip addr del "$MU_IP/32" dev lo 2>/dev/null
+	for pid in $mupid $ngxpid; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	for a in "${addrs_added[@]}"; do
+		ip netns exec "$MC_NS_SRV" ip addr del "$a/32" dev lo 2>/dev/null
+	done
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
 ip netns exec "$MC_NS_SRV" ip link set lo up
-if ! ip netns exec "$MC_NS_SRV" ip -4 addr show dev lo | grep -q " $MU_IP/"; then
-	ip netns exec "$MC_NS_SRV" ip addr add "$MU_IP/32" dev lo || fail "cannot add $MU_IP"
-	addr_added=1
-fi
+for a in "$MU_IP" "$NGX_IP"; do
+	if ! ip netns exec "$MC_NS_SRV" ip -4 addr show dev lo | grep -F " $a/" >/dev/null; then
+		ip netns exec "$MC_NS_SRV" ip addr add "$a/32" dev lo || fail "cannot add $a"
+		addrs_added+=("$a")
+	fi
+done
 cat >"$work/imap4d.conf" <<CONF
 logging { syslog no; };
 pidfile $work/imap4d.pid;
@@ -67,19 +79,46 @@ done
 ip netns exec "$MC_NS_SRV" ss -ltn "sport = :143" | grep -F "$MU_IP:143" >/dev/null ||
 	fail "imap4d is not listening: $(cat "$work/imap4d.log")"
 
-printf '%s\n' "$MU_IP:143" 198.18.1.10:143 198.18.1.10:110 198.18.1.11:993 >"$work/targets"
+# nginx's mail proxy: greets and lists capabilities without its auth backend
+cat >"$work/nginx.conf" <<CONF
+load_module $ngx_mod;
+daemon off;
+master_process off;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 64; }
+mail {
+  auth_http 127.0.0.1:9/auth;
+  server { listen $NGX_IP:143; protocol imap; }
+  server { listen $NGX_IP:110; protocol pop3; }
+}
+CONF
+ip netns exec "$MC_NS_SRV" "$nginx" -e "$work/nginx-error.log" -p "$work" -c "$work/nginx.conf" \
+	</dev/null >"$work/nginx.out" 2>&1 &
+ngxpid=$!
+for _ in $(seq 100); do
+	ip netns exec "$MC_NS_SRV" ss -ltn "sport = :110" | grep -F "$NGX_IP:110" >/dev/null && break
+	kill -0 "$ngxpid" 2>/dev/null || fail "nginx died: $(cat "$work/nginx.out" "$work/nginx-error.log")"
+	sleep 0.05
+done
+
+printf '%s\n' "$MU_IP:143" "$NGX_IP:143" "$NGX_IP:110" 198.18.1.10:143 198.18.1.10:110 \
+	198.18.1.11:993 >"$work/targets"
 ip netns exec "$MC_NS_SCAN" "$bin" grab --contact "https://census.example/scanner" \
 	--ca-file "$MC_CA_CERT" --no-tls-matrix --read-timeout 5 --timeout 20 \
 	"$work/targets" >"$work/out.ndjson" 2>"$work/stderr"
 rc=$?
 [ "$rc" -eq 0 ] || fail "grab exited $rc: $(cat "$work/stderr")"
 
-python3 - "$work/out.ndjson" "$MU_IP" <<'PY'
+python3 - "$work/out.ndjson" "$MU_IP" "$NGX_IP" <<'PY'
 import json, sys
 recs = {f"{r['ip']}:{r['port']}": r for r in map(json.loads, open(sys.argv[1]))}
 mu = sys.argv[2] + ":143"
+ngx = sys.argv[3]
 want = {  # target -> (product, evidence, cpe)
     mu: ("GNU Mailutils", "banner", "cpe:2.3:a:gnu:mailutils:*:*:*:*:*:*:*:*"),
+    ngx + ":143": ("nginx", "banner", "cpe:2.3:a:f5:nginx:*:*:*:*:*:*:*:*"),
+    ngx + ":110": ("nginx", "banner", "cpe:2.3:a:f5:nginx:*:*:*:*:*:*:*:*"),
     "198.18.1.10:143": ("Dovecot", "imap_id", "cpe:2.3:a:dovecot:dovecot:*:*:*:*:*:*:*:*"),
     "198.18.1.11:993": ("Dovecot", "imap_id", "cpe:2.3:a:dovecot:dovecot:*:*:*:*:*:*:*:*"),
     "198.18.1.10:110": None,
