@@ -158,23 +158,31 @@ void rep_sw_finish(struct rep_sw *sw)
 static void text_list(FILE *out, const char *title, const struct rep_sw_list *l, bool ver)
 {
 	fprintf(out, "\n%s\n", title);
+	if (ver)
+		fprintf(out, "  %-40s %-20s %10s\n", "product", "version", "hosts");
+	else
+		fprintf(out, "  %-40s %10s\n", "product", "hosts");
 	if (l->n == 0)
 		fprintf(out, "  (none)\n");
-	for (size_t i = 0; i < l->n; i++)
-		fprintf(out, "  %-40s %-20s %10llu\n", l->rows[i].product,
-			ver ? l->rows[i].version : "", (unsigned long long)l->rows[i].hosts);
+	for (size_t i = 0; i < l->n; i++) {
+		if (ver)
+			fprintf(out, "  %-40s %-20s %10llu\n", l->rows[i].product,
+				l->rows[i].version, (unsigned long long)l->rows[i].hosts);
+		else
+			fprintf(out, "  %-40s %10llu\n", l->rows[i].product,
+				(unsigned long long)l->rows[i].hosts);
+	}
 	if (l->other > 0)
-		fprintf(out, "  %-40s %-20s %10llu\n", "(other)", "", (unsigned long long)l->other);
+		fprintf(out, "  %-*s %10llu\n", ver ? 61 : 40, "(other)",
+			(unsigned long long)l->other);
 }
 
 void rep_sw_text(const struct rep_sw *sw, FILE *out)
 {
-	text_list(out, "Cleartext-login hosts by software product            hosts",
-		  &sw->clear_product, false);
-	text_list(out, "Cleartext-login hosts by product and version             hosts",
-		  &sw->clear_version, true);
-	text_list(out, "STARTTLS-injection-vulnerable hosts by product       hosts",
-		  &sw->inject_product, false);
+	text_list(out, "Cleartext-login hosts by software", &sw->clear_product, false);
+	text_list(out, "Cleartext-login hosts by software version", &sw->clear_version, true);
+	text_list(out, "STARTTLS-injection-vulnerable hosts by software", &sw->inject_product,
+		  false);
 }
 
 static void json_list(struct out_jw *w, const char *key, const struct rep_sw_list *l, bool ver)

@@ -55,7 +55,7 @@ expect sw_inject '[.software.injection_vulnerable_by_product.rows[]|[.product,.h
 expect top_countries '.top_countries_cleartext' '[{"country":"DE","hosts":1},{"country":"FR","hosts":1}]' "$work/hand.json"
 expect top_networks '[.top_networks_cleartext[]|[.asn,.org,.hosts]]' '[[64500,"Test <Net> A",1],[64501,"R",1]]' "$work/hand.json"
 "$MC_BIN" report "$work/hand" >"$work/hand.txt" && grep -q 'Cleartext login accepted: 3 services on 2 hosts' "$work/hand.txt" &&
-	grep -q 'STARTTLS-injection-vulnerable hosts by product' "$work/hand.txt" &&
+	grep -q 'STARTTLS-injection-vulnerable hosts by software' "$work/hand.txt" &&
 	ok "text report" || { bad "text report"; cat "$work/hand.txt"; }
 "$MC_BIN" report "$work/nonexistent" >/dev/null 2>&1; rc=$?
 [ $rc = 1 ] && ok "missing directory exits 1" || bad "missing directory rc=$rc"
