@@ -334,7 +334,8 @@ static const struct mc_opt census_table[] = {
 static const struct mc_cmd grab_cmd = {
     .name = "grab",
     .usage = "usage: mailcensus grab [OPTIONS] [FILE|-]\n\n"
-	     "Probe every target (lines 'ADDR:PORT' or 'ADDR,PORT'; '#' starts a comment;\n"
+	     "Probe every target (lines 'ADDR:PORT', 'ADDR,PORT' or '[IPV6]:PORT'; '#' starts a "
+	     "comment;\n"
 	     "the CSV of `mailcensus scan -o` is read as is) from FILE or stdin:\n"
 	     "greeting, capabilities, STARTTLS, TLS version, cipher and certificate;\n"
 	     "then, on extra connections, the STARTTLS injection test\n"
