@@ -334,9 +334,9 @@ static const struct mc_opt census_table[] = {
 static const struct mc_cmd grab_cmd = {
     .name = "grab",
     .usage = "usage: mailcensus grab [OPTIONS] [FILE|-]\n\n"
-	     "Probe every target (lines 'ADDR:PORT', 'ADDR,PORT' or '[IPV6]:PORT'; '#' starts a "
-	     "comment;\n"
-	     "the CSV of `mailcensus scan -o` is read as is) from FILE or stdin:\n"
+	     "Probe every target (lines 'ADDR:PORT', 'ADDR,PORT' or '[IPV6]:PORT';\n"
+	     "'#' starts a comment; the CSV of `mailcensus scan -o` is read as is)\n"
+	     "from FILE or stdin:\n"
 	     "greeting, capabilities, STARTTLS, TLS version, cipher and certificate;\n"
 	     "then, on extra connections, the STARTTLS injection test\n"
 	     "(STARTTLS with a pipelined NOOP) and the TLS 1.0-1.3 version matrix.\n"
