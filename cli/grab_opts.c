@@ -289,8 +289,7 @@ static const struct mc_opt opt_table[] = {
     {"ca-file", 0, "FILE", opt_ca_file,
      "extra trust anchors (PEM) for chain verification, besides the system store"},
     {"contact", 0, "TEXT", opt_contact,
-     "operator contact (URL or mail address) sent to servers in IMAP ID, as ethical "
-     "scanning asks (docs/software.md)"},
+     "operator contact (URL, mail) sent in IMAP ID (docs/software.md)"},
     {"no-tls-matrix", 0, NULL, opt_no_matrix,
      "skip the TLS 1.0/1.1/1.2/1.3 version matrix (one extra connection per version)"},
     {"workers", 'w', "N", opt_workers, "worker threads, each with its own epoll loop (default 1)"},

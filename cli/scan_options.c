@@ -363,8 +363,7 @@ static const struct mc_opt rows[] = {
     {"max-runtime", 't', "SECS", set_max_runtime, "stop sending after SECS seconds"},
     {"probe-ttl", 0, "N", set_ttl, "IP TTL of our SYNs (default 255)"},
     {"tcp-options", 0, "SET", set_tcp_options,
-     "TCP options of our SYNs: mss (MSS only, default) or os (Linux's MSS, SACK-permitted, "
-     "timestamps, window scale: fewer filtered replies, ZMap #855)"},
+     "SYN options: mss (default) or os (Linux's set; docs/engine.md)"},
     {"no-rst", 0, NULL, set_no_rst,
      "do not RST SYN-ACKed connections (servers then hold them half-open ~1 min)"},
     {"dry-run", 0, "FILE", set_dry_run, "build every probe, send nothing, write them to a pcap"},
