@@ -25,6 +25,8 @@
 #include "output/json.h"
 #include "cli/grab_opts.h"
 
+_Static_assert(GRAB_SOURCES_MAX >= ENGINE_MAX_SRC_IPS, "every scan source can be a grab source");
+
 #define SCAN_ARGV_EXTRA 4 /* words this file adds to the engine's argv: --seed N -m F */
 
 struct grab_flag {
@@ -229,6 +231,10 @@ static int census(struct split *s, int argc, char **argv)
 		made_tmp = true;
 		engine_arg(s, word(s, "-m", ""));
 		engine_arg(s, word(s, "", meta_tmp));
+	}
+	if (so->kernel_path) { /* the grab leaves from the scan's addresses, via the tap */
+		memcpy(go.grab.source_ips, so->src_ips, so->nsrc_ips * sizeof(so->src_ips[0]));
+		go.grab.nsource_ips = so->nsrc_ips;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	grab_fit_fd_limit(&go.grab, 1);

@@ -78,6 +78,7 @@ static void fill_config(struct engine_config *cfg, const struct scan_options *o,
 	cfg->quiet = o->quiet;
 	cfg->ring_size = SCAN_RING_SIZE;
 	cfg->iface = o->iface;
+	cfg->kernel_path = o->kernel_path;
 	cfg->eal_argc = eal->argc;
 	cfg->eal_argv = (char **)eal->argv;
 }
@@ -102,7 +103,7 @@ static int probe_writable(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-static void summary(const struct engine_result *res)
+static void summary(const struct engine_result *res, bool kernel_path)
 {
 	fprintf(stderr,
 		"mailcensus scan: %s; probed %llu targets, sent %llu SYNs (%.0f p/s), %llu hits, "
@@ -114,6 +115,16 @@ static void summary(const struct engine_result *res)
 		(unsigned long long)(res->dup_hits + res->dup_rsts),
 		(unsigned long long)res->ring_drops, (unsigned long long)res->imissed,
 		(unsigned long long)res->iface_rx_dropped);
+	if (kernel_path)
+		fprintf(stderr,
+			"mailcensus scan: kernel path %s: to the kernel %llu frames (%llu bytes, "
+			"%llu dropped), from the kernel %llu frames (%llu bytes, %llu dropped)\n",
+			ENGINE_KPATH_IFACE, (unsigned long long)res->to_kernel,
+			(unsigned long long)res->to_kernel_bytes,
+			(unsigned long long)res->to_kernel_drops,
+			(unsigned long long)res->from_kernel,
+			(unsigned long long)res->from_kernel_bytes,
+			(unsigned long long)res->from_kernel_drops);
 }
 
 /* Everything after the options are known. Returns the exit status. */
@@ -148,7 +159,7 @@ static int run(const struct scan_options *o, const struct targets *t,
 	}
 	if (rc != 0)
 		return res.started ? 1 : 2;
-	summary(&res);
+	summary(&res, cfg.kernel_path);
 	if (o->metadata != NULL &&
 	    engine_metadata_write(o->metadata, &cfg, &res, argc, argv, err, errlen) != 0)
 		return 1;

@@ -285,6 +285,17 @@ static int set_no_rst(struct scan_options *o, const char *a, char *e, size_t el)
 	return 0;
 }
 
+static int set_kernel_path(struct scan_options *o, const char *a, char *e, size_t el)
+{
+	if (strcmp(a, "tap") == 0)
+		o->kernel_path = true;
+	else if (strcmp(a, "none") == 0)
+		o->kernel_path = false;
+	else
+		return bad(e, el, "kernel path (tap or none)", a);
+	return 0;
+}
+
 static int set_quiet(struct scan_options *o, const char *a, char *e, size_t el)
 {
 	(void)a, (void)e, (void)el;
@@ -333,6 +344,9 @@ static const struct opt_row rows[] = {
     {"metadata-file", 'm', "FILE", set_metadata, "write the scan's metadata JSON here"},
     {"tx-queues", 0, "N", set_tx_queues, "TX lcores/queues, 1..16 (default 1)"},
     {"iface", 'i', "IF", set_iface, "send on IF via net_af_packet (else name a device after --)"},
+    {"kernel-path", 0, "MODE", set_kernel_path,
+     "tap: give the kernel (the grab stage) its path through the DPDK port, from -S "
+     "(" ENGINE_KPATH_IFACE "; docs/deploy.md); none (default)"},
     {"quiet", 'q', NULL, set_quiet, "no progress line"},
     {"verbose", 'v', NULL, set_verbose, "DPDK's own log at info level"},
     {"help", 'h', NULL, set_help, "this help"},
@@ -401,6 +415,11 @@ static int check(struct scan_options *o, char *err, size_t errlen)
 			 o->output != NULL ? "-o" : "--iface");
 	else if (o->dry_run != NULL && o->tx_queues != 1)
 		snprintf(err, errlen, "--dry-run writes one pcap: use --tx-queues 1");
+	else if (o->kernel_path && (o->dry_run != NULL || !o->have_gw_ip))
+		snprintf(err, errlen, "--kernel-path tap %s",
+			 o->dry_run != NULL
+			     ? "sends the kernel's frames: not with --dry-run"
+			     : "needs --gateway-ip ADDR (the kernel routes through it)");
 	else if (o->dry_run == NULL && !o->have_gw_mac && !o->have_gw_ip)
 		snprintf(err, errlen,
 			 "no gateway: give --gateway-ip ADDR (resolved by ARP) or -G MAC");

@@ -12,13 +12,21 @@
  * not answered from the old connection's state (--no-rst turns this off). The RSTs of one burst go
  * out together on the RX lcore's own TX queue. When no frame
  * arrives for a while the lcore naps, so on a 2-CPU machine it leaves its
- * CPU to the main lcore and a second TX lcore. */
+ * CPU to the main lcore and a second TX lcore.
+ *
+ * With the kernel path (--kernel-path tap, kpath.h) the lcore is also the
+ * bridge: frames kpath_classify() calls the kernel's are handed, mbuf and
+ * all, to the tap's TX queue (no copy, no allocation), ARP requests for our
+ * address are answered and handed on too, and each loop drains the tap's RX
+ * queue onto the port's RX-lcore queue. After the scan's cooldown it keeps
+ * bridging (no scan reply counted) until the grab stage is done. */
 #include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include "engine/kpath.h"
 #include "engine/runtime.h"
 #include "engine/targets.h"
 
@@ -28,15 +36,18 @@
 struct rx_counts {
 	uint64_t hits, dup_hits, rsts, dup_rsts, invalid, other, arp_replies, ring_drops;
 	uint64_t rsts_sent;
+	uint64_t to_kernel, to_kernel_bytes, to_kernel_drops;
+	uint64_t from_kernel, from_kernel_bytes, from_kernel_drops;
 };
 
-/* RSTs built while a burst is processed, sent after it. */
-struct rst_batch {
+/* Frames built (RSTs) or kept (for the kernel) while a burst is processed,
+ * sent after it. */
+struct batch {
 	struct rte_mbuf *m[ENG_BURST];
 	uint16_t n;
 };
 
-static void rst_queue(const struct eng_run *r, const struct pkt_view *v, struct rst_batch *b)
+static void rst_queue(const struct eng_run *r, const struct pkt_view *v, struct batch *b)
 {
 	struct rte_mbuf *m;
 
@@ -49,7 +60,7 @@ static void rst_queue(const struct eng_run *r, const struct pkt_view *v, struct 
 	b->m[b->n++] = m;
 }
 
-static void rst_flush(const struct eng_run *r, struct rst_batch *b, struct rx_counts *c)
+static void rst_flush(const struct eng_run *r, struct batch *b, struct rx_counts *c)
 {
 	uint16_t sent = b->n > 0 ? rte_eth_tx_burst(r->port_id, r->arp_txq, b->m, b->n) : 0;
 
@@ -57,6 +68,41 @@ static void rst_flush(const struct eng_run *r, struct rst_batch *b, struct rx_co
 	if (sent < b->n)
 		rte_pktmbuf_free_bulk(b->m + sent, b->n - sent);
 	b->n = 0;
+}
+
+/* Hand the kept frames to the kernel's tap; what it refuses is a drop. */
+static void kernel_flush(const struct eng_run *r, struct batch *b, struct rx_counts *c)
+{
+	uint16_t sent = b->n > 0 ? rte_eth_tx_burst(r->tap_port, 0, b->m, b->n) : 0;
+
+	for (uint16_t i = 0; i < sent; i++)
+		c->to_kernel_bytes += rte_pktmbuf_pkt_len(b->m[i]);
+	c->to_kernel += sent;
+	if (sent < b->n) {
+		c->to_kernel_drops += b->n - sent;
+		rte_pktmbuf_free_bulk(b->m + sent, b->n - sent);
+	}
+	b->n = 0;
+}
+
+/* What the kernel sent on its tap goes out on the port, from the RX lcore's
+ * own queue. Returns the frames taken. */
+static uint16_t kernel_drain(const struct eng_run *r, struct rx_counts *c)
+{
+	struct rte_mbuf *pkts[ENG_BURST];
+	uint16_t n = rte_eth_rx_burst(r->tap_port, 0, pkts, ENG_BURST), sent;
+
+	if (n == 0)
+		return 0;
+	sent = rte_eth_tx_burst(r->port_id, r->arp_txq, pkts, n);
+	for (uint16_t i = 0; i < sent; i++)
+		c->from_kernel_bytes += rte_pktmbuf_pkt_len(pkts[i]);
+	c->from_kernel += sent;
+	if (sent < n) {
+		c->from_kernel_drops += n - sent;
+		rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+	}
+	return n;
 }
 
 static uint64_t now_ns(void)
@@ -67,17 +113,12 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void on_reply(const struct eng_run *r, const struct pkt_view *v, uint64_t t_ns,
-		     struct rx_counts *c, struct rst_batch *rst)
+static void on_reply(const struct eng_run *r, const struct pkt_view *v, uint64_t index,
+		     uint64_t t_ns, struct rx_counts *c, struct batch *rst)
 {
-	uint64_t index;
 	bool synack = v->kind == PKT_TCP_SYNACK;
 	struct mc_hit hit;
 
-	if (validate_reply(&r->vctx, v, &index) == VALIDATE_INVALID) {
-		c->invalid++;
-		return;
-	}
 	if (synack)
 		rst_queue(r, v, rst);
 	if (dedup_test_and_set(r->seen, index)) {
@@ -100,31 +141,50 @@ static void on_reply(const struct eng_run *r, const struct pkt_view *v, uint64_t
 		c->ring_drops++;
 }
 
-static void on_frame(const struct eng_run *r, struct rte_mbuf *m, uint64_t t_ns,
-		     struct rx_counts *c, struct rst_batch *rst)
+/* One received frame. True when it was kept for the kernel (in `kern`);
+ * the caller frees the others. After the scan (bridge) only the kernel
+ * path and ARP are served. */
+static bool on_frame(const struct eng_run *r, struct rte_mbuf *m, uint64_t t_ns, bool bridge,
+		     struct rx_counts *c, struct batch *rst, struct batch *kern)
 {
 	struct pkt_view v;
+	uint64_t index = 0;
+	bool kpath = r->cfg->kernel_path;
 
-	switch (pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &v)) {
-	case PKT_TCP_SYNACK:
-	case PKT_TCP_RST:
-		on_reply(r, &v, t_ns, c, rst);
-		break;
-	case PKT_ARP_REQUEST:
+	pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &v);
+	switch (kpath_classify(&r->vctx, &v, &index)) {
+	case RX_SCAN_SYNACK:
+	case RX_SCAN_RST:
+		if (!bridge)
+			on_reply(r, &v, index, t_ns, c, rst);
+		return false;
+	case RX_ARP_REQUEST:
 		if (eng_arp_answer(r, r->arp_txq, &v))
 			c->arp_replies++;
 		else
 			c->other++;
-		break;
-	case PKT_MALFORMED:
+		break; /* the kernel learns the asker's MAC from it too */
+	case RX_KERNEL:
+		if (kpath)
+			break;
+		/* without a kernel path: today's counting */
+		(*(v.kind == PKT_TCP_SYNACK || v.kind == PKT_TCP_RST ? &c->invalid : &c->other))++;
+		return false;
+	case RX_INVALID:
 		c->invalid++;
-		break;
-	case PKT_OTHER:
-	case PKT_ARP_REPLY:
-	case PKT_TCP_OTHER:
+		return false;
+	case RX_OTHER:
 		c->other++;
-		break;
+		return false;
 	}
+	if (!kpath)
+		return false;
+	if (kern->n == ENG_BURST) { /* cannot happen: one burst fills at most one batch */
+		c->to_kernel_drops++;
+		return false;
+	}
+	kern->m[kern->n++] = m;
+	return true;
 }
 
 static void publish(struct eng_rx_ctx *ctx, const struct rx_counts *c)
@@ -138,29 +198,58 @@ static void publish(struct eng_rx_ctx *ctx, const struct rx_counts *c)
 	eng_store(&ctx->arp_replies, c->arp_replies);
 	eng_store(&ctx->ring_drops, c->ring_drops);
 	eng_store(&ctx->rsts_sent, c->rsts_sent);
+	eng_store(&ctx->to_kernel, c->to_kernel);
+	eng_store(&ctx->to_kernel_bytes, c->to_kernel_bytes);
+	eng_store(&ctx->to_kernel_drops, c->to_kernel_drops);
+	eng_store(&ctx->from_kernel, c->from_kernel);
+	eng_store(&ctx->from_kernel_bytes, c->from_kernel_bytes);
+	eng_store(&ctx->from_kernel_drops, c->from_kernel_drops);
+}
+
+/* One burst from RX queue q: classify, send RSTs and the kernel's frames,
+ * free the rest. Returns the frames received. */
+static uint16_t rx_queue(const struct eng_run *r, uint16_t q, bool bridge, struct rx_counts *c,
+			 struct batch *rst)
+{
+	struct rte_mbuf *pkts[ENG_BURST];
+	struct batch kern = {.n = 0};
+	uint16_t n = rte_eth_rx_burst(r->port_id, q, pkts, ENG_BURST), nfree = 0;
+	uint64_t t_ns;
+
+	if (n == 0)
+		return 0;
+	t_ns = now_ns();
+	for (uint16_t i = 0; i < n; i++)
+		if (!on_frame(r, pkts[i], t_ns, bridge, c, rst, &kern))
+			pkts[nfree++] = pkts[i];
+	if (nfree > 0)
+		rte_pktmbuf_free_bulk(pkts, nfree);
+	rst_flush(r, rst, c);
+	if (kern.n > 0)
+		kernel_flush(r, &kern, c);
+	return n;
 }
 
 int eng_rx_main(void *arg)
 {
 	struct eng_rx_ctx *ctx = arg;
 	const struct eng_run *r = ctx->run;
-	struct rte_mbuf *pkts[ENG_BURST];
 	struct rx_counts c = {0};
-	struct rst_batch rst = {.n = 0};
+	struct batch rst = {.n = 0};
 	unsigned idle = 0;
+	bool bridge = false;
 
 	while (!atomic_load_explicit(&r->stop_rx, memory_order_acquire)) {
 		uint32_t got = 0;
-		for (uint16_t q = 0; q < r->nb_rxq; q++) {
-			uint16_t n = rte_eth_rx_burst(r->port_id, q, pkts, ENG_BURST);
-			uint64_t t_ns = n > 0 ? now_ns() : 0;
-			for (uint16_t i = 0; i < n; i++)
-				on_frame(r, pkts[i], t_ns, &c, &rst);
-			if (n > 0)
-				rte_pktmbuf_free_bulk(pkts, n);
-			rst_flush(r, &rst, &c);
-			got += n;
+		if (!bridge && atomic_load_explicit(&r->bridge_only, memory_order_acquire)) {
+			bridge = true;
+			publish(ctx, &c);
+			atomic_store_explicit(&ctx->bridge_ack, true, memory_order_release);
 		}
+		for (uint16_t q = 0; q < r->nb_rxq; q++)
+			got += rx_queue(r, q, bridge, &c, &rst);
+		if (r->cfg->kernel_path)
+			got += kernel_drain(r, &c);
 		if (got > 0) {
 			idle = 0;
 			publish(ctx, &c);

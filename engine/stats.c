@@ -35,6 +35,12 @@ void eng_stats_collect(const struct eng_run *r, struct engine_result *res)
 	res->arp_replies = eng_load(&rx->arp_replies) + res->arp_replies_setup;
 	res->ring_drops = eng_load(&rx->ring_drops);
 	res->rsts_sent = eng_load(&rx->rsts_sent);
+	res->to_kernel = eng_load(&rx->to_kernel);
+	res->to_kernel_bytes = eng_load(&rx->to_kernel_bytes);
+	res->to_kernel_drops = eng_load(&rx->to_kernel_drops);
+	res->from_kernel = eng_load(&rx->from_kernel);
+	res->from_kernel_bytes = eng_load(&rx->from_kernel_bytes);
+	res->from_kernel_drops = eng_load(&rx->from_kernel_drops);
 }
 
 static void fmt_eta(char *buf, size_t len, double secs)
@@ -59,9 +65,15 @@ void eng_stats_progress(const struct eng_run *r, uint64_t elapsed_ns, uint64_t e
 	struct engine_result now = {0};
 	double dt = (double)(elapsed_ns - *prev_ns) / 1e9;
 	double pct, send_rate, hit_rate, eta;
-	char etas[32];
+	char etas[32], kpath[160] = "";
 
 	eng_stats_collect(r, &now);
+	if (r->cfg->kernel_path)
+		snprintf(kpath, sizeof(kpath),
+			 "; kernel in %" PRIu64 " (%" PRIu64 " B) out %" PRIu64 " (%" PRIu64
+			 " B) drops %" PRIu64,
+			 now.to_kernel, now.to_kernel_bytes, now.from_kernel, now.from_kernel_bytes,
+			 now.to_kernel_drops + now.from_kernel_drops);
 	eng_port_counters(r, &now);
 	if (dt <= 0)
 		dt = 1e-9;
@@ -76,10 +88,10 @@ void eng_stats_progress(const struct eng_run *r, uint64_t elapsed_ns, uint64_t e
 		"scan %5.1fs: sent %" PRIu64 " (%.0f p/s); hits %" PRIu64
 		" (%.0f h/s); rst %" PRIu64 "; dup %" PRIu64 "; invalid %" PRIu64
 		"; drops ring %" PRIu64 " missed %" PRIu64 " nombuf %" PRIu64 " oerr %" PRIu64
-		" kernel %" PRIu64 " txfull %" PRIu64 "; %.1f%% ETA %s\n",
+		" kernel %" PRIu64 " txfull %" PRIu64 "%s; %.1f%% ETA %s\n",
 		(double)elapsed_ns / 1e9, now.sent, send_rate, now.hits, hit_rate, now.rsts,
 		now.dup_hits + now.dup_rsts, now.invalid, now.ring_drops, now.imissed,
-		now.rx_nombuf, now.oerrors, now.iface_rx_dropped, now.tx_full, pct, etas);
+		now.rx_nombuf, now.oerrors, now.iface_rx_dropped, now.tx_full, kpath, pct, etas);
 	*prev = now;
 	*prev_ns = elapsed_ns;
 }
@@ -164,6 +176,22 @@ static void meta_targets(FILE *f, const struct targets *t)
 	fputs("}}", f);
 }
 
+/* "kernel_path": null, or the tap and its counters both ways. */
+static void meta_kpath(FILE *f, const struct engine_config *cfg, const struct engine_result *res)
+{
+	if (!cfg->kernel_path) {
+		fputs(",\"kernel_path\":null", f);
+		return;
+	}
+	fprintf(
+	    f,
+	    ",\"kernel_path\":{\"mode\":\"tap\",\"iface\":\"%s\",\"to_kernel\":{\"frames\":%" PRIu64
+	    ",\"bytes\":%" PRIu64 ",\"drops\":%" PRIu64 "},\"from_kernel\":{\"frames\":%" PRIu64
+	    ",\"bytes\":%" PRIu64 ",\"drops\":%" PRIu64 "}}",
+	    ENGINE_KPATH_IFACE, res->to_kernel, res->to_kernel_bytes, res->to_kernel_drops,
+	    res->from_kernel, res->from_kernel_bytes, res->from_kernel_drops);
+}
+
 static void meta_result(FILE *f, const struct engine_result *res)
 {
 	fprintf(f, ",\"driver\":");
@@ -212,6 +240,7 @@ int engine_metadata_write(const char *path, const struct engine_config *cfg,
 	}
 	meta_config(f, cfg, argc, argv);
 	meta_targets(f, cfg->targets);
+	meta_kpath(f, cfg, res);
 	meta_result(f, res);
 	if (ferror(f) | (fclose(f) != 0)) {
 		rc = -EIO;
