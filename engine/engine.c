@@ -206,7 +206,10 @@ int engine_run(const struct engine_config *cfg, const struct engine_consumer *co
 	}
 	memset(r, 0, sizeof(*r));
 	r->cfg = cfg;
-	rc = eng_eal_init(cfg, rundir, sizeof(rundir), r->eal_log, sizeof(r->eal_log), err, errlen);
+	rc = cfg->kernel_path ? eng_kpath_check(cfg, err, errlen) : 0;
+	if (rc == 0)
+		rc = eng_eal_init(cfg, rundir, sizeof(rundir), r->eal_log, sizeof(r->eal_log), err,
+				  errlen);
 	eal = rc == 0;
 	if (rc == 0)
 		rc = prepare(r, err, errlen);

@@ -20,6 +20,7 @@
 
 #include <rte_dev.h>
 #include <rte_ethdev.h>
+#include <rte_log.h>
 #include <rte_mbuf.h>
 
 #include "base/safety.h"
@@ -178,10 +179,8 @@ static int route_tap(struct eng_run *r, char *err, size_t errlen)
 	return rc;
 }
 
-int eng_kpath_open(struct eng_run *r, char *err, size_t errlen)
+int eng_kpath_check(const struct engine_config *cfg, char *err, size_t errlen)
 {
-	int rc;
-
 	if (getenv(MC_SAFE_RANGE_ENV) != NULL && !eng_in_named_netns()) {
 		snprintf(err, errlen,
 			 "refusing to create the kernel interface %s while %s is set: only inside "
@@ -189,9 +188,6 @@ int eng_kpath_open(struct eng_run *r, char *err, size_t errlen)
 			 ENGINE_KPATH_IFACE, MC_SAFE_RANGE_ENV);
 		return -EPERM;
 	}
-	rc = check_ports(r->cfg, err, errlen);
-	if (rc != 0)
-		return rc;
 	if (if_nametoindex(ENGINE_KPATH_IFACE) != 0) {
 		snprintf(err, errlen,
 			 "interface %s exists already (another scan with --kernel-path in this "
@@ -199,7 +195,20 @@ int eng_kpath_open(struct eng_run *r, char *err, size_t errlen)
 			 ENGINE_KPATH_IFACE);
 		return -EEXIST;
 	}
-	rc = make_tap(r, err, errlen);
+	return check_ports(cfg, err, errlen);
+}
+
+int eng_kpath_open(struct eng_run *r, char *err, size_t errlen)
+{
+	int rc = eng_kpath_check(r->cfg, err, errlen); /* again: time has passed */
+	int level = rte_log_get_global_level();
+
+	/* net_tap logs at error level what it does without (the multiq qdisc,
+	 * rte_flow): below --log-level info, keep that out of the scan's stderr */
+	if (level < (int)RTE_LOG_INFO)
+		rte_log_set_level_pattern("pmd.net.tap*", RTE_LOG_CRIT);
+	if (rc == 0)
+		rc = make_tap(r, err, errlen);
 	if (rc == 0)
 		ipv6_off();
 	if (rc == 0)

@@ -104,6 +104,9 @@ int eng_arp_resolve_gateway(struct eng_run *r, uint64_t *answered, char *err, si
 /* kpath.c: the kernel path (kpath.h). Open after the port is up (the tap
  * takes the port's MAC), before the consumer starts; close before the port. */
 int eng_kpath_open(struct eng_run *r, char *err, size_t errlen);
+/* The checks of eng_kpath_open that need no DPDK (safe range and named
+ * namespace, a leftover interface, the port split): run before EAL too. */
+int eng_kpath_check(const struct engine_config *cfg, char *err, size_t errlen);
 void eng_kpath_close(struct eng_run *r);
 
 /* eal.c: are we inside a named network namespace (/run/netns/NAME)? */
