@@ -6,17 +6,9 @@
 #ifndef MC_COMMANDS_H
 #define MC_COMMANDS_H
 
-struct engine_consumer;
-
 int cmd_scan(int argc, char **argv);   /* scan_cmd.c: SYN scan, with --grab the census */
 int cmd_grab(int argc, char **argv);   /* cmd_grab.c: grab a list of targets */
 int cmd_report(int argc, char **argv); /* cmd_report.c: census report from shards */
 int cmd_verify(int argc, char **argv); /* cmd_report.c: recheck a manifest */
-
-/* The whole `mailcensus scan` command (flags, targets, safety checks,
- * engine_run, metadata; scan_engine.c) with the hits going to `consumer` instead of the -o
- * writer (NULL: the -o writer, as cmd_scan does). argv[0] is the command
- * name. Returns the exit status: 0, 1 run failed or interrupted, 2 usage. */
-int engine_scan_command(int argc, char **argv, const struct engine_consumer *consumer);
 
 #endif

@@ -1,31 +1,31 @@
-/* cmd_scan.c — `mailcensus scan`: options, targets, safety, engine, files.
+/* scan_engine.c — the engine half of `mailcensus scan` as a plan
+ * (scan_engine.h).
  *
  * Order matters for "nothing half-written": every check that can fail on
- * the command line (flags, CIDRs, files, the safe range, the interface)
- * runs before DPDK starts, and the output files are written as *.tmp and
- * renamed only when the scan ended well. */
+ * the command line (flags, CIDRs, files, the safe range, the interface,
+ * where -m and -o go) runs before DPDK starts; -o is written as a
+ * temporary renamed only when the scan ended well, and -m atomically. */
+#include "cli/scan_engine.h"
+
 #include <errno.h>
-#include <signal.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/commands.h"
+#include "base/fileio.h"
+#include "base/quit.h"
 #include "base/safety.h"
-#include "engine/engine.h"
+#include "cli/metadata.h"
+#include "cli/progress.h"
 #include "cli/responders.h"
-#include "cli/scan_options.h"
 #include "engine/targets.h"
 
 #define SCAN_RING_SIZE (1u << 16)
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	engine_request_quit();
-}
 
 static int build_targets(const struct scan_options *o, struct targets **t, char *err, size_t errlen)
 {
@@ -75,7 +75,6 @@ static void fill_config(struct engine_config *cfg, const struct scan_options *o,
 	cfg->ttl = o->ttl;
 	cfg->no_rst = o->no_rst;
 	cfg->dry_run = o->dry_run != NULL;
-	cfg->quiet = o->quiet;
 	cfg->ring_size = SCAN_RING_SIZE;
 	cfg->iface = o->iface;
 	cfg->kernel_path = o->kernel_path;
@@ -83,23 +82,27 @@ static void fill_config(struct engine_config *cfg, const struct scan_options *o,
 	cfg->eal_argv = (char **)eal->argv;
 }
 
-/* Check before DPDK starts that the metadata file can be written. */
-static int probe_writable(const char *path, char *err, size_t errlen)
+/* Before DPDK starts: the directory of path exists and is writable, and
+ * path is not a directory. */
+static int check_writable(const char *path, char *err, size_t errlen)
 {
-	char tmp[PATH_MAX];
-	FILE *f;
+	char dir[PATH_MAX];
+	const char *slash;
+	struct stat st;
 
 	if (path == NULL)
 		return 0;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (f == NULL) {
-		int rc = -errno;
-		snprintf(err, errlen, "cannot write %.300s: %s", tmp, strerror(errno));
+	slash = strrchr(path, '/');
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	if (access(dir, W_OK | X_OK) != 0 || (stat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
+		int rc = errno != 0 ? -errno : -EISDIR;
+		snprintf(err, errlen, "cannot write %.300s: %s", path,
+			 rc == -EISDIR ? "is a directory" : strerror(-rc));
 		return rc;
 	}
-	fclose(f);
-	unlink(tmp);
 	return 0;
 }
 
@@ -127,28 +130,101 @@ static void summary(const struct engine_result *res, bool kernel_path)
 			(unsigned long long)res->from_kernel_drops);
 }
 
-/* Everything after the options are known. Returns the exit status. */
-static int run(const struct scan_options *o, const struct targets *t,
-	       const struct engine_consumer *plugged, const struct engine_eal_args *eal, int argc,
-	       char **argv, char *err, size_t errlen)
+int scan_plan_open(struct scan_plan **out, struct scan_options *opts, char *err, size_t errlen)
 {
-	struct engine_config cfg;
-	struct engine_result res;
+	struct scan_plan *p = calloc(1, sizeof(*p));
+	int rc = -ENOMEM;
+
+	*out = NULL;
+	if (p == NULL || (p->eal = malloc(sizeof(*p->eal))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		free(p);
+		free(opts);
+		return rc;
+	}
+	p->opts = opts;
+	if (!p->opts->seed_set &&
+	    getrandom(&p->opts->seed, sizeof(p->opts->seed), 0) != sizeof(p->opts->seed)) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot draw a random seed: %s", strerror(errno));
+		goto fail;
+	}
+	rc = build_targets(p->opts, &p->targets, err, errlen);
+	if (rc == 0)
+		rc = engine_eal_args(p->eal, p->opts->iface, p->opts->dry_run, p->opts->tx_queues,
+				     p->opts->verbose, p->opts->npass, p->opts->pass, err, errlen);
+	if (rc == 0)
+		rc = check_writable(p->opts->metadata, err, errlen);
+	if (rc != 0)
+		goto fail;
+	fill_config(&p->cfg, p->opts, p->targets, p->eal);
+	*out = p;
+	return 0;
+fail:
+	scan_plan_free(p);
+	return rc < 0 ? rc : -EINVAL;
+}
+
+void scan_plan_free(struct scan_plan *p)
+{
+	if (p == NULL)
+		return;
+	if (p->targets != NULL)
+		targets_free(p->targets);
+	free(p->eal);
+	free(p->opts);
+	free(p);
+}
+
+/* The metadata: built in memory, written to -m, handed back if wanted. */
+static int metadata(const struct scan_plan *p, const struct engine_result *res, int argc,
+		    char **argv, char **meta, char *err, size_t errlen)
+{
+	char *json = NULL;
+	size_t len = 0;
+	int rc = scan_metadata_json(&p->cfg, res, argc, argv, &json, &len);
+
+	if (rc != 0) {
+		snprintf(err, errlen, "out of memory for the metadata");
+		return rc;
+	}
+	if (p->opts->metadata != NULL)
+		rc = mc_file_write_atomic(AT_FDCWD, p->opts->metadata, json, len, err, errlen);
+	if (rc == 0 && meta != NULL)
+		*meta = json;
+	else
+		free(json);
+	return rc;
+}
+
+int scan_plan_run(struct scan_plan *p, const struct engine_consumer *consumer, int argc,
+		  char **argv, struct engine_result *res, char **meta, char *err, size_t errlen)
+{
+	const struct scan_options *o = p->opts;
+	struct scan_progress progress = {.kernel_path = o->kernel_path};
 	struct responders w;
-	struct engine_consumer consumer;
-	bool have_out = o->output != NULL && plugged == NULL;
+	struct engine_consumer writer;
+	bool have_out = o->output != NULL && consumer == NULL;
 	int rc;
 
-	fill_config(&cfg, o, t, eal);
-	rc = probe_writable(o->metadata, err, errlen);
-	if (rc == 0 && have_out)
-		rc = responders_open(&w, o->output, o->format, err, errlen);
-	if (rc != 0)
+	if (meta != NULL)
+		*meta = NULL;
+	if (consumer != NULL && o->output != NULL) {
+		snprintf(err, errlen, "-o writes the responders itself: not with a hit consumer");
 		return 2;
-	consumer = have_out ? responders_consumer(&w) : (struct engine_consumer){0};
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	rc = engine_run(&cfg, have_out ? &consumer : plugged, &res, err, errlen);
+	}
+	if (have_out && responders_open(&w, o->output, o->format, err, errlen) != 0)
+		return 2;
+	writer = have_out ? responders_consumer(&w) : (struct engine_consumer){0};
+	if (!o->quiet) {
+		p->cfg.progress = scan_progress_print;
+		p->cfg.progress_ctx = &progress;
+	}
+	mc_quit_install();
+	rc = engine_run(&p->cfg, have_out ? &writer : consumer, res, err, errlen);
+	p->cfg.progress = NULL;
+	if (res->notes[0] != '\0' && !o->quiet)
+		fputs(res->notes, stderr);
 	if (have_out) {
 		char werr[256];
 		int wrc = responders_close(&w, rc == 0, werr, sizeof(werr));
@@ -158,58 +234,28 @@ static int run(const struct scan_options *o, const struct targets *t,
 		}
 	}
 	if (rc != 0)
-		return res.started ? 1 : 2;
-	summary(&res, cfg.kernel_path);
-	if (o->metadata != NULL &&
-	    engine_metadata_write(o->metadata, &cfg, &res, argc, argv, err, errlen) != 0)
+		return res->started ? 1 : 2;
+	summary(res, o->kernel_path);
+	if (metadata(p, res, argc, argv, meta, err, errlen) != 0)
 		return 1;
-	if (res.interrupted) {
+	if (res->interrupted) {
 		snprintf(err, errlen, "interrupted: partial results written");
 		return 1;
 	}
 	return 0;
 }
 
-int engine_scan_command(int argc, char **argv, const struct engine_consumer *consumer)
+int scan_engine_command(struct scan_options *opts, int argc, char **argv)
 {
-	struct scan_options *o = malloc(sizeof(*o)); /* 128 KiB of ports: not on the stack */
-	struct engine_eal_args *eal = malloc(sizeof(*eal));
-	struct targets *t = NULL;
+	struct scan_plan *p = NULL;
+	struct engine_result res;
 	char err[512] = "";
 	int status = 2;
 
-	if (o == NULL || eal == NULL) {
-		snprintf(err, sizeof(err), "out of memory");
-		goto out;
-	}
-	if (scan_options_parse(o, argc, argv, err, sizeof(err)) != 0)
-		goto out;
-	if (o->help) {
-		scan_options_usage(stdout);
-		status = 0;
-		goto out;
-	}
-	if (!o->seed_set && getrandom(&o->seed, sizeof(o->seed), 0) != sizeof(o->seed)) {
-		snprintf(err, sizeof(err), "cannot draw a random seed: %s", strerror(errno));
-		goto out;
-	}
-	if (consumer != NULL && o->output != NULL) {
-		snprintf(err, sizeof(err),
-			 "-o writes the responders itself: not with a hit consumer");
-		goto out;
-	}
-	if (build_targets(o, &t, err, sizeof(err)) != 0)
-		goto out;
-	if (engine_eal_args(eal, o->iface, o->dry_run, o->tx_queues, o->verbose, o->npass, o->pass,
-			    err, sizeof(err)) != 0)
-		goto out;
-	status = run(o, t, consumer, eal, argc, argv, err, sizeof(err));
-out:
+	if (scan_plan_open(&p, opts, err, sizeof(err)) == 0)
+		status = scan_plan_run(p, NULL, argc, argv, &res, NULL, err, sizeof(err));
 	if (status != 0)
 		fprintf(stderr, "mailcensus scan: %s\n", err);
-	free(eal);
-	free(o);
-	if (t != NULL)
-		targets_free(t);
+	scan_plan_free(p);
 	return status;
 }

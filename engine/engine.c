@@ -18,21 +18,15 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 
+#include "base/quit.h"
 #include "engine/runtime.h"
 #include "engine/targets.h"
 
 #define ENG_TICK_US 100000 /* main lcore wakes every 100 ms */
 
-static _Atomic bool quit_flag; /* the one mutable global: set from a signal handler */
-
-void engine_request_quit(void)
-{
-	atomic_store_explicit(&quit_flag, true, memory_order_relaxed);
-}
-
 bool eng_quit_requested(void)
 {
-	return atomic_load_explicit(&quit_flag, memory_order_relaxed);
+	return mc_quit_level() != MC_QUIT_NONE;
 }
 
 static uint64_t wall_ns(void)
@@ -139,8 +133,7 @@ static void supervise(struct eng_run *r, struct engine_result *res)
 {
 	const struct engine_config *cfg = r->cfg;
 	uint64_t expected = targets_pairs(cfg->targets) / cfg->shards;
-	uint64_t t0 = wall_ns(), prev_ns = 0, next_line = 1000000000u, until = 0;
-	struct engine_result prev = {0};
+	uint64_t t0 = wall_ns(), next_line = 1000000000u, until = 0;
 
 	if (cfg->max_targets != 0 && cfg->max_targets < expected)
 		expected = cfg->max_targets;
@@ -158,8 +151,12 @@ static void supervise(struct eng_run *r, struct engine_result *res)
 				    ? el
 				    : el + (uint64_t)cfg->cooldown_ms * 1000000u;
 		}
-		if (!cfg->quiet && el >= next_line) {
-			eng_stats_progress(r, el, expected, &prev, &prev_ns);
+		if (cfg->progress != NULL && el >= next_line) {
+			struct engine_result now = {0};
+
+			eng_stats_collect(r, &now);
+			eng_port_counters(r, &now);
+			cfg->progress(cfg->progress_ctx, &now, (double)el / 1e9, expected);
 			next_line += 1000000000u;
 		}
 		if (until != 0 && (el >= until || eng_quit_requested()))
@@ -216,8 +213,8 @@ int engine_run(const struct engine_config *cfg, const struct engine_consumer *co
 	if (rc == 0)
 		rc = eng_port_setup(r, err, errlen);
 	port = r->pool != NULL;
-	if (rc == 0)
-		fputs(r->eal_log, stderr); /* EAL's warnings of a good start */
+	if (rc == 0) /* the port note, then EAL's warnings of a good start */
+		snprintf(res->notes, sizeof(res->notes), "%s%s", r->notes, r->eal_log);
 	if (rc == 0)
 		rc = gateway(r, res, err, errlen);
 	if (rc == 0 && cfg->kernel_path) {

@@ -69,6 +69,7 @@ struct eng_run {
 	bool rx_running;
 	unsigned tx_lcore[ENGINE_MAX_TX_QUEUES];
 	char eal_log[4096];
+	char notes[128];	 /* port choice, for engine_result.notes */
 	uint64_t iface_dropped0; /* cfg->iface's rx_dropped when TX began */
 	/* the kernel path (kpath.c), when cfg->kernel_path */
 	uint16_t tap_port;
@@ -118,10 +119,8 @@ int eng_rx_main(void *arg);
 
 /* stats.c */
 void eng_stats_collect(const struct eng_run *r, struct engine_result *res);
-void eng_stats_progress(const struct eng_run *r, uint64_t elapsed_ns, uint64_t expected,
-			struct engine_result *prev, uint64_t *prev_ns);
 
-/* engine.c: the quit flag, set from a signal handler. */
+/* engine.c: the process's quit flag (base/quit.h) is raised. */
 bool eng_quit_requested(void);
 
 static inline uint64_t eng_load(const _Atomic uint64_t *c)

@@ -1,3 +1,7 @@
+# shellcheck shell=bash
+# Sourced by scripts/testnet, which sets name, dir, ns_scan, ns_srv, ns_nic, here
+# and the address plan (NIC_*).
+# shellcheck disable=SC2154
 # testnet.d/nic.sh — the dedicated-NIC variant: a third namespace whose veth
 # end DPDK drives and the kernel does not use (docs/testnet.md, "The NIC
 # variant"). Sourced by scripts/testnet after lib.sh.

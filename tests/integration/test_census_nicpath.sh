@@ -13,6 +13,7 @@
 # kernel path's counters in the metadata; the refusals (a port clash, a
 # namespace that is not named) exit 2 before anything is sent.
 set -euo pipefail
+# shellcheck source=tests/integration/test_scan_common.sh
 . "$(dirname "$0")/test_scan_common.sh"
 scan_need_testnet
 for tool in tcpdump nft unshare; do
