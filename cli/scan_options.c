@@ -359,8 +359,7 @@ static const struct mc_opt rows[] = {
     {"tx-queues", 0, "N", set_tx_queues, "TX lcores/queues, 1..16 (default 1)"},
     {"iface", 'i', "IF", set_iface, "send on IF via net_af_packet (else name a device after --)"},
     {"kernel-path", 0, "MODE", set_kernel_path,
-     "tap: the kernel (the grab stage) gets its path through the DPDK port, from -S "
-     "(" ENGINE_KPATH_IFACE "; docs/deploy.md); none (default)"},
+     "tap: the grab leaves via the DPDK port from -S (docs/deploy.md)"},
     {"quiet", 'q', NULL, set_quiet, "no progress line"},
     {"verbose", 'v', NULL, set_verbose, "DPDK's own log at info level"},
     {"help", 'h', NULL, set_help, "this help"},
