@@ -9,7 +9,8 @@
 # (check_records.py against the ground truth); a capture in the
 # server namespace shows every connection opening (SYN) from the scan's
 # address, the grab's from kernel ports and none of the grab's connections
-# touched by a frame with the engine's TTL (the engine never RSTs them); the
+# touched by a frame with the engine's TTL (the engine never RSTs them); an
+# ICMP echo to the scan address is answered by the kernel through the tap; the
 # kernel path's counters in the metadata; the refusals (a port clash, a
 # namespace that is not named) exit 2 before anything is sent.
 set -euo pipefail
@@ -60,6 +61,11 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 
+# ICMP to the scan address while the scan runs: answered by the kernel
+# through the tap (the engine hands it on; the kernel's reply goes out)
+ip netns exec "$MC_NS_SRV" python3 "$MC_SRCDIR/tests/integration/icmp_echo.py" "$MC_NIC_IP" 50 \
+	>"$work/echo" 2>&1 &
+echo_pid=$!
 start=$(date +%s)
 rc=0
 nic_scan -w "$work/targets" -p 110,143,993,995 -r 20000 -c 3 --seed 42 \
@@ -74,6 +80,10 @@ kill "$capture_pid" "$capture2_pid" 2>/dev/null || :
 wait "$capture_pid" "$capture2_pid" 2>/dev/null || :
 capture_pid=
 
+echo_rc=0
+wait "$echo_pid" || echo_rc=$?
+check "an ICMP echo to $MC_NIC_IP during the scan was answered ($(cat "$work/echo"))" \
+	test "$echo_rc" -eq 0
 cat "$work"/res/shard-*.ndjson >"$work/records" 2>/dev/null || : >"$work/records"
 check "records checked against the ground truth" \
 	python3 "$MC_SRCDIR/tests/integration/check_records.py" "$MC_TRUTH" "$work/open" \
