@@ -41,4 +41,11 @@ void eng_stats_collect(const struct eng_run *r, struct engine_result *res)
 	res->from_kernel = eng_load(&rx->from_kernel);
 	res->from_kernel_bytes = eng_load(&rx->from_kernel_bytes);
 	res->from_kernel_drops = eng_load(&rx->from_kernel_drops);
+	res->backlog_peak = eng_load(&rx->backlog_peak);
+	res->held_s = 0;
+	for (uint32_t q = 0; q < r->cfg->tx_queues; q++) {
+		double held = (double)eng_load(&r->tx[q].held_tsc) / (double)r->tsc_hz;
+		if (held > res->held_s)
+			res->held_s = held;
+	}
 }
