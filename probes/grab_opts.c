@@ -172,6 +172,13 @@ static int opt_no_matrix(struct grab_opts *o, const char *v, char *e, size_t n)
 	return 0;
 }
 
+static int opt_no_login_probe(struct grab_opts *o, const char *v, char *e, size_t n)
+{
+	(void)v, (void)e, (void)n;
+	o->grab.login_probe = false;
+	return 0;
+}
+
 static int opt_workers(struct grab_opts *o, const char *v, char *e, size_t n)
 {
 	unsigned long x;
@@ -259,6 +266,8 @@ static const struct opt_row opt_table[] = {
      "extra trust anchors (PEM) for chain verification, besides the system store"},
     {"no-tls-matrix", 0, NULL, opt_no_matrix,
      "skip the TLS 1.0/1.1/1.2/1.3 version matrix (one extra connection per version)"},
+    {"no-login-probe", 0, NULL, opt_no_login_probe,
+     "skip the login probe; cleartext_login then from capabilities alone"},
     {"workers", 'w', "N", opt_workers, "worker threads, each with its own epoll loop (default 1)"},
     {"port", 'p', "PORT=PROTO", opt_port,
      "protocol of a port (pop3|imap|pop3s|imaps); repeatable; default 110=pop3 "
@@ -272,15 +281,18 @@ static const struct opt_row opt_table[] = {
 
 void grab_opts_usage(FILE *out)
 {
-	fprintf(out, "usage: mailcensus grab [OPTIONS] [FILE|-]\n\n"
-		     "Probe every target (lines 'ADDR:PORT' or 'ADDR,PORT'; '#' starts a comment;\n"
-		     "the CSV of `mailcensus scan -o` is read as is) from FILE or stdin:\n"
-		     "greeting, capabilities, STARTTLS, TLS version, cipher and certificate;\n"
-		     "then, on extra connections, the STARTTLS injection test\n"
-		     "(STARTTLS with a pipelined NOOP) and the TLS 1.0-1.3 version matrix.\n"
-		     "One JSON record per target; failures are records with \"error\".\n"
-		     "Targets outside $MAILCENSUS_SAFE_RANGE (when set) are refused (exit 2).\n\n"
-		     "options:\n");
+	fprintf(out,
+		"usage: mailcensus grab [OPTIONS] [FILE|-]\n\n"
+		"Probe every target (lines 'ADDR:PORT' or 'ADDR,PORT'; '#' starts a comment;\n"
+		"the CSV of `mailcensus scan -o` is read as is) from FILE or stdin:\n"
+		"greeting, capabilities, a login probe before STARTTLS that never sends a\n"
+		"credential (AUTH PLAIN/LOGIN cancelled with '*', USER " MC_LOGIN_PROBE_USER "\n"
+		"without PASS), STARTTLS, TLS version, cipher and certificate;\n"
+		"then, on extra connections, the STARTTLS injection test\n"
+		"(STARTTLS with a pipelined NOOP) and the TLS 1.0-1.3 version matrix.\n"
+		"One JSON record per target; failures are records with \"error\".\n"
+		"Targets outside $MAILCENSUS_SAFE_RANGE (when set) are refused (exit 2).\n\n"
+		"options:\n");
 	for (size_t i = 0; i < OPT_ROWS; i++) {
 		const struct opt_row *r = &opt_table[i];
 		char lhs[48];

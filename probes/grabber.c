@@ -113,6 +113,7 @@ void grab_config_defaults(struct grab_config *cfg)
 	cfg->read_timeout_ms = 5000;
 	cfg->total_timeout_ms = 30000;
 	cfg->tls_matrix = true;
+	cfg->login_probe = true;
 }
 
 enum mc_proto grab_port_proto(const struct grab_config *cfg, uint16_t port)
@@ -331,6 +332,7 @@ static void slot_open(struct grab_slot *s)
 
 	if (s->phase == GRAB_MAIN) {
 		probe_sess_init(&s->sess, &s->rec, s->rec.proto, PROBE_MODE_MAIN);
+		s->sess.login_probe = g->cfg.login_probe;
 	} else {
 		memset(&s->scratch, 0, sizeof(s->scratch));
 		probe_sess_init(&s->sess, &s->scratch, s->rec.proto,

@@ -1,8 +1,16 @@
 /* pop3.c — the POP3 probe as an explicit state machine.
  *
- * Plaintext (110):  greeting -> CAPA -> STLS -> TLS handshake -> CAPA again
- * over TLS. STLS is tried whether or not CAPA advertised it; advertised and
- * accepted are recorded separately.
+ * Plaintext (110):  greeting -> CAPA -> login probe -> STLS -> TLS handshake
+ * -> CAPA again over TLS. STLS is tried whether or not CAPA advertised it;
+ * advertised and accepted are recorded separately.
+ *
+ * The login probe (login.h; off with --no-login-probe) asks, before STLS,
+ * whether a password could cross now, without sending one: "AUTH PLAIN",
+ * then "AUTH LOGIN" (a "+" continuation is answered with "*", which RFC
+ * 5034 makes the server refuse with -ERR), then "USER <fixed non-account>"
+ * (never PASS). It stops at the first step accepted. USER comes last: its
+ * +OK leaves the server waiting for PASS, still in the AUTHORIZATION state
+ * where RFC 2595 allows STLS; the cancelled AUTH exchanges leave no state.
  *
  * STARTTLS injection (Poddebniak et al., USENIX Security 2021) runs on its
  * own connection (PROBE_MODE_INJECT): greeting -> "STLS\r\nNOOP\r\n" in one
@@ -22,14 +30,28 @@
  * whether the pinned version was accepted). */
 #include <string.h>
 
+#include "probes/login.h"
 #include "probes/session.h"
 
 #define POP3_CAPA_LINES_MAX 256 /* a CAPA list longer than this is hostile */
+
+/* The login probe's steps, in order. */
+static const struct {
+	enum mc_login_cmd cmd;
+	const char *text;
+} pop3_login_steps[] = {
+    {MC_LOGIN_CMD_POP3_AUTH_PLAIN, "AUTH PLAIN\r\n"},
+    {MC_LOGIN_CMD_POP3_AUTH_LOGIN, "AUTH LOGIN\r\n"},
+    {MC_LOGIN_CMD_POP3_USER, "USER " MC_LOGIN_PROBE_USER "\r\n"},
+};
+#define POP3_LOGIN_NSTEPS (sizeof(pop3_login_steps) / sizeof(pop3_login_steps[0]))
 
 enum pop3_state {
 	POP3_GREETING,
 	POP3_CAPA_STATUS,
 	POP3_CAPA_LIST,
+	POP3_LOGIN_REPLY,  /* login probe: the answer to AUTH PLAIN / AUTH LOGIN / USER */
+	POP3_LOGIN_CANCEL, /* login probe: "*" sent, the -ERR that ends the AUTH is due */
 	POP3_STLS_REPLY,
 	POP3_TLS_HANDSHAKE,
 	POP3_DONE,
@@ -43,6 +65,10 @@ static const char *pop3_state_name(const struct probe_sess *s)
 	case POP3_CAPA_STATUS:
 	case POP3_CAPA_LIST:
 		return s->tls_up ? "capa-tls" : "capa";
+	case POP3_LOGIN_REPLY:
+		return "login";
+	case POP3_LOGIN_CANCEL:
+		return "login-cancel";
 	case POP3_STLS_REPLY:
 		return "starttls";
 	case POP3_TLS_HANDSHAKE:
@@ -60,6 +86,15 @@ static void enter_state(struct probe_sess *s, enum pop3_state next)
 	case POP3_CAPA_STATUS:
 		s->capa_lines = 0;
 		probe_sess_send(s, "CAPA\r\n");
+		break;
+	case POP3_LOGIN_REPLY: /* the caller checked that a step is left and fits */
+		probe_login_begin(s, pop3_login_steps[s->login_next].cmd);
+		probe_sess_send(s, pop3_login_steps[s->login_next].text);
+		s->login_next++;
+		break;
+	case POP3_LOGIN_CANCEL:
+		s->login_cancels++;
+		probe_sess_send(s, "*\r\n");
 		break;
 	case POP3_STLS_REPLY:
 		probe_sess_send(s, s->mode == PROBE_MODE_INJECT ? "STLS\r\nNOOP\r\n" : "STLS\r\n");
@@ -86,6 +121,16 @@ static void pop3_start(struct probe_sess *s)
 	enter_state(s, POP3_GREETING);
 }
 
+/* The next login-probe step, or STLS once a step was accepted or none is left. */
+static void pop3_login_next(struct probe_sess *s)
+{
+	if (s->login_next < POP3_LOGIN_NSTEPS && s->rec->login_steps < MC_LOGIN_STEPS &&
+	    !probe_login_accepted(s))
+		enter_state(s, POP3_LOGIN_REPLY);
+	else
+		enter_state(s, POP3_STLS_REPLY);
+}
+
 /* The CAPA exchange is over (list ended, or CAPA refused). */
 static void pop3_after_capa(struct probe_sess *s)
 {
@@ -101,7 +146,46 @@ static void pop3_after_capa(struct probe_sess *s)
 		return;
 	}
 	r->starttls_advertised = probe_caps_has(&r->caps_pre_tls, "STLS") ? MC_TRI_YES : MC_TRI_NO;
-	enter_state(s, POP3_STLS_REPLY);
+	if (s->login_probe && s->mode == PROBE_MODE_MAIN)
+		pop3_login_next(s);
+	else
+		enter_state(s, POP3_STLS_REPLY);
+}
+
+/* The status line answering a login-probe command. A "+" line is a SASL
+ * continuation (AUTH) or +OK (USER): the server would take the credential
+ * next. An AUTH continuation is cancelled; USER needs nothing more. */
+static void pop3_login_line(struct probe_sess *s, const char *line, size_t len)
+{
+	if (len > 0 && line[0] == '+') {
+		probe_login_answer(s, MC_LOGIN_ACCEPTED, line, len);
+		if (probe_login_current(s) == MC_LOGIN_CMD_POP3_USER)
+			pop3_login_next(s);
+		else
+			enter_state(s, POP3_LOGIN_CANCEL);
+		return;
+	}
+	if (probe_starts_with(line, len, "-ERR"))
+		probe_login_answer(s, probe_login_refusal(line, len, MC_LOGIN_REFUSED), line, len);
+	else
+		probe_login_answer(s, MC_LOGIN_BAD, line, len);
+	pop3_login_next(s);
+}
+
+/* After "*": the -ERR that ends the exchange. A server that challenges
+ * again gets one more "*", then the probe gives up on this connection. */
+static void pop3_login_cancel_line(struct probe_sess *s, const char *line, size_t len)
+{
+	if (len > 0 && line[0] == '+' && !probe_starts_with(line, len, "+OK")) {
+		if (s->login_cancels < PROBE_LOGIN_CANCELS_MAX) {
+			enter_state(s, POP3_LOGIN_CANCEL);
+			return;
+		}
+		probe_sess_fail(s, pop3_state_name(s), "cancel-ignored");
+		enter_state(s, POP3_DONE);
+		return;
+	}
+	pop3_login_next(s);
 }
 
 static void pop3_greeting(struct probe_sess *s, const char *line, size_t len)
@@ -175,6 +259,12 @@ static void pop3_on_line(struct probe_sess *s, const char *line, size_t len)
 		break;
 	case POP3_CAPA_LIST:
 		pop3_capa_item(s, line, len);
+		break;
+	case POP3_LOGIN_REPLY:
+		pop3_login_line(s, line, len);
+		break;
+	case POP3_LOGIN_CANCEL:
+		pop3_login_cancel_line(s, line, len);
 		break;
 	case POP3_STLS_REPLY:
 		if (probe_starts_with(line, len, "+OK")) {

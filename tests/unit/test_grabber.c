@@ -22,7 +22,7 @@
 #define LOOPBACK 0x7f000001u
 
 enum script {
-	SCRIPT_POP3_DRIP, /* greeting in 1-byte writes, CAPA, STLS refused */
+	SCRIPT_POP3_DRIP, /* greeting in 1-byte writes, CAPA, login probe, STLS refused */
 	SCRIPT_SILENT,	  /* accept, say nothing */
 	SCRIPT_RESET_MID, /* half a line, then RST */
 };
@@ -77,6 +77,12 @@ static void *serve(void *arg)
 		}
 		read_line(c); /* CAPA */
 		(void)!write(c, "+OK\r\nUSER\r\n.\r\n", 14);
+		read_line(c); /* AUTH PLAIN */
+		(void)!write(c, "-ERR unknown command\r\n", 22);
+		read_line(c); /* AUTH LOGIN */
+		(void)!write(c, "-ERR unknown command\r\n", 22);
+		read_line(c); /* USER */
+		(void)!write(c, "+OK\r\n", 5);
 		read_line(c); /* STLS */
 		(void)!write(c, "-ERR no TLS here\r\n", 18);
 		read_line(c);
@@ -161,6 +167,10 @@ static void test_scripted_servers(void)
 		CHECK_UINT_EQ(r->banner_len, 14);
 		CHECK_STR_EQ(mc_posture_name(r->posture), "no_tls");
 		CHECK_INT_EQ(r->cleartext_login, MC_TRI_YES);
+		CHECK_INT_EQ(r->cleartext_login_evidence, MC_EVIDENCE_BEHAVIOUR);
+		CHECK_UINT_EQ(r->login_steps, 3);
+		CHECK_INT_EQ(r->login[2].cmd, MC_LOGIN_CMD_POP3_USER);
+		CHECK_INT_EQ(r->login[2].outcome, MC_LOGIN_ACCEPTED);
 		CHECK_UINT_EQ(r->caps_pre_tls.count, 1);
 	}
 	r = find(&res, srv[1].port);
@@ -220,6 +230,7 @@ static void test_options(void)
 		      "--port",
 		      "2143=imap",
 		      "--no-tls-matrix",
+		      "--no-login-probe",
 		      "--workers",
 		      "2",
 		      "-"};
@@ -230,7 +241,8 @@ static void test_options(void)
 	char *bad4[] = {"grab", "--shard-records", "0"};
 	char *bad5[] = {"grab", "--shard-bytes", "99999999999G"};
 
-	CHECK_INT_EQ(grab_opts_parse(&o, 10, ok, err, sizeof(err)), 0);
+	CHECK_INT_EQ(grab_opts_parse(&o, 11, ok, err, sizeof(err)), 0);
+	CHECK(!o.grab.login_probe);
 	CHECK_UINT_EQ(o.grab.concurrency, 50);
 	CHECK_UINT_EQ(o.grab.read_timeout_ms, 500);
 	CHECK_INT_EQ(grab_port_proto(&o.grab, 2143), MC_PROTO_IMAP);
@@ -243,6 +255,7 @@ static void test_options(void)
 	CHECK_INT_EQ(grab_opts_parse(&o, 3, bad2, err, sizeof(err)), -EINVAL);
 	CHECK_INT_EQ(grab_opts_parse(&o, 3, bad3, err, sizeof(err)), -EINVAL);
 	CHECK_INT_EQ(grab_opts_parse(&o, 4, rot, err, sizeof(err)), 0);
+	CHECK(o.grab.login_probe); /* on by default */
 	CHECK_UINT_EQ(o.sink.rotate_records, 2000);
 	CHECK_UINT_EQ(o.sink.rotate_bytes, 64ull << 20);
 	CHECK_INT_EQ(grab_opts_parse(&o, 3, bad4, err, sizeof(err)), -EINVAL);
@@ -283,8 +296,9 @@ struct inject_server {
 	pthread_t thread;
 };
 
-/* One connection: plaintext lines until STLS; a pipelined line that came
- * with STLS is kept and answered over TLS (the bug being tested for). */
+/* One connection: plaintext lines until STLS (the login probe's USER is
+ * accepted, other commands refused); a pipelined line that came with STLS
+ * is kept and answered over TLS (the bug being tested for). */
 static void inject_conn(int c, SSL_CTX *ctx)
 {
 	char buf[512];
@@ -306,6 +320,10 @@ static void inject_conn(int c, SSL_CTX *ctx)
 
 			if (strncmp(buf, "CAPA", 4) == 0)
 				(void)!write(c, "+OK\r\nUSER\r\nSTLS\r\n.\r\n", 20);
+			else if (strncmp(buf, "USER ", 5) == 0)
+				(void)!write(c, "+OK\r\n", 5);
+			else if (!stls)
+				(void)!write(c, "-ERR unknown command\r\n", 22);
 			have -= (size_t)(nl + 2 - buf);
 			memmove(buf, nl + 2, have + 1);
 			if (stls) {
@@ -378,6 +396,7 @@ static void test_tls_and_injection(void)
 	CHECK_INT_EQ(r->starttls_accepted, MC_TRI_YES);
 	CHECK_INT_EQ(r->starttls_injection, MC_TRI_YES);
 	CHECK_STR_EQ(mc_posture_name(r->posture), "starttls_optional");
+	CHECK_INT_EQ(r->cleartext_login_evidence, MC_EVIDENCE_BEHAVIOUR); /* USER +OK, then STLS */
 	CHECK_STR_EQ(r->tls.version, "TLSv1.3");
 	CHECK(r->tls.cert.present);
 	CHECK(r->tls.cert.self_signed);

@@ -1,0 +1,79 @@
+/* login.c — recording and reading the pre-TLS login probe (see login.h). */
+#include <string.h>
+#include <strings.h>
+
+#include "probes/login.h"
+
+bool probe_login_begin(struct probe_sess *s, enum mc_login_cmd cmd)
+{
+	struct mc_record *r = s->rec;
+	struct mc_login_step *st;
+
+	if (r->login_steps >= MC_LOGIN_STEPS)
+		return false;
+	st = &r->login[r->login_steps++];
+	memset(st, 0, sizeof(*st));
+	st->cmd = cmd;
+	st->outcome = MC_LOGIN_NO_REPLY;
+	s->login_cancels = 0;
+	return true;
+}
+
+void probe_login_answer(struct probe_sess *s, enum mc_login_outcome outcome, const char *line,
+			size_t len)
+{
+	struct mc_record *r = s->rec;
+	struct mc_login_step *st;
+
+	if (r->login_steps == 0)
+		return;
+	st = &r->login[r->login_steps - 1];
+	st->outcome = outcome;
+	if (len > sizeof(st->reply)) {
+		len = sizeof(st->reply);
+		st->reply_truncated = true;
+	}
+	memcpy(st->reply, line, len);
+	st->reply_len = (uint16_t)len;
+}
+
+bool probe_login_accepted(const struct probe_sess *s)
+{
+	for (uint8_t i = 0; i < s->rec->login_steps && i < MC_LOGIN_STEPS; i++)
+		if (s->rec->login[i].outcome == MC_LOGIN_ACCEPTED)
+			return true;
+	return false;
+}
+
+enum mc_login_cmd probe_login_current(const struct probe_sess *s)
+{
+	const struct mc_record *r = s->rec;
+
+	return r->login_steps == 0 ? MC_LOGIN_CMD_NONE : r->login[r->login_steps - 1].cmd;
+}
+
+void probe_login_note_unprobed(struct probe_sess *s, enum mc_login_cmd cmd)
+{
+	if (probe_login_begin(s, cmd))
+		s->rec->login[s->rec->login_steps - 1].outcome = MC_LOGIN_NOT_PROBED;
+}
+
+bool probe_login_tls_reason(const char *line, size_t len)
+{
+	static const char *const words[] = {"PRIVACYREQUIRED", "TLS",	    "SSL",	"ENCRYPT",
+					    "SECURE",	       "PLAINTEXT", "CLEARTEXT"};
+
+	for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++) {
+		size_t n = strlen(words[w]);
+
+		for (size_t i = 0; i + n <= len; i++)
+			if (strncasecmp(line + i, words[w], n) == 0)
+				return true;
+	}
+	return false;
+}
+
+enum mc_login_outcome probe_login_refusal(const char *line, size_t len, enum mc_login_outcome other)
+{
+	return probe_login_tls_reason(line, len) ? MC_LOGIN_REFUSED_TLS : other;
+}
