@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# test_grab_login — the login probe (issue 18) against servers whose logins
+# disagree with their capability lists.
+#
+# Starts tests/fixture/login_server.py (one scenario per port, real
+# STARTTLS with a throw-away self-signed certificate) in the test network's
+# server namespace on 198.18.2.2, grabs every port from the scanner
+# namespace twice, with the login probe and with --no-login-probe, and
+# asserts for each scenario the verdict, its evidence and the posture of
+# both runs (the fixture's map carries the expectations): the probe finds
+# the truth, the capability rule alone is wrong where the scenario says.
+# Also asserts, from the fixture's transcript of every plaintext line it
+# received, that no credential left the grabber: no PASS, no LOGIN, USER
+# only with the documented name, and every line after a continuation is "*".
+# Needs the test network (scripts/testnet up; instance $MC_TESTNET, default mc).
+set -uo pipefail
+
+export MAILCENSUS_SAFE_RANGE=198.18.0.0/15
+: "${MC_BIN:?}" "${MC_SRCDIR:?}"
+
+FX_IP=198.18.2.2
+FX_BASE=21100
+
+say() { printf 'test_grab_login: %s\n' "$*"; }
+skip() {
+	say "SKIP: $*"
+	exit 77
+}
+fail() {
+	say "FAIL: $*"
+	exit 1
+}
+
+[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"
+command -v python3 >/dev/null || skip "python3 not installed (scripts/setup-deps)"
+cd "$MC_SRCDIR" || exit 1
+scripts/testnet status >/dev/null 2>&1 || skip "test network '${MC_TESTNET:-mc}' is not up (scripts/testnet up)"
+eval "$(scripts/testnet env)"
+
+work=$(mktemp -d /tmp/grab_login.XXXXXX)
+fxpid=
+addr_added=
+cleanup() {
+	if [ -n "$fxpid" ]; then
+		kill "$fxpid" 2>/dev/null
+		wait "$fxpid" 2>/dev/null
+	fi
+	[ -n "$addr_added" ] && ip netns exec "$MC_NS_SRV" ip addr del "$FX_IP/32" dev lo 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+	-subj "/CN=login-fixture.invalid" -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null ||
+	fail "cannot make the fixture's certificate"
+if ! ip netns exec "$MC_NS_SRV" ip -4 addr show dev lo | grep -q " $FX_IP/"; then
+	ip netns exec "$MC_NS_SRV" ip addr add "$FX_IP/32" dev lo || fail "cannot add $FX_IP to $MC_NS_SRV lo"
+	addr_added=1
+fi
+ip netns exec "$MC_NS_SRV" python3 "$MC_SRCDIR/tests/fixture/login_server.py" "$FX_IP" "$FX_BASE" \
+	"$work/cert.pem" "$work/key.pem" "$work/map" >"$work/fixture.out" 2>&1 </dev/null &
+fxpid=$!
+for _ in $(seq 100); do
+	[ -f "$work/map" ] && break
+	kill -0 "$fxpid" 2>/dev/null || break
+	sleep 0.05
+done
+[ -f "$work/map" ] || fail "fixture did not start: $(cat "$work/fixture.out")"
+
+ports=()
+while read -r port proto _; do
+	case $port in '#'*) continue ;; esac
+	echo "$FX_IP:$port" >>"$work/targets"
+	ports+=(--port "$port=$proto")
+done <"$work/map"
+
+grab() { # OUT [OPTIONS]
+	local out=$1
+	shift
+	ip netns exec "$MC_NS_SCAN" timeout -s KILL 60 "$MC_BIN" grab "${ports[@]}" "$@" \
+		--concurrency 16 --connect-timeout 2 --read-timeout 3 --timeout 15 --no-tls-matrix \
+		"$work/targets" >"$out" 2>>"$work/grab.err"
+}
+start=$(date +%s%N)
+grab "$work/probe.ndjson" || fail "grab exited $? ($(tail -3 "$work/grab.err"))"
+grab "$work/caps.ndjson" --no-login-probe || fail "grab --no-login-probe exited $?"
+say "two grabs of $(wc -l <"$work/targets") targets in $((($(date +%s%N) - start) / 1000000)) ms"
+grep -qE 'AddressSanitizer|runtime error:' "$work/grab.err" && fail "sanitizer report: $(head -5 "$work/grab.err")"
+
+python3 - "$work/map" "$work/probe.ndjson" "$work/caps.ndjson" "$FX_IP" <<'EOF'
+import json, sys
+mapfile, probe_path, caps_path, ip = sys.argv[1:5]
+fails = []
+def check(cond, what):
+    print(("  ok   " if cond else "  FAIL ") + what)
+    if not cond:
+        fails.append(what)
+def load(path):
+    return {r["port"]: r for r in map(json.loads, open(path))}
+probe, caps = load(probe_path), load(caps_path)
+val = {"true": True, "false": False, "null": None}
+for line in open(mapfile):
+    if line.startswith("#"):
+        continue
+    port, proto, name, pv, pe, pp, cv, ce, cp = line.split()
+    port = int(port)
+    for run, recs, (v, e, p) in (("probe", probe, (pv, pe, pp)), ("caps only", caps, (cv, ce, cp))):
+        r = recs.get(port)
+        if r is None:
+            check(False, f"{name} ({run}): has a record")
+            continue
+        got = (r["cleartext_login"], r["cleartext_login_evidence"], r["posture"], r["error"])
+        check(got == (val[v], e, p, None),
+              f"{name} ({run}): cleartext_login/evidence/posture/error {got} == {(val[v], e, p, None)}")
+    r = probe.get(port) or {}
+    sent = [s["command"] for s in r.get("login_probe", [])]
+    check(sent and not any(c.startswith(("PASS", "LOGIN ")) for c in sent),
+          f"{name}: probe steps {sent}, no credential")
+    check(caps.get(port, {}).get("login_probe") == [], f"{name}: --no-login-probe sent no step")
+    if r.get("posture") != "no_tls":
+        check(r.get("tls", {}).get("version") is not None, f"{name}: TLS measured after the probe")
+print(f"  {len(fails)} failed")
+sys.exit(1 if fails else 0)
+EOF
+[ $? -eq 0 ] || fail "record checks failed"
+
+# The transcript: what the servers received in clear text.
+kill "$fxpid" 2>/dev/null
+wait "$fxpid" 2>/dev/null
+fxpid=
+cut -f2 "$work/fixture.out" | sed -E 's/^a[0-9]+ //' | sort | uniq -c | sed 's/^/  /'
+bad=$(cut -f2 "$work/fixture.out" | grep -viE '^(CAPA|STLS|QUIT|AUTH (PLAIN|LOGIN)|USER mailcensus-probe|\*|a[0-9]+ (CAPABILITY|STARTTLS|AUTHENTICATE (PLAIN|LOGIN)))$')
+[ -z "$bad" ] || fail "lines a login probe must never send: $bad"
+grep -qP '\tUSER mailcensus-probe$' "$work/fixture.out" || fail "no USER in the transcript"
+grep -qP '\t\*$' "$work/fixture.out" || fail "no '*' cancel in the transcript"
+say PASS
