@@ -52,6 +52,24 @@ enum mc_login_cmd probe_login_current(const struct probe_sess *s)
 	return r->login_steps == 0 ? MC_LOGIN_CMD_NONE : r->login[r->login_steps - 1].cmd;
 }
 
+bool probe_login_wants_connection(const struct mc_record *rec)
+{
+	if (rec->proto != MC_PROTO_POP3 || rec->starttls_accepted != MC_TRI_YES)
+		return false;
+	for (uint8_t i = 0; i < rec->login_steps && i < MC_LOGIN_STEPS; i++)
+		if (rec->login[i].outcome == MC_LOGIN_ACCEPTED ||
+		    rec->login[i].cmd == MC_LOGIN_CMD_POP3_USER)
+			return false;
+	return true;
+}
+
+void probe_login_merge(struct mc_record *into, const struct mc_record *from)
+{
+	for (uint8_t i = 0; i < from->login_steps && i < MC_LOGIN_STEPS; i++)
+		if (into->login_steps < MC_LOGIN_STEPS)
+			into->login[into->login_steps++] = from->login[i];
+}
+
 void probe_login_note_unprobed(struct probe_sess *s, enum mc_login_cmd cmd)
 {
 	if (probe_login_begin(s, cmd))

@@ -35,6 +35,14 @@ enum mc_login_cmd probe_login_current(const struct probe_sess *s);
 /* Append the IMAP LOGIN entry (not_probed: it needs a password). */
 void probe_login_note_unprobed(struct probe_sess *s, enum mc_login_cmd cmd);
 
+/* Does the POP3 probe still need its USER step on a connection of its own?
+ * Yes when the main connection took STLS (USER cannot precede it, pop3.c),
+ * no step was accepted and USER has not run. */
+bool probe_login_wants_connection(const struct mc_record *rec);
+
+/* Append the steps of the login connection's record to the main record's. */
+void probe_login_merge(struct mc_record *into, const struct mc_record *from);
+
 /* Does a refusal say that TLS is what is missing? IMAP's [PRIVACYREQUIRED]
  * response code, or words such as TLS, SSL, encrypt, secure, plaintext
  * (dovecot: "Plaintext authentication disallowed on non-secure (SSL/TLS)

@@ -4,13 +4,16 @@
  * -> CAPA again over TLS. STLS is tried whether or not CAPA advertised it;
  * advertised and accepted are recorded separately.
  *
- * The login probe (login.h; off with --no-login-probe) asks, before STLS,
- * whether a password could cross now, without sending one: "AUTH PLAIN",
- * then "AUTH LOGIN" (a "+" continuation is answered with "*", which RFC
- * 5034 makes the server refuse with -ERR), then "USER <fixed non-account>"
- * (never PASS). It stops at the first step accepted. USER comes last: its
- * +OK leaves the server waiting for PASS, still in the AUTHORIZATION state
- * where RFC 2595 allows STLS; the cancelled AUTH exchanges leave no state.
+ * The login probe (login.h; off with --no-login-probe) asks whether a
+ * password could cross in clear text, without sending one: "AUTH PLAIN",
+ * then "AUTH LOGIN" before STLS (a "+" continuation is answered with "*",
+ * which RFC 5034 makes the server refuse with -ERR: no state is left), then
+ * "USER <fixed non-account>" (never PASS) followed by a QUIT we do not wait
+ * for. It stops at the first step accepted. USER cannot go before STLS:
+ * its +OK leaves the server waiting for PASS, and GNU Mailutils pop3d then
+ * refuses STLS. So USER runs after a refused STLS on the main connection,
+ * or, when the server took STLS, on its own short plaintext connection
+ * (PROBE_MODE_LOGIN: greeting -> USER -> QUIT), which the grabber opens.
  *
  * STARTTLS injection (Poddebniak et al., USENIX Security 2021) runs on its
  * own connection (PROBE_MODE_INJECT): greeting -> "STLS\r\nNOOP\r\n" in one
@@ -52,6 +55,7 @@ enum pop3_state {
 	POP3_CAPA_LIST,
 	POP3_LOGIN_REPLY,  /* login probe: the answer to AUTH PLAIN / AUTH LOGIN / USER */
 	POP3_LOGIN_CANCEL, /* login probe: "*" sent, the -ERR that ends the AUTH is due */
+	POP3_QUIT,	   /* login probe over: QUIT sent, not waited for */
 	POP3_STLS_REPLY,
 	POP3_TLS_HANDSHAKE,
 	POP3_DONE,
@@ -69,6 +73,8 @@ static const char *pop3_state_name(const struct probe_sess *s)
 		return "login";
 	case POP3_LOGIN_CANCEL:
 		return "login-cancel";
+	case POP3_QUIT:
+		return "quit";
 	case POP3_STLS_REPLY:
 		return "starttls";
 	case POP3_TLS_HANDSHAKE:
@@ -96,6 +102,10 @@ static void enter_state(struct probe_sess *s, enum pop3_state next)
 		s->login_cancels++;
 		probe_sess_send(s, "*\r\n");
 		break;
+	case POP3_QUIT: /* courtesy only: the connection closes at once */
+		probe_sess_send(s, "QUIT\r\n");
+		s->done = true;
+		break;
 	case POP3_STLS_REPLY:
 		probe_sess_send(s, s->mode == PROBE_MODE_INJECT ? "STLS\r\nNOOP\r\n" : "STLS\r\n");
 		break;
@@ -121,14 +131,29 @@ static void pop3_start(struct probe_sess *s)
 	enter_state(s, POP3_GREETING);
 }
 
-/* The next login-probe step, or STLS once a step was accepted or none is left. */
+/* Is the next login step still to run? Not once a step was accepted. */
+static bool pop3_login_more(const struct probe_sess *s)
+{
+	return s->login_next < POP3_LOGIN_NSTEPS && s->rec->login_steps < MC_LOGIN_STEPS &&
+	       !probe_login_accepted(s);
+}
+
+/* The next login-probe step. Before STLS only the AUTH steps run, then
+ * STLS; after a refused STLS (or on the login connection) USER, then QUIT. */
 static void pop3_login_next(struct probe_sess *s)
 {
-	if (s->login_next < POP3_LOGIN_NSTEPS && s->rec->login_steps < MC_LOGIN_STEPS &&
-	    !probe_login_accepted(s))
+	bool before_stls =
+	    s->mode == PROBE_MODE_MAIN && s->rec->starttls_accepted == MC_TRI_UNKNOWN;
+
+	if (pop3_login_more(s) &&
+	    !(before_stls && pop3_login_steps[s->login_next].cmd == MC_LOGIN_CMD_POP3_USER))
 		enter_state(s, POP3_LOGIN_REPLY);
-	else
+	else if (before_stls)
 		enter_state(s, POP3_STLS_REPLY);
+	else if (s->rec->login_steps > 0 && probe_login_current(s) == MC_LOGIN_CMD_POP3_USER)
+		enter_state(s, POP3_QUIT);
+	else
+		enter_state(s, POP3_DONE);
 }
 
 /* The CAPA exchange is over (list ended, or CAPA refused). */
@@ -196,10 +221,14 @@ static void pop3_greeting(struct probe_sess *s, const char *line, size_t len)
 		enter_state(s, POP3_DONE);
 		return;
 	}
-	if (s->mode != PROBE_MODE_MAIN && !s->tls_up)
+	if (s->mode == PROBE_MODE_LOGIN) {
+		s->login_next = POP3_LOGIN_NSTEPS - 1; /* USER only */
+		pop3_login_next(s);
+	} else if (s->mode != PROBE_MODE_MAIN && !s->tls_up) {
 		enter_state(s, POP3_STLS_REPLY);
-	else
+	} else {
 		enter_state(s, POP3_CAPA_STATUS);
+	}
 }
 
 static void pop3_capa_status(struct probe_sess *s, const char *line, size_t len)
@@ -275,10 +304,14 @@ static void pop3_on_line(struct probe_sess *s, const char *line, size_t len)
 			/* not advertised: refusal is the answer (posture no_tls), not a failure */
 			if (s->rec->starttls_advertised == MC_TRI_YES)
 				probe_sess_fail(s, "starttls", "starttls-refused");
-			enter_state(s, POP3_DONE);
+			if (!s->done && s->login_probe && s->mode == PROBE_MODE_MAIN)
+				pop3_login_next(s); /* USER, on this plaintext connection */
+			else
+				enter_state(s, POP3_DONE);
 		}
 		break;
 	case POP3_TLS_HANDSHAKE:
+	case POP3_QUIT:
 	case POP3_DONE:
 		break; /* plaintext after +OK to STLS is dropped by the io layer */
 	}

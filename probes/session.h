@@ -25,6 +25,8 @@ enum probe_mode {
 	PROBE_MODE_INJECT, /* injection test: greeting, STARTTLS+NOOP in one write, handshake,
 			      caps over TLS: is the NOOP answered? (starttls_injection) */
 	PROBE_MODE_MATRIX, /* version matrix: greeting, STARTTLS, handshake, stop */
+	PROBE_MODE_LOGIN,  /* POP3 login probe's USER step on its own plaintext connection
+			      (the server took STLS on the main one): greeting, USER, QUIT */
 };
 
 struct probe_sess {

@@ -81,11 +81,11 @@ static void *serve(void *arg)
 		(void)!write(c, "-ERR unknown command\r\n", 22);
 		read_line(c); /* AUTH LOGIN */
 		(void)!write(c, "-ERR unknown command\r\n", 22);
-		read_line(c); /* USER */
-		(void)!write(c, "+OK\r\n", 5);
 		read_line(c); /* STLS */
 		(void)!write(c, "-ERR no TLS here\r\n", 18);
-		read_line(c);
+		read_line(c); /* USER, after the refused STLS */
+		(void)!write(c, "+OK\r\n", 5);
+		read_line(c); /* QUIT */
 		break;
 	case SCRIPT_SILENT:
 		read_line(c); /* until the grabber gives up and closes */
@@ -365,7 +365,7 @@ static void *inject_serve(void *arg)
 static void test_tls_and_injection(void)
 {
 	static struct results res;
-	struct inject_server srv = {.conns = 2}; /* main + injection test */
+	struct inject_server srv = {.conns = 3}; /* main + login probe's USER + injection test */
 	struct grab_config cfg;
 	struct grabber *g;
 	char err[256];
@@ -396,7 +396,12 @@ static void test_tls_and_injection(void)
 	CHECK_INT_EQ(r->starttls_accepted, MC_TRI_YES);
 	CHECK_INT_EQ(r->starttls_injection, MC_TRI_YES);
 	CHECK_STR_EQ(mc_posture_name(r->posture), "starttls_optional");
-	CHECK_INT_EQ(r->cleartext_login_evidence, MC_EVIDENCE_BEHAVIOUR); /* USER +OK, then STLS */
+	/* AUTH PLAIN, AUTH LOGIN refused on the main connection; USER +OK on its own */
+	CHECK_INT_EQ(r->cleartext_login_evidence, MC_EVIDENCE_BEHAVIOUR);
+	CHECK_UINT_EQ(r->login_steps, 3);
+	CHECK_INT_EQ(r->login[2].cmd, MC_LOGIN_CMD_POP3_USER);
+	CHECK_INT_EQ(r->login[2].outcome, MC_LOGIN_ACCEPTED);
+	CHECK_UINT_EQ(r->banner_len, 14); /* "+OK vulnerable": the main connection's greeting */
 	CHECK_STR_EQ(r->tls.version, "TLSv1.3");
 	CHECK(r->tls.cert.present);
 	CHECK(r->tls.cert.self_signed);

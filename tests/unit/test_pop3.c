@@ -2,6 +2,7 @@
 #include "common/test.h"
 #include "probe_drive.h"
 #include "probes/classify.h"
+#include "probes/login.h"
 
 static const char dovecot_plain[] =
     "+OK Dovecot (Debian) ready.\r\n"
@@ -74,11 +75,13 @@ static void test_no_tls(void)
 	drive_script(
 	    &d,
 	    "+OK hi\r\n+OK\r\nUSER\r\n.\r\n-ERR Unknown command\r\n-ERR Unknown command\r\n"
-	    "+OK\r\n-ERR Unknown command\r\n",
+	    "-ERR Unknown command\r\n+OK\r\n",
 	    0, NULL, 0);
 	CHECK(d.s.done);
-	CHECK_STR_EQ(d.sent, "CAPA\r\nAUTH PLAIN\r\nAUTH LOGIN\r\nUSER " MC_LOGIN_PROBE_USER
-			     "\r\nSTLS\r\n");
+	/* USER after the refused STLS, on the same connection; QUIT not waited for */
+	CHECK_STR_EQ(d.sent, "CAPA\r\nAUTH PLAIN\r\nAUTH LOGIN\r\nSTLS\r\nUSER " MC_LOGIN_PROBE_USER
+			     "\r\nQUIT\r\n");
+	CHECK(!probe_login_wants_connection(&d.rec));
 	CHECK_STR_EQ(d.rec.error, ""); /* STLS not advertised: refusal is no failure */
 	CHECK_INT_EQ(d.rec.starttls_advertised, MC_TRI_NO);
 	CHECK_INT_EQ(d.rec.starttls_accepted, MC_TRI_NO);
@@ -105,9 +108,11 @@ static void test_capa_refused(void)
 
 struct login_case {
 	const char *what;
-	const char *script; /* greeting to the end of the plaintext part */
+	const char *script; /* main connection: greeting to the end of the plaintext part */
 	const char *tls;    /* CAPA answer over TLS, or NULL */
 	const char *sent;
+	const char *login;	/* the USER step's own connection (greeting, reply), or NULL */
+	const char *login_sent; /* what that connection must carry */
 	const char *outcomes;
 	enum mc_tri verdict; /* after probe_classify */
 	enum mc_evidence evidence;
@@ -117,57 +122,66 @@ struct login_case {
 
 #define GREET_CAPA "+OK hi\r\n+OK\r\nUSER\r\nSASL PLAIN LOGIN\r\nSTLS\r\n.\r\n"
 #define TLS_CAPA   "+OK\r\nUSER\r\n.\r\n"
+#define SENT_AUTH  "CAPA\r\nAUTH PLAIN\r\nAUTH LOGIN\r\n"
+#define SENT_TLS   SENT_AUTH "STLS\r\nCAPA\r\n"
+#define SENT_USER  P_USER "QUIT\r\n"
 
 static const struct login_case login_cases[] = {
     {"AUTH PLAIN continuation '+ ', cancelled", GREET_CAPA "+ \r\n-ERR aborted\r\n+OK go\r\n",
-     TLS_CAPA, "CAPA\r\nAUTH PLAIN\r\n*\r\nSTLS\r\nCAPA\r\n", "accepted", MC_TRI_YES,
+     TLS_CAPA, "CAPA\r\nAUTH PLAIN\r\n*\r\nSTLS\r\nCAPA\r\n", NULL, NULL, "accepted", MC_TRI_YES,
      MC_EVIDENCE_BEHAVIOUR, "starttls_optional", ""},
     {"bare '+' continuation", GREET_CAPA "+\r\n-ERR aborted\r\n+OK go\r\n", TLS_CAPA,
-     "CAPA\r\nAUTH PLAIN\r\n*\r\nSTLS\r\nCAPA\r\n", "accepted", MC_TRI_YES, MC_EVIDENCE_BEHAVIOUR,
-     "starttls_optional", ""},
+     "CAPA\r\nAUTH PLAIN\r\n*\r\nSTLS\r\nCAPA\r\n", NULL, NULL, "accepted", MC_TRI_YES,
+     MC_EVIDENCE_BEHAVIOUR, "starttls_optional", ""},
     {"AUTH LOGIN challenge after AUTH PLAIN refused",
      GREET_CAPA "-ERR unsupported mechanism\r\n+ VXNlcm5hbWU6\r\n-ERR aborted\r\n+OK go\r\n",
-     TLS_CAPA, "CAPA\r\nAUTH PLAIN\r\nAUTH LOGIN\r\n*\r\nSTLS\r\nCAPA\r\n", "refused,accepted",
-     MC_TRI_YES, MC_EVIDENCE_BEHAVIOUR, "starttls_optional", ""},
-    {"USER +OK after both AUTH refused",
-     GREET_CAPA "-ERR no\r\n-ERR no\r\n+OK send PASS\r\n+OK go\r\n", TLS_CAPA,
-     "CAPA\r\nAUTH PLAIN\r\nAUTH LOGIN\r\n" P_USER "STLS\r\nCAPA\r\n", "refused,refused,accepted",
-     MC_TRI_YES, MC_EVIDENCE_BEHAVIOUR, "starttls_optional", ""},
+     TLS_CAPA, SENT_AUTH "*\r\nSTLS\r\nCAPA\r\n", NULL, NULL, "refused,accepted", MC_TRI_YES,
+     MC_EVIDENCE_BEHAVIOUR, "starttls_optional", ""},
+    {"USER +OK on its own connection after both AUTH refused",
+     GREET_CAPA "-ERR no\r\n-ERR no\r\n+OK go\r\n", TLS_CAPA, SENT_TLS,
+     "+OK hi\r\n+OK send PASS\r\n", SENT_USER, "refused,refused,accepted", MC_TRI_YES,
+     MC_EVIDENCE_BEHAVIOUR, "starttls_optional", ""},
+    {"GNU Mailutils pop3d ondemand (no SASL; STLS refused after USER)",
+     GREET_CAPA "-ERR Not implemented\r\n-ERR Not implemented\r\n+OK go\r\n", TLS_CAPA, SENT_TLS,
+     "+OK hi\r\n+OK\r\n", SENT_USER, "refused,refused,accepted", MC_TRI_YES, MC_EVIDENCE_BEHAVIOUR,
+     "starttls_optional", ""},
     {"advertises USER, refuses it: TLS required",
-     GREET_CAPA "-ERR unknown command\r\n-ERR unknown command\r\n"
-		"-ERR TLS required to log in\r\n+OK go\r\n",
-     TLS_CAPA, "CAPA\r\nAUTH PLAIN\r\nAUTH LOGIN\r\n" P_USER "STLS\r\nCAPA\r\n",
-     "refused,refused,refused_tls", MC_TRI_NO, MC_EVIDENCE_BEHAVIOUR, "starttls_required", ""},
+     GREET_CAPA "-ERR unknown command\r\n-ERR unknown command\r\n+OK go\r\n", TLS_CAPA, SENT_TLS,
+     "+OK hi\r\n-ERR TLS required to log in\r\n", SENT_USER, "refused,refused,refused_tls",
+     MC_TRI_NO, MC_EVIDENCE_BEHAVIOUR, "starttls_required", ""},
     {"dovecot disable_plaintext_auth",
      "+OK hi\r\n+OK\r\nCAPA\r\nSTLS\r\nSASL\r\n.\r\n"
-     "-ERR [AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS) connections.\r\n"
-     "-ERR [AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS) connections.\r\n"
-     "-ERR [AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS) connections.\r\n"
-     "+OK go\r\n",
-     TLS_CAPA, "CAPA\r\nAUTH PLAIN\r\nAUTH LOGIN\r\n" P_USER "STLS\r\nCAPA\r\n",
-     "refused_tls,refused_tls,refused_tls", MC_TRI_NO, MC_EVIDENCE_BEHAVIOUR, "starttls_required",
-     ""},
+     "-ERR [AUTH] Authentication not allowed until SSL/TLS is enabled.\r\n"
+     "-ERR [AUTH] Authentication not allowed until SSL/TLS is enabled.\r\n+OK go\r\n",
+     TLS_CAPA, SENT_TLS,
+     "+OK hi\r\n"
+     "-ERR [AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS) connections.\r\n",
+     SENT_USER, "refused_tls,refused_tls,refused_tls", MC_TRI_NO, MC_EVIDENCE_BEHAVIOUR,
+     "starttls_required", ""},
     {"refusals without a reason: capabilities decide",
-     GREET_CAPA "-ERR no\r\n-ERR no\r\n-ERR no such mailbox\r\n+OK go\r\n", TLS_CAPA,
-     "CAPA\r\nAUTH PLAIN\r\nAUTH LOGIN\r\n" P_USER "STLS\r\nCAPA\r\n", "refused,refused,refused",
-     MC_TRI_YES, MC_EVIDENCE_CAPABILITY, "starttls_optional", ""},
+     GREET_CAPA "-ERR no\r\n-ERR no\r\n+OK go\r\n", TLS_CAPA, SENT_TLS,
+     "+OK hi\r\n-ERR no such mailbox\r\n", SENT_USER, "refused,refused,refused", MC_TRI_YES,
+     MC_EVIDENCE_CAPABILITY, "starttls_optional", ""},
     {"no CAPA, accepts USER, no STLS",
      "+OK hi\r\n-ERR unknown command\r\n-ERR unknown command\r\n-ERR unknown command\r\n"
-     "+OK\r\n-ERR unknown command\r\n",
-     NULL, "CAPA\r\nAUTH PLAIN\r\nAUTH LOGIN\r\n" P_USER "STLS\r\n", "refused,refused,accepted",
-     MC_TRI_YES, MC_EVIDENCE_BEHAVIOUR, "no_tls", ""},
-    {"garbage reply", GREET_CAPA "hello there\r\n-ERR\r\n-ERR\r\n+OK go\r\n", TLS_CAPA,
-     "CAPA\r\nAUTH PLAIN\r\nAUTH LOGIN\r\n" P_USER "STLS\r\nCAPA\r\n", "bad,refused,refused",
-     MC_TRI_YES, MC_EVIDENCE_CAPABILITY, "starttls_optional", ""},
-    {"XTLSREQUIRED instead of USER, refusals without reason",
-     "+OK hi\r\n+OK\r\nTOP\r\nSTLS\r\nXTLSREQUIRED\r\n.\r\n-ERR\r\n-ERR\r\n-ERR\r\n+OK go\r\n",
-     TLS_CAPA, "CAPA\r\nAUTH PLAIN\r\nAUTH LOGIN\r\n" P_USER "STLS\r\nCAPA\r\n",
-     "refused,refused,refused", MC_TRI_NO, MC_EVIDENCE_CAPABILITY, "starttls_required", ""},
+     "-ERR unknown command\r\n+OK\r\n",
+     NULL, SENT_AUTH "STLS\r\n" SENT_USER, NULL, NULL, "refused,refused,accepted", MC_TRI_YES,
+     MC_EVIDENCE_BEHAVIOUR, "no_tls", ""},
+    {"garbage reply", GREET_CAPA "hello there\r\n-ERR\r\n+OK go\r\n", TLS_CAPA, SENT_TLS,
+     "+OK\r\n-ERR\r\n", SENT_USER, "bad,refused,refused", MC_TRI_YES, MC_EVIDENCE_CAPABILITY,
+     "starttls_optional", ""},
+    {"GNU Mailutils pop3d required: XTLSREQUIRED instead of USER",
+     "+OK hi\r\n+OK\r\nTOP\r\nXTLSREQUIRED\r\nSTLS\r\n.\r\n-ERR Incorrect state\r\n"
+     "-ERR Incorrect state\r\n+OK go\r\n",
+     TLS_CAPA, SENT_TLS, "+OK hi\r\n-ERR Incorrect state\r\n", SENT_USER, "refused,refused,refused",
+     MC_TRI_NO, MC_EVIDENCE_CAPABILITY, "starttls_required", ""},
     {"cancel ignored", GREET_CAPA "+ \r\n+ \r\n+ \r\n", NULL, "CAPA\r\nAUTH PLAIN\r\n*\r\n*\r\n",
-     "accepted", MC_TRI_YES, MC_EVIDENCE_BEHAVIOUR, "unknown", "login-cancel: cancel-ignored"},
+     NULL, NULL, "accepted", MC_TRI_YES, MC_EVIDENCE_BEHAVIOUR, "unknown",
+     "login-cancel: cancel-ignored"},
 };
 
-static void check_login_case(const struct login_case *c, const struct drive *d, size_t cut)
+static void check_login_case(const struct login_case *c, const struct drive *d,
+			     const struct drive *l, size_t cut)
 {
 	char buf[256];
 	int before = test_failures;
@@ -180,32 +194,56 @@ static void check_login_case(const struct login_case *c, const struct drive *d, 
 		     mc_evidence_name(c->evidence));
 	CHECK_STR_EQ(mc_posture_name(d->rec.posture), c->posture);
 	CHECK_STR_EQ(d->rec.error, c->error);
+	if (c->login != NULL) {
+		CHECK(l->s.done);
+		CHECK_STR_EQ(l->sent, c->login_sent);
+		CHECK_STR_EQ(l->rec.error, "");
+	}
+	CHECK(d->rec.banner_len == 6 && memcmp(d->rec.banner, "+OK hi", 6) == 0); /* main's */
 	if (test_failures != before)
 		fprintf(stderr, "  in \"%s\", split at %zu\n", c->what, cut);
 }
 
+/* The main connection, then (as the grabber does) the USER step's own
+ * connection when probe_login_wants_connection() says so, merged. Both
+ * split at `cut` (0: every byte in its own segment). */
+static void run_login_case(const struct login_case *c, struct drive *d, struct drive *l, size_t cut)
+{
+	drive_start(d, MC_PROTO_POP3, PROBE_MODE_MAIN);
+	drive_start(l, MC_PROTO_POP3, PROBE_MODE_LOGIN);
+	if (cut > 0) {
+		drive_script(d, c->script, cut, c->tls, 0);
+	} else {
+		for (size_t k = 0; c->script[k] && !d->s.tls_up; k++)
+			drive_feed(d, c->script + k, 1);
+		for (size_t k = 0; c->tls && d->s.tls_up && c->tls[k]; k++)
+			drive_feed(d, c->tls + k, 1);
+	}
+	CHECK_INT_EQ(probe_login_wants_connection(&d->rec), c->login != NULL);
+	if (c->login != NULL && probe_login_wants_connection(&d->rec)) {
+		if (cut > 0) {
+			drive_script(l, c->login, cut, NULL, 0);
+		} else {
+			for (size_t k = 0; c->login[k]; k++)
+				drive_feed(l, c->login + k, 1);
+		}
+		probe_login_merge(&d->rec, &l->rec);
+	}
+	probe_classify(&d->rec, d->s.tls_up);
+}
+
 static void test_login_forms_every_split(void)
 {
-	struct drive d;
+	static struct drive d, l;
 
 	for (size_t i = 0; i < sizeof(login_cases) / sizeof(login_cases[0]); i++) {
 		const struct login_case *c = &login_cases[i];
 		int before = test_failures;
 
 		for (size_t cut = 0; cut <= strlen(c->script) && test_failures == before; cut++) {
-			drive_start(&d, MC_PROTO_POP3, PROBE_MODE_MAIN);
-			drive_script(&d, c->script, cut, c->tls, 0);
-			probe_classify(&d.rec, d.s.tls_up);
-			check_login_case(c, &d, cut);
+			run_login_case(c, &d, &l, cut);
+			check_login_case(c, &d, &l, cut);
 		}
-		/* one byte per segment */
-		drive_start(&d, MC_PROTO_POP3, PROBE_MODE_MAIN);
-		for (size_t k = 0; c->script[k] && !d.s.tls_up; k++)
-			drive_feed(&d, c->script + k, 1);
-		for (size_t k = 0; c->tls && d.s.tls_up && c->tls[k]; k++)
-			drive_feed(&d, c->tls + k, 1);
-		probe_classify(&d.rec, d.s.tls_up);
-		check_login_case(c, &d, 1);
 	}
 }
 
