@@ -2,6 +2,11 @@
 # test_grab_login — the login probe (issue 18) against servers whose logins
 # disagree with their capability lists.
 #
+# Real servers: GNU Mailutils imap4d and pop3d (Debian 12) on 198.18.2.3,
+# each in "tls-mode required" (XTLSREQUIRED instead of LOGINDISABLED; pop3d
+# drops USER from CAPA) and "ondemand" (pop3d: no SASL, USER accepted, and
+# STLS refused once USER was given: the reason USER goes after STLS).
+#
 # Starts tests/fixture/login_server.py (one scenario per port, real
 # STARTTLS with a throw-away self-signed certificate) in the test network's
 # server namespace on 198.18.2.2, grabs every port from the scanner
@@ -20,6 +25,7 @@ export MAILCENSUS_SAFE_RANGE=198.18.0.0/15
 
 FX_IP=198.18.2.2
 FX_BASE=21100
+MU_IP=198.18.2.3 # GNU Mailutils imap4d / pop3d
 
 say() { printf 'test_grab_login: %s\n' "$*"; }
 skip() {
@@ -33,19 +39,25 @@ fail() {
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"
 command -v python3 >/dev/null || skip "python3 not installed (scripts/setup-deps)"
+command -v imap4d >/dev/null && command -v pop3d >/dev/null ||
+	skip "GNU Mailutils imap4d/pop3d not installed (scripts/setup-deps)"
 cd "$MC_SRCDIR" || exit 1
 scripts/testnet status >/dev/null 2>&1 || skip "test network '${MC_TESTNET:-mc}' is not up (scripts/testnet up)"
 eval "$(scripts/testnet env)"
 
 work=$(mktemp -d /tmp/grab_login.XXXXXX)
 fxpid=
-addr_added=
+mupids=()
+added=()
 cleanup() {
-	if [ -n "$fxpid" ]; then
-		kill "$fxpid" 2>/dev/null
-		wait "$fxpid" 2>/dev/null
-	fi
-	[ -n "$addr_added" ] && ip netns exec "$MC_NS_SRV" ip addr del "$FX_IP/32" dev lo 2>/dev/null
+	local pid ip
+	for pid in $fxpid "${mupids[@]}"; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	for ip in "${added[@]}"; do
+		ip netns exec "$MC_NS_SRV" ip addr del "$ip/32" dev lo 2>/dev/null
+	done
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -53,10 +65,39 @@ trap cleanup EXIT
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
 	-subj "/CN=login-fixture.invalid" -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null ||
 	fail "cannot make the fixture's certificate"
-if ! ip netns exec "$MC_NS_SRV" ip -4 addr show dev lo | grep -q " $FX_IP/"; then
-	ip netns exec "$MC_NS_SRV" ip addr add "$FX_IP/32" dev lo || fail "cannot add $FX_IP to $MC_NS_SRV lo"
-	addr_added=1
-fi
+lo_addrs=$(ip netns exec "$MC_NS_SRV" ip -4 addr show dev lo)
+for ip in "$FX_IP" "$MU_IP"; do
+	if ! grep -q " $ip/" <<<"$lo_addrs"; then
+		ip netns exec "$MC_NS_SRV" ip addr add "$ip/32" dev lo || fail "cannot add $ip to $MC_NS_SRV lo"
+		added+=("$ip")
+	fi
+done
+
+# GNU Mailutils: one imap4d and one pop3d master, two listeners each.
+for d in imap4d pop3d; do
+	if [ $d = imap4d ]; then req=143 ond=1143; else req=110 ond=1110; fi
+	cat >"$work/$d.conf" <<CONF
+mode daemon;
+foreground true;
+pidfile $work/$d.pid;
+max-children 32;
+tls {
+  ssl-certificate-file $work/cert.pem;
+  ssl-key-file $work/key.pem;
+};
+server $MU_IP:$req { tls-mode required; };
+server $MU_IP:$ond { tls-mode ondemand; };
+CONF
+	ip netns exec "$MC_NS_SRV" "$d" --config-file="$work/$d.conf" </dev/null >"$work/$d.log" 2>&1 &
+	mupids+=($!)
+done
+# PORT PROTO NAME, then the expectations as in the fixture's map
+cat >"$work/mu.map" <<'MAP'
+143 imap mailutils-imap4d-required false behaviour starttls_required false capability starttls_required
+1143 imap mailutils-imap4d-ondemand true behaviour starttls_optional true capability starttls_optional
+110 pop3 mailutils-pop3d-required false capability starttls_required false capability starttls_required
+1110 pop3 mailutils-pop3d-ondemand true behaviour starttls_optional true capability starttls_optional
+MAP
 ip netns exec "$MC_NS_SRV" python3 "$MC_SRCDIR/tests/fixture/login_server.py" "$FX_IP" "$FX_BASE" \
 	"$work/cert.pem" "$work/key.pem" "$work/map" >"$work/fixture.out" 2>&1 </dev/null &
 fxpid=$!
@@ -66,13 +107,29 @@ for _ in $(seq 100); do
 	sleep 0.05
 done
 [ -f "$work/map" ] || fail "fixture did not start: $(cat "$work/fixture.out")"
+mu_listening() { # PORT
+	local l
+	l=$(ip netns exec "$MC_NS_SRV" ss -ltnH "sport = :$1")
+	grep -q "$MU_IP:$1" <<<"$l"
+}
+for port in 143 1143 110 1110; do
+	for _ in $(seq 100); do
+		mu_listening "$port" && break
+		sleep 0.05
+	done
+	mu_listening "$port" || fail "mailutils did not listen on $MU_IP:$port: $(cat "$work"/*d.log)"
+done
 
+# One map for both: IP PORT PROTO NAME expectations...
+{
+	grep -v '^#' "$work/map" | sed "s/^/$FX_IP /"
+	sed "s/^/$MU_IP /" "$work/mu.map"
+} >"$work/all.map"
 ports=()
-while read -r port proto _; do
-	case $port in '#'*) continue ;; esac
-	echo "$FX_IP:$port" >>"$work/targets"
-	ports+=(--port "$port=$proto")
-done <"$work/map"
+while read -r ip port proto _; do
+	echo "$ip:$port" >>"$work/targets"
+	case " ${ports[*]} " in *" $port=$proto "*) ;; *) ports+=(--port "$port=$proto") ;; esac
+done <"$work/all.map"
 
 grab() { # OUT [OPTIONS]
 	local out=$1
@@ -87,23 +144,21 @@ grab "$work/caps.ndjson" --no-login-probe || fail "grab --no-login-probe exited 
 say "two grabs of $(wc -l <"$work/targets") targets in $((($(date +%s%N) - start) / 1000000)) ms"
 grep -qE 'AddressSanitizer|runtime error:' "$work/grab.err" && fail "sanitizer report: $(head -5 "$work/grab.err")"
 
-python3 - "$work/map" "$work/probe.ndjson" "$work/caps.ndjson" "$FX_IP" <<'EOF'
+python3 - "$work/all.map" "$work/probe.ndjson" "$work/caps.ndjson" <<'EOF'
 import json, sys
-mapfile, probe_path, caps_path, ip = sys.argv[1:5]
+mapfile, probe_path, caps_path = sys.argv[1:4]
 fails = []
 def check(cond, what):
     print(("  ok   " if cond else "  FAIL ") + what)
     if not cond:
         fails.append(what)
 def load(path):
-    return {r["port"]: r for r in map(json.loads, open(path))}
+    return {(r["ip"], r["port"]): r for r in map(json.loads, open(path))}
 probe, caps = load(probe_path), load(caps_path)
 val = {"true": True, "false": False, "null": None}
 for line in open(mapfile):
-    if line.startswith("#"):
-        continue
-    port, proto, name, pv, pe, pp, cv, ce, cp = line.split()
-    port = int(port)
+    ip, port, proto, name, pv, pe, pp, cv, ce, cp = line.split()
+    port = (ip, int(port))
     for run, recs, (v, e, p) in (("probe", probe, (pv, pe, pp)), ("caps only", caps, (cv, ce, cp))):
         r = recs.get(port)
         if r is None:
@@ -124,7 +179,9 @@ sys.exit(1 if fails else 0)
 EOF
 [ $? -eq 0 ] || fail "record checks failed"
 
-# The transcript: what the servers received in clear text.
+grep -q 'XTLSREQUIRED' "$work/probe.ndjson" || fail "mailutils advertised no XTLSREQUIRED"
+
+# The transcript: what the fixture received in clear text.
 kill "$fxpid" 2>/dev/null
 wait "$fxpid" 2>/dev/null
 fxpid=
