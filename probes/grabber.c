@@ -9,7 +9,9 @@
  * connections and the next target, and an event for a connection that has
  * since been closed must not reach its successor.
  *
- * Life of a target: MAIN connection (protocol probe) -> on 110, when the
+ * Life of a target: MAIN connection (protocol probe; when it ends inside
+ * the login probe - a server that stalls or drops the connection on AUTH -
+ * once more without the login probe, keeping the steps so far) -> on 110, when the
  * server took STLS and the login probe still needs its USER step, a LOGIN
  * connection (greeting, USER, QUIT; see pop3.c for why USER cannot precede
  * STLS) -> on 110/143, if STARTTLS worked, an INJECT connection (STARTTLS with a pipelined NOOP;
@@ -60,6 +62,7 @@ struct grab_slot {
 	enum grab_phase phase;
 	enum probe_tls_slot mslot; /* matrix version being tried */
 	bool main_tls;		   /* TLS came up on the main connection */
+	bool login_retry;	   /* main probe running again without the login probe */
 	uint32_t index, gen;
 	uint32_t addr;
 	uint16_t port;
@@ -212,6 +215,13 @@ static void conn_end(struct grab_slot *s)
 		s->rec.starttls_injection = s->scratch.starttls_injection;
 	if (s->phase == GRAB_LOGIN)
 		probe_login_merge(&s->rec, &s->scratch);
+	if (s->phase == GRAB_MAIN && !s->login_retry && probe_login_broke(&s->rec) &&
+	    now_ms() < s->target_deadline) {
+		probe_login_restart(&s->rec); /* again, without the login probe */
+		s->login_retry = true;
+		slot_open(s);
+		return;
+	}
 	if (s->phase == GRAB_MAIN && want_login(s)) {
 		s->phase = GRAB_LOGIN;
 		slot_open(s);
@@ -351,7 +361,7 @@ static void slot_open(struct grab_slot *s)
 
 	if (s->phase == GRAB_MAIN) {
 		probe_sess_init(&s->sess, &s->rec, s->rec.proto, PROBE_MODE_MAIN);
-		s->sess.login_probe = g->cfg.login_probe;
+		s->sess.login_probe = g->cfg.login_probe && !s->login_retry;
 	} else {
 		memset(&s->scratch, 0, sizeof(s->scratch));
 		probe_sess_init(&s->sess, &s->scratch, s->rec.proto,
@@ -379,6 +389,7 @@ static void target_start(struct grabber *g, const struct grab_target *t)
 	s->port = t->port;
 	s->phase = GRAB_MAIN;
 	s->main_tls = false;
+	s->login_retry = false;
 	memset(&s->rec, 0, sizeof(s->rec));
 	s->rec.ip = t->addr;
 	s->rec.port = t->port;

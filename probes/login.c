@@ -29,10 +29,9 @@ void probe_login_answer(struct probe_sess *s, enum mc_login_outcome outcome, con
 		return;
 	st = &r->login[r->login_steps - 1];
 	st->outcome = outcome;
-	if (len > sizeof(st->reply)) {
+	st->reply_truncated = len > sizeof(st->reply);
+	if (st->reply_truncated)
 		len = sizeof(st->reply);
-		st->reply_truncated = true;
-	}
 	memcpy(st->reply, line, len);
 	st->reply_len = (uint16_t)len;
 }
@@ -61,6 +60,29 @@ bool probe_login_wants_connection(const struct mc_record *rec)
 		    rec->login[i].cmd == MC_LOGIN_CMD_POP3_USER)
 			return false;
 	return true;
+}
+
+bool probe_login_broke(const struct mc_record *rec)
+{
+	return strncmp(rec->error, "login: ", 7) == 0 ||
+	       strncmp(rec->error, "login-cancel: ", 14) == 0;
+}
+
+void probe_login_restart(struct mc_record *rec)
+{
+	uint32_t ip = rec->ip;
+	uint16_t port = rec->port;
+	enum mc_proto proto = rec->proto;
+	uint8_t n = rec->login_steps < MC_LOGIN_STEPS ? rec->login_steps : MC_LOGIN_STEPS;
+	struct mc_login_step steps[MC_LOGIN_STEPS];
+
+	memcpy(steps, rec->login, sizeof(steps));
+	memset(rec, 0, sizeof(*rec));
+	rec->ip = ip;
+	rec->port = port;
+	rec->proto = proto;
+	rec->login_steps = n;
+	memcpy(rec->login, steps, sizeof(steps));
 }
 
 void probe_login_merge(struct mc_record *into, const struct mc_record *from)

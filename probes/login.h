@@ -40,6 +40,17 @@ void probe_login_note_unprobed(struct probe_sess *s, enum mc_login_cmd cmd);
  * no step was accepted and USER has not run. */
 bool probe_login_wants_connection(const struct mc_record *rec);
 
+/* Did the main connection end inside the login probe (error stage "login"
+ * or "login-cancel": a server that stalled, closed or kept challenging)?
+ * Then the grabber runs the main probe again without it, so the probe
+ * never costs a target its STARTTLS and TLS facts. */
+bool probe_login_broke(const struct mc_record *rec);
+
+/* Clear the record for that second main connection: address, port,
+ * protocol and the login steps so far stay; everything else is measured
+ * again. */
+void probe_login_restart(struct mc_record *rec);
+
 /* Append the steps of the login connection's record to the main record's. */
 void probe_login_merge(struct mc_record *into, const struct mc_record *from);
 

@@ -13,7 +13,9 @@
 # namespace twice, with the login probe and with --no-login-probe, and
 # asserts for each scenario the verdict, its evidence and the posture of
 # both runs (the fixture's map carries the expectations): the probe finds
-# the truth, the capability rule alone is wrong where the scenario says.
+# the truth, the capability rule alone is wrong where the scenario says; a
+# server that stalls or hangs up on AUTH still gets its TLS measured (the
+# grabber runs the main probe again without the login probe).
 # Also asserts, from the fixture's transcript of every plaintext line it
 # received, that no credential left the grabber: no PASS, no LOGIN, USER
 # only with the documented name, and every line after a continuation is "*".
@@ -174,6 +176,9 @@ for line in open(mapfile):
     check(caps.get(port, {}).get("login_probe") == [], f"{name}: --no-login-probe sent no step")
     if r.get("posture") != "no_tls":
         check(r.get("tls", {}).get("version") is not None, f"{name}: TLS measured after the probe")
+    if name in ("pop3-auth-silent", "imap-auth-hangs-up"):
+        outcomes = [s["outcome"] for s in r.get("login_probe", [])]
+        check(outcomes[:1] == ["no_reply"], f"{name}: the step the server broke is no_reply ({outcomes})")
 print(f"  {len(fails)} failed")
 sys.exit(1 if fails else 0)
 EOF
