@@ -11,11 +11,12 @@
  *
  * Life of a target: MAIN connection (protocol probe; when it ends inside
  * the login probe - a server that stalls or drops the connection on AUTH -
- * once more without the login probe, keeping the steps so far) -> on 110, when the
- * server took STLS and the login probe still needs its USER step, a LOGIN
- * connection (greeting, USER, QUIT; see pop3.c for why USER cannot precede
- * STLS) -> on 110/143, if STARTTLS worked, an INJECT connection (STARTTLS with a pipelined NOOP;
- * see pop3.c for why it cannot share the main connection) -> if TLS came
+ * once more without the login probe, keeping the steps so far) -> on 110,
+ * when the server took STLS and the login probe still needs its USER step,
+ * a LOGIN connection (greeting, USER, QUIT; see pop3.c for why USER cannot
+ * precede STLS) -> on 110/143, if STARTTLS worked, an INJECT connection
+ * (STARTTLS with a pipelined NOOP; see pop3.c for why it cannot share the
+ * main connection) -> if TLS came
  * up and the matrix is on, one MATRIX connection per TLS version the main
  * handshake did not answer (pinned context; a handshake that fails -
  * dovecot's bare FIN right after our ClientHello, or an alert - counts as
