@@ -16,11 +16,11 @@
  * a LOGIN connection (greeting, USER, QUIT; see pop3.c for why USER cannot
  * precede STLS) -> on 110/143, if STARTTLS worked, an INJECT connection
  * (STARTTLS with a pipelined NOOP; see pop3.c for why it cannot share the
- * main connection) -> if TLS came
- * up and the matrix is on, one MATRIX connection per TLS version the main
- * handshake did not answer (pinned context; a handshake that fails -
- * dovecot's bare FIN right after our ClientHello, or an alert - counts as
- * "refused") -> classify -> record callback -> slot free.
+ * main connection) -> if TLS came up and the matrix is on, one MATRIX
+ * connection per TLS version the main handshake did not answer (pinned
+ * context; a handshake that fails - dovecot's bare FIN right after our
+ * ClientHello, or an alert - counts as "refused") -> classify -> record
+ * callback -> slot free.
  *
  * Timeouts are checked by a sweep over the busy slots every
  * GRAB_SWEEP_MS: each slot has a step deadline (connect, or the next server
