@@ -512,21 +512,23 @@ int grabber_finish(struct grabber *g)
 	return 0;
 }
 
-int grabber_run_ring(struct grabber *g, struct mc_spsc *ring)
+int grabber_run_source(struct grabber *g, const struct grab_source *src)
 {
 	struct mc_hit hit;
 
 	while (!quitting(g)) {
 		bool got = false;
-		int r;
+		int r = 0;
 
-		while (g->qlen < g->qcap && mc_spsc_pop(ring, &hit)) {
+		while (g->qlen < g->qcap && (r = src->next(src->ctx, &hit)) == 1) {
 			g->queue[(g->qhead + g->qlen) % g->qcap] =
 			    (struct grab_target){hit.addr, hit.port};
 			g->qlen++;
 			got = true;
 		}
-		if (!got && g->qlen == 0 && g->active == 0 && mc_spsc_finished(ring))
+		if (r < 0)
+			return r;
+		if (!got && g->qlen == 0 && g->active == 0 && src->done(src->ctx))
 			break;
 		r = grab_poll(g, got || g->active > 0 ? 5 : 1);
 		if (r < 0)
