@@ -5,7 +5,12 @@
 # Real servers: GNU Mailutils imap4d and pop3d (Debian 12) on 198.18.2.3,
 # each in "tls-mode required" (XTLSREQUIRED instead of LOGINDISABLED; pop3d
 # drops USER from CAPA) and "ondemand" (pop3d: no SASL, USER accepted, and
-# STLS refused once USER was given: the reason USER goes after STLS).
+# STLS refused once USER was given: the reason USER goes after STLS), and
+# nginx's mail proxy (Debian 12, 1.22) on 198.18.2.4 as the front end it is
+# ("starttls only" and "starttls on"; its auth_http backend is never
+# reached: no credential is sent). nginx agrees with its own capabilities
+# (LOGINDISABLED added, USER dropped, "BAD invalid command" before TLS); the
+# front end that does not is the fixture's.
 #
 # Starts tests/fixture/login_server.py (one scenario per port, real
 # STARTTLS with a throw-away self-signed certificate) in the test network's
@@ -28,6 +33,8 @@ export MAILCENSUS_SAFE_RANGE=198.18.0.0/15
 FX_IP=198.18.2.2
 FX_BASE=21100
 MU_IP=198.18.2.3 # GNU Mailutils imap4d / pop3d
+NGX_IP=198.18.2.4 # nginx mail proxy
+NGX_MOD=/usr/lib/nginx/modules/ngx_mail_module.so
 
 say() { printf 'test_grab_login: %s\n' "$*"; }
 skip() {
@@ -43,6 +50,8 @@ fail() {
 command -v python3 >/dev/null || skip "python3 not installed (scripts/setup-deps)"
 command -v imap4d >/dev/null && command -v pop3d >/dev/null ||
 	skip "GNU Mailutils imap4d/pop3d not installed (scripts/setup-deps)"
+command -v nginx >/dev/null && [ -f "$NGX_MOD" ] ||
+	skip "nginx with its mail module not installed (scripts/setup-deps)"
 cd "$MC_SRCDIR" || exit 1
 scripts/testnet status >/dev/null 2>&1 || skip "test network '${MC_TESTNET:-mc}' is not up (scripts/testnet up)"
 eval "$(scripts/testnet env)"
@@ -68,7 +77,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
 	-subj "/CN=login-fixture.invalid" -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null ||
 	fail "cannot make the fixture's certificate"
 lo_addrs=$(ip netns exec "$MC_NS_SRV" ip -4 addr show dev lo)
-for ip in "$FX_IP" "$MU_IP"; do
+for ip in "$FX_IP" "$MU_IP" "$NGX_IP"; do
 	if ! grep -q " $ip/" <<<"$lo_addrs"; then
 		ip netns exec "$MC_NS_SRV" ip addr add "$ip/32" dev lo || fail "cannot add $ip to $MC_NS_SRV lo"
 		added+=("$ip")
@@ -93,12 +102,43 @@ CONF
 	ip netns exec "$MC_NS_SRV" "$d" --config-file="$work/$d.conf" </dev/null >"$work/$d.log" 2>&1 &
 	mupids+=($!)
 done
-# PORT PROTO NAME, then the expectations as in the fixture's map
-cat >"$work/mu.map" <<'MAP'
-143 imap mailutils-imap4d-required false behaviour starttls_required false capability starttls_required
-1143 imap mailutils-imap4d-ondemand true behaviour starttls_optional true capability starttls_optional
-110 pop3 mailutils-pop3d-required false capability starttls_required false capability starttls_required
-1110 pop3 mailutils-pop3d-ondemand true behaviour starttls_optional true capability starttls_optional
+# nginx's mail proxy, one process (no master), its log in $work.
+cat >"$work/nginx.conf" <<CONF
+load_module $NGX_MOD;
+daemon off;
+master_process off;
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx.log info;
+events { worker_connections 64; }
+mail {
+  server_name mail.testnet.invalid;
+  auth_http 127.0.0.1:9/auth;
+  ssl_certificate $work/cert.pem;
+  ssl_certificate_key $work/key.pem;
+  imap_capabilities IMAP4rev1 SASL-IR ID IDLE LITERAL+;
+  imap_auth plain login;
+  pop3_capabilities TOP USER UIDL;
+  pop3_auth plain;
+  server { listen $NGX_IP:143; protocol imap; starttls only; }
+  server { listen $NGX_IP:110; protocol pop3; starttls only; }
+  server { listen $NGX_IP:1143; protocol imap; starttls on; }
+  server { listen $NGX_IP:1110; protocol pop3; starttls on; }
+}
+CONF
+ip netns exec "$MC_NS_SRV" nginx -e "$work/nginx.log" -p "$work" -c "$work/nginx.conf" \
+	</dev/null >>"$work/nginx.log" 2>&1 &
+mupids+=($!)
+# IP PORT PROTO NAME, then the expectations as in the fixture's map
+cat >"$work/real.map" <<MAP
+$MU_IP 143 imap mailutils-imap4d-required false behaviour starttls_required false capability starttls_required
+$MU_IP 1143 imap mailutils-imap4d-ondemand true behaviour starttls_optional true capability starttls_optional
+$MU_IP 110 pop3 mailutils-pop3d-required false capability starttls_required false capability starttls_required
+$MU_IP 1110 pop3 mailutils-pop3d-ondemand true behaviour starttls_optional true capability starttls_optional
+$NGX_IP 143 imap nginx-imap-starttls-only false capability starttls_required false capability starttls_required
+$NGX_IP 1143 imap nginx-imap-starttls-on true behaviour starttls_optional true capability starttls_optional
+$NGX_IP 110 pop3 nginx-pop3-starttls-only false capability starttls_required false capability starttls_required
+$NGX_IP 1110 pop3 nginx-pop3-starttls-on true behaviour starttls_optional true capability starttls_optional
 MAP
 ip netns exec "$MC_NS_SRV" python3 "$MC_SRCDIR/tests/fixture/login_server.py" "$FX_IP" "$FX_BASE" \
 	"$work/cert.pem" "$work/key.pem" "$work/map" >"$work/fixture.out" 2>&1 </dev/null &
@@ -109,23 +149,26 @@ for _ in $(seq 100); do
 	sleep 0.05
 done
 [ -f "$work/map" ] || fail "fixture did not start: $(cat "$work/fixture.out")"
-mu_listening() { # PORT
+listening() { # IP PORT
 	local l
-	l=$(ip netns exec "$MC_NS_SRV" ss -ltnH "sport = :$1")
-	grep -q "$MU_IP:$1" <<<"$l"
+	l=$(ip netns exec "$MC_NS_SRV" ss -ltnH "sport = :$2")
+	grep -q "$1:$2" <<<"$l"
 }
-for port in 143 1143 110 1110; do
-	for _ in $(seq 100); do
-		mu_listening "$port" && break
-		sleep 0.05
+for ip in "$MU_IP" "$NGX_IP"; do
+	for port in 143 1143 110 1110; do
+		for _ in $(seq 100); do
+			listening "$ip" "$port" && break
+			sleep 0.05
+		done
+		listening "$ip" "$port" ||
+			fail "no listener on $ip:$port: $(cat "$work"/*d.log "$work/nginx.log")"
 	done
-	mu_listening "$port" || fail "mailutils did not listen on $MU_IP:$port: $(cat "$work"/*d.log)"
 done
 
 # One map for both: IP PORT PROTO NAME expectations...
 {
 	grep -v '^#' "$work/map" | sed "s/^/$FX_IP /"
-	sed "s/^/$MU_IP /" "$work/mu.map"
+	cat "$work/real.map"
 } >"$work/all.map"
 ports=()
 while read -r ip port proto _; do
