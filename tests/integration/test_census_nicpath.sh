@@ -36,7 +36,7 @@ trap cleanup EXIT
 
 in_nic() { ip netns exec "$MC_NS_NIC" "$@"; }
 nic_scan() {
-	in_nic "$MC_BIN" scan --iface "$MC_NIC_IF" -S "$MC_NIC_IP" --gateway-ip "$MC_NIC_GW_IP" -q "$@"
+	in_nic "$MC_BIN" scan --iface "$MC_NIC_IF" -S "$MC_NIC_IP" --gateway-ip "$MC_NIC_GW_IP" "$@"
 }
 
 # the variant: no kernel address on the NIC, no route, kernel ports below ours
@@ -72,6 +72,7 @@ ip netns exec "$MC_NS_SRV" python3 "$MC_SRCDIR/tests/integration/icmp_echo.py" "
 echo_pid=$!
 start=$(date +%s)
 rc=0
+# (with the progress line: it carries the kernel path's counters)
 nic_scan -w "$work/targets" -p 110,143,993,995 -r 20000 -c 3 --seed 42 \
 	--kernel-path tap -m "$work/meta.json" \
 	--grab -O "$work/res" --ca-file "$MC_CA_CERT" --grab-concurrency 32 \
@@ -124,19 +125,21 @@ check "metadata: every hit RST by the engine, nothing more ($(jq .rsts_sent "$m"
 	test "$(jq '.rsts_sent == .hits + .duplicates.hits' "$m")" = true
 check "metadata: the scan's replies validated (hits $nopen)" test "$(jq .hits "$m")" -eq "$nopen"
 check "the summary names the kernel path" grep -q "kernel path mctap0: to the kernel" "$work/stderr"
+check "the progress line counts the kernel path" \
+	grep -qE '^scan .*; kernel in [0-9]+ \([0-9]+ B\) out [0-9]+ \([0-9]+ B\) drops 0;' "$work/stderr"
 check "the tap and its source rule are gone" \
 	test -z "$(in_nic ip -o link show mctap0 2>/dev/null)$(in_nic ip rule | grep 28003)"
 
 # refusals, before anything is sent
 set +e
-nic_scan --kernel-path tap --source-ports 20000-40000 198.18.1.11 >/dev/null 2>"$work/e1"
+nic_scan -q --kernel-path tap --source-ports 20000-40000 198.18.1.11 >/dev/null 2>"$work/e1"
 check "source ports overlapping the kernel's: exit 2" test $? -eq 2
 check "... saying so" grep -q "overlap the kernel's ephemeral ports 16384-32767" "$work/e1"
 unshare -n "$MC_BIN" scan -S "$MC_NIC_IP" --gateway-ip "$MC_NIC_GW_IP" --kernel-path tap -q \
 	198.18.1.11 -- --vdev=net_null0,no-rx=1 >/dev/null 2>"$work/e2"
 check "a namespace that is not named: exit 2" test $? -eq 2
 check "... saying so" grep -q "only inside a named network namespace" "$work/e2"
-nic_scan --kernel-path tap -G 02:00:00:00:00:01 198.18.1.11 >/dev/null 2>"$work/e3"
+nic_scan -q --kernel-path tap -G 02:00:00:00:00:01 198.18.1.11 >/dev/null 2>"$work/e3"
 check "--kernel-path without --gateway-ip: exit 2" test $? -eq 2
 set -e
 exit $fail
