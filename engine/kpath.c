@@ -23,6 +23,7 @@
 #include <rte_log.h>
 #include <rte_mbuf.h>
 
+#include "base/ipv4.h"
 #include "base/safety.h"
 #include "engine/knet.h"
 #include "engine/kpath.h"
@@ -139,17 +140,12 @@ static int start_tap(struct eng_run *r, char *err, size_t errlen)
 	return 0;
 }
 
-static void say_ip(char *buf, size_t len, uint32_t ip)
-{
-	snprintf(buf, len, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
-}
-
 /* Addresses, one source rule per address, the default route. */
 static int route_tap(struct eng_run *r, char *err, size_t errlen)
 {
 	const struct engine_config *cfg = r->cfg;
 	int ifindex = (int)if_nametoindex(ENGINE_KPATH_IFACE), rc = 0;
-	char ip[16], gw[16];
+	char ip[MC_IPV4_STRLEN] = "";
 	const char *step = "";
 
 	if (ifindex == 0) {
@@ -157,7 +153,7 @@ static int route_tap(struct eng_run *r, char *err, size_t errlen)
 		return -ENODEV;
 	}
 	for (uint32_t i = 0; rc == 0 && i < cfg->nsrc_ips; i++) {
-		say_ip(ip, sizeof(ip), cfg->src_ips[i]);
+		mc_ipv4_format(cfg->src_ips[i], ip);
 		step = "ip addr add";
 		rc = knet_addr_add(ifindex, cfg->src_ips[i]);
 		if (rc == 0) {
@@ -167,10 +163,9 @@ static int route_tap(struct eng_run *r, char *err, size_t errlen)
 		if (rc == 0)
 			r->nrules = i + 1;
 	}
-	say_ip(gw, sizeof(gw), cfg->gw_ip);
 	if (rc == 0) {
 		step = "ip route add default via";
-		snprintf(ip, sizeof(ip), "%s", gw);
+		mc_ipv4_format(cfg->gw_ip, ip);
 		rc = knet_route_default(ifindex, cfg->gw_ip);
 	}
 	if (rc != 0)

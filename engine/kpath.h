@@ -36,13 +36,13 @@
 #include "packet.h"
 #include "validate.h"
 
-enum rx_class {
-	RX_SCAN_SYNACK, /* validated SYN-ACK: an open port; *index set */
-	RX_SCAN_RST,	/* validated RST: a closed port; *index set */
-	RX_ARP_REQUEST, /* ARP request for one of our addresses: the engine answers */
-	RX_KERNEL,	/* to one of our addresses, not scan traffic: the kernel's */
-	RX_INVALID,	/* malformed, or a SYN-ACK/RST that failed the rule */
-	RX_OTHER,	/* not for us, or not a protocol we speak */
+enum kpath_class {
+	KPATH_SCAN_SYNACK, /* validated SYN-ACK: an open port; *index set */
+	KPATH_SCAN_RST,	   /* validated RST: a closed port; *index set */
+	KPATH_ARP_REQUEST, /* ARP request for one of our addresses: the engine answers */
+	KPATH_KERNEL,	   /* to one of our addresses, not scan traffic: the kernel's */
+	KPATH_INVALID,	   /* malformed, or a SYN-ACK/RST that failed the rule */
+	KPATH_OTHER,	   /* not for us, or not a protocol we speak */
 };
 
 /* Is ip (host order) one of the scan's source addresses? */
@@ -55,32 +55,32 @@ static inline bool kpath_is_ours(const struct validate_ctx *c, uint32_t ip)
 }
 
 /* Classify a frame pkt_parse() has parsed into v. */
-static inline enum rx_class kpath_classify(const struct validate_ctx *c, const struct pkt_view *v,
-					   uint64_t *index)
+static inline enum kpath_class kpath_classify(const struct validate_ctx *c,
+					      const struct pkt_view *v, uint64_t *index)
 {
 	switch (v->kind) {
 	case PKT_TCP_SYNACK:
 	case PKT_TCP_RST:
 		switch (validate_reply(c, v, index)) {
 		case VALIDATE_SYNACK:
-			return RX_SCAN_SYNACK;
+			return KPATH_SCAN_SYNACK;
 		case VALIDATE_RST:
-			return RX_SCAN_RST;
+			return KPATH_SCAN_RST;
 		case VALIDATE_INVALID:
 			break;
 		}
-		return kpath_is_ours(c, v->dst_ip) ? RX_KERNEL : RX_INVALID;
+		return kpath_is_ours(c, v->dst_ip) ? KPATH_KERNEL : KPATH_INVALID;
 	case PKT_ARP_REQUEST:
-		return kpath_is_ours(c, v->arp_target_ip) ? RX_ARP_REQUEST : RX_OTHER;
+		return kpath_is_ours(c, v->arp_target_ip) ? KPATH_ARP_REQUEST : KPATH_OTHER;
 	case PKT_ARP_REPLY:
-		return kpath_is_ours(c, v->arp_target_ip) ? RX_KERNEL : RX_OTHER;
+		return kpath_is_ours(c, v->arp_target_ip) ? KPATH_KERNEL : KPATH_OTHER;
 	case PKT_TCP_OTHER:
 	case PKT_OTHER: /* IPv4 but not TCP (ICMP, UDP) or a fragment: dst_ip is set */
-		return v->dst_ip != 0 && kpath_is_ours(c, v->dst_ip) ? RX_KERNEL : RX_OTHER;
+		return v->dst_ip != 0 && kpath_is_ours(c, v->dst_ip) ? KPATH_KERNEL : KPATH_OTHER;
 	case PKT_MALFORMED:
 		break;
 	}
-	return RX_INVALID;
+	return KPATH_INVALID;
 }
 
 /* Parse /proc/sys/net/ipv4/ip_local_port_range's text ("32768\t60999\n")

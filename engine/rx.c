@@ -204,27 +204,27 @@ static bool on_frame(const struct eng_run *r, struct rte_mbuf *m, uint64_t t_ns,
 
 	pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &v);
 	switch (kpath_classify(&r->vctx, &v, &index)) {
-	case RX_SCAN_SYNACK:
-	case RX_SCAN_RST:
+	case KPATH_SCAN_SYNACK:
+	case KPATH_SCAN_RST:
 		if (!bridge)
 			on_reply(r, &v, index, t_ns, c, rst);
 		return false;
-	case RX_ARP_REQUEST:
+	case KPATH_ARP_REQUEST:
 		if (eng_arp_answer(r, r->arp_txq, &v))
 			c->arp_replies++;
 		else
 			c->other++;
 		break; /* the kernel learns the asker's MAC from it too */
-	case RX_KERNEL:
+	case KPATH_KERNEL:
 		if (kpath)
 			break;
 		/* without a kernel path: today's counting */
 		(*(v.kind == PKT_TCP_SYNACK || v.kind == PKT_TCP_RST ? &c->invalid : &c->other))++;
 		return false;
-	case RX_INVALID:
+	case KPATH_INVALID:
 		c->invalid++;
 		return false;
-	case RX_OTHER:
+	case KPATH_OTHER:
 		c->other++;
 		return false;
 	}

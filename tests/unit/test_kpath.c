@@ -58,22 +58,22 @@ static void test_scan_replies_and_grab_synacks(void)
 		targets_pair(f.t, i, &addr, &port);
 		ck = cookie_make(&f.key, OUR_IP, addr, port, SPORT_BASE, SPORT_N);
 		v = tcp_view(PKT_TCP_SYNACK, addr, port, OUR_IP, ck.sport, ck.seq + 1);
-		scan_ok += kpath_classify(&f.c, &v, &idx) == RX_SCAN_SYNACK && idx == i;
+		scan_ok += kpath_classify(&f.c, &v, &idx) == KPATH_SCAN_SYNACK && idx == i;
 		v.kind = PKT_TCP_RST;
-		rst_ok += kpath_classify(&f.c, &v, &idx) == RX_SCAN_RST && idx == i;
+		rst_ok += kpath_classify(&f.c, &v, &idx) == KPATH_SCAN_RST && idx == i;
 		/* the kernel's connections: ephemeral ports 16384-32767, any ISN */
 		for (uint32_t eph = 16384; eph < 32768; eph += 997) {
-			enum rx_class k;
+			enum kpath_class k;
 			isn = isn * 1103515245u + 12345u;
 			v = tcp_view(PKT_TCP_SYNACK, addr, port, OUR_IP, (uint16_t)eph, isn + 1);
 			k = kpath_classify(&f.c, &v, &idx);
-			grab_to_kernel += k == RX_KERNEL;
-			grab_as_scan += k == RX_SCAN_SYNACK || k == RX_SCAN_RST;
+			grab_to_kernel += k == KPATH_KERNEL;
+			grab_as_scan += k == KPATH_SCAN_SYNACK || k == KPATH_SCAN_RST;
 			n++;
 		}
 		/* even inside --source-ports only the cookie makes a scan reply */
 		v = tcp_view(PKT_TCP_SYNACK, addr, port, OUR_IP, ck.sport, ck.seq + 2);
-		grab_to_kernel += kpath_classify(&f.c, &v, &idx) == RX_KERNEL;
+		grab_to_kernel += kpath_classify(&f.c, &v, &idx) == KPATH_KERNEL;
 		n++;
 	}
 	CHECK_UINT_EQ(scan_ok, targets_pairs(f.t));
@@ -93,31 +93,31 @@ static void test_other_traffic(void)
 
 	fixture_init(&f);
 	v = tcp_view(PKT_TCP_OTHER, 0xC612010Bu, 143, OUR_IP, 20000, 1);
-	CHECK_INT_EQ(kpath_classify(&f.c, &v, &idx), RX_KERNEL);
+	CHECK_INT_EQ(kpath_classify(&f.c, &v, &idx), KPATH_KERNEL);
 	v.dst_ip = STRANGER;
-	CHECK_INT_EQ(kpath_classify(&f.c, &v, &idx), RX_OTHER);
+	CHECK_INT_EQ(kpath_classify(&f.c, &v, &idx), KPATH_OTHER);
 	/* the engine's own SYNs, echoed by af_packet: to the server */
 	v = tcp_view(PKT_TCP_OTHER, OUR_IP, 40000, 0xC612010Bu, 143, 0);
-	CHECK_INT_EQ(kpath_classify(&f.c, &v, &idx), RX_OTHER);
+	CHECK_INT_EQ(kpath_classify(&f.c, &v, &idx), KPATH_OTHER);
 	/* ICMP (parsed as OTHER with addresses set); non-IPv4 OTHER has none */
 	v = (struct pkt_view){.kind = PKT_OTHER, .src_ip = 0xC61200FEu, .dst_ip = OUR_IP};
-	CHECK_INT_EQ(kpath_classify(&f.c, &v, &idx), RX_KERNEL);
+	CHECK_INT_EQ(kpath_classify(&f.c, &v, &idx), KPATH_KERNEL);
 	v = (struct pkt_view){.kind = PKT_OTHER};
-	CHECK_INT_EQ(kpath_classify(&f.c, &v, &idx), RX_OTHER);
+	CHECK_INT_EQ(kpath_classify(&f.c, &v, &idx), KPATH_OTHER);
 	v = (struct pkt_view){.kind = PKT_ARP_REQUEST, .arp_target_ip = OUR_IP};
-	CHECK_INT_EQ(kpath_classify(&f.c, &v, &idx), RX_ARP_REQUEST);
+	CHECK_INT_EQ(kpath_classify(&f.c, &v, &idx), KPATH_ARP_REQUEST);
 	v.arp_target_ip = STRANGER;
-	CHECK_INT_EQ(kpath_classify(&f.c, &v, &idx), RX_OTHER);
+	CHECK_INT_EQ(kpath_classify(&f.c, &v, &idx), KPATH_OTHER);
 	v = (struct pkt_view){.kind = PKT_ARP_REPLY, .arp_target_ip = OUR_IP};
-	CHECK_INT_EQ(kpath_classify(&f.c, &v, &idx), RX_KERNEL);
+	CHECK_INT_EQ(kpath_classify(&f.c, &v, &idx), KPATH_KERNEL);
 	v.arp_target_ip = STRANGER;
-	CHECK_INT_EQ(kpath_classify(&f.c, &v, &idx), RX_OTHER);
+	CHECK_INT_EQ(kpath_classify(&f.c, &v, &idx), KPATH_OTHER);
 	/* a failed reply to a stranger stays invalid, as does a malformed frame */
 	ck = cookie_make(&f.key, STRANGER, 0xC612010Bu, 143, SPORT_BASE, SPORT_N);
 	v = tcp_view(PKT_TCP_SYNACK, 0xC612010Bu, 143, STRANGER, ck.sport, ck.seq + 1);
-	CHECK_INT_EQ(kpath_classify(&f.c, &v, &idx), RX_INVALID);
+	CHECK_INT_EQ(kpath_classify(&f.c, &v, &idx), KPATH_INVALID);
 	v = (struct pkt_view){.kind = PKT_MALFORMED, .dst_ip = OUR_IP};
-	CHECK_INT_EQ(kpath_classify(&f.c, &v, &idx), RX_INVALID);
+	CHECK_INT_EQ(kpath_classify(&f.c, &v, &idx), KPATH_INVALID);
 	targets_free(f.t);
 }
 
@@ -138,10 +138,10 @@ static void test_parsed_frames(void)
 	pkt_parse(frame, sizeof(frame), &v);
 	/* a bare RST carries no ACK; validate_reply reads v.ack */
 	v.ack = ck.seq + 1;
-	CHECK_INT_EQ(kpath_classify(&f.c, &v, &idx), RX_SCAN_RST);
+	CHECK_INT_EQ(kpath_classify(&f.c, &v, &idx), KPATH_SCAN_RST);
 	pkt_rst_build(frame, mac, mac, 0xC612010Bu, OUR_IP, 143, 20001, 7, 64);
 	pkt_parse(frame, sizeof(frame), &v);
-	CHECK_INT_EQ(kpath_classify(&f.c, &v, &idx), RX_KERNEL);
+	CHECK_INT_EQ(kpath_classify(&f.c, &v, &idx), KPATH_KERNEL);
 	targets_free(f.t);
 }
 
