@@ -169,8 +169,9 @@ static int route_tap(struct eng_run *r, char *err, size_t errlen)
 		rc = knet_route_default(ifindex, cfg->gw_ip);
 	}
 	if (rc != 0)
-		snprintf(err, errlen, "kernel path: %s %s (dev %s, table %u, pref %u) failed: %s",
-			 step, ip, ENGINE_KPATH_IFACE, KNET_TABLE, KNET_RULE_PREF, strerror(-rc));
+		snprintf(err, errlen, "kernel path: %s %s (dev %s, table %u, pref %u) failed: %s%s",
+			 step, ip, ENGINE_KPATH_IFACE, KNET_TABLE, KNET_RULE_PREF, strerror(-rc),
+			 rc == -EEXIST ? " (left by a killed scan? ip rule del pref 28003)" : "");
 	return rc;
 }
 
