@@ -12,7 +12,8 @@
 # touched by a frame with the engine's TTL (the engine never RSTs them); an
 # ICMP echo to the scan address is answered by the kernel through the tap; the
 # kernel path's counters in the metadata; the refusals (a port clash, a
-# namespace that is not named) exit 2 before anything is sent.
+# namespace that is not named, a tap device named after --) exit 2 before
+# anything is sent.
 set -euo pipefail
 # shellcheck source=tests/integration/test_scan_common.sh
 . "$(dirname "$0")/test_scan_common.sh"
@@ -139,6 +140,10 @@ unshare -n "$MC_BIN" scan -S "$MC_NIC_IP" --gateway-ip "$MC_NIC_GW_IP" --kernel-
 	198.18.1.11 -- --vdev=net_null0,no-rx=1 >/dev/null 2>"$work/e2"
 check "a namespace that is not named: exit 2" test $? -eq 2
 check "... saying so" grep -q "only inside a named network namespace" "$work/e2"
+unshare -n "$MC_BIN" scan -S "$MC_NIC_IP" -G 02:00:00:00:00:01 -q 198.18.1.11 \
+	-- --vdev=net_tap0 >/dev/null 2>"$work/e4"
+check "a tap named after -- outside a named namespace: exit 2" test $? -eq 2
+check "... refused as an EAL device" grep -q "refusing EAL device '--vdev=net_tap0'" "$work/e4"
 nic_scan -q --kernel-path tap -G 02:00:00:00:00:01 198.18.1.11 >/dev/null 2>"$work/e3"
 check "--kernel-path without --gateway-ip: exit 2" test $? -eq 2
 set -e
