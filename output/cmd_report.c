@@ -36,11 +36,14 @@ static const char report_usage[] =
     "injection, and the top countries and networks of hosts that accept a\n"
     "cleartext login. An address found in several directories is one host.\n"
     "  --format FMT   text (default), json, or html (one self-contained page)\n"
+    "  --map FILE     world map for the HTML page (default: world-map.tsv beside the\n"
+    "                 geo database the manifest names; scripts/fetch-geo-data)\n"
     "  -o FILE        write to FILE instead of standard output\n";
 
 static const struct option report_options[] = {
     {"format", required_argument, NULL, 'f'},
     {"output", required_argument, NULL, 'o'},
+    {"map", required_argument, NULL, 'm'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -49,6 +52,7 @@ int cmd_report(int argc, char **argv)
 {
 	enum out_report_format fmt = OUT_REPORT_TEXT;
 	const char *outfile = NULL;
+	struct out_report_opts opts = {0};
 	int c;
 
 	optind = 1;
@@ -62,6 +66,9 @@ int cmd_report(int argc, char **argv)
 			break;
 		case 'o':
 			outfile = optarg;
+			break;
+		case 'm':
+			opts.map_path = optarg;
 			break;
 		case 'h':
 			fputs(report_usage, stdout);
@@ -77,7 +84,7 @@ int cmd_report(int argc, char **argv)
 	}
 	char err[512];
 	int rc = out_report_run((const char *const *)&argv[optind], (size_t)(argc - optind), fmt,
-				outfile, err, sizeof(err));
+				&opts, outfile, err, sizeof(err));
 	if (rc != 0) {
 		fprintf(stderr, "mailcensus report: %s\n", err);
 		return 1;

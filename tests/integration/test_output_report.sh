@@ -48,7 +48,7 @@ expect tls1_0 '[.tls_versions.tls1_0.accepted,.tls_versions.hosts_tls1_0]' '[1,1
 expect certificates '.certificates' '{"seen":2,"expired":1,"self_signed":1,"invalid_chain":1}' "$work/hand.json"
 expect injection .starttls.injection 1 "$work/hand.json"
 expect errors .errors 0 "$work/hand.json"
-expect top_countries '.top_countries_cleartext' '[{"country":"DE","hosts":1},{"country":"FR","hosts":1}]' "$work/hand.json"
+expect top_countries '.top_countries_cleartext' '[{"country":"DE","hosts":1,"hosts_total":2},{"country":"FR","hosts":1,"hosts_total":1}]' "$work/hand.json"
 expect top_networks '[.top_networks_cleartext[]|[.asn,.org,.hosts]]' '[[64500,"Test <Net> A",1],[64501,"R",1]]' "$work/hand.json"
 "$MC_BIN" report "$work/hand" >"$work/hand.txt" && grep -q 'Cleartext login accepted: 3 services on 2 hosts' "$work/hand.txt" &&
 	ok "text report" || { bad "text report"; cat "$work/hand.txt"; }
