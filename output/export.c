@@ -1,0 +1,382 @@
+/* export.c — records as CSV: the flat column set of the record schema, and
+ * Shadowserver-style IMAP/POP3 scan reports for CERTs.
+ *
+ * Flat CSV (--format csv): one column per leaf of the record schema
+ * (export_schema.c), named by its path joined with '_' (tls_cert_subject).
+ * Cells: null or absent -> empty; booleans true/false; integers in decimal;
+ * strings are the record's decoded JSON string (so the UTF-8 the record
+ * holds, U+FFFD where the server sent invalid bytes), NUL -> U+FFFD; arrays
+ * (capabilities, SANs) are their JSON array text. RFC 4180 quoting.
+ *
+ * Shadowserver CSV (--format shadowserver-csv): scan_imap.csv (ports with
+ * proto imap/imaps) and scan_pop3.csv (pop3/pop3s) with Shadowserver's
+ * column names and meanings (docs/output.md lists them), so tooling that
+ * ingests their "Open/Accessible IMAP" and "Accessible POP3" reports (e.g.
+ * IntelMQ's Shadowserver parser) reads ours. Both formats obey --asn and
+ * --country so a network operator or CERT gets only its networks. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "output/export.h"
+#include "output/jw.h"
+#include "output/results.h"
+
+#define CELL_MAX (64u * 1024)
+
+size_t out_csv_escape(char *dst, size_t cap, const char *s, size_t n)
+{
+	bool quote = n > 0 && (s[0] == ' ' || s[n - 1] == ' ');
+	size_t need = 0;
+
+	for (size_t i = 0; i < n && !quote; i++)
+		quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+#define PUT(c)                                                                                     \
+	do {                                                                                       \
+		if (need < cap)                                                                    \
+			dst[need] = (char)(c);                                                     \
+		need++;                                                                            \
+	} while (0)
+	if (quote)
+		PUT('"');
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\0') { /* U+FFFD */
+			PUT(0xef);
+			PUT(0xbf);
+			PUT(0xbd);
+			continue;
+		}
+		if (s[i] == '"')
+			PUT('"');
+		PUT(s[i]);
+	}
+	if (quote)
+		PUT('"');
+#undef PUT
+	return need;
+}
+
+struct exporter {
+	const struct export_schema *schema;
+	const struct export_filter *filter;
+	enum export_format fmt;
+	FILE *out, *imap, *pop3;
+	char *cell;
+	uint64_t written;
+};
+
+static void put_field(struct exporter *x, FILE *out, const char *s, size_t n)
+{
+	size_t need = out_csv_escape(x->cell, CELL_MAX, s, n);
+	fwrite(x->cell, 1, need < CELL_MAX ? need : CELL_MAX, out);
+}
+
+/* A JSON value as a flat cell. */
+static void put_value(struct exporter *x, FILE *out, const struct out_json *v)
+{
+	char buf[32];
+
+	if (v == NULL || v->type == OUT_JSON_NULL)
+		return;
+	if (v->type == OUT_JSON_BOOL) {
+		fputs(v->b ? "true" : "false", out);
+	} else if (v->type == OUT_JSON_NUMBER) {
+		if (v->is_uint)
+			snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v->u);
+		else
+			snprintf(buf, sizeof(buf), "%.17g", v->num);
+		fputs(buf, out);
+	} else if (v->type == OUT_JSON_STRING) {
+		put_field(x, out, v->str, v->len);
+	} else if (v->type == OUT_JSON_ARRAY) {
+		char *json = malloc(CELL_MAX);
+		struct out_jw w;
+		if (json == NULL)
+			return;
+		out_jw_init(&w, json, CELL_MAX);
+		out_jw_lit(&w, "[");
+		for (const struct out_json *e = v->child; e; e = e->next) {
+			if (e != v->child)
+				out_jw_lit(&w, ",");
+			if (e->type == OUT_JSON_STRING)
+				out_jw_bytes(&w, e->str, e->len);
+			else
+				out_jw_lit(&w, "null");
+		}
+		out_jw_lit(&w, "]");
+		if (!w.overflow)
+			put_field(x, out, json, (size_t)(w.p - json));
+		free(json);
+	}
+}
+
+static const struct out_json *at_path(const struct out_json *rec, const struct export_col *c)
+{
+	const struct out_json *v = rec;
+
+	for (int i = 0; i < c->depth && v != NULL; i++)
+		v = out_json_get(v, c->path[i]);
+	return v;
+}
+
+static void flat_header(const struct export_schema *s, FILE *out)
+{
+	for (size_t i = 0; i < s->ncols; i++)
+		fprintf(out, "%s%s", i ? "," : "", s->cols[i].name);
+	fputs("\r\n", out);
+}
+
+static void flat_row(struct exporter *x, const struct out_json *rec)
+{
+	for (size_t i = 0; i < x->schema->ncols; i++) {
+		if (i)
+			fputc(',', x->out);
+		put_value(x, x->out, at_path(rec, &x->schema->cols[i]));
+	}
+	fputs("\r\n", x->out);
+}
+
+int out_export_filter_add(struct export_filter *f, const char *what, const char *list)
+{
+	char buf[512], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		if (strcmp(what, "asn") == 0) {
+			char *end;
+			unsigned long v =
+			    strtoul(tok + (strncasecmp(tok, "AS", 2) == 0 ? 2 : 0), &end, 10);
+			if (*end != '\0' || v == 0 || v > UINT32_MAX || f->nasns == 64)
+				return -EINVAL;
+			f->asns[f->nasns++] = (uint32_t)v;
+		} else {
+			if (strlen(tok) != 2 || f->ncountries == 64)
+				return -EINVAL;
+			f->countries[f->ncountries][0] = (char)(tok[0] & ~0x20);
+			f->countries[f->ncountries][1] = (char)(tok[1] & ~0x20);
+			f->countries[f->ncountries++][2] = '\0';
+		}
+	}
+	return 0;
+}
+
+/* A record passes when it matches one listed ASN (if any) and one listed
+ * country (if any). */
+static bool filter_pass(const struct export_filter *f, const struct out_json *rec)
+{
+	uint64_t asn = out_json_u64(out_json_get(out_json_get(rec, "asn"), "number"), 0);
+	const char *cc = out_json_str(out_json_get(out_json_get(rec, "geo"), "country"));
+	bool ok_asn = f->nasns == 0, ok_cc = f->ncountries == 0;
+
+	for (size_t i = 0; i < f->nasns && !ok_asn; i++)
+		ok_asn = asn == f->asns[i];
+	for (size_t i = 0; i < f->ncountries && !ok_cc && cc; i++)
+		ok_cc = strcmp(cc, f->countries[i]) == 0;
+	return ok_asn && ok_cc;
+}
+
+static const char ss_header[] =
+    "timestamp,severity,ip,protocol,port,hostname,tag,asn,geo,region,city,naics,sector,banner,"
+    "handshake,cipher_suite,cert_length,subject_common_name,issuer_common_name,cert_issue_date,"
+    "cert_expiration_date,sha256_fingerprint,signature_algorithm,key_algorithm,cert_valid,"
+    "self_signed,cert_expired,browser_trusted,browser_error\r\n";
+
+/* Shadowserver's levels for one record: high when a password can only be sent in
+ * clear (no TLS at all, login accepted), medium when it can be (TLS optional) or
+ * the TLS is weak (1.0/1.1, STARTTLS injection), low for an exposed service that
+ * enforces TLS, info when the posture could not be told. */
+const char *out_ss_severity(const char *posture, bool cleartext, bool obsolete, bool injection);
+const char *out_ss_severity(const char *posture, bool cleartext, bool obsolete, bool injection)
+{
+	if (posture == NULL || strcmp(posture, "unknown") == 0)
+		return "info";
+	if (strcmp(posture, "no_tls") == 0 && cleartext)
+		return "high";
+	if (cleartext || obsolete || injection)
+		return "medium";
+	return "low";
+}
+
+/* "2026-11-29T05:00:00[.000000]Z" as Shadowserver's "2026-11-29 05:00:00". */
+static void put_time(FILE *out, const char *t)
+{
+	if (t != NULL && strlen(t) >= 19)
+		fprintf(out, "%.10s %.8s", t, t + 11);
+}
+
+/* The CN= value of an RFC 2253 name (escaped commas kept). */
+static void put_cn(struct exporter *x, FILE *out, const char *dn)
+{
+	for (const char *p = dn; p && *p; p++) {
+		if ((p == dn || p[-1] == ',') && strncmp(p, "CN=", 3) == 0) {
+			const char *v = p + 3, *e = v;
+			while (*e && !(*e == ',' && e[-1] != '\\'))
+				e++;
+			put_field(x, out, v, (size_t)(e - v));
+			return;
+		}
+	}
+}
+
+static void put_yn(FILE *out, const struct out_json *v)
+{
+	if (out_json_true(v))
+		fputc('Y', out);
+	else if (out_json_false(v))
+		fputc('N', out);
+}
+
+static void ss_row(struct exporter *x, FILE *out, const struct out_json *rec, bool imap)
+{
+	const struct out_json *tls = out_json_get(rec, "tls"), *cert = out_json_get(tls, "cert");
+	const char *posture = out_json_str(out_json_get(rec, "posture"));
+	bool cleartext = out_json_true(out_json_get(rec, "cleartext_login"));
+	bool obsolete = out_json_true(out_json_get(rec, "tls_obsolete"));
+	bool injection = out_json_true(out_json_get(out_json_get(rec, "starttls"), "injection"));
+	char tag[96];
+
+	if (cert != NULL && cert->type != OUT_JSON_OBJECT)
+		cert = NULL;
+	put_time(out, out_json_str(out_json_get(rec, "time")));
+	fprintf(out, ",%s,", out_ss_severity(posture, cleartext, obsolete, injection));
+	put_value(x, out, out_json_get(rec, "ip"));
+	fputs(",tcp,", out);
+	put_value(x, out, out_json_get(rec, "port"));
+	snprintf(tag, sizeof(tag), "%s%s%s%s", imap ? "imap" : "pop3",
+		 cleartext ? ";cleartext-login" : "", obsolete ? ";tls-obsolete" : "",
+		 injection ? ";starttls-injection" : "");
+	fprintf(out, ",,%s,", tag); /* hostname: no reverse DNS in a census */
+	put_value(x, out, out_json_get(out_json_get(rec, "asn"), "number"));
+	fputc(',', out);
+	put_value(x, out, out_json_get(out_json_get(rec, "geo"), "country"));
+	fputs(",,,,,", out); /* region, city, naics, sector: not in our databases */
+	put_value(x, out, out_json_get(rec, "banner"));
+	fputc(',', out);
+	put_value(x, out, out_json_get(tls, "version"));
+	fputc(',', out);
+	put_value(x, out, out_json_get(tls, "cipher"));
+	fputc(',', out);
+	if (cert != NULL) {
+		put_value(x, out, out_json_get(cert, "key_bits"));
+		fputc(',', out);
+		put_cn(x, out, out_json_str(out_json_get(cert, "subject")));
+		fputc(',', out);
+		put_cn(x, out, out_json_str(out_json_get(cert, "issuer")));
+		fputc(',', out);
+		put_time(out, out_json_str(out_json_get(cert, "not_before")));
+		fputc(',', out);
+		put_time(out, out_json_str(out_json_get(cert, "not_after")));
+		fputc(',', out);
+		put_value(x, out, out_json_get(cert, "sha256"));
+		fputc(',', out);
+		put_value(x, out, out_json_get(cert, "sig_alg"));
+		fputc(',', out);
+		put_value(x, out, out_json_get(cert, "key_type"));
+		fputc(',', out);
+		put_yn(out, out_json_get(cert, "chain_valid"));
+		fputc(',', out);
+		put_yn(out, out_json_get(cert, "self_signed"));
+		fputc(',', out);
+		put_yn(out, out_json_get(cert, "expired"));
+		fputc(',', out);
+		put_yn(out, out_json_get(cert, "chain_valid"));
+		fputc(',', out);
+		put_value(x, out, out_json_get(cert, "chain_error"));
+	} else {
+		fputs(",,,,,,,,,,,,,", out);
+	}
+	fputs("\r\n", out);
+}
+
+static int on_record(void *ctx, const struct out_json *rec)
+{
+	struct exporter *x = ctx;
+	const char *error = out_json_str(out_json_get(rec, "error"));
+	const char *proto = out_json_str(out_json_get(rec, "proto"));
+
+	if (rec->type != OUT_JSON_OBJECT || !filter_pass(x->filter, rec))
+		return 0;
+	if (x->fmt == EXPORT_CSV) {
+		flat_row(x, rec);
+		x->written++;
+		return ferror(x->out) ? -EIO : 0;
+	}
+	if (proto == NULL || (error != NULL && strncmp(error, "connect:", 8) == 0))
+		return 0; /* Shadowserver lists services that answered */
+	bool imap = strncmp(proto, "imap", 4) == 0;
+	if (!imap && strncmp(proto, "pop3", 4) != 0)
+		return 0;
+	FILE *out = imap ? x->imap : x->pop3;
+	ss_row(x, out, rec, imap);
+	x->written++;
+	return ferror(out) ? -EIO : 0;
+}
+
+static FILE *open_in(const char *dir, const char *name, char *err, size_t errlen)
+{
+	char path[1024];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (f == NULL)
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	else
+		fputs(ss_header, f);
+	return f;
+}
+
+static int close_out(FILE *f, int rc, const char *what, char *err, size_t errlen)
+{
+	if (f != NULL && fclose(f) != 0 && rc == 0) {
+		snprintf(err, errlen, "%s: %s", what, strerror(errno));
+		return -EIO;
+	}
+	return rc;
+}
+
+int out_export_records(const char *const *dirs, size_t ndirs, enum export_format fmt,
+		       const struct export_filter *filter, FILE *out, const char *outdir,
+		       uint64_t *written, char *err, size_t errlen)
+{
+	static const struct out_results_cb cb = {.record = on_record};
+	struct export_schema *schema = calloc(1, sizeof(*schema));
+	struct exporter x = {.schema = schema, .filter = filter, .fmt = fmt, .out = out};
+	int rc = -ENOMEM;
+
+	x.cell = malloc(CELL_MAX);
+	if (schema == NULL || x.cell == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto done;
+	}
+	rc = out_export_schema_load(schema, err, errlen);
+	if (rc != 0)
+		goto done;
+	if (fmt == EXPORT_CSV) {
+		flat_header(schema, out);
+	} else {
+		if (mkdir(outdir, 0755) != 0 && errno != EEXIST) {
+			rc = -errno;
+			snprintf(err, errlen, "%s: %s", outdir, strerror(errno));
+			goto done;
+		}
+		x.imap = open_in(outdir, "scan_imap.csv", err, errlen);
+		x.pop3 = x.imap ? open_in(outdir, "scan_pop3.csv", err, errlen) : NULL;
+		if (x.pop3 == NULL) {
+			rc = -EIO;
+			goto done;
+		}
+	}
+	for (size_t i = 0; i < ndirs && rc == 0; i++)
+		rc = out_results_each(dirs[i], &cb, &x, NULL, err, errlen);
+done:
+	rc = close_out(x.imap, rc, "scan_imap.csv", err, errlen);
+	rc = close_out(x.pop3, rc, "scan_pop3.csv", err, errlen);
+	*written = x.written;
+	if (schema != NULL)
+		out_export_schema_free(schema);
+	free(schema);
+	free(x.cell);
+	return rc;
+}
