@@ -92,6 +92,7 @@ static int map_svg(FILE *out, const struct rep_stats *st, size_t *drawn)
 	size_t cap = 0;
 	ssize_t len;
 	bool opened = false;
+	char source[512] = "";
 
 	if (f == NULL)
 		return -ENOENT;
@@ -116,6 +117,8 @@ static int map_svg(FILE *out, const struct rep_stats *st, size_t *drawn)
 			opened = true;
 			continue;
 		}
+		if (strncmp(line, "# source: ", 10) == 0)
+			snprintf(source, sizeof(source), "%s", line + 10);
 		if (!opened || line[0] == '#' || (size_t)len > MAP_LINE_MAX || len < 4 ||
 		    line[2] != '\t' || out_cc_index((char[3]){line[0], line[1], 0}) < 0 ||
 		    !path_ok(line + 3, (size_t)len - 3))
@@ -138,7 +141,9 @@ static int map_svg(FILE *out, const struct rep_stats *st, size_t *drawn)
 			: c == 4 ? "1k"
 			: c == 5 ? "10k"
 				 : "100k");
-	fprintf(out, " cleartext-login hosts</p>\n");
+	fprintf(out, " cleartext-login hosts</p>\n<p class=\"attrib\" id=\"map-source\">Map: ");
+	esc(out, source, sizeof(source));
+	fprintf(out, "</p>\n");
 	return 0;
 }
 
