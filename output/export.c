@@ -182,11 +182,6 @@ static const char ss_header[] =
     "cert_expiration_date,sha256_fingerprint,signature_algorithm,key_algorithm,cert_valid,"
     "self_signed,cert_expired,browser_trusted,browser_error\r\n";
 
-/* Shadowserver's levels for one record: high when a password can only be sent in
- * clear (no TLS at all, login accepted), medium when it can be (TLS optional) or
- * the TLS is weak (1.0/1.1, STARTTLS injection), low for an exposed service that
- * enforces TLS, info when the posture could not be told. */
-const char *out_ss_severity(const char *posture, bool cleartext, bool obsolete, bool injection);
 const char *out_ss_severity(const char *posture, bool cleartext, bool obsolete, bool injection)
 {
 	if (posture == NULL || strcmp(posture, "unknown") == 0)

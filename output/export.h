@@ -60,6 +60,12 @@ struct export_filter {
 };
 int out_export_filter_add(struct export_filter *f, const char *what, const char *list);
 
+/* Shadowserver's severity levels for one record: high when a password can only
+ * be sent in clear (no TLS at all, login accepted), medium when it can be (TLS
+ * optional) or the TLS is weak (1.0/1.1, STARTTLS injection), low for an
+ * exposed service that enforces TLS, info when the posture is unknown. */
+const char *out_ss_severity(const char *posture, bool cleartext, bool obsolete, bool injection);
+
 enum export_format { EXPORT_CSV, EXPORT_SHADOWSERVER, EXPORT_BIGQUERY, EXPORT_DUCKDB };
 
 /* Records of dirs as CSV to `out` (EXPORT_CSV) or Shadowserver CSVs into the
