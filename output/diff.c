@@ -1,7 +1,7 @@
 /* diff.c — two censuses compared service by service and host by host.
  *
  * Method: each census is read once (out_results_each), every record turned
- * into a 20-byte struct diff_svc and fed to a bounded external sort
+ * into a 24-byte struct diff_svc and fed to a bounded external sort
  * (diff_sort.c) in a work directory. The two sorted streams are then walked
  * in lockstep by (address, port), one address at a time: a port only in the
  * new census appeared, only in the old one disappeared, in both it is

@@ -24,6 +24,7 @@ struct diff_svc {
 	uint8_t posture;		 /* enum mc_posture */
 	uint8_t cleartext, tls10, tls11; /* enum mc_tri */
 	char cc[2];			 /* ISO alpha-2, "\0\0" when unknown */
+	uint32_t seq; /* arrival order: of duplicate (address, port) records the first is kept */
 };
 
 enum diff_change {

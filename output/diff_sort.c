@@ -1,15 +1,14 @@
 /* diff_sort.c — a bounded external sort of struct diff_svc by (address, port).
  *
- * Shards are written in arrival order, so a census is sorted before two of
- * them can be walked side by side. Records are collected into a buffer of
- * at most mem_bytes; a full buffer is sorted (qsort) and written as one run
- * file, raw structs, into the work directory. When the input is sealed the
- * runs are merged: while there are more than DIFF_FANIN of them, the first
- * DIFF_FANIN are merged into a new run (one more pass over those bytes);
- * then the remaining runs are read through a final k-way merge that hands
- * records out one at a time. Memory after sealing is one read buffer per
- * run (DIFF_RUN_BUF), never the census: a 100-million-record census with
- * the default 16 MiB buffer makes ~120 runs, two passes. */
+ * Order: (address, port), then arrival order, so that of duplicate records
+ * the first one read comes first. Shards are written in arrival order, so a census is sorted before
+ * two of them can be walked side by side. Records are collected into a buffer of at most mem_bytes;
+ * a full buffer is sorted (qsort) and written as one run file, raw structs, into the work
+ * directory. When the input is sealed the runs are merged: while there are more than DIFF_FANIN of
+ * them, the first DIFF_FANIN are merged into a new run (one more pass over those bytes); then the
+ * remaining runs are read through a final k-way merge that hands records out one at a time. Memory
+ * after sealing is one read buffer per run (DIFF_RUN_BUF), never the census: a 100-million-record
+ * census with the default 16 MiB buffer makes ~120 runs, two passes. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +44,9 @@ static int svc_cmp(const void *a, const void *b)
 
 	if (x->ip != y->ip)
 		return x->ip < y->ip ? -1 : 1;
-	return x->port < y->port ? -1 : x->port > y->port;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 int diff_sorter_new(struct diff_sorter **out, const char *workdir, const char *tag,
@@ -128,8 +129,8 @@ int diff_sorter_put(struct diff_sorter *s, const struct diff_svc *v, char *err, 
 		if (rc != 0)
 			return rc;
 	}
-	s->buf[s->n++] = *v;
-	s->records++;
+	s->buf[s->n] = *v;
+	s->buf[s->n++].seq = (uint32_t)s->records++;
 	return 0;
 }
 
