@@ -99,10 +99,10 @@ cat >"$work/topo.json" <<'TOPO'
 TOPO
 echo '[["DE","DEU","276"],["FR","FRA","250"],["US","USA","840"]]' >"$work/codes.json"
 python3 "$MC_SRCDIR/scripts/topo2map" "$work/topo.json" "$work/codes.json" "tiny test map" >"$work/map.tsv" || bad "topo2map"
-printf '%s\n' '# viewBox 0 0 960 470' '# source: tiny test map' \
-	'DE	M480,235L507,235L507,207L480,207L480,235Z' \
-	'FR	M533,235L547,235L547,221L533,221L533,235ZM480,235L480,207L507,207L507,235L480,235Z' \
-	'US	M267,194L320,194L320,138L267,138L267,194Z' >"$work/map.want"
+printf '%s\n' '# viewBox 0 0 960 379' '# source: tiny test map' \
+	'DE	M480,224L507,224L507,198L480,198L480,224Z' \
+	'FR	M533,224L547,224L547,211L533,211L533,224ZM480,224L480,198L507,198L507,224L480,224Z' \
+	'US	M267,184L320,184L320,131L267,131L267,184Z' >"$work/map.want"
 cmp -s "$work/map.tsv" "$work/map.want" && ok "topo2map: projected paths, numeric ids to alpha-2, reversed arcs, unknown id dropped" ||
 	{ bad "topo2map output"; diff "$work/map.want" "$work/map.tsv"; }
 mkdir -p "$work/demo-geo"
