@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/ipv4.h"
 #include "output/diff.h"
 #include "output/json.h"
 #include "output/record.h"
@@ -122,11 +123,11 @@ int out_diff_svc_from_json(const struct out_json *rec, struct diff_svc *svc)
 	const char *proto = out_json_str(out_json_get(rec, "proto"));
 	const char *posture = out_json_str(out_json_get(rec, "posture"));
 	const char *error = out_json_str(out_json_get(rec, "error"));
+	const char *ip = out_json_str(out_json_get(rec, "ip"));
 
 	memset(svc, 0, sizeof(*svc));
-	if (rec->type != OUT_JSON_OBJECT ||
-	    out_parse_ipv4(out_json_str(out_json_get(rec, "ip")), &svc->ip) != 0 || port > 65535 ||
-	    proto == NULL)
+	if (rec->type != OUT_JSON_OBJECT || ip == NULL ||
+	    mc_ipv4_parse(ip, strlen(ip), &svc->ip) != 0 || port > 65535 || proto == NULL)
 		return -1;
 	if (error != NULL && strncmp(error, "connect:", 8) == 0)
 		return 1;

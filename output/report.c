@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/ipv4.h"
 #include "output/json.h"
 #include "output/record.h"
 #include "output/report.h"
@@ -127,6 +128,11 @@ static struct network *net_get(struct collector *c, uint32_t asn)
 	return &c->nets[j];
 }
 
+static int parse_ip(const char *s, uint32_t *ip)
+{
+	return s == NULL ? -1 : mc_ipv4_parse(s, strlen(s), ip);
+}
+
 static int posture_index(const char *p)
 {
 	for (int i = 0; i < REP_POSTURES; i++)
@@ -186,9 +192,8 @@ static int count_record(struct collector *c, const struct out_json *rec)
 	uint64_t port = out_json_u64(out_json_get(rec, "port"), 70000);
 	const char *proto = out_json_str(out_json_get(rec, "proto"));
 
-	if (rec->type != OUT_JSON_OBJECT ||
-	    out_parse_ipv4(out_json_str(out_json_get(rec, "ip")), &ip) || port > 65535 ||
-	    proto == NULL) {
+	if (rec->type != OUT_JSON_OBJECT || parse_ip(out_json_str(out_json_get(rec, "ip")), &ip) ||
+	    port > 65535 || proto == NULL) {
 		st->bad_lines++;
 		return 0;
 	}

@@ -18,18 +18,6 @@ struct walk {
 	struct out_json_arena arena;
 };
 
-int out_parse_ipv4(const char *s, uint32_t *ip)
-{
-	unsigned a, b, c, d;
-	char tail;
-
-	if (s == NULL || sscanf(s, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) != 4 || a > 255 ||
-	    b > 255 || c > 255 || d > 255)
-		return -1;
-	*ip = a << 24 | b << 16 | c << 8 | d;
-	return 0;
-}
-
 static int read_shard(struct walk *w, int dirfd, const char *name, char *err, size_t errlen)
 {
 	struct out_shard_reader *r;

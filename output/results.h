@@ -28,7 +28,4 @@ struct out_results_cb {
 int out_results_each(const char *dir, const struct out_results_cb *cb, void *ctx, bool *no_manifest,
 		     char *err, size_t errlen);
 
-/* Dotted quad to host-order address; 0 or -1. */
-int out_parse_ipv4(const char *s, uint32_t *ip);
-
 #endif

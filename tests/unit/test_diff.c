@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "common/test.h"
+#include "tests/unit/test.h"
 #include "output/diff.h"
 #include "output/json.h"
 #include "output/record.h"

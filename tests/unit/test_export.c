@@ -2,7 +2,7 @@
  * the exports read off the embedded record schema, and the --asn/--country lists. */
 #include <string.h>
 
-#include "common/test.h"
+#include "tests/unit/test.h"
 #include "output/export.h"
 
 static void check_csv(const char *in, size_t n, const char *want)
