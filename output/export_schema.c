@@ -225,8 +225,12 @@ void out_export_duckdb(const struct export_schema *s, const char *const *dirs, s
 	    "-- mailcensus records for DuckDB, generated from output/schema/record.schema.json\n"
 	    "-- run: duckdb census.duckdb < this-file.sql\n"
 	    "CREATE OR REPLACE TABLE records AS\nSELECT * FROM read_json([");
-	for (size_t i = 0; i < ndirs; i++)
-		fprintf(out, "%s'%s/shard-*.ndjson*'", i ? ", " : "", dirs[i]);
+	for (size_t i = 0; i < ndirs; i++) {
+		fprintf(out, "%s'", i ? ", " : "");
+		for (const char *c = dirs[i]; *c; c++) /* an SQL string literal: quotes doubled */
+			fputs(*c == '\'' ? "''" : (char[2]){*c, 0}, out);
+		fprintf(out, "/shard-*.ndjson*'");
+	}
 	if (ndirs == 0)
 		fprintf(out, "'shard-*.ndjson*'");
 	fprintf(out, "],\n  format = 'newline_delimited',\n  columns = {\n");

@@ -16,7 +16,6 @@
  * host; their manifests merge into one run: the earliest start, the latest
  * finish, complete only when every directory is, the first error, and each
  * database's attribution once. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
