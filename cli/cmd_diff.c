@@ -85,7 +85,7 @@ static const struct mc_opt diff_rows[] = {
     {"output", 'o', "FILE", set_output, "write to FILE instead of standard output"},
     {"list", 0, "FILE", set_list, "also write every changed service and host as NDJSON"},
     {"work-dir", 0, "DIR", set_workdir, "where the sorted runs go (default $TMPDIR or /tmp)"},
-    {"sort-mem", 0, "MIB", set_mem, "records sorted in memory per run (default 16)"},
+    {"sort-mem", 0, "MIB", set_mem, "MiB of records sorted in memory per run (default 16)"},
     {"help", 'h', NULL, set_help, "this text"},
 };
 

@@ -81,10 +81,8 @@ static int set_help(void *ctx, const char *v, char *e, size_t n)
 }
 
 static const struct mc_opt export_rows[] = {
-    {"format", 'f', "FMT", set_format,
-     "csv, shadowserver-csv, bigquery-schema, duckdb, or columns (see above)"},
-    {"output", 'o', "PATH", set_output,
-     "output file (csv, schemas; default standard output) or directory (shadowserver-csv)"},
+    {"format", 'f', "FMT", set_format, "csv, shadowserver-csv, bigquery-schema, duckdb, columns"},
+    {"output", 'o', "PATH", set_output, "file (default stdout); directory for shadowserver-csv"},
     {"asn", 0, "N,...", set_asn, "only records of these networks (repeatable)"},
     {"country", 0, "CC,...", set_country, "only records of these countries (repeatable)"},
     {"help", 'h', NULL, set_help, "this text"},
