@@ -8,16 +8,12 @@
  * holds, U+FFFD where the server sent invalid bytes), NUL -> U+FFFD; arrays
  * (capabilities, SANs) are their JSON array text. RFC 4180 quoting.
  *
- * Shadowserver CSV (--format shadowserver-csv): scan_imap.csv (ports with
- * proto imap/imaps) and scan_pop3.csv (pop3/pop3s) with Shadowserver's
- * column names and meanings (docs/output.md lists them), so tooling that
- * ingests their "Open/Accessible IMAP" and "Accessible POP3" reports (e.g.
- * IntelMQ's Shadowserver parser) reads ours. Both formats obey --asn and
+ * Shadowserver CSV (--format shadowserver-csv): their Accessible and
+ * Vulnerable IMAP/POP3 reports (export_ss.c). Both formats obey --asn and
  * --country so a network operator or CERT gets only its networks. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "output/export.h"
 #include "output/jw.h"
@@ -61,7 +57,8 @@ struct exporter {
 	const struct export_schema *schema;
 	const struct export_filter *filter;
 	enum export_format fmt;
-	FILE *out, *imap, *pop3;
+	FILE *out;
+	struct ss_writer *ss;
 	char *cell;
 	uint64_t written;
 };
@@ -176,120 +173,9 @@ static bool filter_pass(const struct export_filter *f, const struct out_json *re
 	return ok_asn && ok_cc;
 }
 
-static const char ss_header[] =
-    "timestamp,severity,ip,protocol,port,hostname,tag,asn,geo,region,city,naics,sector,banner,"
-    "handshake,cipher_suite,cert_length,subject_common_name,issuer_common_name,cert_issue_date,"
-    "cert_expiration_date,sha256_fingerprint,signature_algorithm,key_algorithm,cert_valid,"
-    "self_signed,cert_expired,browser_trusted,browser_error\r\n";
-
-const char *out_ss_severity(const char *posture, bool cleartext, bool obsolete, bool injection)
-{
-	if (posture == NULL || strcmp(posture, "unknown") == 0)
-		return "info";
-	if (strcmp(posture, "no_tls") == 0 && cleartext)
-		return "high";
-	if (cleartext || obsolete || injection)
-		return "medium";
-	return "low";
-}
-
-/* "2026-11-29T05:00:00[.000000]Z" as Shadowserver's "2026-11-29 05:00:00". */
-static void put_time(FILE *out, const char *t)
-{
-	if (t != NULL && strlen(t) >= 19)
-		fprintf(out, "%.10s %.8s", t, t + 11);
-}
-
-/* The CN= value of an RFC 2253 name (escaped commas kept). */
-static void put_cn(struct exporter *x, FILE *out, const char *dn)
-{
-	for (const char *p = dn; p && *p; p++) {
-		if ((p == dn || p[-1] == ',') && strncmp(p, "CN=", 3) == 0) {
-			const char *v = p + 3, *e = v;
-			while (*e && !(*e == ',' && e[-1] != '\\'))
-				e++;
-			put_field(x, out, v, (size_t)(e - v));
-			return;
-		}
-	}
-}
-
-static void put_yn(FILE *out, const struct out_json *v)
-{
-	if (out_json_true(v))
-		fputc('Y', out);
-	else if (out_json_false(v))
-		fputc('N', out);
-}
-
-static void ss_row(struct exporter *x, FILE *out, const struct out_json *rec, bool imap)
-{
-	const struct out_json *tls = out_json_get(rec, "tls"), *cert = out_json_get(tls, "cert");
-	const char *posture = out_json_str(out_json_get(rec, "posture"));
-	bool cleartext = out_json_true(out_json_get(rec, "cleartext_login"));
-	bool obsolete = out_json_true(out_json_get(rec, "tls_obsolete"));
-	bool injection = out_json_true(out_json_get(out_json_get(rec, "starttls"), "injection"));
-	char tag[96];
-
-	if (cert != NULL && cert->type != OUT_JSON_OBJECT)
-		cert = NULL;
-	put_time(out, out_json_str(out_json_get(rec, "time")));
-	fprintf(out, ",%s,", out_ss_severity(posture, cleartext, obsolete, injection));
-	put_value(x, out, out_json_get(rec, "ip"));
-	fputs(",tcp,", out);
-	put_value(x, out, out_json_get(rec, "port"));
-	snprintf(tag, sizeof(tag), "%s%s%s%s", imap ? "imap" : "pop3",
-		 cleartext ? ";cleartext-login" : "", obsolete ? ";tls-obsolete" : "",
-		 injection ? ";starttls-injection" : "");
-	fprintf(out, ",,%s,", tag); /* hostname: no reverse DNS in a census */
-	put_value(x, out, out_json_get(out_json_get(rec, "asn"), "number"));
-	fputc(',', out);
-	put_value(x, out, out_json_get(out_json_get(rec, "geo"), "country"));
-	fputs(",,,,,", out); /* region, city, naics, sector: not in our databases */
-	put_value(x, out, out_json_get(rec, "banner"));
-	fputc(',', out);
-	put_value(x, out, out_json_get(tls, "version"));
-	fputc(',', out);
-	put_value(x, out, out_json_get(tls, "cipher"));
-	fputc(',', out);
-	if (cert != NULL) {
-		put_value(x, out, out_json_get(cert, "key_bits"));
-		fputc(',', out);
-		put_cn(x, out, out_json_str(out_json_get(cert, "subject")));
-		fputc(',', out);
-		put_cn(x, out, out_json_str(out_json_get(cert, "issuer")));
-		fputc(',', out);
-		put_time(out, out_json_str(out_json_get(cert, "not_before")));
-		fputc(',', out);
-		put_time(out, out_json_str(out_json_get(cert, "not_after")));
-		fputc(',', out);
-		put_value(x, out, out_json_get(cert, "sha256"));
-		fputc(',', out);
-		put_value(x, out, out_json_get(cert, "sig_alg"));
-		fputc(',', out);
-		put_value(x, out, out_json_get(cert, "key_type"));
-		fputc(',', out);
-		put_yn(out, out_json_get(cert, "chain_valid"));
-		fputc(',', out);
-		put_yn(out, out_json_get(cert, "self_signed"));
-		fputc(',', out);
-		put_yn(out, out_json_get(cert, "expired"));
-		fputc(',', out);
-		put_yn(out, out_json_get(cert, "chain_valid"));
-		fputc(',', out);
-		put_value(x, out, out_json_get(cert, "chain_error"));
-	} else {
-		fputs(",,,,,,,,,,,,,", out);
-	}
-	fputs("\r\n", out);
-}
-
 static int on_record(void *ctx, const struct out_json *rec)
 {
 	struct exporter *x = ctx;
-	const char *error = out_json_str(out_json_get(rec, "error"));
-	const char *proto = out_json_str(out_json_get(rec, "proto"));
-
 	if (rec->type != OUT_JSON_OBJECT || !filter_pass(x->filter, rec))
 		return 0;
 	if (x->fmt == EXPORT_CSV) {
@@ -297,38 +183,9 @@ static int on_record(void *ctx, const struct out_json *rec)
 		x->written++;
 		return ferror(x->out) ? -EIO : 0;
 	}
-	if (proto == NULL || (error != NULL && strncmp(error, "connect:", 8) == 0))
-		return 0; /* Shadowserver lists services that answered */
-	bool imap = strncmp(proto, "imap", 4) == 0;
-	if (!imap && strncmp(proto, "pop3", 4) != 0)
-		return 0;
-	FILE *out = imap ? x->imap : x->pop3;
-	ss_row(x, out, rec, imap);
-	x->written++;
-	return ferror(out) ? -EIO : 0;
-}
-
-static FILE *open_in(const char *dir, const char *name, char *err, size_t errlen)
-{
-	char path[1024];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	if (f == NULL)
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-	else
-		fputs(ss_header, f);
-	return f;
-}
-
-static int close_out(FILE *f, int rc, const char *what, char *err, size_t errlen)
-{
-	if (f != NULL && fclose(f) != 0 && rc == 0) {
-		snprintf(err, errlen, "%s: %s", what, strerror(errno));
-		return -EIO;
-	}
-	return rc;
+	int rc = out_ss_put(x->ss, rec);
+	x->written += rc > 0;
+	return rc < 0 ? rc : 0;
 }
 
 int out_export_records(const char *const *dirs, size_t ndirs, enum export_format fmt,
@@ -350,24 +207,13 @@ int out_export_records(const char *const *dirs, size_t ndirs, enum export_format
 		goto done;
 	if (fmt == EXPORT_CSV) {
 		flat_header(schema, out);
-	} else {
-		if (mkdir(outdir, 0755) != 0 && errno != EEXIST) {
-			rc = -errno;
-			snprintf(err, errlen, "%s: %s", outdir, strerror(errno));
-			goto done;
-		}
-		x.imap = open_in(outdir, "scan_imap.csv", err, errlen);
-		x.pop3 = x.imap ? open_in(outdir, "scan_pop3.csv", err, errlen) : NULL;
-		if (x.pop3 == NULL) {
-			rc = -EIO;
-			goto done;
-		}
+	} else if ((rc = out_ss_open(&x.ss, outdir, err, errlen)) != 0) {
+		goto done;
 	}
 	for (size_t i = 0; i < ndirs && rc == 0; i++)
 		rc = out_results_each(dirs[i], &cb, &x, NULL, err, errlen);
 done:
-	rc = close_out(x.imap, rc, "scan_imap.csv", err, errlen);
-	rc = close_out(x.pop3, rc, "scan_pop3.csv", err, errlen);
+	rc = out_ss_close(x.ss, rc, err, errlen);
 	*written = x.written;
 	if (schema != NULL)
 		out_export_schema_free(schema);

@@ -60,11 +60,19 @@ struct export_filter {
 };
 int out_export_filter_add(struct export_filter *f, const char *what, const char *list);
 
-/* Shadowserver's severity levels for one record: high when a password can only
- * be sent in clear (no TLS at all, login accepted), medium when it can be (TLS
- * optional) or the TLS is weak (1.0/1.1, STARTTLS injection), low for an
- * exposed service that enforces TLS, info when the posture is unknown. */
-const char *out_ss_severity(const char *posture, bool cleartext, bool obsolete, bool injection);
+/* Shadowserver IMAP/POP3 reports (export_ss.c): scan_imap.csv, scan_pop3.csv
+ * (every service that answered, severity low) and scan_imap_vulnerable.csv,
+ * scan_pop3_vulnerable.csv (those out_ss_vulnerable() picks, severity medium)
+ * in a directory, with the column list of Shadowserver's report schema. */
+struct ss_writer;
+/* A service is "vulnerable" when a password can cross in clear (cleartext
+ * login), its TLS accepts 1.0/1.1, or it runs STARTTLS-injected commands. */
+bool out_ss_vulnerable(const char *posture, bool cleartext, bool obsolete, bool injection);
+int out_ss_open(struct ss_writer **w, const char *dir, char *err, size_t errlen);
+/* 1 written, 0 not a service of these reports, -errno. */
+int out_ss_put(struct ss_writer *w, const struct out_json *rec);
+/* Close the four files (w may be NULL); returns rc or the first close error. */
+int out_ss_close(struct ss_writer *w, int rc, char *err, size_t errlen);
 
 enum export_format { EXPORT_CSV, EXPORT_SHADOWSERVER, EXPORT_BIGQUERY, EXPORT_DUCKDB };
 

@@ -8,7 +8,7 @@ with Python's csv and json modules (independent of the C code).
   bigquery SCHEMA BQ.json         the BigQuery schema mirrors record.schema.json
 Records are read from each DIR's manifest order (plain or .zst shards).
 Prints one line per check; exits 1 on any failure."""
-import csv, json, os, subprocess, sys
+import csv, json, os, re, subprocess, sys
 
 fails = 0
 
@@ -93,31 +93,43 @@ def flat(schema_path, csv_path, dirs):
           + (f'; mismatches: {bad}' if bad else ''))
 
 
-SS_HEADER = ('timestamp,severity,ip,protocol,port,hostname,tag,asn,geo,region,city,naics,sector,banner,'
-             'handshake,cipher_suite,cert_length,subject_common_name,issuer_common_name,cert_issue_date,'
-             'cert_expiration_date,sha256_fingerprint,signature_algorithm,key_algorithm,cert_valid,'
-             'self_signed,cert_expired,browser_trusted,browser_error').split(',')
+# The column list of Shadowserver's scan_imap / scan_pop3 / *_vulnerable reports,
+# copied from their published schema (The-Shadowserver-Foundation/report_schema,
+# reports.json, 2026-03-24): the reference the C table must match.
+SS_HEADER = (
+    'timestamp severity ip protocol port hostname tag asn geo region city naics hostname_source sector '
+    'banner cert_expiration_date cert_expired cert_issue_date cert_length cert_serial_number cert_valid '
+    'cipher_suite handshake issuer_business_category issuer_common_name issuer_country '
+    'issuer_email_address issuer_given_name issuer_locality_name issuer_organization_name '
+    'issuer_organization_unit_name issuer_postal_code issuer_serial_number issuer_state_or_province_name '
+    'issuer_street_address issuer_surname jarm key_algorithm md5_fingerprint self_signed sha1_fingerprint '
+    'sha256_fingerprint sha512_fingerprint signature_algorithm ssl_version sslv3_supported '
+    'subject_business_category subject_common_name subject_country subject_email_address '
+    'subject_given_name subject_locality_name subject_organization_name subject_organization_unit_name '
+    'subject_postal_code subject_serial_number subject_state_or_province_name subject_street_address '
+    'subject_surname validation_level').split()
+DN_ATTR = {'business_category': 'businessCategory', 'common_name': 'CN', 'country': 'C',
+           'email_address': 'emailAddress', 'given_name': 'GN', 'locality_name': 'L',
+           'organization_name': 'O', 'organization_unit_name': 'OU', 'postal_code': 'postalCode',
+           'serial_number': 'serialNumber', 'state_or_province_name': 'ST', 'street_address': 'street',
+           'surname': 'SN'}
 
 
-def severity(r):
-    p = r.get('posture')
-    ct, obs = r.get('cleartext_login') is True, r.get('tls_obsolete') is True
-    inj = (r.get('starttls') or {}).get('injection') is True
-    if p in (None, 'unknown'):
-        return 'info'
-    if p == 'no_tls' and ct:
-        return 'high'
-    return 'medium' if ct or obs or inj else 'low'
+def vulnerable(r):
+    return r.get('cleartext_login') is True or r.get('tls_obsolete') is True or \
+        (r.get('starttls') or {}).get('injection') is True
 
 
 def ss_time(t):
     return '' if not t else t[:10] + ' ' + t[11:19]
 
 
-def cn(dn):
-    for part in (dn or '').split(','):  # the test certificates have no escaped commas
-        if part.startswith('CN='):
-            return part[3:]
+def dn_attr(dn, key):
+    if not isinstance(dn, str):
+        return ''
+    for part in re.split(r'(?<!\\),', dn):
+        if part.startswith(key + '='):
+            return cell(part[len(key) + 1:])
     return ''
 
 
@@ -125,40 +137,48 @@ def yn(v):
     return 'Y' if v is True else 'N' if v is False else ''
 
 
-def ss_row(r):
+def ss_row(r, vul):
     cert = (r.get('tls') or {}).get('cert') or {}
+    tls = r.get('tls') or {}
     fam = 'imap' if r['proto'].startswith('imap') else 'pop3'
     tag = fam + (';cleartext-login' if r.get('cleartext_login') is True else '') \
         + (';tls-obsolete' if r.get('tls_obsolete') is True else '') \
         + (';starttls-injection' if (r.get('starttls') or {}).get('injection') is True else '')
-    tls = r.get('tls') or {}
-    return [ss_time(r['time']), severity(r), r['ip'], 'tcp', str(r['port']), '', tag,
-            cell(r['asn']['number']), cell(r['geo']['country']), '', '', '', '', cell(r['banner']),
-            cell(tls.get('version')), cell(tls.get('cipher')), cell(cert.get('key_bits')),
-            cn(cert.get('subject')), cn(cert.get('issuer')), ss_time(cert.get('not_before')),
-            ss_time(cert.get('not_after')), cell(cert.get('sha256')), cell(cert.get('sig_alg')),
-            cell(cert.get('key_type')), yn(cert.get('chain_valid')), yn(cert.get('self_signed')),
-            yn(cert.get('expired')), yn(cert.get('chain_valid')), cell(cert.get('chain_error'))]
+    known = {
+        'timestamp': ss_time(r['time']), 'severity': 'medium' if vul else 'low', 'ip': r['ip'],
+        'protocol': 'tcp', 'port': str(r['port']), 'tag': tag, 'asn': cell(r['asn']['number']),
+        'geo': cell(r['geo']['country']), 'banner': cell(r['banner']),
+        'cert_expiration_date': ss_time(cert.get('not_after')), 'cert_expired': yn(cert.get('expired')),
+        'cert_issue_date': ss_time(cert.get('not_before')), 'cert_length': cell(cert.get('key_bits')),
+        'cert_valid': yn(cert.get('chain_valid')), 'cipher_suite': cell(tls.get('cipher')),
+        'handshake': cell(tls.get('version')), 'key_algorithm': cell(cert.get('key_type')),
+        'self_signed': yn(cert.get('self_signed')), 'sha256_fingerprint': cell(cert.get('sha256')),
+        'signature_algorithm': cell(cert.get('sig_alg')),
+    }
+    for side in ('issuer', 'subject'):
+        for f, attr in DN_ATTR.items():
+            known[f'{side}_{f}'] = dn_attr(cert.get(side), attr)
+    return [known.get(name, '') for name in SS_HEADER]
 
 
 def shadowserver(ssdir, dirs):
     recs = [r for r in records(dirs) if not (r.get('error') or '').startswith('connect:')]
     for fam in ('imap', 'pop3'):
-        with open(os.path.join(ssdir, f'scan_{fam}.csv'), newline='', encoding='utf-8') as f:
-            rows = list(csv.reader(f))
-        want = [ss_row(r) for r in recs if r['proto'].startswith(fam)]
-        check(rows[0] == SS_HEADER, f'scan_{fam}.csv: Shadowserver header ({len(SS_HEADER)} columns)')
-        check(len(rows) - 1 == len(want), f'scan_{fam}.csv: {len(want)} services, {len(rows) - 1} rows')
-        bad = {}
-        for w, g in zip(want, rows[1:]):
-            for name, a, b in zip(SS_HEADER, w, g):
-                if a != b:
-                    bad[name] = bad.get(name, 0) + 1
-        check(not bad, f'scan_{fam}.csv: every column of every row' + (f'; mismatches: {bad}' if bad else ''))
-        sev = {}
-        for w in want:
-            sev[w[1]] = sev.get(w[1], 0) + 1
-        print(f'     scan_{fam}.csv severities: {json.dumps(sev, sort_keys=True)}')
+        for vul in (False, True):
+            name = f'scan_{fam}{"_vulnerable" if vul else ""}.csv'
+            with open(os.path.join(ssdir, name), newline='', encoding='utf-8') as f:
+                rows = list(csv.reader(f))
+            want = [ss_row(r, vul) for r in recs if r['proto'].startswith(fam) and (not vul or vulnerable(r))]
+            check(rows[0] == SS_HEADER, f'{name}: Shadowserver header ({len(SS_HEADER)} columns)')
+            check(len(rows) - 1 == len(want), f'{name}: {len(want)} services, {len(rows) - 1} rows')
+            bad = {}
+            for w, g in zip(want, rows[1:]):
+                for col, a, b in zip(SS_HEADER, w, g):
+                    if a != b:
+                        bad[col] = bad.get(col, 0) + 1
+            filled = sorted({c for w in want for c, v in zip(SS_HEADER, w) if v})
+            check(not bad, f'{name}: every column of every row ({len(filled)} columns filled)'
+                  + (f'; mismatches: {bad}' if bad else ''))
 
 
 def bigquery(schema_path, bq_path):

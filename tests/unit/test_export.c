@@ -34,16 +34,16 @@ static void test_csv_escape(void)
 	CHECK(memcmp(small, "\"a,x", 4) == 0);
 }
 
-static void test_severity(void)
+static void test_vulnerable(void)
 {
-	CHECK_STR_EQ(out_ss_severity("no_tls", true, false, false), "high");
-	CHECK_STR_EQ(out_ss_severity("no_tls", false, false, false), "low");
-	CHECK_STR_EQ(out_ss_severity("starttls_optional", true, false, false), "medium");
-	CHECK_STR_EQ(out_ss_severity("starttls_required", false, true, false), "medium");
-	CHECK_STR_EQ(out_ss_severity("starttls_required", false, false, true), "medium");
-	CHECK_STR_EQ(out_ss_severity("implicit_tls", false, false, false), "low");
-	CHECK_STR_EQ(out_ss_severity("unknown", true, true, true), "info");
-	CHECK_STR_EQ(out_ss_severity(NULL, false, false, false), "info");
+	CHECK(out_ss_vulnerable("no_tls", true, false, false));
+	CHECK(out_ss_vulnerable("starttls_optional", true, false, false));
+	CHECK(out_ss_vulnerable("starttls_required", false, true, false));
+	CHECK(out_ss_vulnerable("implicit_tls", false, false, true));
+	CHECK(!out_ss_vulnerable("starttls_required", false, false, false));
+	CHECK(!out_ss_vulnerable("implicit_tls", false, false, false));
+	CHECK(!out_ss_vulnerable("no_tls", false, false, false)); /* no login offered */
+	CHECK(!out_ss_vulnerable("unknown", false, false, false));
 }
 
 static const struct export_col *col(const struct export_schema *s, const char *name)
@@ -103,7 +103,7 @@ static void test_filter(void)
 int main(void)
 {
 	RUN(test_csv_escape);
-	RUN(test_severity);
+	RUN(test_vulnerable);
 	RUN(test_schema_columns);
 	RUN(test_filter);
 	return test_summary();
