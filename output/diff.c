@@ -342,6 +342,8 @@ static void host_change(struct walker *w, const struct diff_svc *o, const struct
 
 	w->st->hosts[c]++;
 	count_reasons(w->st->host_reason, reasons);
+	w->st->host_posture[o ? 1 + o->posture % REP_POSTURES : 0]
+			   [n ? 1 + n->posture % REP_POSTURES : 0]++;
 	if (i >= 0)
 		w->st->cc[i][c]++;
 	else

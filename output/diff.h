@@ -106,6 +106,7 @@ struct diff_stats {
 	uint64_t svc_reason[DIFF_REASONS], host_reason[DIFF_REASONS];
 	/* services from posture (row) to posture (column); index 0 = absent, 1 + enum mc_posture */
 	uint64_t posture[1 + REP_POSTURES][1 + REP_POSTURES];
+	uint64_t host_posture[1 + REP_POSTURES][1 + REP_POSTURES]; /* hosts' weakest postures */
 	uint64_t cc[REP_CC][DIFF_CHANGES]; /* hosts per country (new country, else old) */
 	uint64_t no_cc[DIFF_CHANGES];
 	struct diff_net nets[DIFF_NET_TOP]; /* networks with the most changed hosts */

@@ -192,6 +192,33 @@ static void json_where(struct out_jw *w, const struct diff_stats *st)
 	jk(w, "networks_seen", st->networks, true);
 }
 
+/* The non-zero cells of a posture matrix as [{from, to, unit: n}]. */
+static void json_matrix(struct out_jw *w, const char *name, const char *unit,
+			const uint64_t m[1 + REP_POSTURES][1 + REP_POSTURES])
+{
+	bool first = true;
+
+	out_jw_lit(w, "\"");
+	out_jw_raw(w, name, strlen(name));
+	out_jw_lit(w, "\":[");
+	for (int a = 0; a <= REP_POSTURES; a++)
+		for (int b = 0; b <= REP_POSTURES; b++) {
+			if (m[a][b] == 0)
+				continue;
+			if (!first)
+				out_jw_lit(w, ",");
+			first = false;
+			out_jw_lit(w, "{\"from\":");
+			out_jw_bytes(w, posture_col(a), strlen(posture_col(a)));
+			out_jw_lit(w, ",\"to\":");
+			out_jw_bytes(w, posture_col(b), strlen(posture_col(b)));
+			out_jw_lit(w, ",");
+			jk(w, unit, m[a][b], false);
+			out_jw_lit(w, "}");
+		}
+	out_jw_lit(w, "],");
+}
+
 char *out_diff_json(const struct diff_stats *st)
 {
 	size_t cap = 1u << 20;
@@ -208,24 +235,8 @@ char *out_diff_json(const struct diff_stats *st)
 	json_changes(&w, "hosts", st->hosts);
 	json_reasons(&w, "service_reasons", st->svc_reason);
 	json_reasons(&w, "host_reasons", st->host_reason);
-	out_jw_lit(&w, "\"posture\":[");
-	bool first = true;
-	for (int a = 0; a <= REP_POSTURES; a++)
-		for (int b = 0; b <= REP_POSTURES; b++) {
-			if (st->posture[a][b] == 0)
-				continue;
-			if (!first)
-				out_jw_lit(&w, ",");
-			first = false;
-			out_jw_lit(&w, "{\"from\":");
-			out_jw_bytes(&w, posture_col(a), strlen(posture_col(a)));
-			out_jw_lit(&w, ",\"to\":");
-			out_jw_bytes(&w, posture_col(b), strlen(posture_col(b)));
-			out_jw_lit(&w, ",");
-			jk(&w, "services", st->posture[a][b], false);
-			out_jw_lit(&w, "}");
-		}
-	out_jw_lit(&w, "],");
+	json_matrix(&w, "posture", "services", st->posture);
+	json_matrix(&w, "host_posture", "hosts", st->host_posture);
 	json_where(&w, st);
 	jk(&w, "sort_memory_bytes", st->mem_bytes, false);
 	out_jw_lit(&w, "}\n");
@@ -248,6 +259,22 @@ static void html_text(FILE *out, const char *s, size_t n)
 	}
 }
 
+static void html_matrix(FILE *out, const char *id, const char *title,
+			const uint64_t m[1 + REP_POSTURES][1 + REP_POSTURES])
+{
+	fprintf(out, "<h2>%s</h2>\n<table id=\"%s\"><tr><th></th>", title, id);
+	for (int b = 0; b <= REP_POSTURES; b++)
+		fprintf(out, "<th>%s</th>", posture_col(b));
+	fprintf(out, "</tr>\n");
+	for (int a = 0; a <= REP_POSTURES; a++) {
+		fprintf(out, "<tr><td>%s</td>", posture_col(a));
+		for (int b = 0; b <= REP_POSTURES; b++)
+			fprintf(out, "<td>%llu</td>", (unsigned long long)m[a][b]);
+		fprintf(out, "</tr>\n");
+	}
+	fprintf(out, "</table>\n");
+}
+
 static void html_changes(FILE *out, const struct diff_stats *st)
 {
 	fprintf(out, "<h2>Changes</h2>\n<table id=\"changes\"><tr><th>Change</th><th>Services</th>"
@@ -262,18 +289,10 @@ static void html_changes(FILE *out, const struct diff_stats *st)
 		fprintf(out, "<tr><td>%s</td><td>%llu</td><td>%llu</td></tr>\n",
 			out_diff_reason_name(r), (unsigned long long)st->svc_reason[r],
 			(unsigned long long)st->host_reason[r]);
-	fprintf(out, "</table>\n<h2>Services by posture (rows old, columns new)</h2>\n"
-		     "<table id=\"posture\"><tr><th></th>");
-	for (int b = 0; b <= REP_POSTURES; b++)
-		fprintf(out, "<th>%s</th>", posture_col(b));
-	fprintf(out, "</tr>\n");
-	for (int a = 0; a <= REP_POSTURES; a++) {
-		fprintf(out, "<tr><td>%s</td>", posture_col(a));
-		for (int b = 0; b <= REP_POSTURES; b++)
-			fprintf(out, "<td>%llu</td>", (unsigned long long)st->posture[a][b]);
-		fprintf(out, "</tr>\n");
-	}
 	fprintf(out, "</table>\n");
+	html_matrix(out, "posture", "Services by posture (rows old, columns new)", st->posture);
+	html_matrix(out, "host-posture", "Hosts by weakest posture (rows old, columns new)",
+		    st->host_posture);
 }
 
 static void html_where(FILE *out, const struct diff_stats *st)

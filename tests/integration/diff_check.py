@@ -75,7 +75,7 @@ def main():
     hosts = dict.fromkeys(CHANGES, 0)
     svc_r = dict.fromkeys(REASONS, 0)
     host_r = dict.fromkeys(REASONS, 0)
-    matrix, countries = {}, {}
+    matrix, hmatrix, countries = {}, {}, {}
     for key in set(old) | set(new):
         o, n = old.get(key), new.get(key)
         c, rs = ('appeared', set()) if o is None else ('disappeared', set()) if n is None else classify(o, n)
@@ -96,6 +96,8 @@ def main():
         hosts[c] += 1
         for r in rs:
             host_r[r] += 1
+        cell = (o['posture'] if o else 'absent', n['posture'] if n else 'absent')
+        hmatrix[cell] = hmatrix.get(cell, 0) + 1
         cc = (n and n['cc']) or (o and o['cc'])
         if cc and c != 'unchanged':
             countries.setdefault(cc, dict.fromkeys(CHANGES, 0))[c] += 1
@@ -113,6 +115,8 @@ def main():
     check('host reasons', host_r, got['host_reasons'])
     check('posture matrix', sorted([a, b, v] for (a, b), v in matrix.items()),
           sorted([e['from'], e['to'], e['services']] for e in got['posture']))
+    check('host posture matrix', sorted([a, b, v] for (a, b), v in hmatrix.items()),
+          sorted([e['from'], e['to'], e['hosts']] for e in got['host_posture']))
     have_cc = {e['country']: {k: e[k] for k in CHANGES if k != 'unchanged'} for e in got['countries']}
     want_cc = {k: {c: v[c] for c in CHANGES if c != 'unchanged'} for k, v in countries.items()}
     check('host changes per country', want_cc, have_cc)

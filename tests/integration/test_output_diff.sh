@@ -69,6 +69,7 @@ expect host_reasons '.host_reasons|[.posture_up,.posture_down,.cleartext_closed,
 expect sides '[.old.services,.old.hosts,.old.unreachable,.new.services,.new.hosts,.new.duplicates]' '[8,5,1,7,5,1]' "$work/hand.json"
 expect headline_counts '[.old.hosts_no_tls,.new.hosts_no_tls,.old.hosts_cleartext,.new.hosts_cleartext,.old.hosts_obsolete_tls,.new.hosts_obsolete_tls]' '[3,1,4,4,1,1]' "$work/hand.json"
 expect posture_no_tls_to_required '.posture[]|select(.from=="no_tls" and .to=="starttls_required").services' 2 "$work/hand.json"
+expect host_posture '[.host_posture[]|[.from,.to,.hosts]]' '[["absent","starttls_optional",1],["no_tls","absent",1],["no_tls","no_tls",1],["no_tls","starttls_required",1],["starttls_optional","starttls_optional",1],["starttls_required","starttls_optional",1]]' "$work/hand.json"
 expect countries '[.countries[]|[.country,.improved,.regressed,.mixed,.appeared,.disappeared]]' '[["BR",0,0,0,1,0],["DE",0,1,0,0,0],["FR",1,0,0,0,0],["JP",0,0,1,0,0],["US",0,0,0,0,1]]' "$work/hand.json"
 expect networks '[.networks[]|[.asn,.org,.improved,.regressed,.mixed,.appeared,.disappeared]]' '[[64500,"Test Net",1,1,1,1,1]]' "$work/hand.json"
 [ "$(wc -l <"$work/hand.list")" = 13 ] && ok "--list: 8 changed services + 5 changed hosts" || bad "--list has $(wc -l <"$work/hand.list") lines"
