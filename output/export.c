@@ -69,6 +69,49 @@ static void put_field(struct exporter *x, FILE *out, const char *s, size_t n)
 	fwrite(x->cell, 1, need < CELL_MAX ? need : CELL_MAX, out);
 }
 
+/* A parsed value back as compact JSON (arrays and objects in a CSV cell);
+ * strings escaped as the records escape them. Nesting is bounded by the schema. */
+static void json_text(struct out_jw *w, const struct out_json *v, int depth)
+{
+	char num[32];
+
+	switch (v->type) {
+	case OUT_JSON_NULL:
+		out_jw_lit(w, "null");
+		break;
+	case OUT_JSON_BOOL:
+		out_jw_bool(w, v->b);
+		break;
+	case OUT_JSON_NUMBER:
+		if (v->is_uint)
+			out_jw_u64(w, v->u);
+		else
+			out_jw_raw(w, num, (size_t)snprintf(num, sizeof(num), "%.17g", v->num));
+		break;
+	case OUT_JSON_STRING:
+		out_jw_bytes(w, v->str, v->len);
+		break;
+	case OUT_JSON_ARRAY:
+	case OUT_JSON_OBJECT:
+		if (depth > 8) {
+			out_jw_lit(w, "null");
+			break;
+		}
+		out_jw_raw(w, v->type == OUT_JSON_ARRAY ? "[" : "{", 1);
+		for (const struct out_json *e = v->child; e; e = e->next) {
+			if (e != v->child)
+				out_jw_lit(w, ",");
+			if (v->type == OUT_JSON_OBJECT) {
+				out_jw_bytes(w, e->key, strlen(e->key));
+				out_jw_lit(w, ":");
+			}
+			json_text(w, e, depth + 1);
+		}
+		out_jw_raw(w, v->type == OUT_JSON_ARRAY ? "]" : "}", 1);
+		break;
+	}
+}
+
 /* A JSON value as a flat cell. */
 static void put_value(struct exporter *x, FILE *out, const struct out_json *v)
 {
@@ -86,22 +129,13 @@ static void put_value(struct exporter *x, FILE *out, const struct out_json *v)
 		fputs(buf, out);
 	} else if (v->type == OUT_JSON_STRING) {
 		put_field(x, out, v->str, v->len);
-	} else if (v->type == OUT_JSON_ARRAY) {
+	} else if (v->type == OUT_JSON_ARRAY || v->type == OUT_JSON_OBJECT) {
 		char *json = malloc(CELL_MAX);
 		struct out_jw w;
 		if (json == NULL)
 			return;
 		out_jw_init(&w, json, CELL_MAX);
-		out_jw_lit(&w, "[");
-		for (const struct out_json *e = v->child; e; e = e->next) {
-			if (e != v->child)
-				out_jw_lit(&w, ",");
-			if (e->type == OUT_JSON_STRING)
-				out_jw_bytes(&w, e->str, e->len);
-			else
-				out_jw_lit(&w, "null");
-		}
-		out_jw_lit(&w, "]");
+		json_text(&w, v, 0);
 		if (!w.overflow)
 			put_field(x, out, json, (size_t)(w.p - json));
 		free(json);

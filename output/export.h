@@ -24,7 +24,7 @@ struct export_col {
 	const char *path[EXPORT_PATH_MAX]; /* member names from the record's root */
 	int depth;
 	enum export_type type;
-	bool repeated; /* an array of strings */
+	bool repeated; /* an array: its cell is the JSON array text */
 	const char *description;
 };
 

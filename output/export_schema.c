@@ -8,8 +8,9 @@
  * #/$defs/NAME; a oneOf of null and an object is that object, nullable;
  * "boolean" or the tri-state definition is BOOL; "integer" INT64/BIGINT; a
  * string whose pattern starts with a date (^[0-9]{4}-) is a TIMESTAMP;
- * every other string or enum is STRING/VARCHAR; an array of strings is
- * REPEATED STRING / VARCHAR[]. */
+ * every other string or enum is STRING/VARCHAR; an array is REPEATED (of
+ * STRING, or of RECORD when its items are objects) / a DuckDB list (VARCHAR[]
+ * or STRUCT(...)[]), and one CSV cell holding its JSON text. */
 #include <errno.h>
 #include <string.h>
 
@@ -153,8 +154,14 @@ static void bq_field(const struct export_schema *s, const char *name, const stru
 	const char *t = type_of(v);
 	const char *desc = out_json_str(out_json_get(node, "description"))
 			       ?: out_json_str(out_json_get(v, "description"));
-	bool object = t != NULL && strcmp(t, "object") == 0;
 	bool array = t != NULL && strcmp(t, "array") == 0;
+	if (array) { /* REPEATED: the items' type */
+		const struct out_json *items = resolve(s, out_json_get(v, "items"));
+		const char *it = type_of(items);
+		if (it != NULL && strcmp(it, "object") == 0)
+			v = items, t = it;
+	}
+	bool object = t != NULL && strcmp(t, "object") == 0;
 
 	fprintf(out, "{\"name\":");
 	json_str(out, name);
@@ -198,7 +205,13 @@ static void duck_node(const struct export_schema *s, const struct out_json *node
 	const char *t = type_of(v);
 
 	if (t != NULL && strcmp(t, "array") == 0) {
-		fprintf(out, "VARCHAR[]");
+		const struct out_json *items = out_json_get(v, "items");
+		const char *it = type_of(resolve(s, items));
+		if (it != NULL && strcmp(it, "object") == 0)
+			duck_node(s, items, out);
+		else
+			fprintf(out, "VARCHAR");
+		fprintf(out, "[]");
 		return;
 	}
 	if (t == NULL || strcmp(t, "object") != 0) {

@@ -14,7 +14,9 @@ const { DuckDBInstance } = require(process.argv[2]);
 		"count(tls.cert.sha256) AS certs, count(*) FILTER (WHERE tls.versions.tls1_0) AS tls1_0, " +
 		"count(*) FILTER (WHERE geo.country = 'DE') AS de, max(asn.number) AS max_asn, " +
 		"strftime(min(time), '%Y-%m-%dT%H:%M:%S') AS first, " +
-		"sum(len(capabilities.pre_tls)) AS caps FROM records");
+		"sum(len(capabilities.pre_tls)) AS caps, " +
+		"count(*) FILTER (WHERE len(login_probe) > 0 AND login_probe[1].outcome = 'accepted') AS probe_accepted " +
+		"FROM records");
 	const row = r.getRowObjectsJson()[0];
 	for (const k of Object.keys(row)) if (/^[0-9]+$/.test(row[k])) row[k] = Number(row[k]);
 	console.log(JSON.stringify(row));

@@ -200,7 +200,11 @@ def bigquery(schema_path, bq_path):
             if t == 'object':
                 out.append({'name': k, 'type': 'RECORD', 'mode': 'NULLABLE', 'fields': expect(n['properties'])})
             elif t == 'array':
-                out.append({'name': k, 'type': 'STRING', 'mode': 'REPEATED'})
+                items = walk(n['items'])
+                if items.get('type') == 'object':
+                    out.append({'name': k, 'type': 'RECORD', 'mode': 'REPEATED', 'fields': expect(items['properties'])})
+                else:
+                    out.append({'name': k, 'type': 'STRING', 'mode': 'REPEATED'})
             else:
                 ty = {'boolean': 'BOOL', 'integer': 'INT64'}.get(t, 'STRING')
                 if t == 'string' and n.get('pattern', '').startswith('^[0-9]{4}-'):

@@ -70,7 +70,8 @@ timeout 120 node "$MC_SRCDIR/tests/integration/duckdb_check.js" "$duck" "$work/l
 want=$(all | jq -sc '{records: length, cleartext: ([.[]|select(.cleartext_login==true)]|length),
 	certs: ([.[]|select(.tls.cert!=null)]|length), tls1_0: ([.[]|select(.tls.versions.tls1_0==true)]|length),
 	de: ([.[]|select(.geo.country=="DE")]|length), max_asn: ([.[].asn.number]|max),
-	first: ([.[].time]|min|.[0:19]), caps: ([.[].capabilities.pre_tls|length]|add)}')
+	first: ([.[].time]|min|.[0:19]), caps: ([.[].capabilities.pre_tls|length]|add),
+	probe_accepted: ([.[]|select((.login_probe|length) > 0 and .login_probe[0].outcome=="accepted")]|length)}')
 [ "$(jq -cS . "$work/duck.json")" = "$(echo "$want" | jq -cS .)" ] && ok "DuckDB loads the shards with the generated types: $want" ||
 	bad "DuckDB aggregates $(cat "$work/duck.json"), want $want"
 exit $fail
