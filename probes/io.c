@@ -82,9 +82,21 @@ static const char *errno_reason(int e)
 	}
 }
 
-/* Start a non-blocking connect to sa (IPv4 or IPv6). */
-static int io_connect_sa(struct io_conn *c, int epfd, const struct sockaddr *sa, socklen_t salen,
-			 uint64_t tag)
+/* Bind to src before connect. IP_BIND_ADDRESS_NO_PORT leaves the port to
+ * connect(), which may reuse it towards other destinations: without it
+ * every bound socket would hold a port of its own. */
+static int bind_source(int fd, uint32_t src)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(src)};
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+	return bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+}
+
+/* Start a non-blocking connect to sa (IPv4 or IPv6), from src when not 0 (IPv4 only). */
+static int io_connect_sa(struct io_conn *c, int epfd, uint32_t src, const struct sockaddr *sa,
+			 socklen_t salen, uint64_t tag)
 {
 	/* RST on close: a census opens millions of short connections and must
 	 * not pile up TIME_WAIT sockets and exhaust local ports. */
@@ -100,6 +112,8 @@ static int io_connect_sa(struct io_conn *c, int epfd, const struct sockaddr *sa,
 		goto fail;
 	setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (src != 0 && bind_source(c->fd, src) < 0)
+		goto fail;
 	if (connect(c->fd, sa, salen) < 0 && errno != EINPROGRESS)
 		goto fail;
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &e) < 0)
@@ -117,12 +131,13 @@ fail:
 	}
 }
 
-int io_connect(struct io_conn *c, int epfd, uint32_t addr, uint16_t port, uint64_t tag)
+int io_connect(struct io_conn *c, int epfd, uint32_t src, uint32_t addr, uint16_t port,
+	       uint64_t tag)
 {
 	struct sockaddr_in sa = {
 	    .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(addr)};
 
-	return io_connect_sa(c, epfd, (const struct sockaddr *)&sa, sizeof(sa), tag);
+	return io_connect_sa(c, epfd, src, (const struct sockaddr *)&sa, sizeof(sa), tag);
 }
 
 int io_connect6(struct io_conn *c, int epfd, const uint8_t addr[16], uint16_t port, uint64_t tag)
@@ -130,7 +145,7 @@ int io_connect6(struct io_conn *c, int epfd, const uint8_t addr[16], uint16_t po
 	struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
 
 	memcpy(&sa.sin6_addr, addr, 16);
-	return io_connect_sa(c, epfd, (const struct sockaddr *)&sa, sizeof(sa), tag);
+	return io_connect_sa(c, epfd, 0, (const struct sockaddr *)&sa, sizeof(sa), tag);
 }
 
 void io_close(struct io_conn *c)

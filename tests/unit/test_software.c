@@ -331,27 +331,28 @@ static void test_imap_id_exchange(void)
 	static const char plain[] =
 	    "* OK [CAPABILITY IMAP4rev1 ID STARTTLS] Dovecot (Debian) ready.\r\n"
 	    "* ID (\"name\" \"Dovecot\")\r\n"
-	    "a5 OK ID completed.\r\n"
+	    "a7 OK ID completed.\r\n"
 	    "a2 OK Begin TLS negotiation now.\r\n";
 	static const char tls[] = "* CAPABILITY IMAP4rev1 ID AUTH=PLAIN\r\n"
 				  "a4 OK Pre-login capabilities listed.\r\n"
 				  "* ID (\"name\" \"Dovecot\" \"version\" \"2.3.19\")\r\n"
-				  "a6 OK ID completed.\r\n";
+				  "a8 OK ID completed.\r\n";
 	struct drive d;
 	int before = test_failures;
 
 	for (size_t cut = 0; cut <= strlen(plain) && test_failures == before; cut++) {
 		drive_start(&d, MC_PROTO_IMAP, PROBE_MODE_MAIN);
+		d.s.login_probe = false; /* the login probe has its own tests (test_login) */
 		d.s.contact = "abuse@scan.example";
 		drive_script(&d, plain, cut, tls, 0);
 		if (!d.s.done)
 			fprintf(stderr, "  split at %zu\n", cut);
 		CHECK(d.s.done);
 		CHECK_STR_EQ(d.rec.error, "");
-		CHECK_STR_EQ(d.sent, "a5 ID (\"name\" \"mailcensus\" \"version\" \"" MC_VERSION
+		CHECK_STR_EQ(d.sent, "a7 ID (\"name\" \"mailcensus\" \"version\" \"" MC_VERSION
 				     "\" \"contact\" \"abuse@scan.example\")\r\n"
 				     "a2 STARTTLS\r\na4 CAPABILITY\r\n"
-				     "a6 ID (\"name\" \"mailcensus\" \"version\" \"" MC_VERSION
+				     "a8 ID (\"name\" \"mailcensus\" \"version\" \"" MC_VERSION
 				     "\" \"contact\" \"abuse@scan.example\")\r\n");
 		probe_software_identify(&d.rec);
 		CHECK_STR_EQ(d.rec.software.product, "Dovecot");
@@ -360,9 +361,10 @@ static void test_imap_id_exchange(void)
 	}
 	/* ID refused: no error, the banner decides */
 	drive_start(&d, MC_PROTO_IMAP, PROBE_MODE_MAIN);
+	d.s.login_probe = false; /* the login probe has its own tests (test_login) */
 	drive_script(&d,
 		     "* OK [CAPABILITY IMAP4rev1 ID] Zimbra IMAP4rev1 server ready\r\n"
-		     "a5 BAD unknown\r\na2 NO no tls\r\n",
+		     "a7 BAD unknown\r\na2 NO no tls\r\n",
 		     0, NULL, 0);
 	CHECK(d.s.done);
 	CHECK_STR_EQ(d.rec.error, "");
@@ -371,6 +373,7 @@ static void test_imap_id_exchange(void)
 	CHECK_STR_EQ(d.rec.software.product, "Zimbra");
 	/* no ID advertised: none sent */
 	drive_start(&d, MC_PROTO_IMAP, PROBE_MODE_MAIN);
+	d.s.login_probe = false; /* the login probe has its own tests (test_login) */
 	drive_script(&d, "* OK [CAPABILITY IMAP4rev1] hi\r\na2 NO\r\n", 0, NULL, 0);
 	CHECK_STR_EQ(d.sent, "a2 STARTTLS\r\n");
 }

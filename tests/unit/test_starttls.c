@@ -149,11 +149,13 @@ static void test_pre_tls_flags(void)
 
 	/* PREAUTH on 143 */
 	drive_start(&d, MC_PROTO_IMAP, PROBE_MODE_MAIN);
+	d.s.login_probe = false; /* the login probe has its own tests (test_login) */
 	drive_script(&d, "* PREAUTH [CAPABILITY IMAP4rev1 STARTTLS] logged in\r\na2 BAD no\r\n", 0,
 		     NULL, 0);
 	CHECK_STR_EQ(flags_of(&d.rec, f, sizeof(f)), "preauth");
 	/* an [ALERT] and untagged noise while STARTTLS's answer is due */
 	drive_start(&d, MC_PROTO_IMAP, PROBE_MODE_MAIN);
+	d.s.login_probe = false; /* the login probe has its own tests (test_login) */
 	drive_script(&d,
 		     "* OK [CAPABILITY IMAP4rev1 STARTTLS] hi\r\n"
 		     "* OK [ALERT] system going down\r\n"
@@ -165,11 +167,13 @@ static void test_pre_tls_flags(void)
 	CHECK_UINT_EQ(d.rec.starttls_reply_len, 21);
 	/* an untagged EXISTS during the CAPABILITY exchange */
 	drive_start(&d, MC_PROTO_IMAP, PROBE_MODE_MAIN);
+	d.s.login_probe = false; /* the login probe has its own tests (test_login) */
 	drive_script(&d, "* OK hi\r\n* 3 EXISTS\r\n* CAPABILITY IMAP4rev1\r\na1 OK\r\na2 NO\r\n", 0,
 		     NULL, 0);
 	CHECK_STR_EQ(flags_of(&d.rec, f, sizeof(f)), "untagged_before_tls");
 	/* a clean exchange (dovecot's cold start included) has no flags */
 	drive_start(&d, MC_PROTO_IMAP, PROBE_MODE_MAIN);
+	d.s.login_probe = false; /* the login probe has its own tests (test_login) */
 	drive_script(&d,
 		     "* OK Waiting for authentication process to respond..\r\n"
 		     "* OK [CAPABILITY IMAP4rev1 STARTTLS] Dovecot ready.\r\n"
@@ -180,6 +184,7 @@ static void test_pre_tls_flags(void)
 	CHECK_STR_EQ((const char *)d.rec.starttls_reply, "a2 OK Begin TLS negotiation now.");
 	/* nothing is flagged over implicit TLS */
 	drive_start(&d, MC_PROTO_IMAPS, PROBE_MODE_MAIN);
+	d.s.login_probe = false; /* the login probe has its own tests (test_login) */
 	drive_script(&d, "* PREAUTH [ALERT] hi\r\n* CAPABILITY IMAP4rev1\r\na1 OK\r\n", 0, NULL, 0);
 	CHECK_UINT_EQ(d.rec.starttls_flags, 0);
 	/* the reply is kept bounded */
@@ -189,10 +194,12 @@ static void test_pre_tls_flags(void)
 			 "a1 OK\r\na2 NO %0300d\r\n",
 			 1);
 	drive_start(&d, MC_PROTO_IMAP, PROBE_MODE_MAIN);
+	d.s.login_probe = false; /* the login probe has its own tests (test_login) */
 	drive_feed(&d, longreply, (size_t)n);
 	CHECK_UINT_EQ(d.rec.starttls_reply_len, MC_STARTTLS_REPLY_MAX);
 	/* POP3's STLS answer */
 	drive_start(&d, MC_PROTO_POP3, PROBE_MODE_MAIN);
+	d.s.login_probe = false; /* the login probe has its own tests (test_login) */
 	drive_script(&d, "+OK hi\r\n+OK caps\r\nUSER\r\n.\r\n-ERR no TLS here\r\n", 0, NULL, 0);
 	CHECK_STR_EQ((const char *)d.rec.starttls_reply, "-ERR no TLS here");
 }
