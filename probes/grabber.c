@@ -11,11 +11,12 @@
  *
  * Life of a target: MAIN connection (protocol probe) -> on 110/143, if
  * STARTTLS worked, an INJECT connection (STARTTLS with a pipelined NOOP;
- * see pop3.c for why it cannot share the main connection) -> if TLS came
- * up and the matrix is on, one MATRIX connection per TLS version the main
- * handshake did not answer (pinned context; a handshake that fails -
- * dovecot's bare FIN right after our ClientHello, or an alert - counts as
- * "refused") -> classify -> record callback -> slot free.
+ * see pop3.c for why it cannot share the main connection) -> if a TLS
+ * handshake was tried and the matrix is on, HELLO connections: each sends
+ * one hand-built ClientHello (after STARTTLS on 110/143), reads only the
+ * answer and closes; tlsplan.c decides which hellos and what the answers
+ * mean, within GRAB_EXTRA_CONN_MAX connections beyond the main one ->
+ * classify -> record callback -> slot free.
  *
  * Timeouts are checked by a sweep over the busy slots every
  * GRAB_SWEEP_MS: each slot has a step deadline (connect, or the next server
@@ -27,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,24 +39,32 @@
 #include "probes/io.h"
 #include "probes/session.h"
 #include "probes/tls.h"
+#include "probes/tlsplan.h"
 
 #define GRAB_SWEEP_MS	50
 #define GRAB_EVENTS	512
 #define GRAB_FD_RESERVE 16
 #define GRAB_CONC_MAX	200000
+/* Connections a target may cost beyond the main one (injection test and
+ * hand-built hellos together), without --jarm. */
+#define GRAB_EXTRA_CONN_MAX 4
+#define GRAB_HELLO_RX	    4096 /* server bytes kept while waiting for a ServerHello */
 
 enum grab_phase {
 	GRAB_MAIN,   /* the protocol probe */
 	GRAB_INJECT, /* STARTTLS injection test (plaintext ports, after TLS worked) */
-	GRAB_MATRIX, /* one pinned TLS version */
+	GRAB_HELLO,  /* one hand-built ClientHello (tlsplan.c): ServerHello or refusal */
 };
 
 struct grab_slot {
 	struct grabber *g;
 	bool busy;
 	enum grab_phase phase;
-	enum probe_tls_slot mslot; /* matrix version being tried */
-	bool main_tls;		   /* TLS came up on the main connection */
+	bool main_tls;	       /* TLS came up on the main connection */
+	bool main_tls_failed;  /* the main handshake failed (not a timeout) */
+	bool injected;	       /* the injection connection ran */
+	bool hello_answered;   /* the current hello got its verdict */
+	uint16_t main_version; /* wire version of the main session */
 	uint32_t index, gen;
 	uint32_t addr;
 	uint16_t port;
@@ -63,7 +73,11 @@ struct grab_slot {
 	const struct probe_proto_ops *ops;
 	struct probe_sess sess;
 	struct mc_record rec;
-	struct mc_record scratch; /* what matrix sessions write; discarded */
+	struct mc_record scratch; /* what inject/hello sessions write; discarded */
+	struct probe_plan plan;
+	uint16_t hello_len;
+	uint8_t hello[PROBE_HELLO_MAX];
+	uint8_t hello_rx[GRAB_HELLO_RX];
 };
 
 struct grab_target {
@@ -77,7 +91,6 @@ struct grabber {
 	void *ctx;
 	int epfd;
 	SSL_CTX *ctx_main;
-	SSL_CTX *ctx_ver[PROBE_TLS_SLOTS];
 	struct grab_slot *slots;
 	uint32_t *free_list;
 	uint32_t nfree, active;
@@ -147,7 +160,7 @@ static void target_done(struct grab_slot *s)
 {
 	struct grabber *g = s->g;
 
-	probe_classify(&s->rec, s->main_tls);
+	probe_classify(&s->rec, s->main_tls || probe_plan_any_accepted(&s->rec.tls));
 	s->rec.time_us = now_us_real();
 	g->stats.targets_done++;
 	if (s->rec.error[0] != '\0')
@@ -161,23 +174,47 @@ static void target_done(struct grab_slot *s)
 
 static void slot_open(struct grab_slot *s);
 
-/* Next matrix version still unanswered, or done with the target. */
-static void next_matrix(struct grab_slot *s)
+/* Next hand-built hello of the plan, or done with the target. */
+static void next_hello(struct grab_slot *s)
 {
-	enum probe_tls_slot v = s->phase == GRAB_MATRIX ? s->mslot + 1 : PROBE_TLS_1_0;
+	struct probe_hello_spec spec = {0};
+	uint8_t rnd[96];
+	int n;
 
-	if (!s->g->cfg.tls_matrix)
-		v = PROBE_TLS_SLOTS;
-	for (; v < PROBE_TLS_SLOTS; v++)
-		if (*probe_tls_matrix(&s->rec.tls, v) == MC_TRI_UNKNOWN)
-			break;
-	if (v >= PROBE_TLS_SLOTS || now_ms() >= s->target_deadline) {
+	if (now_ms() >= s->target_deadline || !probe_plan_next(&s->plan, &s->rec.tls, &spec)) {
 		target_done(s);
 		return;
 	}
-	s->phase = GRAB_MATRIX;
-	s->mslot = v;
+	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
+		memset(rnd, 0x5a, sizeof(rnd)); /* no handshake completes: any bytes do */
+	memcpy(spec.random, rnd, 32);
+	memcpy(spec.session_id, rnd + 32, 32);
+	memcpy(spec.share, rnd + 64, 32);
+	n = probe_hello_build(&spec, s->hello, sizeof(s->hello));
+	if (n <= 0) {
+		probe_plan_answer(&s->plan, &s->rec.tls, PLAN_LOST, NULL);
+		target_done(s);
+		return;
+	}
+	s->hello_len = (uint16_t)n;
+	s->hello_answered = false;
+	s->phase = GRAB_HELLO;
 	slot_open(s);
+}
+
+/* The hello plan runs when the matrix is on and a TLS handshake was tried
+ * on the main connection: it came up, or it failed in a way a server that
+ * speaks only what OpenSSL 3 cannot offer would make it fail. */
+static void start_hellos(struct grab_slot *s)
+{
+	unsigned budget = GRAB_EXTRA_CONN_MAX - (s->injected ? 1 : 0);
+
+	if (!s->g->cfg.tls_matrix || !(s->main_tls || s->main_tls_failed)) {
+		target_done(s);
+		return;
+	}
+	probe_plan_init(&s->plan, &s->rec.tls, s->main_tls ? s->main_version : 0, budget);
+	next_hello(s);
 }
 
 /* The injection test is worth a connection: STARTTLS worked and so did
@@ -199,14 +236,37 @@ static void conn_end(struct grab_slot *s)
 		s->rec.starttls_injection = s->scratch.starttls_injection;
 	if (s->phase == GRAB_MAIN && want_inject(s)) {
 		s->phase = GRAB_INJECT;
+		s->injected = true;
 		slot_open(s);
 		return;
 	}
-	if (s->phase == GRAB_MAIN && !s->main_tls) {
-		target_done(s);
+	if (s->phase != GRAB_HELLO) {
+		start_hellos(s);
 		return;
 	}
-	next_matrix(s);
+	if (!s->hello_answered) /* greeting or STARTTLS failed on this connection */
+		probe_plan_answer(&s->plan, &s->rec.tls, PLAN_LOST, NULL);
+	next_hello(s);
+}
+
+/* A hello connection ended before the parser had a verdict. EOF or reset
+ * right after our hello is a refusal (dovecot closes without an alert);
+ * EOF after part of an answer is a truncated answer. */
+static void hello_failed(struct grab_slot *s, enum io_state st, bool timeout)
+{
+	struct probe_hello_result res;
+
+	if (st != IO_RAW || s->hello_answered)
+		return; /* never sent the hello: conn_end records it as lost */
+	s->hello_answered = true;
+	if (timeout) {
+		probe_plan_answer(&s->plan, &s->rec.tls, PLAN_TIMEOUT, NULL);
+	} else if (s->io.raw_rx_len == 0) {
+		probe_plan_answer(&s->plan, &s->rec.tls, PLAN_REFUSED, NULL);
+	} else {
+		probe_hello_parse(s->hello_rx, s->io.raw_rx_len, &res);
+		probe_plan_answer(&s->plan, &s->rec.tls, PLAN_ANSWERED, &res);
+	}
 }
 
 /* The connection failed, closed or timed out: record why. */
@@ -215,9 +275,8 @@ static void conn_failed(struct grab_slot *s, const char *reason, bool timeout)
 	enum io_state st = s->io.state;
 	char why[IO_ERR_MAX + 32];
 
-	if (s->phase == GRAB_MATRIX) {
-		if (st == IO_TLS_HANDSHAKE && !timeout)
-			*probe_tls_matrix(&s->rec.tls, s->mslot) = MC_TRI_NO;
+	if (s->phase == GRAB_HELLO) {
+		hello_failed(s, st, timeout);
 	} else if (s->phase == GRAB_INJECT) {
 		/* The server fed our pipelined NOOP to its TLS layer (dovecot):
 		 * it did not execute it as a command. */
@@ -226,6 +285,7 @@ static void conn_failed(struct grab_slot *s, const char *reason, bool timeout)
 	} else if (st == IO_CONNECTING || st == IO_IDLE) {
 		probe_sess_fail(&s->sess, "connect", timeout ? "connect-timeout" : reason);
 	} else if (st == IO_TLS_HANDSHAKE) {
+		s->main_tls_failed = !timeout;
 		snprintf(why, sizeof(why), "tls-handshake-failed: %s", reason);
 		probe_sess_fail(&s->sess, "tls", why);
 	} else if (!s->sess.done) {
@@ -236,9 +296,32 @@ static void conn_failed(struct grab_slot *s, const char *reason, bool timeout)
 
 /* ---- events from the io layer ------------------------------------------- */
 
-static SSL_CTX *slot_ctx(const struct grab_slot *s)
+/* TLS now (after STARTTLS, or at once on 993/995): OpenSSL on the main and
+ * injection connections, our own hello on a plan connection. */
+static int start_secure(struct grab_slot *s)
 {
-	return s->phase == GRAB_MATRIX ? s->g->ctx_ver[s->mslot] : s->g->ctx_main;
+	if (s->phase == GRAB_HELLO)
+		return io_start_raw(&s->io, s->g->epfd, s->hello, s->hello_len, s->hello_rx,
+				    sizeof(s->hello_rx));
+	return io_start_tls(&s->io, s->g->epfd, s->g->ctx_main);
+}
+
+/* More server bytes after our hello: a verdict ends the connection. */
+static bool on_raw(struct grab_slot *s)
+{
+	struct probe_hello_result res;
+	enum probe_hello_kind k = probe_hello_parse(s->hello_rx, s->io.raw_rx_len, &res);
+
+	if (k == PROBE_HELLO_NEED_MORE && s->io.raw_rx_len < sizeof(s->hello_rx))
+		return false;
+	if (k == PROBE_HELLO_NEED_MORE) {
+		res.kind = PROBE_HELLO_MALFORMED;
+		res.why = "answer-too-long";
+	}
+	s->hello_answered = true;
+	probe_plan_answer(&s->plan, &s->rec.tls, PLAN_ANSWERED, &res);
+	conn_end(s);
+	return false;
 }
 
 /* Carry out what the session asked for. false when the connection ended or
@@ -257,7 +340,7 @@ static bool apply_requests(struct grab_slot *s)
 		return false;
 	}
 	if (s->sess.want_tls && s->io.state == IO_PLAIN) {
-		if (io_start_tls(&s->io, g->epfd, slot_ctx(s)) < 0) {
+		if (start_secure(s) < 0) {
 			conn_failed(s, s->io.err, false);
 			return false;
 		}
@@ -268,16 +351,12 @@ static bool apply_requests(struct grab_slot *s)
 
 static bool on_tls_ready(struct grab_slot *s)
 {
-	if (s->phase == GRAB_MATRIX) {
-		*probe_tls_matrix(&s->rec.tls, s->mslot) = MC_TRI_YES;
-		conn_end(s);
-		return false;
-	}
 	if (s->phase == GRAB_INJECT) {
 		s->ops->on_tls_ready(&s->sess);
 		return apply_requests(s);
 	}
 	s->main_tls = true;
+	s->main_version = (uint16_t)SSL_version(s->io.ssl);
 	probe_tls_record(s->io.ssl, &s->rec.tls);
 	s->ops->on_tls_ready(&s->sess);
 	return apply_requests(s);
@@ -293,7 +372,7 @@ static bool slot_event(void *owner, struct io_conn *c, enum io_event ev, const c
 	switch (ev) {
 	case IO_EV_CONNECTED:
 		if (s->sess.implicit) {
-			if (io_start_tls(&s->io, s->g->epfd, slot_ctx(s)) < 0) {
+			if (start_secure(s) < 0) {
 				conn_failed(s, s->io.err, false);
 				return false;
 			}
@@ -318,6 +397,8 @@ static bool slot_event(void *owner, struct io_conn *c, enum io_event ev, const c
 	case IO_EV_ERROR:
 		conn_failed(s, s->io.err, false);
 		return false;
+	case IO_EV_RAW:
+		return on_raw(s);
 	}
 	return false;
 }
@@ -356,6 +437,9 @@ static void target_start(struct grabber *g, const struct grab_target *t)
 	s->port = t->port;
 	s->phase = GRAB_MAIN;
 	s->main_tls = false;
+	s->main_tls_failed = false;
+	s->injected = false;
+	s->main_version = 0;
 	memset(&s->rec, 0, sizeof(s->rec));
 	s->rec.ip = t->addr;
 	s->rec.port = t->port;
@@ -409,7 +493,7 @@ static void sweep(struct grabber *g, int64_t now)
 			why = "target-timeout";
 			s->target_deadline = now; /* no matrix after this */
 		} else if (now >= s->step_deadline) {
-			why = s->io.state == IO_TLS_HANDSHAKE ? "timeout"
+			why = s->io.state == IO_TLS_HANDSHAKE || s->io.state == IO_RAW ? "timeout"
 			      : strcmp(s->ops->state_name(&s->sess), "greeting") == 0
 				  ? "greeting-timeout"
 				  : "read-timeout";
@@ -528,14 +612,7 @@ static int raise_nofile(uint32_t need, char *err, size_t errlen)
 static int make_contexts(struct grabber *g, char *err, size_t errlen)
 {
 	g->ctx_main = probe_tls_ctx_new(PROBE_TLS_SLOTS, g->cfg.ca_file, err, errlen);
-	if (g->ctx_main == NULL)
-		return -EINVAL;
-	for (int v = 0; v < PROBE_TLS_SLOTS; v++) {
-		g->ctx_ver[v] = probe_tls_ctx_new((enum probe_tls_slot)v, NULL, err, errlen);
-		if (g->ctx_ver[v] == NULL)
-			return -EINVAL;
-	}
-	return 0;
+	return g->ctx_main == NULL ? -EINVAL : 0;
 }
 
 struct grabber *grabber_new(const struct grab_config *cfg, grab_record_fn fn, void *ctx, char *err,
@@ -595,8 +672,6 @@ void grabber_free(struct grabber *g)
 		if (g->slots[i].busy)
 			io_close(&g->slots[i].io);
 	SSL_CTX_free(g->ctx_main);
-	for (int v = 0; v < PROBE_TLS_SLOTS; v++)
-		SSL_CTX_free(g->ctx_ver[v]);
 	if (g->epfd >= 0)
 		close(g->epfd);
 	free(g->slots);
