@@ -30,7 +30,8 @@
 
 struct host {
 	uint32_t ip;
-	bool used, cleartext, tls10, tls11;
+	bool used, cleartext, tls10, tls11, ssl2, ssl3;
+	uint8_t legacy;	  /* bit per mc_legacy family accepted by a service */
 	uint8_t postures; /* bit per enum mc_posture */
 	char cc[3];
 	uint32_t asn;
@@ -182,6 +183,14 @@ static void count_tls(struct rep_stats *st, struct host *h, const struct out_jso
 		h->tls10 = true;
 	if (out_json_true(out_json_get(vers, "tls1_1")))
 		h->tls11 = true;
+	if (out_json_true(out_json_get(vers, "ssl2")))
+		h->ssl2 = true;
+	if (out_json_true(out_json_get(vers, "ssl3")))
+		h->ssl3 = true;
+	for (int f = 0; f < MC_LEGACY_COUNT; f++)
+		if (out_json_true(out_json_get(out_json_get(tls, "legacy"),
+					       mc_legacy_name((enum mc_legacy)f))))
+			h->legacy |= (uint8_t)(1u << f);
 	if (out_json_true(out_json_get(rec, "tls_obsolete")))
 		st->svc_obsolete++;
 	if (cert == NULL || cert->type != OUT_JSON_OBJECT)
@@ -420,6 +429,11 @@ static void finish(struct collector *c)
 			st->host_posture[p] += (h->postures >> p) & 1;
 		st->hosts_tls10 += h->tls10;
 		st->hosts_tls11 += h->tls11;
+		st->hosts_ssl2 += h->ssl2;
+		st->hosts_ssl3 += h->ssl3;
+		st->hosts_legacy += h->legacy != 0;
+		for (int f = 0; f < MC_LEGACY_COUNT; f++)
+			st->hosts_legacy_fam[f] += (h->legacy >> f) & 1;
 		if (!h->cleartext)
 			continue;
 		st->hosts_cleartext++;

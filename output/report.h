@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "output/record.h"
+
 enum out_report_format {
 	OUT_REPORT_TEXT,
 	OUT_REPORT_JSON,
@@ -50,6 +52,9 @@ struct rep_stats {
 	uint64_t svc_cleartext, hosts_cleartext;
 	uint64_t ver_yes[REP_VERSIONS], ver_no[REP_VERSIONS], ver_unknown[REP_VERSIONS];
 	uint64_t svc_obsolete, hosts_tls10, hosts_tls11;
+	uint64_t hosts_ssl2, hosts_ssl3;
+	uint64_t hosts_legacy; /* a host with a service accepting any legacy suite */
+	uint64_t hosts_legacy_fam[MC_LEGACY_COUNT]; /* by family (record.h mc_legacy) */
 	uint64_t certs, cert_expired, cert_self_signed, cert_invalid_chain;
 	uint64_t starttls_advertised, starttls_accepted, starttls_injection;
 	struct rep_top top_countries[REP_TOP], top_networks[REP_TOP];

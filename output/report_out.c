@@ -97,6 +97,13 @@ void out_report_text(const struct rep_stats *st, FILE *out)
 		"  hosts accepting TLS 1.0: %llu, TLS 1.1: %llu; obsolete-TLS services: %llu\n",
 		(unsigned long long)st->hosts_tls10, (unsigned long long)st->hosts_tls11,
 		(unsigned long long)st->svc_obsolete);
+	fprintf(out, "  hosts accepting SSLv2: %llu, SSLv3: %llu; a legacy suite: %llu (",
+		(unsigned long long)st->hosts_ssl2, (unsigned long long)st->hosts_ssl3,
+		(unsigned long long)st->hosts_legacy);
+	for (int f = 0; f < MC_LEGACY_COUNT; f++)
+		fprintf(out, "%s%s %llu", f ? ", " : "", mc_legacy_name((enum mc_legacy)f),
+			(unsigned long long)st->hosts_legacy_fam[f]);
+	fprintf(out, ")\n");
 	fprintf(
 	    out, "\nCertificates: %llu seen; expired %llu, self-signed %llu, invalid chain %llu\n",
 	    (unsigned long long)st->certs, (unsigned long long)st->cert_expired,
@@ -238,7 +245,21 @@ static void json_body(struct out_jw *w, const struct rep_stats *st)
 	}
 	jkey(w, "hosts_tls1_0", st->hosts_tls10, false);
 	jkey(w, "hosts_tls1_1", st->hosts_tls11, false);
+	jkey(w, "hosts_ssl2", st->hosts_ssl2, false);
+	jkey(w, "hosts_ssl3", st->hosts_ssl3, false);
 	jkey(w, "obsolete_services", st->svc_obsolete, true);
+	out_jw_lit(w, "},\"legacy_suites\":{");
+	jkey(w, "hosts", st->hosts_legacy, false);
+	for (int f = 0; f < MC_LEGACY_COUNT; f++) {
+		const char *name = mc_legacy_name((enum mc_legacy)f);
+
+		out_jw_lit(w, "\"hosts_");
+		out_jw_raw(w, name, strlen(name));
+		out_jw_lit(w, "\":");
+		out_jw_u64(w, st->hosts_legacy_fam[f]);
+		if (f + 1 < MC_LEGACY_COUNT)
+			out_jw_lit(w, ",");
+	}
 	out_jw_lit(w, "},\"certificates\":{");
 	jkey(w, "seen", st->certs, false);
 	jkey(w, "expired", st->cert_expired, false);

@@ -230,6 +230,8 @@ static bool want_inject(const struct grab_slot *s)
 /* The current connection is over (the target may go on). */
 static void conn_end(struct grab_slot *s)
 {
+	if (s->phase == GRAB_MAIN && s->io.ssl != NULL && s->main_tls)
+		probe_tls_record_late(s->io.ssl, &s->rec.tls);
 	io_close(&s->io);
 	s->gen++;
 	if (s->phase == GRAB_INJECT && s->scratch.starttls_injection != MC_TRI_UNKNOWN)
@@ -303,7 +305,9 @@ static int start_secure(struct grab_slot *s)
 	if (s->phase == GRAB_HELLO)
 		return io_start_raw(&s->io, s->g->epfd, s->hello, s->hello_len, s->hello_rx,
 				    sizeof(s->hello_rx));
-	return io_start_tls(&s->io, s->g->epfd, s->g->ctx_main);
+	if (io_start_tls(&s->io, s->g->epfd, s->g->ctx_main) < 0)
+		return -ENOMEM;
+	return probe_tls_prepare(s->io.ssl, s->rec.proto);
 }
 
 /* More server bytes after our hello: a verdict ends the connection. */

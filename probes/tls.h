@@ -30,7 +30,16 @@ enum probe_tls_slot probe_tls_slot_of(const SSL *ssl);
 /* The matrix answer for one slot. */
 enum mc_tri *probe_tls_matrix(struct mc_tls *tls, enum probe_tls_slot slot);
 
-/* Record version, cipher and certificate details of an established session. */
+/* Record version, cipher, key exchange and handshake facts, and the
+ * certificate details of an established session. */
 void probe_tls_record(SSL *ssl, struct mc_tls *tls);
+
+/* Facts that arrive after the handshake (a TLS 1.3 session ticket): call
+ * again before the connection closes. */
+void probe_tls_record_late(SSL *ssl, struct mc_tls *tls);
+
+/* Per-connection settings before the handshake starts: ALPN "imap" or
+ * "pop3". 0 or -EINVAL. */
+int probe_tls_prepare(SSL *ssl, enum mc_proto proto);
 
 #endif

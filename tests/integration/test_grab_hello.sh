@@ -125,6 +125,8 @@ fi
 }
 
 # --- the records -----------------------------------------------------------------
+python3 "$MC_SRCDIR/tests/integration/schema_validate.py" "$MC_SRCDIR/output/schema/record.schema.json" \
+	"$work/records.ndjson" || fail "records do not match the schema"
 awk '{print $1, "imaps", $2, $4}' "$work/gnutls.map" >>"$work/map"
 python3 - "$work/map" "$work/records.ndjson" "$FX_IP" <<'EOF'
 import json, sys
@@ -182,4 +184,14 @@ if [ "$py" -ne 0 ]; then
 	tail -20 "$work/grab.err"
 	fail "record checks failed"
 fi
+
+# --- the report counts SSLv3 and legacy-suite hosts (every posture is one host) --
+mkdir -p "$work/rep"
+cp "$work/records.ndjson" "$work/rep/shard-00000.ndjson"
+"$MC_BIN" report "$work/rep" --format json -o "$work/report.json" || fail "report --format json"
+got=$(jq -c '[.tls_versions.hosts_ssl2, .tls_versions.hosts_ssl3, .legacy_suites]' "$work/report.json")
+want='[1,1,{"hosts":1,"hosts_rc4":1,"hosts_3des":1,"hosts_des":0,"hosts_export":1,"hosts_null":1,"hosts_anon":1}]'
+[ "$got" = "$want" ] || fail "report: got $got, want $want"
+"$MC_BIN" report "$work/rep" | grep -q 'hosts accepting SSLv2: 1, SSLv3: 1; a legacy suite: 1' ||
+	fail "text report lacks the SSLv3 / legacy-suite line"
 say "PASS"
