@@ -174,10 +174,11 @@ static void hex_of(const unsigned char *md, size_t n, char *out, size_t cap)
 
 /* Serial (magnitude in hex, "-" for the negative ones broken CAs issue),
  * SPKI hash and the hash of every presented certificate. */
-static void cert_ids(SSL *ssl, X509 *leaf, struct mc_cert *c)
+static void cert_ids(X509 *leaf, STACK_OF(X509) * chain, struct mc_cert *c)
 {
 	const ASN1_INTEGER *sn = X509_get0_serialNumber(leaf);
-	STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
+	unsigned char *spki = NULL;
+	int spki_len;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	int n = chain ? sk_X509_num(chain) : 0;
@@ -192,8 +193,12 @@ static void cert_ids(SSL *ssl, X509 *leaf, struct mc_cert *c)
 		hex_of(ASN1_STRING_get0_data(sn), len > room ? room : len, c->serial + neg,
 		       sizeof(c->serial) - neg);
 	}
-	if (X509_pubkey_digest(leaf, EVP_sha256(), md, &mdlen))
+	/* the whole SubjectPublicKeyInfo DER (as HPKP pins and CT monitors
+	 * hash it), not X509_pubkey_digest()'s key bits alone */
+	spki_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(leaf), &spki);
+	if (spki_len > 0 && EVP_Digest(spki, (size_t)spki_len, md, &mdlen, EVP_sha256(), NULL))
 		hex_of(md, mdlen, c->spki_sha256, sizeof(c->spki_sha256));
+	OPENSSL_free(spki);
 	for (int i = 0; i < n && c->chain_hashed < MC_CERT_CHAIN_MAX; i++)
 		if (X509_digest(sk_X509_value(chain, i), EVP_sha256(), md, &mdlen))
 			hex_of(md, mdlen, c->chain_sha256[c->chain_hashed++], 65);
@@ -245,21 +250,16 @@ static const char *sig_name(int nid)
 	return name ? name : "unknown";
 }
 
-static void cert_record(SSL *ssl, struct mc_cert *c)
+void probe_tls_cert(X509 *leaf, STACK_OF(X509) * chain, struct mc_cert *c)
 {
-	X509 *leaf = SSL_get0_peer_certificate(ssl);
-	STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	long verify;
 
-	if (leaf == NULL)
-		return;
 	c->present = true;
 	name_text(X509_get_subject_name(leaf), c->subject, sizeof(c->subject));
 	name_text(X509_get_issuer_name(leaf), c->issuer, sizeof(c->issuer));
 	cert_sans(leaf, c);
-	cert_ids(ssl, leaf, c);
+	cert_ids(leaf, chain, c);
 	c->not_before = asn1_unix(X509_get0_notBefore(leaf));
 	c->not_after = asn1_unix(X509_get0_notAfter(leaf));
 	c->expired = X509_cmp_current_time(X509_get0_notAfter(leaf)) < 0;
@@ -267,9 +267,18 @@ static void cert_record(SSL *ssl, struct mc_cert *c)
 	cert_key(leaf, c);
 	snprintf(c->sig_alg, sizeof(c->sig_alg), "%s", sig_name(X509_get_signature_nid(leaf)));
 	if (X509_digest(leaf, EVP_sha256(), md, &mdlen))
-		for (unsigned int i = 0; i < mdlen && i < 32; i++)
-			snprintf(c->sha256 + 2 * i, 3, "%02x", md[i]);
+		hex_of(md, mdlen, c->sha256, sizeof(c->sha256));
 	c->chain_len = (uint16_t)(chain ? sk_X509_num(chain) : 1);
+}
+
+static void cert_record(SSL *ssl, struct mc_cert *c)
+{
+	X509 *leaf = SSL_get0_peer_certificate(ssl);
+	long verify;
+
+	if (leaf == NULL)
+		return;
+	probe_tls_cert(leaf, SSL_get_peer_cert_chain(ssl), c);
 	verify = SSL_get_verify_result(ssl);
 	c->chain_valid = verify == X509_V_OK;
 	if (!c->chain_valid)

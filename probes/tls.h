@@ -34,6 +34,10 @@ enum mc_tri *probe_tls_matrix(struct mc_tls *tls, enum probe_tls_slot slot);
  * certificate details of an established session. */
 void probe_tls_record(SSL *ssl, struct mc_tls *tls);
 
+/* Certificate details of a leaf and the presented chain (leaf first, may
+ * be NULL); everything but the chain verdict. */
+void probe_tls_cert(X509 *leaf, STACK_OF(X509) * chain, struct mc_cert *c);
+
 /* Facts that arrive after the handshake (a TLS 1.3 session ticket): call
  * again before the connection closes. */
 void probe_tls_record_late(SSL *ssl, struct mc_tls *tls);
