@@ -7,7 +7,7 @@
 #include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
-#include "common/test.h"
+#include "tests/unit/test.h"
 #include "probes/tls.h"
 
 static const char nul_name[] = "good.test\0.evil.test"; /* 20 bytes */

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "common/test.h"
+#include "tests/unit/test.h"
 #include "probes/tlshello.h"
 
 /* ---- recorded answers ----------------------------------------------------

@@ -3,7 +3,7 @@
  * holds. A model server answers like a real stack: the highest version it
  * shares with the hello, then its first preferred suite that was offered
  * for that version, else a refusal. */
-#include "common/test.h"
+#include "tests/unit/test.h"
 #include "probes/tlsplan.h"
 
 struct model {
