@@ -23,8 +23,35 @@
 struct grab_target_list {
 	uint32_t *addr;
 	uint16_t *port;
+	uint32_t *name_at; /* offset+1 of the target's name in names, 0 for none */
 	size_t n, cap;
+	char *names; /* NUL-terminated names, back to back */
+	size_t names_len, names_cap;
 };
+
+/* Keep a target's name; 0 or -ENOMEM. */
+static int list_name(struct grab_target_list *l, const char *name)
+{
+	size_t n = strlen(name) + 1;
+
+	if (name[0] == '\0') {
+		l->name_at[l->n - 1] = 0;
+		return 0;
+	}
+	if (l->names_len + n > l->names_cap || l->names_len + n > UINT32_MAX - 1) {
+		size_t cap = l->names_cap ? l->names_cap * 2 : 65536;
+		char *p = cap > UINT32_MAX - 1 ? NULL : realloc(l->names, cap);
+
+		if (p == NULL)
+			return -ENOMEM;
+		l->names = p;
+		l->names_cap = cap;
+	}
+	memcpy(l->names + l->names_len, name, n);
+	l->name_at[l->n - 1] = (uint32_t)l->names_len + 1;
+	l->names_len += n;
+	return 0;
+}
 
 struct grab_run {
 	const struct grab_opts *opts;
@@ -58,6 +85,10 @@ static int list_push(struct grab_target_list *l, uint32_t addr, uint16_t port)
 		if (p == NULL)
 			return -ENOMEM;
 		l->port = p;
+		uint32_t *na = realloc(l->name_at, cap * sizeof(*na));
+		if (na == NULL)
+			return -ENOMEM;
+		l->name_at = na;
 		l->cap = cap;
 	}
 	l->addr[l->n] = addr;
@@ -69,7 +100,7 @@ static int list_push(struct grab_target_list *l, uint32_t addr, uint16_t port)
 static int read_targets(const char *path, struct grab_target_list *l)
 {
 	FILE *in = (path == NULL || strcmp(path, "-") == 0) ? stdin : fopen(path, "r");
-	char line[256], why[160];
+	char line[512], why[160];
 	unsigned long lineno = 0;
 	int rc = 0;
 
@@ -80,7 +111,8 @@ static int read_targets(const char *path, struct grab_target_list *l)
 	while (rc == 0 && fgets(line, sizeof(line), in) != NULL) {
 		uint32_t addr;
 		uint16_t port;
-		int r = grab_parse_target(line, &addr, &port);
+		char name[MC_NAME_MAX];
+		int r = grab_parse_target_named(line, &addr, &port, name, sizeof(name));
 
 		lineno++;
 		if (r < 0) {
@@ -89,7 +121,7 @@ static int read_targets(const char *path, struct grab_target_list *l)
 		} else if (r > 0 && !mc_safe_allows(addr, addr, why, sizeof(why))) {
 			log_error("grab: line %lu: refused: %s", lineno, why);
 			rc = 2;
-		} else if (r > 0 && list_push(l, addr, port) < 0) {
+		} else if (r > 0 && (list_push(l, addr, port) < 0 || list_name(l, name) < 0)) {
 			log_error("grab: out of memory for targets");
 			rc = 2;
 		}
@@ -120,7 +152,10 @@ static void *worker_main(void *arg)
 	struct grabber *g = w->g;
 
 	for (size_t i = w->index; i < run->targets->n && mc_quit_level() == MC_QUIT_NONE; i += nw) {
-		w->result = grabber_add(g, run->targets->addr[i], run->targets->port[i]);
+		const struct grab_target_list *t = run->targets;
+
+		w->result = grabber_add_named(g, t->addr[i], t->port[i],
+					      t->name_at[i] ? t->names + t->name_at[i] - 1 : NULL);
 		if (w->result < 0 && w->result != -EINTR)
 			break;
 	}
@@ -251,5 +286,7 @@ out:
 	free(ws);
 	free(targets.addr);
 	free(targets.port);
+	free(targets.name_at);
+	free(targets.names);
 	return rc;
 }

@@ -383,9 +383,68 @@ struct mc_opt_group grab_census_group(struct grab_opts *o)
 				     .ctx = o};
 }
 
+/* A DNS name as a target may carry it: 1..253 bytes of letters, digits,
+ * '-', '_' and '.', with at least one letter (a number is a CSV field of
+ * `scan -o`, not a name). */
+static bool target_name_ok(const char *s)
+{
+	bool letter = false;
+	size_t n = 0;
+
+	for (; s[n] != '\0'; n++) {
+		char c = s[n];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+			letter = true;
+		else if (!(c >= '0' && c <= '9') && c != '-' && c != '_' && c != '.')
+			return false;
+	}
+	return letter && n > 0 && n < MC_NAME_MAX;
+}
+
+/* What follows the port: nothing, " NAME" (ADDR:PORT NAME), ",NAME" (a
+ * third CSV column) or scan -o's numeric CSV fields. */
+static int target_tail(char sepc, const char *end, char *name, size_t namecap)
+{
+	const char *field = end + 1, *comma;
+	char tmp[MC_NAME_MAX];
+	size_t n;
+
+	if (*end == '\0')
+		return 1;
+	if (sepc == ':' && (*end == ' ' || *end == '\t')) {
+		while (*field == ' ' || *field == '\t')
+			field++;
+		n = strlen(field);
+	} else if (sepc == ',' && *end == ',') {
+		comma = strchr(field, ',');
+		n = comma ? (size_t)(comma - field) : strlen(field);
+		if (n == 0 || strspn(field, "0123456789") == n)
+			return 1; /* scan -o: saddr,sport,ttl,window,isn,time */
+	} else {
+		return -EINVAL;
+	}
+	if (n >= sizeof(tmp))
+		return -EINVAL;
+	memcpy(tmp, field, n);
+	tmp[n] = '\0';
+	if (!target_name_ok(tmp) || n >= namecap)
+		return -EINVAL;
+	memcpy(name, tmp, n + 1);
+	return 1;
+}
+
 int grab_parse_target(const char *line, uint32_t *addr, uint16_t *port)
 {
-	char buf[256], *p, *sep, *end;
+	char name[MC_NAME_MAX];
+
+	return grab_parse_target_named(line, addr, port, name, sizeof(name));
+}
+
+int grab_parse_target_named(const char *line, uint32_t *addr, uint16_t *port, char *name,
+			    size_t namecap)
+{
+	char buf[512], *p, *sep, *end;
 	char sepc;
 	const char *hash = strchr(line, '#');
 	size_t n = hash ? (size_t)(hash - line) : strlen(line);
@@ -417,9 +476,10 @@ int grab_parse_target(const char *line, uint32_t *addr, uint16_t *port)
 		return -EINVAL;
 	errno = 0;
 	v = strtoul(p, &end, 10);
+	name[0] = '\0';
 	/* ADDR,PORT may go on with more CSV fields: `scan -o` writes
-	 * saddr,sport,ttl,window,isn,time */
-	if (errno != 0 || (*end != '\0' && !(sepc == ',' && *end == ',')) || v == 0 || v > 65535)
+	 * saddr,sport,ttl,window,isn,time; a name may follow either form */
+	if (errno != 0 || v == 0 || v > 65535 || target_tail(sepc, end, name, namecap) < 0)
 		return -EINVAL;
 	*addr = ntohl(ia.s_addr);
 	*port = (uint16_t)v;

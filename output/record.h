@@ -19,6 +19,7 @@
 #define MC_CERT_SANS_MAX   16	 /* SAN entries kept */
 #define MC_CERT_SAN_LEN	   128	 /* bytes of one SAN entry */
 #define MC_ERROR_MAX	   160	 /* "stage: reason" */
+#define MC_NAME_MAX	   254	 /* a target's DNS name (253) + NUL */
 #define MC_CERT_CHAIN_MAX  8	 /* certificates of the presented chain hashed */
 #define MC_CERT_SERIAL_MAX 81	 /* hex digits of the serial kept (40 bytes), + NUL */
 #define MC_RECORD_JSON_MAX 65536 /* mc_record_to_json() never needs more (worst case ~40 KiB) */
@@ -97,6 +98,8 @@ struct mc_tls {
 	bool present;	  /* a TLS session was established on the main connection */
 	char version[16]; /* "TLSv1.3", ... */
 	char cipher[64];  /* OpenSSL cipher name */
+	enum mc_tri
+	    name_match; /* leaf matches the target's name (X509_check_host); null without one */
 	enum mc_tri tls1_0, tls1_1, tls1_2, tls1_3; /* the version matrix */
 	enum mc_tri ssl2, ssl3;			    /* hand-built hellos only */
 	enum mc_tri legacy[MC_LEGACY_COUNT];	    /* a suite of the family was chosen */
@@ -117,7 +120,8 @@ struct mc_record {
 	uint32_t ip; /* host byte order */
 	uint16_t port;
 	enum mc_proto proto;
-	int64_t time_us; /* when the probe finished, Unix microseconds (UTC) */
+	char name[MC_NAME_MAX]; /* the target's name (SNI, name_match), "" when none */
+	int64_t time_us;	/* when the probe finished, Unix microseconds (UTC) */
 
 	enum mc_posture posture;
 	enum mc_tri cleartext_login; /* a password can be sent before TLS */

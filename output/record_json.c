@@ -325,6 +325,8 @@ static void put_tls(struct out_jw *w, const struct mc_tls *t)
 		out_jw_cstr_or_null(w, t->cipher, sizeof(t->cipher));
 	else
 		out_jw_lit(w, "null");
+	out_jw_lit(w, ",\"name_match\":");
+	put_tri(w, t->name_match);
 	out_jw_lit(w, ",\"versions\":{\"ssl2\":");
 	put_tri(w, t->ssl2);
 	out_jw_lit(w, ",\"ssl3\":");
@@ -368,7 +370,9 @@ static void put_head(struct out_jw *w, const struct mc_record *rec)
 	out_jw_lit(w, ",\"proto\":\"");
 	const char *proto = mc_proto_name(rec->proto);
 	out_jw_raw(w, proto, strlen(proto));
-	out_jw_lit(w, "\",\"time\":");
+	out_jw_lit(w, "\",\"name\":");
+	out_jw_cstr_or_null(w, rec->name, sizeof(rec->name));
+	out_jw_lit(w, ",\"time\":");
 	out_jw_time(w, rec->time_us, true);
 	out_jw_lit(w, ",\"posture\":\"");
 	const char *posture = mc_posture_name(rec->posture);

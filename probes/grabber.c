@@ -84,6 +84,7 @@ struct grab_slot {
 struct grab_target {
 	uint32_t addr;
 	uint16_t port;
+	char name[MC_NAME_MAX]; /* "" when the target has none */
 };
 
 struct grabber {
@@ -191,6 +192,7 @@ static void next_hello(struct grab_slot *s)
 	memcpy(spec.random, rnd, 32);
 	memcpy(spec.session_id, rnd + 32, 32);
 	memcpy(spec.share, rnd + 64, 32);
+	spec.sni = s->rec.name[0] != '\0' ? s->rec.name : NULL;
 	n = probe_hello_build(&spec, s->hello, sizeof(s->hello));
 	if (n <= 0) {
 		probe_plan_answer(&s->plan, &s->rec.tls, PLAN_LOST, NULL);
@@ -308,7 +310,7 @@ static int start_secure(struct grab_slot *s)
 				    sizeof(s->hello_rx));
 	if (io_start_tls(&s->io, s->g->epfd, s->g->ctx_main) < 0)
 		return -ENOMEM;
-	return probe_tls_prepare(s->io.ssl, s->rec.proto);
+	return probe_tls_prepare(s->io.ssl, s->rec.proto, s->rec.name);
 }
 
 /* More server bytes after our hello: a verdict ends the connection. */
@@ -363,6 +365,7 @@ static bool on_tls_ready(struct grab_slot *s)
 	s->main_tls = true;
 	s->main_version = (uint16_t)SSL_version(s->io.ssl);
 	probe_tls_record(s->io.ssl, &s->rec.tls);
+	probe_tls_name_match(s->io.ssl, s->rec.name, &s->rec.tls);
 	s->ops->on_tls_ready(&s->sess);
 	return apply_requests(s);
 }
@@ -449,6 +452,7 @@ static void target_start(struct grabber *g, const struct grab_target *t)
 	s->rec.ip = t->addr;
 	s->rec.port = t->port;
 	s->rec.proto = grab_port_proto(&g->cfg, t->port);
+	memcpy(s->rec.name, t->name, sizeof(s->rec.name));
 	s->target_deadline = now_ms() + g->cfg.total_timeout_ms;
 	s->ops = probe_proto_lookup(s->rec.proto);
 	if (s->ops == NULL) {
@@ -539,6 +543,15 @@ static int grab_poll(struct grabber *g, int timeout_ms)
 
 int grabber_add(struct grabber *g, uint32_t addr, uint16_t port)
 {
+	return grabber_add_named(g, addr, port, NULL);
+}
+
+int grabber_add_named(struct grabber *g, uint32_t addr, uint16_t port, const char *name)
+{
+	struct grab_target *t;
+
+	if (name != NULL && strlen(name) >= sizeof(t->name))
+		return -EINVAL;
 	while (g->qlen == g->qcap) {
 		int r = grab_poll(g, GRAB_SWEEP_MS);
 
@@ -547,7 +560,10 @@ int grabber_add(struct grabber *g, uint32_t addr, uint16_t port)
 		if (quitting(g))
 			return -EINTR;
 	}
-	g->queue[(g->qhead + g->qlen) % g->qcap] = (struct grab_target){addr, port};
+	t = &g->queue[(g->qhead + g->qlen) % g->qcap];
+	t->addr = addr;
+	t->port = port;
+	snprintf(t->name, sizeof(t->name), "%s", name ? name : "");
 	g->qlen++;
 	if (g->nfree > 0)
 		start_pending(g);
@@ -575,8 +591,11 @@ int grabber_run_ring(struct grabber *g, struct mc_spsc *ring)
 		int r;
 
 		while (g->qlen < g->qcap && mc_spsc_pop(ring, &hit)) {
-			g->queue[(g->qhead + g->qlen) % g->qcap] =
-			    (struct grab_target){hit.addr, hit.port};
+			struct grab_target *t = &g->queue[(g->qhead + g->qlen) % g->qcap];
+
+			t->addr = hit.addr;
+			t->port = hit.port;
+			t->name[0] = '\0';
 			g->qlen++;
 			got = true;
 		}

@@ -68,6 +68,11 @@ struct grabber *grabber_new(const struct grab_config *cfg, grab_record_fn fn, vo
  * unknown-port"). */
 int grabber_add(struct grabber *g, uint32_t addr, uint16_t port);
 
+/* The same with the target's DNS name (NULL or "" for none; at most
+ * MC_NAME_MAX - 1 bytes, else -EINVAL): sent as SNI on every TLS
+ * connection of the target and checked against the certificate. */
+int grabber_add_named(struct grabber *g, uint32_t addr, uint16_t port, const char *name);
+
 /* Consume hits until mc_spsc_finished(), then drain. 0 or -errno. Returns
  * early (after the open targets end) when the quit flag is set. */
 int grabber_run_ring(struct grabber *g, struct mc_spsc *ring);

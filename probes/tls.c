@@ -339,13 +339,30 @@ void probe_tls_record_late(SSL *ssl, struct mc_tls *tls)
 		tls->ticket = SSL_SESSION_has_ticket(sess) ? MC_TRI_YES : MC_TRI_NO;
 }
 
-int probe_tls_prepare(SSL *ssl, enum mc_proto proto)
+int probe_tls_prepare(SSL *ssl, enum mc_proto proto, const char *name)
 {
 	static const unsigned char imap[] = "\x04imap", pop3[] = "\x04pop3";
 	bool is_imap = proto == MC_PROTO_IMAP || proto == MC_PROTO_IMAPS;
 
 	/* RFC 7301 IDs registered for mail (RFC 8314 section 7.2) */
-	return SSL_set_alpn_protos(ssl, is_imap ? imap : pop3, 5) == 0 ? 0 : -EINVAL;
+	if (SSL_set_alpn_protos(ssl, is_imap ? imap : pop3, 5) != 0)
+		return -EINVAL;
+	if (name != NULL && name[0] != '\0' && !SSL_set_tlsext_host_name(ssl, name))
+		return -EINVAL;
+	return 0;
+}
+
+void probe_tls_name_match(SSL *ssl, const char *name, struct mc_tls *tls)
+{
+	X509 *leaf = SSL_get0_peer_certificate(ssl);
+	int r;
+
+	if (name == NULL || name[0] == '\0' || leaf == NULL)
+		return;
+	/* RFC 6125: DNS-ID first, the subject CN only without any; a wildcard
+	 * only as the whole left-most label */
+	r = X509_check_host(leaf, name, strlen(name), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL);
+	tls->name_match = r == 1 ? MC_TRI_YES : r == 0 ? MC_TRI_NO : MC_TRI_UNKNOWN;
 }
 
 void probe_tls_record(SSL *ssl, struct mc_tls *tls)

@@ -43,7 +43,12 @@ void probe_tls_cert(X509 *leaf, STACK_OF(X509) * chain, struct mc_cert *c);
 void probe_tls_record_late(SSL *ssl, struct mc_tls *tls);
 
 /* Per-connection settings before the handshake starts: ALPN "imap" or
- * "pop3". 0 or -EINVAL. */
-int probe_tls_prepare(SSL *ssl, enum mc_proto proto);
+ * "pop3", and SNI when the target has a name (NULL or "" for none).
+ * 0 or -EINVAL. */
+int probe_tls_prepare(SSL *ssl, enum mc_proto proto, const char *name);
+
+/* Does the session's leaf certificate match the target's name (RFC 6125,
+ * X509_check_host)? Leaves tls->name_match null without a name. */
+void probe_tls_name_match(SSL *ssl, const char *name, struct mc_tls *tls);
 
 #endif

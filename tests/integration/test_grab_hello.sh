@@ -100,9 +100,9 @@ done
 # --- the grab ------------------------------------------------------------------
 ports=()
 : >"$work/targets"
-while read -r port proto _name _expect; do
+while read -r port proto _name _expect tname; do
 	ports+=(--port "$port=$proto")
-	echo "$FX_IP:$port" >>"$work/targets"
+	if [ "$tname" = - ]; then echo "$FX_IP:$port"; else echo "$FX_IP:$port $tname"; fi >>"$work/targets"
 done <"$work/map"
 while read -r port _name _prio _expect; do
 	ports+=(--port "$port=imaps")
@@ -113,6 +113,13 @@ ip netns exec "$MC_NS_SCAN" timeout -s KILL 120 "$MC_BIN" grab -v "${ports[@]}" 
 	--connect-timeout 2 --read-timeout 2 --timeout 30 "$work/targets" \
 	>"$work/records.ndjson" 2>"$work/grab.err"
 rc=$?
+# names on the test network (default ports): the right one, a wrong one (hosts b and c)
+printf '%s\n' "198.18.1.11:993 b.testnet.mailcensus.invalid" "198.18.1.12,995,wrong.example.org" >"$work/named"
+if [ "$rc" -eq 0 ]; then
+	ip netns exec "$MC_NS_SCAN" timeout -s KILL 60 "$MC_BIN" grab --ca-file "$MC_CA_CERT" \
+		--read-timeout 5 "$work/named" >>"$work/records.ndjson" 2>>"$work/grab.err"
+	rc=$?
+fi
 elapsed_ms=$((($(date +%s%N) - start) / 1000000))
 say "grab exit $rc after ${elapsed_ms} ms; $(wc -l <"$work/records.ndjson") records"
 if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$work/grab.err"; then
@@ -127,7 +134,9 @@ fi
 # --- the records -----------------------------------------------------------------
 python3 "$MC_SRCDIR/tests/integration/schema_validate.py" "$MC_SRCDIR/output/schema/record.schema.json" \
 	"$work/records.ndjson" || fail "records do not match the schema"
-awk '{print $1, "imaps", $2, $4}' "$work/gnutls.map" >>"$work/map"
+awk '{print $1, "imaps", $2, $4, "-"}' "$work/gnutls.map" >>"$work/map"
+echo "993 imaps name-match name=b.testnet.mailcensus.invalid,tls.name_match=true,posture=implicit_tls -" >>"$work/map"
+echo "995 pop3s name-mismatch name=wrong.example.org,tls.name_match=false,posture=implicit_tls -" >>"$work/map"
 python3 - "$work/map" "$work/records.ndjson" "$FX_IP" <<'EOF'
 import json, sys
 
@@ -147,7 +156,7 @@ def field(r, path):
     return cur
 
 for line in open(mapfile):
-    port, proto, name, expect = line.split()
+    port, proto, name, expect, _tname = line.split()
     r = recs.get(int(port))
     if r is None:
         fails.append(f"{name}: no record")

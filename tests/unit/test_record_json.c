@@ -185,6 +185,8 @@ static void fill_full(struct mc_record *r)
 	r->tls.present = true;
 	strcpy(r->tls.version, "TLSv1.3");
 	strcpy(r->tls.cipher, "TLS_AES_256_GCM_SHA384");
+	strcpy(r->name, "b.test");
+	r->tls.name_match = MC_TRI_YES;
 	r->tls.tls1_0 = MC_TRI_NO;
 	r->tls.tls1_1 = MC_TRI_NO;
 	r->tls.tls1_2 = MC_TRI_YES;
@@ -237,7 +239,7 @@ static void test_full_record(void)
 	CHECK(n > 0);
 	buf[n] = '\0';
 	CHECK_STR_EQ(
-	    buf, "{\"ip\":\"198.18.1.11\",\"port\":143,\"proto\":\"imap\","
+	    buf, "{\"ip\":\"198.18.1.11\",\"port\":143,\"proto\":\"imap\",\"name\":\"b.test\","
 		 "\"time\":\"2026-11-29T05:04:33.123456Z\",\"posture\":\"starttls_optional\","
 		 "\"cleartext_login\":true,\"tls_obsolete\":false,"
 		 "\"banner\":\"* OK \\\"hi\\\"\\u0001\\ufffd\",\"banner_truncated\":false,"
@@ -245,6 +247,7 @@ static void test_full_record(void)
 		 "\"truncated\":false},"
 		 "\"starttls\":{\"advertised\":true,\"accepted\":true,\"injection\":false},"
 		 "\"tls\":{\"version\":\"TLSv1.3\",\"cipher\":\"TLS_AES_256_GCM_SHA384\","
+		 "\"name_match\":true,"
 		 "\"versions\":{\"ssl2\":null,\"ssl3\":false,\"tls1_0\":false,\"tls1_1\":false,"
 		 "\"tls1_2\":true,\"tls1_3\":true},"
 		 "\"legacy\":{\"rc4\":false,\"3des\":true,\"des\":null,\"export\":null,"
@@ -281,12 +284,13 @@ static void test_empty_record(void)
 	size_t n = mc_record_to_json(&r, buf, sizeof(buf));
 	buf[n] = '\0';
 	CHECK_STR_EQ(buf,
-		     "{\"ip\":\"198.18.1.20\",\"port\":110,\"proto\":\"pop3\","
+		     "{\"ip\":\"198.18.1.20\",\"port\":110,\"proto\":\"pop3\",\"name\":null,"
 		     "\"time\":\"1970-01-01T00:00:00.000000Z\",\"posture\":\"unknown\","
 		     "\"cleartext_login\":null,\"tls_obsolete\":null,\"banner\":\"\","
 		     "\"banner_truncated\":false,\"capabilities\":{\"pre_tls\":[],\"post_tls\":[],"
 		     "\"truncated\":false},\"starttls\":{\"advertised\":null,\"accepted\":null,"
-		     "\"injection\":null},\"tls\":{\"version\":null,\"cipher\":null,\"versions\":"
+		     "\"injection\":null},\"tls\":{\"version\":null,\"cipher\":null,\"name_match\":"
+		     "null,\"versions\":"
 		     "{\"ssl2\":null,\"ssl3\":null,\"tls1_0\":null,\"tls1_1\":null,\"tls1_2\":null,"
 		     "\"tls1_3\":null},\"legacy\":{\"rc4\":null,\"3des\":null,\"des\":null,"
 		     "\"export\":null,\"null\":null,\"anon\":null},\"hello\":{\"probes\":0,"
