@@ -498,6 +498,21 @@ static enum probe_hello_kind hp_fragment(struct hp *h)
 	return PROBE_HELLO_NEED_MORE;
 }
 
+static const char *hp_alpn(struct probe_hello_result *res, struct hp_reader *x)
+{
+	size_t total = x->left, list, name;
+
+	if (total < 4 || total > 3 + sizeof(res->alpn) - 1)
+		return "bad-alpn";
+	list = rd(x, 2);
+	name = rd(x, 1);
+	if (list != total - 2 || name != total - 3)
+		return "bad-alpn";
+	res->alpn_len = (uint8_t)name;
+	memcpy(res->alpn, rd_bytes(x, name), name);
+	return NULL;
+}
+
 /* One extension of a ServerHello or HRR. */
 static const char *hp_extension(struct probe_hello_result *res, uint16_t type, struct hp_reader *x,
 				bool hrr)
@@ -536,6 +551,8 @@ static const char *hp_extension(struct probe_hello_result *res, uint16_t type, s
 			return "bad-extended-master-secret";
 		res->ems = true;
 		return NULL;
+	case 0x0010: /* ALPN: exactly one protocol name (RFC 7301 3.1) */
+		return hp_alpn(res, x);
 	default:
 		rd_bytes(x, x->left);
 		return NULL;

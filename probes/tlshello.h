@@ -92,6 +92,8 @@ struct probe_hello_result {
 	uint16_t ext[PROBE_HELLO_EXT_MAX]; /* extension types in the server's order */
 	bool secure_reneg;		   /* renegotiation_info present (empty) */
 	bool ems;			   /* extended_master_secret present */
+	uint8_t alpn_len;		   /* ALPN protocol selected (bytes, not NUL-terminated) */
+	char alpn[32];
 	const char *why;		   /* MALFORMED: static reason */
 };
 
