@@ -181,6 +181,14 @@ static int opt_no_matrix(void *ctx, const char *v, char *e, size_t n)
 	return 0;
 }
 
+static int opt_jarm(void *ctx, const char *v, char *e, size_t n)
+{
+	struct grab_opts *o = ctx;
+	(void)v, (void)e, (void)n;
+	o->grab.jarm = true;
+	return 0;
+}
+
 static int opt_workers(void *ctx, const char *v, char *e, size_t n)
 {
 	struct grab_opts *o = ctx;
@@ -274,7 +282,11 @@ static const struct mc_opt opt_table[] = {
     {"ca-file", 0, "FILE", opt_ca_file,
      "extra trust anchors (PEM) for chain verification, besides the system store"},
     {"no-tls-matrix", 0, NULL, opt_no_matrix,
-     "skip the TLS 1.0/1.1/1.2/1.3 version matrix (one extra connection per version)"},
+     "skip the hand-built hellos: TLS/SSL version matrix and legacy suites (up to 4 extra "
+     "connections)"},
+    {"jarm", 0, NULL, opt_jarm,
+     "JARM fingerprint of every TLS target (10 extra connections, through STARTTLS where "
+     "needed)"},
     {"workers", 'w', "N", opt_workers, "worker threads, each with its own epoll loop (default 1)"},
     {"port", 'p', "PORT=PROTO", opt_port,
      "protocol of a port (pop3|imap|pop3s|imaps); repeatable; default 110=pop3 "
@@ -306,7 +318,8 @@ static const struct mc_opt census_table[] = {
      "longest wait for server bytes, incl. TLS handshakes (default 5)"},
     {"grab-timeout", 0, "SEC", opt_timeout, "whole target incl. the version matrix (default 30)"},
     {"ca-file", 0, "FILE", opt_ca_file, "extra trust anchors (PEM) for chain verification"},
-    {"no-tls-matrix", 0, NULL, opt_no_matrix, "skip the TLS 1.0-1.3 version matrix"},
+    {"no-tls-matrix", 0, NULL, opt_no_matrix, "skip the hand-built hellos (version matrix)"},
+    {"jarm", 0, NULL, opt_jarm, "JARM fingerprint of every TLS target (10 extra connections)"},
     {"grab-port", 0, "PORT=PROTO", opt_port,
      "protocol of a port (pop3|imap|pop3s|imaps), repeatable; default 110=pop3 143=imap "
      "993=imaps 995=pop3s"},

@@ -113,6 +113,7 @@ struct mc_tls {
 	enum mc_tri ticket;	  /* a session ticket was issued (RFC 5077 / TLS 1.3 NST) */
 	enum mc_tri ocsp_stapled; /* an OCSP response came with the handshake */
 	char alpn[32];		  /* protocol the server selected ("imap", "pop3"), or "" */
+	char jarm[63];		  /* JARM fingerprint (--jarm), "" when not measured */
 	struct mc_cert cert;
 };
 

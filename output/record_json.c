@@ -354,7 +354,9 @@ static void put_tls(struct out_jw *w, const struct mc_tls *t)
 	out_jw_u64(w, t->hello_probes);
 	out_jw_lit(w, ",\"error\":");
 	out_jw_cstr_or_null(w, t->hello_error, sizeof(t->hello_error));
-	out_jw_lit(w, "},\"kx\":");
+	out_jw_lit(w, "},\"jarm\":");
+	out_jw_cstr_or_null(w, t->jarm, sizeof(t->jarm));
+	out_jw_lit(w, ",\"kx\":");
 	put_kx(w, t);
 	out_jw_lit(w, ",\"cert\":");
 	put_cert(w, &t->cert);

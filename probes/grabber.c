@@ -38,6 +38,7 @@
 #include "probes/classify.h"
 #include "probes/grabber.h"
 #include "probes/io.h"
+#include "probes/jarm.h"
 #include "probes/session.h"
 #include "probes/tls.h"
 #include "probes/tlsplan.h"
@@ -55,6 +56,7 @@ enum grab_phase {
 	GRAB_MAIN,   /* the protocol probe */
 	GRAB_INJECT, /* STARTTLS injection test (plaintext ports, after TLS worked) */
 	GRAB_HELLO,  /* one hand-built ClientHello (tlsplan.c): ServerHello or refusal */
+	GRAB_JARM,   /* one of the ten JARM hellos (--jarm) */
 };
 
 struct grab_slot {
@@ -77,7 +79,12 @@ struct grab_slot {
 	struct mc_record scratch; /* what inject/hello sessions write; discarded */
 	struct probe_plan plan;
 	uint16_t hello_len;
-	uint8_t hello[PROBE_HELLO_MAX];
+	uint8_t
+	    hello[PROBE_HELLO_MAX > PROBE_JARM_HELLO_MAX ? PROBE_HELLO_MAX : PROBE_JARM_HELLO_MAX];
+	uint8_t jarm_i;	   /* JARM hello in flight */
+	bool jarm_timeout; /* jarm.py: a timeout voids the whole fingerprint */
+	uint16_t jarm_len;
+	char jarm_raw[PROBE_JARM_RAW_MAX];
 	uint8_t hello_rx[GRAB_HELLO_RX];
 };
 
@@ -176,6 +183,67 @@ static void target_done(struct grab_slot *s)
 
 static void slot_open(struct grab_slot *s);
 
+/* Next JARM hello, or the fingerprint and the end of the target. */
+static void next_jarm(struct grab_slot *s)
+{
+	struct probe_jarm_rand r;
+	char host[MC_NAME_MAX];
+	int n;
+
+	if (s->jarm_i >= PROBE_JARM_HELLOS || s->jarm_timeout || now_ms() >= s->target_deadline) {
+		if (s->jarm_i >= PROBE_JARM_HELLOS || s->jarm_timeout)
+			probe_jarm_hash(s->jarm_timeout ? "|||,|||,|||,|||,|||,|||,|||,|||,|||,|||"
+							: s->jarm_raw,
+					s->rec.tls.jarm);
+		target_done(s);
+		return;
+	}
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		memset(&r, 0x5a, sizeof(r));
+	if (s->rec.name[0] != '\0')
+		snprintf(host, sizeof(host), "%s", s->rec.name);
+	else
+		snprintf(host, sizeof(host), "%u.%u.%u.%u", s->addr >> 24, (s->addr >> 16) & 255,
+			 (s->addr >> 8) & 255, s->addr & 255);
+	n = probe_jarm_build(s->jarm_i, host, &r, s->hello, sizeof(s->hello));
+	if (n <= 0) {
+		target_done(s);
+		return;
+	}
+	s->hello_len = (uint16_t)n;
+	s->hello_answered = false;
+	s->phase = GRAB_JARM;
+	slot_open(s);
+}
+
+/* One JARM answer (NULL: none, or refused) joins the raw fingerprint. */
+static void jarm_answer(struct grab_slot *s, const struct probe_hello_result *res)
+{
+	size_t room = sizeof(s->jarm_raw) - s->jarm_len;
+
+	if (s->jarm_i > 0 && room > 1) {
+		s->jarm_raw[s->jarm_len++] = ',';
+		room--;
+	}
+	s->jarm_len =
+	    (uint16_t)(s->jarm_len + probe_jarm_part(res, s->jarm_raw + s->jarm_len, room));
+	s->hello_answered = true;
+}
+
+/* After the hellos: JARM on --jarm when a TLS handshake was tried. */
+static void start_jarm(struct grab_slot *s)
+{
+	if (!s->g->cfg.jarm || !(s->main_tls || s->main_tls_failed)) {
+		target_done(s);
+		return;
+	}
+	s->jarm_i = 0;
+	s->jarm_len = 0;
+	s->jarm_raw[0] = '\0';
+	s->jarm_timeout = false;
+	next_jarm(s);
+}
+
 /* Next hand-built hello of the plan, or done with the target. */
 static void next_hello(struct grab_slot *s)
 {
@@ -184,7 +252,7 @@ static void next_hello(struct grab_slot *s)
 	int n;
 
 	if (now_ms() >= s->target_deadline || !probe_plan_next(&s->plan, &s->rec.tls, &spec)) {
-		target_done(s);
+		start_jarm(s);
 		return;
 	}
 	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
@@ -212,8 +280,12 @@ static void start_hellos(struct grab_slot *s)
 {
 	unsigned budget = GRAB_EXTRA_CONN_MAX - (s->injected ? 1 : 0);
 
-	if (!s->g->cfg.tls_matrix || !(s->main_tls || s->main_tls_failed)) {
+	if (!(s->main_tls || s->main_tls_failed)) {
 		target_done(s);
+		return;
+	}
+	if (!s->g->cfg.tls_matrix) {
+		start_jarm(s);
 		return;
 	}
 	probe_plan_init(&s->plan, &s->rec.tls, s->main_tls ? s->main_version : 0, budget);
@@ -245,6 +317,13 @@ static void conn_end(struct grab_slot *s)
 		slot_open(s);
 		return;
 	}
+	if (s->phase == GRAB_JARM) {
+		if (!s->hello_answered)
+			jarm_answer(s, NULL);
+		s->jarm_i++;
+		next_jarm(s);
+		return;
+	}
 	if (s->phase != GRAB_HELLO) {
 		start_hellos(s);
 		return;
@@ -263,6 +342,14 @@ static void hello_failed(struct grab_slot *s, enum io_state st, bool timeout)
 
 	if (st != IO_RAW || s->hello_answered)
 		return; /* never sent the hello: conn_end records it as lost */
+	if (s->phase == GRAB_JARM) {
+		if (timeout)
+			s->jarm_timeout = true;
+		if (s->io.raw_rx_len > 0)
+			probe_hello_parse(s->hello_rx, s->io.raw_rx_len, &res);
+		jarm_answer(s, s->io.raw_rx_len > 0 ? &res : NULL);
+		return;
+	}
 	s->hello_answered = true;
 	if (timeout) {
 		probe_plan_answer(&s->plan, &s->rec.tls, PLAN_TIMEOUT, NULL);
@@ -280,7 +367,7 @@ static void conn_failed(struct grab_slot *s, const char *reason, bool timeout)
 	enum io_state st = s->io.state;
 	char why[IO_ERR_MAX + 32];
 
-	if (s->phase == GRAB_HELLO) {
+	if (s->phase == GRAB_HELLO || s->phase == GRAB_JARM) {
 		hello_failed(s, st, timeout);
 	} else if (s->phase == GRAB_INJECT) {
 		/* The server fed our pipelined NOOP to its TLS layer (dovecot):
@@ -305,7 +392,7 @@ static void conn_failed(struct grab_slot *s, const char *reason, bool timeout)
  * injection connections, our own hello on a plan connection. */
 static int start_secure(struct grab_slot *s)
 {
-	if (s->phase == GRAB_HELLO)
+	if (s->phase == GRAB_HELLO || s->phase == GRAB_JARM)
 		return io_start_raw(&s->io, s->g->epfd, s->hello, s->hello_len, s->hello_rx,
 				    sizeof(s->hello_rx));
 	if (io_start_tls(&s->io, s->g->epfd, s->g->ctx_main) < 0)
@@ -325,8 +412,11 @@ static bool on_raw(struct grab_slot *s)
 		res.kind = PROBE_HELLO_MALFORMED;
 		res.why = "answer-too-long";
 	}
+	if (s->phase == GRAB_JARM)
+		jarm_answer(s, &res);
+	else
+		probe_plan_answer(&s->plan, &s->rec.tls, PLAN_ANSWERED, &res);
 	s->hello_answered = true;
-	probe_plan_answer(&s->plan, &s->rec.tls, PLAN_ANSWERED, &res);
 	conn_end(s);
 	return false;
 }

@@ -31,7 +31,8 @@ struct grab_config {
 	uint32_t total_timeout_ms; /* whole target incl. the matrix; default 30000 */
 	uint32_t rate;		   /* new targets per second, 0 = unlimited */
 	const char *ca_file;	   /* extra trust anchors for chain verification, or NULL */
-	bool tls_matrix;	   /* run the TLS 1.0-1.3 version matrix */
+	bool tls_matrix;	   /* run the hand-built hellos (version matrix, legacy suites) */
+	bool jarm;		   /* JARM fingerprint (10 more connections per TLS target) */
 	uint16_t nports;	   /* 0 = defaults: 110 pop3, 143 imap, 993 imaps, 995 pop3s */
 	struct grab_port_proto ports[GRAB_PORTS_MAX];
 	/* The process's quit flag (base/quit.h) is read, not configured: at

@@ -194,6 +194,24 @@ if [ "$py" -ne 0 ]; then
 	fail "record checks failed"
 fi
 
+# --- JARM (--jarm): through STARTTLS (110/143) and directly (993/995) on the
+# same dovecot TLS settings (host b) the fingerprint is the same -----------------
+printf '198.18.1.11:%s\n' 110 143 993 995 >"$work/jarm.targets"
+ip netns exec "$MC_NS_SCAN" timeout -s KILL 60 "$MC_BIN" grab --jarm --ca-file "$MC_CA_CERT" \
+	--read-timeout 5 "$work/jarm.targets" >"$work/jarm.ndjson" 2>>"$work/grab.err" ||
+	fail "grab --jarm failed"
+jarms=$(jq -r '.tls.jarm' "$work/jarm.ndjson" | sort -u)
+[ "$(jq -r '.tls.jarm' "$work/jarm.ndjson" | wc -l)" -eq 4 ] || fail "grab --jarm: not 4 records"
+[ "$(printf '%s\n' "$jarms" | wc -l)" -eq 1 ] || fail "JARM differs by port on one TLS config: $jarms"
+case $jarms in
+*[!0-9a-f]* | "" | 00000000000000000000000000000000000000000000000000000000000000)
+	fail "JARM not a fingerprint: $jarms" ;;
+esac
+[ "${#jarms}" -eq 62 ] || fail "JARM length ${#jarms}: $jarms"
+jq -e 'select(.tls.jarm != null)' "$work/records.ndjson" >/dev/null &&
+	fail "a JARM without --jarm"
+say "JARM $jarms on 110/143/993/995"
+
 # --- the report counts SSLv3 and legacy-suite hosts (every posture is one host) --
 mkdir -p "$work/rep"
 cp "$work/records.ndjson" "$work/rep/shard-00000.ndjson"

@@ -239,32 +239,33 @@ static void test_full_record(void)
 	CHECK(n > 0);
 	buf[n] = '\0';
 	CHECK_STR_EQ(
-	    buf, "{\"ip\":\"198.18.1.11\",\"port\":143,\"proto\":\"imap\",\"name\":\"b.test\","
-		 "\"time\":\"2026-11-29T05:04:33.123456Z\",\"posture\":\"starttls_optional\","
-		 "\"cleartext_login\":true,\"tls_obsolete\":false,"
-		 "\"banner\":\"* OK \\\"hi\\\"\\u0001\\ufffd\",\"banner_truncated\":false,"
-		 "\"capabilities\":{\"pre_tls\":[\"IMAP4rev1\",\"STARTTLS\"],\"post_tls\":[],"
-		 "\"truncated\":false},"
-		 "\"starttls\":{\"advertised\":true,\"accepted\":true,\"injection\":false},"
-		 "\"tls\":{\"version\":\"TLSv1.3\",\"cipher\":\"TLS_AES_256_GCM_SHA384\","
-		 "\"name_match\":true,"
-		 "\"versions\":{\"ssl2\":null,\"ssl3\":false,\"tls1_0\":false,\"tls1_1\":false,"
-		 "\"tls1_2\":true,\"tls1_3\":true},"
-		 "\"legacy\":{\"rc4\":false,\"3des\":true,\"des\":null,\"export\":null,"
-		 "\"null\":null,\"anon\":null},\"hello\":{\"probes\":3,\"error\":null},"
-		 "\"kx\":{\"group\":\"X25519\",\"bits\":253,\"secure_renegotiation\":null,"
-		 "\"extended_master_secret\":true,\"session_ticket\":false,\"ocsp_stapled\":false,"
-		 "\"alpn\":\"imap\"},"
-		 "\"cert\":{\"subject\":\"CN=b.test\",\"issuer\":\"CN=Test CA\","
-		 "\"sans\":[\"DNS:b.test\",\"a\\u0000.evil\"],\"sans_total\":3,"
-		 "\"sans_truncated\":true,\"san_nul\":true,\"not_before\":\"2026-01-01T00:00:00Z\","
-		 "\"not_after\":\"2027-01-01T00:00:00Z\",\"expired\":false,\"self_signed\":false,"
-		 "\"key_type\":\"EC\",\"key_bits\":256,\"sig_alg\":\"ecdsa-with-SHA256\","
-		 "\"sha256\":\"ab01\",\"spki_sha256\":\"cd02\",\"serial\":\"0a1b\","
-		 "\"serial_truncated\":false,\"chain_sha256\":[\"ab01\",\"ef03\"],"
-		 "\"chain_len\":2,\"chain_valid\":true,\"chain_error\":null}},"
-		 "\"geo\":{\"country\":\"DE\"},\"asn\":{\"number\":64500,\"org\":\"Example "
-		 "\\\"Net\\\"\"},\"error\":null}\n");
+	    buf,
+	    "{\"ip\":\"198.18.1.11\",\"port\":143,\"proto\":\"imap\",\"name\":\"b.test\","
+	    "\"time\":\"2026-11-29T05:04:33.123456Z\",\"posture\":\"starttls_optional\","
+	    "\"cleartext_login\":true,\"tls_obsolete\":false,"
+	    "\"banner\":\"* OK \\\"hi\\\"\\u0001\\ufffd\",\"banner_truncated\":false,"
+	    "\"capabilities\":{\"pre_tls\":[\"IMAP4rev1\",\"STARTTLS\"],\"post_tls\":[],"
+	    "\"truncated\":false},"
+	    "\"starttls\":{\"advertised\":true,\"accepted\":true,\"injection\":false},"
+	    "\"tls\":{\"version\":\"TLSv1.3\",\"cipher\":\"TLS_AES_256_GCM_SHA384\","
+	    "\"name_match\":true,"
+	    "\"versions\":{\"ssl2\":null,\"ssl3\":false,\"tls1_0\":false,\"tls1_1\":false,"
+	    "\"tls1_2\":true,\"tls1_3\":true},"
+	    "\"legacy\":{\"rc4\":false,\"3des\":true,\"des\":null,\"export\":null,"
+	    "\"null\":null,\"anon\":null},\"hello\":{\"probes\":3,\"error\":null},\"jarm\":null,"
+	    "\"kx\":{\"group\":\"X25519\",\"bits\":253,\"secure_renegotiation\":null,"
+	    "\"extended_master_secret\":true,\"session_ticket\":false,\"ocsp_stapled\":false,"
+	    "\"alpn\":\"imap\"},"
+	    "\"cert\":{\"subject\":\"CN=b.test\",\"issuer\":\"CN=Test CA\","
+	    "\"sans\":[\"DNS:b.test\",\"a\\u0000.evil\"],\"sans_total\":3,"
+	    "\"sans_truncated\":true,\"san_nul\":true,\"not_before\":\"2026-01-01T00:00:00Z\","
+	    "\"not_after\":\"2027-01-01T00:00:00Z\",\"expired\":false,\"self_signed\":false,"
+	    "\"key_type\":\"EC\",\"key_bits\":256,\"sig_alg\":\"ecdsa-with-SHA256\","
+	    "\"sha256\":\"ab01\",\"spki_sha256\":\"cd02\",\"serial\":\"0a1b\","
+	    "\"serial_truncated\":false,\"chain_sha256\":[\"ab01\",\"ef03\"],"
+	    "\"chain_len\":2,\"chain_valid\":true,\"chain_error\":null}},"
+	    "\"geo\":{\"country\":\"DE\"},\"asn\":{\"number\":64500,\"org\":\"Example "
+	    "\\\"Net\\\"\"},\"error\":null}\n");
 	CHECK_UINT_EQ(n, strlen(buf));
 	/* Too small a buffer: 0, never a partial line. */
 	CHECK_UINT_EQ(mc_record_to_json(&r, buf, n - 1), 0);
@@ -294,7 +295,7 @@ static void test_empty_record(void)
 		     "{\"ssl2\":null,\"ssl3\":null,\"tls1_0\":null,\"tls1_1\":null,\"tls1_2\":null,"
 		     "\"tls1_3\":null},\"legacy\":{\"rc4\":null,\"3des\":null,\"des\":null,"
 		     "\"export\":null,\"null\":null,\"anon\":null},\"hello\":{\"probes\":0,"
-		     "\"error\":null},\"kx\":null,\"cert\":null},"
+		     "\"error\":null},\"jarm\":null,\"kx\":null,\"cert\":null},"
 		     "\"geo\":{\"country\":null},\"asn\":{\"number\":null,\"org\":null},"
 		     "\"error\":\"connect: connection refused\"}\n");
 }
