@@ -94,7 +94,7 @@ struct probe_hello_result {
 	bool ems;			   /* extended_master_secret present */
 	uint8_t alpn_len;		   /* ALPN protocol selected (bytes, not NUL-terminated) */
 	char alpn[32];
-	const char *why;		   /* MALFORMED: static reason */
+	const char *why; /* MALFORMED: static reason */
 };
 
 /* Parse the first answer of a server to a hello. */
