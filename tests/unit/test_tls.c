@@ -55,7 +55,7 @@ static X509 *make_cert(EVP_PKEY *key, const unsigned char *serial, int serial_le
 	add_name(gens, GEN_IPADD, v6, 16);
 	add_name(gens, GEN_EMAIL, "pm@a.test", 9);
 	for (int i = 0; i < extra; i++) {
-		char n[16];
+		char n[24];
 
 		snprintf(n, sizeof(n), "m%d.test", i);
 		add_name(gens, GEN_DNS, n, (int)strlen(n));
