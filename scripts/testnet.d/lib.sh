@@ -1,3 +1,7 @@
+# shellcheck shell=bash
+# Sourced by scripts/testnet, which sets name, dir, ns_scan, ns_srv, here and the
+# address plan.
+# shellcheck disable=SC2154
 # testnet.d/lib.sh — namespaces, veth, addresses, nftables, up/down/status/env.
 # Sourced by scripts/testnet, which sets name, dir, ns_scan, ns_srv and the
 # address plan.
