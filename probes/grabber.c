@@ -89,10 +89,7 @@ struct grab_slot {
 	uint16_t hello_len;
 	uint8_t
 	    hello[PROBE_HELLO_MAX > PROBE_JARM_HELLO_MAX ? PROBE_HELLO_MAX : PROBE_JARM_HELLO_MAX];
-	uint8_t jarm_i;	   /* JARM hello in flight */
-	bool jarm_timeout; /* jarm.py: a timeout voids the whole fingerprint */
-	uint16_t jarm_len;
-	char jarm_raw[PROBE_JARM_RAW_MAX];
+	struct probe_jarm_run jarm; /* --jarm */
 	uint8_t hello_rx[GRAB_HELLO_RX];
 };
 
@@ -192,29 +189,32 @@ static void target_done(struct grab_slot *s)
 
 static void slot_open(struct grab_slot *s);
 
-/* Next JARM hello, or the fingerprint and the end of the target. */
+/* Next JARM hello (--jarm, when a TLS handshake was tried), or the
+ * fingerprint and the end of the target. */
 static void next_jarm(struct grab_slot *s)
 {
 	struct probe_jarm_rand r;
 	char host[MC_NAME_MAX];
-	int n;
+	uint32_t a = s->addr;
+	int n = -1;
 
-	if (s->jarm_i >= PROBE_JARM_HELLOS || s->jarm_timeout || now_ms() >= s->target_deadline) {
-		if (s->jarm_i >= PROBE_JARM_HELLOS || s->jarm_timeout)
-			probe_jarm_hash(s->jarm_timeout ? "|||,|||,|||,|||,|||,|||,|||,|||,|||,|||"
-							: s->jarm_raw,
-					s->rec.tls.jarm);
+	if (!s->g->cfg.jarm || !(s->main_tls || s->main_tls_failed) ||
+	    now_ms() >= s->target_deadline) {
+		target_done(s);
+		return;
+	}
+	if (!probe_jarm_run_more(&s->jarm)) {
+		probe_jarm_run_finish(&s->jarm, s->rec.tls.jarm);
 		target_done(s);
 		return;
 	}
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
 		memset(&r, 0x5a, sizeof(r));
-	if (s->rec.name[0] != '\0')
-		snprintf(host, sizeof(host), "%s", s->rec.name);
-	else
-		snprintf(host, sizeof(host), "%u.%u.%u.%u", s->addr >> 24, (s->addr >> 16) & 255,
-			 (s->addr >> 8) & 255, s->addr & 255);
-	n = probe_jarm_build(s->jarm_i, host, &r, s->hello, sizeof(s->hello));
+	if (s->rec.name[0] == '\0') /* jarm.py sends the address as SNI */
+		snprintf(host, sizeof(host), "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255,
+			 a & 255);
+	n = probe_jarm_build(s->jarm.next, s->rec.name[0] ? s->rec.name : host, &r, s->hello,
+			     sizeof(s->hello));
 	if (n <= 0) {
 		target_done(s);
 		return;
@@ -225,31 +225,10 @@ static void next_jarm(struct grab_slot *s)
 	slot_open(s);
 }
 
-/* One JARM answer (NULL: none, or refused) joins the raw fingerprint. */
-static void jarm_answer(struct grab_slot *s, const struct probe_hello_result *res)
-{
-	size_t room = sizeof(s->jarm_raw) - s->jarm_len;
-
-	if (s->jarm_i > 0 && room > 1) {
-		s->jarm_raw[s->jarm_len++] = ',';
-		room--;
-	}
-	s->jarm_len =
-	    (uint16_t)(s->jarm_len + probe_jarm_part(res, s->jarm_raw + s->jarm_len, room));
-	s->hello_answered = true;
-}
-
-/* After the hellos: JARM on --jarm when a TLS handshake was tried. */
+/* After the hellos: JARM from its first hello. */
 static void start_jarm(struct grab_slot *s)
 {
-	if (!s->g->cfg.jarm || !(s->main_tls || s->main_tls_failed)) {
-		target_done(s);
-		return;
-	}
-	s->jarm_i = 0;
-	s->jarm_len = 0;
-	s->jarm_raw[0] = '\0';
-	s->jarm_timeout = false;
+	probe_jarm_run_init(&s->jarm);
 	next_jarm(s);
 }
 
@@ -349,8 +328,7 @@ static void conn_end(struct grab_slot *s)
 	}
 	if (s->phase == GRAB_JARM) {
 		if (!s->hello_answered)
-			jarm_answer(s, NULL);
-		s->jarm_i++;
+			probe_jarm_run_answer(&s->jarm, NULL, false);
 		next_jarm(s);
 		return;
 	}
@@ -373,11 +351,10 @@ static void hello_failed(struct grab_slot *s, enum io_state st, bool timeout)
 	if (st != IO_RAW || s->hello_answered)
 		return; /* never sent the hello: conn_end records it as lost */
 	if (s->phase == GRAB_JARM) {
-		if (timeout)
-			s->jarm_timeout = true;
 		if (s->io.raw_rx_len > 0)
 			probe_hello_parse(s->hello_rx, s->io.raw_rx_len, &res);
-		jarm_answer(s, s->io.raw_rx_len > 0 ? &res : NULL);
+		probe_jarm_run_answer(&s->jarm, s->io.raw_rx_len > 0 ? &res : NULL, timeout);
+		s->hello_answered = true;
 		return;
 	}
 	s->hello_answered = true;
@@ -443,7 +420,7 @@ static bool on_raw(struct grab_slot *s)
 		res.why = "answer-too-long";
 	}
 	if (s->phase == GRAB_JARM)
-		jarm_answer(s, &res);
+		probe_jarm_run_answer(&s->jarm, &res, false);
 	else
 		probe_plan_answer(&s->plan, &s->rec.tls, PLAN_ANSWERED, &res);
 	s->hello_answered = true;

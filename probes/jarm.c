@@ -369,3 +369,38 @@ int probe_jarm_hash(const char *raw, char out[PROBE_JARM_HASH_LEN + 1])
 	out[o] = '\0';
 	return 0;
 }
+
+void probe_jarm_run_init(struct probe_jarm_run *r)
+{
+	r->next = 0;
+	r->timeout = false;
+	r->len = 0;
+	r->raw[0] = '\0';
+}
+
+void probe_jarm_run_answer(struct probe_jarm_run *r, const struct probe_hello_result *res,
+			   bool timeout)
+{
+	size_t room = sizeof(r->raw) - r->len;
+
+	if (r->next >= PROBE_JARM_HELLOS)
+		return;
+	if (r->next > 0 && room > 1) {
+		r->raw[r->len++] = ',';
+		room--;
+	}
+	r->len = (uint16_t)(r->len + probe_jarm_part(res, r->raw + r->len, room));
+	r->timeout = r->timeout || timeout;
+	r->next++;
+}
+
+bool probe_jarm_run_more(const struct probe_jarm_run *r)
+{
+	return r->next < PROBE_JARM_HELLOS && !r->timeout;
+}
+
+void probe_jarm_run_finish(const struct probe_jarm_run *r, char out[PROBE_JARM_HASH_LEN + 1])
+{
+	if (r->timeout || probe_jarm_hash(r->raw, out) != 0)
+		probe_jarm_hash("|||,|||,|||,|||,|||,|||,|||,|||,|||,|||", out);
+}

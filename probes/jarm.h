@@ -8,6 +8,7 @@
 #ifndef PROBE_JARM_H
 #define PROBE_JARM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,5 +41,26 @@ size_t probe_jarm_part(const struct probe_hello_result *res, char *out, size_t c
 /* The fingerprint of a raw JARM (ten parts joined by ','): 62 characters
  * plus NUL in out. All-empty answers give 62 zeros. 0 or -EINVAL. */
 int probe_jarm_hash(const char *raw, char out[PROBE_JARM_HASH_LEN + 1]);
+
+/* One target's JARM in progress: the raw parts so far. */
+struct probe_jarm_run {
+	uint8_t next; /* hello to send next, 0..PROBE_JARM_HELLOS */
+	bool timeout; /* jarm.py: a timeout voids the whole fingerprint */
+	uint16_t len;
+	char raw[PROBE_JARM_RAW_MAX];
+};
+
+void probe_jarm_run_init(struct probe_jarm_run *r);
+
+/* The answer to hello r->next (res NULL: none, or refused; timeout: no
+ * answer in time); moves on to the next hello. */
+void probe_jarm_run_answer(struct probe_jarm_run *r, const struct probe_hello_result *res,
+			   bool timeout);
+
+/* Is another hello due? */
+bool probe_jarm_run_more(const struct probe_jarm_run *r);
+
+/* The fingerprint once no hello is due (62 zeros after a timeout). */
+void probe_jarm_run_finish(const struct probe_jarm_run *r, char out[PROBE_JARM_HASH_LEN + 1]);
 
 #endif

@@ -225,9 +225,42 @@ static void test_fingerprints(void)
 	CHECK_INT_EQ(probe_jarm_hash("||,|||,|||,|||,|||,|||,|||,|||,|||,|||", hash), -EINVAL);
 }
 
+/* The per-target accumulator the grabber uses: the same fingerprint as the
+ * raw string; a timeout voids it (62 zeros); no hello after the tenth. */
+static void test_run(void)
+{
+	static struct probe_jarm_run run;
+	char hash[PROBE_JARM_HASH_LEN + 1];
+
+	probe_jarm_run_init(&run);
+	for (int i = 0; i < PROBE_JARM_HELLOS; i++) {
+		uint8_t b[2048];
+		struct probe_hello_result res;
+		size_t n = unhex(gnutls_answers[i], b, sizeof(b));
+		enum probe_hello_kind k = probe_hello_parse(b, n, &res);
+
+		CHECK(probe_jarm_run_more(&run));
+		probe_jarm_run_answer(&run, k == PROBE_HELLO_NEED_MORE ? NULL : &res, false);
+	}
+	CHECK(!probe_jarm_run_more(&run));
+	CHECK_STR_EQ(run.raw, gnutls_raw);
+	probe_jarm_run_finish(&run, hash);
+	CHECK_STR_EQ(hash, gnutls_jarm);
+	probe_jarm_run_answer(&run, NULL, false); /* an eleventh answer changes nothing */
+	CHECK_STR_EQ(run.raw, gnutls_raw);
+
+	probe_jarm_run_init(&run);
+	probe_jarm_run_answer(&run, NULL, false);
+	probe_jarm_run_answer(&run, NULL, true);
+	CHECK(!probe_jarm_run_more(&run));
+	probe_jarm_run_finish(&run, hash);
+	CHECK_STR_EQ(hash, "00000000000000000000000000000000000000000000000000000000000000");
+}
+
 int main(void)
 {
 	RUN(test_hellos_byte_exact);
 	RUN(test_fingerprints);
+	RUN(test_run);
 	return test_summary();
 }
