@@ -250,6 +250,9 @@ static void test_malformed(void)
 	    {0x0303, 0, 0, "002b000203040033000400170000", "bad-key-share"},
 	    {0x0303, 0, 1, "002b00020304", "bad-compression"},
 	    {0x0303, 0, 0, "00170001 00", "bad-extended-master-secret"},
+	    {0x0303, 0, 0, "00100004 0003 01 68", "bad-alpn"},	    /* list length */
+	    {0x0303, 0, 0, "00100006 0004 02 6832 00", "bad-alpn"}, /* two names */
+	    {0x0303, 0, 0, "00100003 0001 00", "bad-alpn"},	    /* empty */
 	};
 	uint8_t b[512];
 	struct probe_hello_result r;
@@ -270,6 +273,11 @@ static void test_malformed(void)
 	size_t n = make_sh(b, 0x0303, 0, 0, "ff01000100");
 	b[n - 6] = 6; /* claim one byte more than there is */
 	CHECK_INT_EQ(probe_hello_parse(b, n, &r), PROBE_HELLO_MALFORMED);
+	/* one ALPN name is kept */
+	n = make_sh(b, 0x0303, 0, 0, "00100005 0003 02 6832");
+	CHECK_INT_EQ(probe_hello_parse(b, n, &r), PROBE_HELLO_SERVER_HELLO);
+	CHECK_UINT_EQ(r.alpn_len, 2);
+	CHECK(memcmp(r.alpn, "h2", 2) == 0);
 	/* an HRR random without supported_versions */
 	n = unhex(hrr, b, sizeof(b));
 	n = make_sh(b, 0x0303, 0, 0, NULL);
