@@ -738,7 +738,7 @@ static int check_nofile(uint32_t need, char *err, size_t errlen)
 
 static int make_contexts(struct grabber *g, char *err, size_t errlen)
 {
-	g->ctx_main = probe_tls_ctx_new(PROBE_TLS_SLOTS, g->cfg.ca_file, err, errlen);
+	g->ctx_main = probe_tls_ctx_new(g->cfg.ca_file, err, errlen);
 	return g->ctx_main == NULL ? -EINVAL : 0;
 }
 

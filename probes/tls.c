@@ -18,25 +18,22 @@
 #include <time.h>
 
 #include "probes/tls.h"
+#include "probes/tlsplan.h"
 
 #define PROBE_TLS_MAX_CERT_LIST (96 * 1024) /* bytes of certificate chain we accept */
 #define PROBE_TLS_VERIFY_DEPTH	8
 
-static const int slot_version[PROBE_TLS_SLOTS] = {TLS1_VERSION, TLS1_1_VERSION, TLS1_2_VERSION,
-						  TLS1_3_VERSION};
-
-SSL_CTX *probe_tls_ctx_new(enum probe_tls_slot slot, const char *ca_file, char *err, size_t errlen)
+SSL_CTX *probe_tls_ctx_new(const char *ca_file, char *err, size_t errlen)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-	int lo = slot < PROBE_TLS_SLOTS ? slot_version[slot] : TLS1_VERSION;
-	int hi = slot < PROBE_TLS_SLOTS ? slot_version[slot] : TLS1_3_VERSION;
 
 	if (ctx == NULL) {
 		snprintf(err, errlen, "SSL_CTX_new failed");
 		return NULL;
 	}
 	SSL_CTX_set_security_level(ctx, 0);
-	if (!SSL_CTX_set_min_proto_version(ctx, lo) || !SSL_CTX_set_max_proto_version(ctx, hi) ||
+	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION) ||
+	    !SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) ||
 	    !SSL_CTX_set_cipher_list(ctx, "DEFAULT:@SECLEVEL=0")) {
 		snprintf(err, errlen, "cannot configure TLS versions/ciphers");
 		goto fail;
@@ -48,13 +45,8 @@ SSL_CTX *probe_tls_ctx_new(enum probe_tls_slot slot, const char *ca_file, char *
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
 				  SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_options(ctx, SSL_OP_LEGACY_SERVER_CONNECT);
-	if (slot < PROBE_TLS_SLOTS) {
-		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
-		return ctx; /* pinned contexts only test a version: no trust store needed */
-	}
-	/* The main context asks what the record reports: a session ticket
-	 * (kept only in the session, which dies with the connection) and a
-	 * stapled OCSP response. */
+	/* The record reports a session ticket (kept only in the session, which
+	 * dies with the connection) and a stapled OCSP response: ask for both. */
 	SSL_CTX_set_tlsext_status_type(ctx, TLSEXT_STATUSTYPE_ocsp);
 	if (!SSL_CTX_set_default_verify_paths(ctx)) {
 		snprintf(err, errlen, "cannot load the system trust store");
@@ -68,32 +60,6 @@ SSL_CTX *probe_tls_ctx_new(enum probe_tls_slot slot, const char *ca_file, char *
 fail:
 	SSL_CTX_free(ctx);
 	return NULL;
-}
-
-enum probe_tls_slot probe_tls_slot_of(const SSL *ssl)
-{
-	int v = SSL_version(ssl);
-
-	for (int i = 0; i < PROBE_TLS_SLOTS; i++)
-		if (slot_version[i] == v)
-			return (enum probe_tls_slot)i;
-	return PROBE_TLS_SLOTS;
-}
-
-enum mc_tri *probe_tls_matrix(struct mc_tls *tls, enum probe_tls_slot slot)
-{
-	switch (slot) {
-	case PROBE_TLS_1_0:
-		return &tls->tls1_0;
-	case PROBE_TLS_1_1:
-		return &tls->tls1_1;
-	case PROBE_TLS_1_2:
-		return &tls->tls1_2;
-	case PROBE_TLS_1_3:
-	case PROBE_TLS_SLOTS:
-		break;
-	}
-	return &tls->tls1_3;
 }
 
 static void name_text(const X509_NAME *name, char *out, size_t cap)
@@ -368,13 +334,13 @@ void probe_tls_name_match(SSL *ssl, const char *name, struct mc_tls *tls)
 void probe_tls_record(SSL *ssl, struct mc_tls *tls)
 {
 	const char *cipher = SSL_get_cipher_name(ssl);
-	enum probe_tls_slot slot = probe_tls_slot_of(ssl);
+	enum mc_tri *cell = probe_plan_cell(tls, (uint16_t)SSL_version(ssl));
 
 	tls->present = true;
 	snprintf(tls->version, sizeof(tls->version), "%s", SSL_get_version(ssl));
 	snprintf(tls->cipher, sizeof(tls->cipher), "%s", cipher ? cipher : "");
-	if (slot < PROBE_TLS_SLOTS)
-		*probe_tls_matrix(tls, slot) = MC_TRI_YES;
+	if (cell != NULL)
+		*cell = MC_TRI_YES;
 	handshake_facts(ssl, tls);
 	cert_record(ssl, &tls->cert);
 }

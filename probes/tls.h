@@ -7,28 +7,12 @@
 
 #include "output/record.h"
 
-/* Matrix slots, in the order of struct mc_tls's tls1_0..tls1_3. */
-enum probe_tls_slot {
-	PROBE_TLS_1_0,
-	PROBE_TLS_1_1,
-	PROBE_TLS_1_2,
-	PROBE_TLS_1_3,
-	PROBE_TLS_SLOTS,
-};
-
-/* A client context. `slot` < PROBE_TLS_SLOTS pins min = max = that version;
- * PROBE_TLS_SLOTS means "any version from TLS 1.0 up" (the main probe).
- * The main context loads the system trust store plus ca_file (may be NULL)
- * to record the chain verdict; matrix contexts load none. NULL with a reason
- * in err on failure. */
-SSL_CTX *probe_tls_ctx_new(enum probe_tls_slot slot, const char *ca_file, char *err, size_t errlen);
-
-/* The slot of a negotiated version ("TLSv1.2" -> PROBE_TLS_1_2), or
- * PROBE_TLS_SLOTS when it is none of the four. */
-enum probe_tls_slot probe_tls_slot_of(const SSL *ssl);
-
-/* The matrix answer for one slot. */
-enum mc_tri *probe_tls_matrix(struct mc_tls *tls, enum probe_tls_slot slot);
+/* The client context of the main and injection connections: any version
+ * from TLS 1.0 up, the system trust store plus ca_file (may be NULL) to
+ * record the chain verdict, status_request, session tickets. NULL with a
+ * reason in err on failure. (The version matrix needs no context: it is
+ * measured with hand-built hellos, tlshello.c.) */
+SSL_CTX *probe_tls_ctx_new(const char *ca_file, char *err, size_t errlen);
 
 /* Record version, cipher, key exchange and handshake facts, and the
  * certificate details of an established session. */
