@@ -11,7 +11,8 @@
 #     a version it was not offered;
 #   - gnutls-serv (GnuTLS, a second real TLS stack) with legacy priorities:
 #     TLS 1.0 3DES only, TLS 1.0/1.1 RC4 only, TLS 1.2 NULL only, TLS 1.2
-#     anonymous DH/ECDH only, and NORMAL plus all of those (grabbed as
+#     anonymous DH/ECDH only, TLS 1.2 ECDHE P-256 only (key-exchange facts),
+#     and NORMAL plus all of those (grabbed as
 #     implicit-TLS IMAP: it never greets, so that target ends in a greeting
 #     timeout after its TLS facts are in).
 # Every record is checked field by field against the posture's expectation;
@@ -78,6 +79,7 @@ $((GNUTLS_BASE + 0)) gnutls-3des-tls10 NONE:+VERS-TLS1.0:+3DES-CBC:+RSA:+SHA1:+C
 $((GNUTLS_BASE + 1)) gnutls-rc4 NONE:+VERS-TLS1.0:+VERS-TLS1.1:+ARCFOUR-128:+RSA:+SHA1:+MD5:+COMP-NULL:+SIGN-ALL posture=implicit_tls,tls_obsolete=true,versions.ssl3=false,versions.tls1_0=true,versions.tls1_1=true,versions.tls1_2=false,$V_NO13,legacy.rc4=true,legacy.3des=false,tls.hello.error=null
 $((GNUTLS_BASE + 2)) gnutls-null NONE:+VERS-TLS1.2:+NULL:+RSA:+SHA1:+SHA256:+COMP-NULL:+SIGN-ALL posture=implicit_tls,tls_obsolete=false,versions.ssl3=false,versions.tls1_0=false,versions.tls1_1=false,versions.tls1_2=true,$V_NO13,legacy.null=true,legacy.anon=false,legacy.rc4=false,tls.hello.error=null
 $((GNUTLS_BASE + 3)) gnutls-anon NONE:+VERS-TLS1.2:+AES-128-CBC:+ANON-ECDH:+ANON-DH:+SHA1:+COMP-NULL:+GROUP-ALL:+SIGN-ALL posture=implicit_tls,tls_obsolete=false,versions.ssl3=false,versions.tls1_0=false,versions.tls1_1=false,versions.tls1_2=true,$V_NO13,legacy.anon=true,legacy.null=false,tls.hello.error=null
+$((GNUTLS_BASE + 5)) gnutls-tls12-ecdhe NONE:+VERS-TLS1.2:+AES-128-GCM:+ECDHE-RSA:+AEAD:+COMP-NULL:+SIGN-ALL:+GROUP-SECP256R1 posture=implicit_tls,tls.version=TLSv1.2,tls.kx.group=prime256v1,tls.kx.bits=256,tls.kx.secure_renegotiation=true,tls.kx.extended_master_secret=true,versions.tls1_2=true,versions.tls1_3=false,versions.tls1_1=false
 $((GNUTLS_BASE + 4)) gnutls-normal-legacy NORMAL:+VERS-TLS1.0:+VERS-TLS1.1:+3DES-CBC:+ARCFOUR-128:+ANON-ECDH posture=implicit_tls,tls_obsolete=true,tls.version=TLSv1.3,versions.tls1_0=true,versions.tls1_1=true,versions.tls1_2=true,versions.tls1_3=true,tls.hello.probes=4,tls.hello.error=null,legacy.any=true
 EOF
 while read -r port _name prio _expect; do
@@ -92,10 +94,10 @@ done
 [ -f "$work/map" ] || fail "fixture did not start: $(cat "$work/fixture.err")"
 for _ in $(seq 100); do
 	n=$(ip netns exec "$MC_NS_SRV" ss -ltnH "sport >= :$GNUTLS_BASE and sport < :$((GNUTLS_BASE + 10))" | grep -c '0\.0\.0\.0:')
-	[ "$n" -ge 5 ] && break
+	[ "$n" -ge 6 ] && break
 	sleep 0.05
 done
-[ "$n" -ge 5 ] || fail "gnutls-serv did not start: $(cat "$work"/gnutls.*.log | head -5)"
+[ "$n" -ge 6 ] || fail "gnutls-serv did not start: $(cat "$work"/gnutls.*.log | head -5)"
 
 # --- the grab ------------------------------------------------------------------
 ports=()
@@ -135,7 +137,7 @@ fi
 python3 "$MC_SRCDIR/tests/integration/schema_validate.py" "$MC_SRCDIR/output/schema/record.schema.json" \
 	"$work/records.ndjson" || fail "records do not match the schema"
 awk '{print $1, "imaps", $2, $4, "-"}' "$work/gnutls.map" >>"$work/map"
-echo "993 imaps name-match name=b.testnet.mailcensus.invalid,tls.name_match=true,posture=implicit_tls -" >>"$work/map"
+echo "993 imaps name-match name=b.testnet.mailcensus.invalid,tls.name_match=true,posture=implicit_tls,tls.kx.group=X25519,tls.kx.secure_renegotiation=null,tls.kx.session_ticket=true,tls.kx.ocsp_stapled=false,tls.kx.alpn=null,tls.cert.san_nul=false,tls.cert.sans_truncated=false -" >>"$work/map"
 echo "995 pop3s name-mismatch name=wrong.example.org,tls.name_match=false,posture=implicit_tls -" >>"$work/map"
 python3 - "$work/map" "$work/records.ndjson" "$FX_IP" <<'EOF'
 import json, sys
@@ -176,6 +178,15 @@ for line in open(mapfile):
         want_v = json.loads(want) if want in ("true", "false", "null") or want[0].isdigit() else want
         if got != want_v:
             mism.append(f"{key}: got {got!r} want {want_v!r}")
+    cert = r["tls"]["cert"]
+    if cert is not None:
+        # the leaf's hash heads the chain's; the SPKI hash is a SHA-256
+        if not cert["chain_sha256"] or cert["chain_sha256"][0] != cert["sha256"]:
+            mism.append(f"chain_sha256 {cert['chain_sha256']} does not start with {cert['sha256']}")
+        if len(cert["spki_sha256"] or "") != 64:
+            mism.append(f"spki_sha256 {cert['spki_sha256']!r}")
+    if r["tls"]["version"] is not None and r["tls"]["kx"] is None:
+        mism.append("a TLS session without kx facts")
     probes = r["tls"]["hello"]["probes"]
     if probes > 4:
         mism.append(f"{probes} hello connections > 4")
