@@ -232,4 +232,16 @@ want='[1,1,{"hosts":1,"hosts_rc4":1,"hosts_3des":1,"hosts_des":0,"hosts_export":
 [ "$got" = "$want" ] || fail "report: got $got, want $want"
 "$MC_BIN" report "$work/rep" | grep -q 'hosts accepting SSLv2: 1, SSLv3: 1; a legacy suite: 1' ||
 	fail "text report lacks the SSLv3 / legacy-suite line"
+# --- Shadowserver export: sslv3_supported and the serial come from the hellos / cert
+"$MC_BIN" export --format shadowserver-csv -o "$work/ss" "$work/rep" >/dev/null 2>&1 ||
+	fail "export --format shadowserver-csv"
+python3 - "$work/ss" "$FX_BASE" <<'PY' || fail "Shadowserver export columns"
+import csv, sys
+rows = {int(r["port"]): r for f in ("scan_imap.csv", "scan_pop3.csv")
+        for r in csv.DictReader(open(f"{sys.argv[1]}/{f}"))}
+base = int(sys.argv[2])
+assert rows[base]["sslv3_supported"] == "Y", rows[base]["sslv3_supported"]      # imap-ssl3-rc4
+assert rows[base + 3]["sslv3_supported"] == "N", rows[base + 3]["sslv3_supported"]  # pop3s-null
+assert rows[993]["cert_serial_number"] and rows[993]["sslv3_supported"] == "N"
+PY
 say "PASS"
