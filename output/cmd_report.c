@@ -1,5 +1,6 @@
 /* cmd_report.c — the `report` and `verify` subcommands (option parsing and exit codes only). */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,24 +9,47 @@
 #include "output/verify.h"
 
 static const char verify_usage[] =
-    "usage: mailcensus verify DIR\n"
+    "usage: mailcensus verify [--partial] DIR\n"
     "Recheck a results directory: every shard listed in DIR/manifest.json must\n"
     "have the recorded size, SHA-256 and record count, every line must be a JSON\n"
-    "object, and no shard may be missing from the manifest.\n"
-    "Exit status: 0 all match, 1 a mismatch, 2 usage error or no readable manifest.\n";
+    "object, and no shard may be missing from the manifest. The first line says\n"
+    "how the run ended (complete, interrupted by a signal, failed, or running /\n"
+    "killed).\n"
+    "  --partial   accept a run that did not complete (killed, interrupted,\n"
+    "              failed) when what it left is intact\n"
+    "Exit status: 0 all match and the run is complete (or --partial), 1 a\n"
+    "mismatch, 2 usage error or no readable manifest, 3 intact but the run is\n"
+    "not complete.\n";
 
 int cmd_verify(int argc, char **argv)
 {
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		fputs(verify_usage, stdout);
-		return 0;
+	bool partial = false, complete = false;
+	const char *dir = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(verify_usage, stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "--partial") == 0) {
+			partial = true;
+		} else if (argv[i][0] == '-' || dir != NULL) {
+			fputs(verify_usage, stderr);
+			return 2;
+		} else {
+			dir = argv[i];
+		}
 	}
-	if (argc != 2 || argv[1][0] == '-') {
+	if (dir == NULL) {
 		fputs(verify_usage, stderr);
 		return 2;
 	}
-	int rc = out_verify_dir(argv[1], stdout);
-	return rc < 0 ? 2 : rc > 0 ? 1 : 0;
+	int rc = out_verify_dir(dir, &complete, stdout);
+	if (rc < 0)
+		return 2;
+	if (rc > 0)
+		return 1;
+	return complete || partial ? 0 : 3;
 }
 
 static const char report_usage[] =

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "output/json.h"
+#include "output/manifest.h"
 #include "output/record.h"
 #include "output/report.h"
 #include "output/shard.h"
@@ -343,7 +344,10 @@ static void read_manifest(struct rep_stats *st, const struct out_json *m)
 		snprintf(st->finished, sizeof(st->finished), "%s", finished);
 	if (st->error[0] == '\0')
 		copy_str(st->error, sizeof(st->error), out_json_get(m, "error"));
-	st->complete = (first || st->complete) && out_json_true(out_json_get(m, "complete"));
+	bool complete = out_manifest_state(m) == OUT_RUN_COMPLETE;
+	if (first || (st->complete && !complete))
+		out_manifest_describe(m, st->state, sizeof(st->state));
+	st->complete = (first || st->complete) && complete;
 	st->enriched = (first || st->enriched) && out_json_true(out_json_get(m, "enriched"));
 	st->have_manifest = true;
 	const struct out_json *dbs = out_json_get(m, "databases");
@@ -456,20 +460,18 @@ static int collect_dir(struct collector *c, int dirfd, char *err, size_t errlen)
 	struct out_json *m;
 	int rc;
 
-	if (faccessat(dirfd, "manifest.json", F_OK, 0) != 0) {
+	if (faccessat(dirfd, OUT_MANIFEST_NAME, F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
 		c->no_manifest = true;
 		return read_listed_dir(c, dirfd, err, errlen);
 	}
-	rc = out_json_load(dirfd, "manifest.json", &ma, &m, err, errlen);
+	/* the same load and shape check as verify: what verify refuses, we refuse */
+	rc = out_manifest_load(dirfd, &ma, &m, err, errlen);
 	if (rc == 0) {
 		read_manifest(c->st, m);
 		const struct out_json *files = out_json_get(m, "files");
-		for (const struct out_json *f = files ? files->child : NULL; f && rc == 0;
-		     f = f->next) {
-			const char *name = out_json_str(out_json_get(f, "name"));
-			if (name != NULL && strchr(name, '/') == NULL)
-				rc = read_shard(c, dirfd, name, err, errlen);
-		}
+		for (const struct out_json *f = files->child; f && rc == 0; f = f->next)
+			rc = read_shard(c, dirfd, out_json_str(out_json_get(f, "name")), err,
+					errlen);
 	}
 	out_json_arena_free(&ma);
 	return rc;

@@ -38,8 +38,9 @@ static void text_run(const struct rep_stats *st, FILE *out)
 		fprintf(out, "run: no manifest.json (shards read from the directory listing)\n");
 		return;
 	}
-	fprintf(out, "run: mailcensus %s, %s .. %s, %s%s\n", st->version, st->started, st->finished,
-		st->complete ? "complete" : "INCOMPLETE: ", st->complete ? "" : st->error);
+	fprintf(out, "run: %s%s; mailcensus %s, %s .. %s\n",
+		st->complete ? "" : "INCOMPLETE: ", st->state, st->version, st->started,
+		st->finished[0] ? st->finished : "(not finished)");
 	if (st->command_line[0] != '\0')
 		fprintf(out, "command: %s\n", st->command_line);
 }
@@ -150,6 +151,7 @@ static void json_run(struct out_jw *w, const struct rep_stats *st)
 		out_jw_lit(w, "\"enriched\":");
 		out_jw_bool(w, st->enriched);
 		out_jw_lit(w, ",");
+		jstr(w, "state", st->state);
 	}
 	out_jw_lit(w, "\"complete\":");
 	out_jw_bool(w, st->have_manifest && st->complete);
