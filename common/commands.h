@@ -10,5 +10,6 @@ int cmd_scan(int argc, char **argv);   /* scan_cmd.c: SYN scan, with --grab the 
 int cmd_grab(int argc, char **argv);   /* probes/: grab a list of targets */
 int cmd_report(int argc, char **argv); /* output/: census report from shards */
 int cmd_verify(int argc, char **argv); /* output/: recheck a manifest */
+int cmd_resume(int argc, char **argv); /* probes/cmd_grab.c: continue an unfinished run */
 
 #endif

@@ -38,8 +38,7 @@ static void text_run(const struct rep_stats *st, FILE *out)
 		fprintf(out, "run: no manifest.json (shards read from the directory listing)\n");
 		return;
 	}
-	fprintf(out, "run: %s%s; mailcensus %s, %s .. %s\n",
-		st->complete ? "" : "INCOMPLETE: ", st->state, st->version, st->started,
+	fprintf(out, "run: mailcensus %s, %s .. %s\n", st->version, st->started,
 		st->finished[0] ? st->finished : "(not finished)");
 	if (st->command_line[0] != '\0')
 		fprintf(out, "command: %s\n", st->command_line);
@@ -68,7 +67,12 @@ static void text_tops(const struct rep_stats *st, FILE *out)
 
 void out_report_text(const struct rep_stats *st, FILE *out)
 {
-	fprintf(out, "mailcensus report\n");
+	/* the first line says how the run ended */
+	if (!st->have_manifest)
+		fprintf(out, "mailcensus report: no manifest.json\n");
+	else
+		fprintf(out, "mailcensus report: run %s%s\n", st->complete ? "" : "INCOMPLETE, ",
+			st->state);
 	text_run(st, out);
 	fprintf(out,
 		"targets: %llu probed, %llu unreachable (connect failed); %llu services on %llu "

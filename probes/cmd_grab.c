@@ -1,8 +1,16 @@
-/* cmd_grab.c — `mailcensus grab`: targets from a file or stdin, records to
- * the output sink. Reads and checks every target first (a target outside
- * the safe range is a start-up error, before any connection), then runs
- * one grabber per worker thread over an interleaved share of the list. */
+/* cmd_grab.c — `mailcensus grab` and `mailcensus resume`: targets from a
+ * file or stdin, records to the output sink. Reads and checks every target
+ * first (a target outside the safe range is a start-up error, before any
+ * connection), then runs one grabber per worker thread over an interleaved
+ * share of the list.
+ *
+ * Resume: the manifest of a grab run names its words, its working
+ * directory and its targets file with the file's SHA-256. `resume DIR`
+ * parses the same words again (plus options that cannot change the target
+ * set), refuses a targets file whose bytes changed, lets the sink take the
+ * directory over, and grabs only the targets that have no record yet. */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,6 +18,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "common/commands.h"
 #include "common/log.h"
@@ -18,12 +29,21 @@
 #include "probes/grab_opts.h"
 #include "probes/grabber.h"
 
-static volatile sig_atomic_t grab_quit; /* the one mutable global: set by signals */
+/* The one mutable global, the quit flag: the signal that stopped the run
+ * (SIGINT, SIGTERM, SIGHUP), or GRAB_QUIT_OUTPUT when the output failed. */
+static volatile sig_atomic_t grab_quit;
+#define GRAB_QUIT_OUTPUT (-1)
 
 struct grab_target_list {
 	uint32_t *addr;
 	uint16_t *port;
 	size_t n, cap;
+	char sha256[65]; /* of the file's bytes */
+};
+
+/* What a resumed run brings along. */
+struct grab_resume {
+	const char *sha256; /* of the targets file the run started with */
 };
 
 struct grab_run {
@@ -46,8 +66,7 @@ struct grab_worker {
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	grab_quit = 1;
+	grab_quit = sig;
 }
 
 static int list_push(struct grab_target_list *l, uint32_t addr, uint16_t port)
@@ -71,38 +90,86 @@ static int list_push(struct grab_target_list *l, uint32_t addr, uint16_t port)
 	return 0;
 }
 
-/* Read and check every target. 0, or an exit status (2) after a message. */
+/* One line (getline: any length); NUL bytes are an error, not a line end. */
+static int parse_line(const char *line, size_t len, unsigned long lineno,
+		      struct grab_target_list *l)
+{
+	uint32_t addr;
+	uint16_t port;
+	char why[160];
+
+	if (strlen(line) != len) {
+		log_error("grab: line %lu: a NUL byte (a target file is text)", lineno);
+		return 2;
+	}
+	int r = grab_parse_target(line, &addr, &port);
+	if (r < 0) {
+		log_error("grab: line %lu: not ADDR:PORT: %.60s", lineno, line);
+		return 2;
+	}
+	if (r > 0 && !mc_safe_allows(addr, addr, why, sizeof(why))) {
+		log_error("grab: line %lu: refused: %s", lineno, why);
+		return 2;
+	}
+	if (r > 0 && list_push(l, addr, port) < 0) {
+		log_error("grab: out of memory for targets");
+		return 2;
+	}
+	return 0;
+}
+
+/* Read and check every target, hashing the file's bytes. 0, or an exit
+ * status (2) after a message. */
 static int read_targets(const char *path, struct grab_target_list *l)
 {
 	FILE *in = (path == NULL || strcmp(path, "-") == 0) ? stdin : fopen(path, "r");
-	char line[256], why[160];
+	EVP_MD_CTX *sha = EVP_MD_CTX_new();
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
 	unsigned long lineno = 0;
+	unsigned char md[32];
+	unsigned mdlen = 0;
 	int rc = 0;
 
-	if (in == NULL) {
-		log_error("grab: cannot open %s: %s", path, strerror(errno));
-		return 2;
+	if (in == NULL || sha == NULL || !EVP_DigestInit_ex(sha, EVP_sha256(), NULL)) {
+		log_error("grab: cannot open %s: %s", path, in ? "out of memory" : strerror(errno));
+		rc = 2;
 	}
-	while (rc == 0 && fgets(line, sizeof(line), in) != NULL) {
-		uint32_t addr;
-		uint16_t port;
-		int r = grab_parse_target(line, &addr, &port);
-
-		lineno++;
-		if (r < 0) {
-			log_error("grab: line %lu: not ADDR:PORT: %.60s", lineno, line);
-			rc = 2;
-		} else if (r > 0 && !mc_safe_allows(addr, addr, why, sizeof(why))) {
-			log_error("grab: line %lu: refused: %s", lineno, why);
-			rc = 2;
-		} else if (r > 0 && list_push(l, addr, port) < 0) {
-			log_error("grab: out of memory for targets");
-			rc = 2;
-		}
+	while (rc == 0 && (len = getline(&line, &cap, in)) >= 0) {
+		EVP_DigestUpdate(sha, line, (size_t)len);
+		rc = parse_line(line, (size_t)len, ++lineno, l);
 	}
-	if (in != stdin)
+	if (rc == 0 && ferror(in)) {
+		log_error("grab: reading %s: %s", path ? path : "stdin", strerror(errno));
+		rc = 2;
+	}
+	if (rc == 0) {
+		EVP_DigestFinal_ex(sha, md, &mdlen);
+		for (unsigned i = 0; i < 32; i++)
+			snprintf(l->sha256 + 2 * i, 3, "%02x", md[i]);
+	}
+	free(line);
+	EVP_MD_CTX_free(sha);
+	if (in != NULL && in != stdin)
 		fclose(in);
 	return rc;
+}
+
+/* Resume: drop the targets that already have a record. */
+static void drop_recorded(struct grab_target_list *l, const struct out_sink *sink)
+{
+	size_t o = 0, n = l->n;
+
+	for (size_t i = 0; i < n; i++) {
+		if (out_sink_recorded(sink, l->addr[i], l->port[i]))
+			continue;
+		l->addr[o] = l->addr[i];
+		l->port[o++] = l->port[i];
+	}
+	l->n = o;
+	log_info("grab: resume: %zu of %zu targets already have a record, %zu to grab", n - o, n,
+		 o);
 }
 
 static void put_record(void *ctx, struct mc_record *rec)
@@ -112,8 +179,8 @@ static void put_record(void *ctx, struct mc_record *rec)
 	pthread_mutex_lock(&run->sink_lock);
 	if (run->sink_err == 0) {
 		run->sink_err = out_sink_put(run->sink, rec);
-		if (run->sink_err != 0)
-			grab_quit = 1; /* nowhere to put records: stop starting targets */
+		if (run->sink_err != 0 && grab_quit == 0)
+			grab_quit = GRAB_QUIT_OUTPUT; /* nowhere to put records: stop starting */
 	}
 	pthread_mutex_unlock(&run->sink_lock);
 }
@@ -191,14 +258,114 @@ static int make_workers(struct grab_run *run, struct grab_worker *ws, unsigned n
 	return 0;
 }
 
+/* The manifest's metadata, with what `resume` needs when the targets came
+ * from a file and the records go to a directory. */
+static int set_meta(struct grab_run *run, const struct grab_opts *opts, int argc, char **argv,
+		    const char *sha256)
+{
+	char cmdline[1024], cwd[PATH_MAX], abs[PATH_MAX], err[256];
+	bool resumable = opts->input != NULL && strcmp(opts->input, "-") != 0 &&
+			 getcwd(cwd, sizeof(cwd)) != NULL && realpath(opts->input, abs) != NULL;
+	struct out_meta m = {.command_line = cmdline,
+			     .shards = 1,
+			     .command = resumable ? "grab" : NULL,
+			     .cwd = cwd,
+			     .argc = argc - 1,
+			     .argv = argv + 1,
+			     .targets_path = abs,
+			     .targets_sha256 = sha256};
+
+	out_command_line(cmdline, sizeof(cmdline), argc, argv);
+	if (opts->sink.dir == NULL || out_sink_set_meta(run->sink, &m, err, sizeof(err)) == 0)
+		return 0;
+	log_error("grab: %s", err);
+	return -EIO;
+}
+
+/* Open the sink; on resume, check the targets file and drop what is recorded. */
+static int open_sink(struct grab_run *run, struct grab_opts *opts, struct grab_target_list *targets,
+		     const struct grab_resume *res)
+{
+	char err[512];
+
+	if (res != NULL && strcmp(targets->sha256, res->sha256) != 0) {
+		log_error("grab: resume: the targets file %s changed since the run started "
+			  "(SHA-256 %s, the run's %s): that would change the target set; refused",
+			  opts->input, targets->sha256, res->sha256);
+		return 2;
+	}
+	if (out_sink_open(&run->sink, &opts->sink, err, sizeof(err)) < 0) {
+		log_error("grab: %s", err);
+		return 2;
+	}
+	if (res != NULL)
+		drop_recorded(targets, run->sink);
+	return 0;
+}
+
+/* The command after option parsing: grab (res NULL) or resume. argv[0] is
+ * "grab"; on resume argc/argv are the run's own words, without the options
+ * the resume added. */
+static int grab_main(struct grab_opts *opts, const struct grab_resume *res, int argc, char **argv)
+{
+	struct grab_target_list targets = {0};
+	struct grab_run run = {.opts = opts, .targets = &targets};
+	struct grab_worker *ws = NULL;
+	char err[256];
+	int rc;
+
+	mc_log_set_level(opts->verbosity > 0   ? MC_LOG_INFO
+			 : opts->verbosity < 0 ? MC_LOG_ERROR
+					       : MC_LOG_WARN);
+	opts->grab.quit = &grab_quit;
+	rc = read_targets(opts->input, &targets);
+	if (rc == 0)
+		rc = open_sink(&run, opts, &targets, res);
+	if (rc != 0)
+		goto out;
+	pthread_mutex_init(&run.sink_lock, NULL);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	grab_fit_fd_limit(&opts->grab, opts->workers);
+	ws = calloc(opts->workers, sizeof(*ws));
+	if (ws == NULL)
+		mc_fatal("grab: out of memory");
+	if (set_meta(&run, opts, argc, argv, targets.sha256) < 0 ||
+	    make_workers(&run, ws, opts->workers) < 0) {
+		out_sink_discard(run.sink);
+		rc = 2;
+		goto unlock;
+	}
+	rc = run_workers(ws, opts->workers);
+	if (run.sink_err != 0) {
+		log_error("grab: output: %s", out_sink_strerror(run.sink));
+		rc = 1;
+	}
+	if (grab_quit > 0) {
+		out_sink_set_interrupted(run.sink, grab_quit);
+		rc = 1; /* interrupted: not every target has a record */
+	}
+	if (out_sink_close(run.sink, NULL, err, sizeof(err)) < 0) {
+		log_error("grab: output: %s", err);
+		rc = 1;
+	}
+unlock:
+	pthread_mutex_destroy(&run.sink_lock);
+out:
+	for (unsigned i = 0; ws != NULL && i < opts->workers; i++)
+		grabber_free(ws[i].g);
+	free(ws);
+	free(targets.addr);
+	free(targets.port);
+	return rc;
+}
+
 int cmd_grab(int argc, char **argv)
 {
 	struct grab_opts opts;
-	struct grab_target_list targets = {0};
-	struct grab_run run = {.opts = &opts, .targets = &targets};
-	struct grab_worker *ws = NULL;
-	char err[256], cmdline[1024];
-	int rc;
+	char err[256];
 
 	if (grab_opts_parse(&opts, argc, argv, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mailcensus grab: %s (try --help)\n", err);
@@ -208,50 +375,145 @@ int cmd_grab(int argc, char **argv)
 		grab_opts_usage(stdout);
 		return 0;
 	}
-	mc_log_set_level(opts.verbosity > 0   ? MC_LOG_INFO
-			 : opts.verbosity < 0 ? MC_LOG_ERROR
-					      : MC_LOG_WARN);
-	opts.grab.quit = &grab_quit;
-	rc = read_targets(opts.input, &targets);
+	return grab_main(&opts, NULL, argc, argv);
+}
+
+/* Options a resume may add: they change how fast and how patiently, never
+ * which targets or what a record holds. */
+static const struct {
+	const char *name;
+	char short_name;
+	bool value;
+} resume_extras[] = {
+    {"workers", 'w', true},	  {"concurrency", 'c', true}, {"rate", 'r', true},
+    {"connect-timeout", 0, true}, {"read-timeout", 0, true},  {"timeout", 0, true},
+    {"seal-every", 0, true},	  {"verbose", 'v', false},    {"quiet", 'q', false},
+};
+
+/* Check the words given after `resume DIR`. 0, or 2 after a message. */
+static int check_extras(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i], *eq = strchr(a, '=');
+		size_t n = eq ? (size_t)(eq - a) : strlen(a);
+		int found = -1;
+
+		for (size_t k = 0;
+		     a[0] == '-' && k < sizeof(resume_extras) / sizeof(resume_extras[0]); k++) {
+			const char *name = resume_extras[k].name;
+			if ((a[1] == '-' && n == strlen(name) + 2 &&
+			     strncmp(a + 2, name, n - 2) == 0) ||
+			    (a[1] != '-' && a[1] == resume_extras[k].short_name && a[2] == '\0'))
+				found = (int)k;
+		}
+		if (found < 0) {
+			log_error("resume: %s would change the target set or the records of this "
+				  "run (the targets file, -o and the record options come from the "
+				  "manifest); allowed: --workers --concurrency --rate "
+				  "--connect-timeout --read-timeout --timeout --seal-every -v -q",
+				  a);
+			return 2;
+		}
+		if (resume_extras[found].value && eq == NULL)
+			i++;
+	}
+	return 0;
+}
+
+/* ["grab"] + the run's words + the extras; NULL-terminated. */
+static char **resume_argv(const struct out_resume *r, int argc, char **argv)
+{
+	char **v = calloc((size_t)(r->argc + argc + 2), sizeof(char *));
+
+	if (v == NULL)
+		return NULL;
+	v[0] = "grab";
+	memcpy(v + 1, r->argv, (size_t)r->argc * sizeof(char *));
+	memcpy(v + 1 + r->argc, argv, (size_t)argc * sizeof(char *));
+	return v;
+}
+
+/* Load the directory's resume metadata and say why it cannot be resumed. */
+static int resume_load(const char *dir, struct out_resume *r)
+{
+	char err[512];
+
+	if (out_resume_load(dir, r, err, sizeof(err)) != 0) {
+		log_error("resume: %s: %s", dir, err);
+		return 2;
+	}
+	if (r->state == OUT_RUN_COMPLETE) {
+		fprintf(stderr, "mailcensus resume: %s: the run is complete: nothing to resume\n",
+			dir);
+		return 0;
+	}
+	if (r->command == NULL || r->cwd == NULL || r->targets_sha256 == NULL) {
+		log_error("resume: %s: the run cannot be resumed (its targets came from stdin, or "
+			  "it was made by a mailcensus without resume)",
+			  dir);
+		return 2;
+	}
+	if (strcmp(r->command, "grab") != 0) {
+		log_error("resume: %s: a `%s` run; only grab runs resume so far (docs/output.md)",
+			  dir, r->command);
+		return 2;
+	}
+	return -1;
+}
+
+static const char resume_usage[] =
+    "usage: mailcensus resume DIR [OPTIONS]\n"
+    "Continue an interrupted, failed or killed grab run in results directory DIR\n"
+    "with the options, working directory and targets file its manifest names\n"
+    "(the file must still have the same SHA-256). Targets that already have a\n"
+    "record are skipped; the rest are grabbed, so the finished directory holds\n"
+    "one record per target. Options that cannot change the target set may be\n"
+    "added: --workers --concurrency --rate --connect-timeout --read-timeout\n"
+    "--timeout --seal-every -v -q.\n"
+    "Exit status: as for grab (0 complete, 1 failed or interrupted again, 2 refused).\n";
+
+int cmd_resume(int argc, char **argv)
+{
+	struct out_resume r;
+	struct grab_opts opts;
+	char dir[PATH_MAX], err[256];
+	char **full = NULL;
+	int rc;
+
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(resume_usage, stdout);
+		return 0;
+	}
+	if (argc < 2 || argv[1][0] == '-') {
+		fputs(resume_usage, stderr);
+		return 2;
+	}
+	if (realpath(argv[1], dir) == NULL) {
+		log_error("resume: %s: %s", argv[1], strerror(errno));
+		return 2;
+	}
+	rc = check_extras(argc - 2, argv + 2);
 	if (rc != 0)
+		return rc;
+	rc = resume_load(dir, &r);
+	if (rc >= 0)
 		goto out;
-	if (out_sink_open(&run.sink, &opts.sink, err, sizeof(err)) < 0) {
-		log_error("grab: %s", err);
-		rc = 2;
+	rc = 2;
+	full = resume_argv(&r, argc - 2, argv + 2);
+	if (full == NULL || chdir(r.cwd) != 0) {
+		log_error("resume: working directory %s: %s", r.cwd,
+			  full ? strerror(errno) : "out of memory");
 		goto out;
 	}
-	pthread_mutex_init(&run.sink_lock, NULL);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
-	grab_fit_fd_limit(&opts.grab, opts.workers);
-	ws = calloc(opts.workers, sizeof(*ws));
-	if (ws == NULL)
-		mc_fatal("grab: out of memory");
-	if (make_workers(&run, ws, opts.workers) < 0) {
-		rc = 2;
-		goto close_sink;
+	if (grab_opts_parse(&opts, r.argc + argc - 1, full, err, sizeof(err)) < 0) {
+		log_error("resume: the run's options: %s", err);
+		goto out;
 	}
-	rc = run_workers(ws, opts.workers);
-	if (run.sink_err != 0) {
-		log_error("grab: output: %s", out_sink_strerror(run.sink));
-		rc = 1;
-	}
-close_sink:
-	out_command_line(cmdline, sizeof(cmdline), argc, argv);
-	if (out_sink_close(run.sink, &(struct out_meta){.command_line = cmdline, .shards = 1}, err,
-			   sizeof(err)) < 0) {
-		log_error("grab: output: %s", err);
-		rc = 1;
-	}
-	if (grab_quit && rc == 0 && run.sink_err == 0)
-		rc = 1; /* interrupted: not every target has a record */
-	pthread_mutex_destroy(&run.sink_lock);
+	opts.sink.dir = dir;
+	opts.sink.resume = true;
+	rc = grab_main(&opts, &(struct grab_resume){.sha256 = r.targets_sha256}, r.argc + 1, full);
 out:
-	for (unsigned i = 0; ws != NULL && i < opts.workers; i++)
-		grabber_free(ws[i].g);
-	free(ws);
-	free(targets.addr);
-	free(targets.port);
+	free(full);
+	out_resume_free(&r);
 	return rc;
 }

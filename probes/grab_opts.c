@@ -121,6 +121,19 @@ static int opt_shard_bytes(struct grab_opts *o, const char *v, char *e, size_t n
 	return parse_size(v, 1024, &o->sink.rotate_bytes, e, n);
 }
 
+static int opt_seal_every(struct grab_opts *o, const char *v, char *e, size_t n)
+{
+	unsigned long x;
+	int r = parse_uint(v, 86400, &x, e, n);
+
+	if (r == 0 && x == 0) {
+		snprintf(e, n, "--seal-every must be at least 1 second");
+		return -EINVAL;
+	}
+	o->sink.seal_every_s = (uint32_t)x;
+	return r;
+}
+
 static int opt_concurrency(struct grab_opts *o, const char *v, char *e, size_t n)
 {
 	unsigned long x;
@@ -249,6 +262,9 @@ static const struct opt_row opt_table[] = {
      "start a new shard after N records (k/M suffix; default 1M)"},
     {"shard-bytes", 0, "SIZE", opt_shard_bytes,
      "start a new shard after SIZE bytes (k/M/G suffix; default 256M)"},
+    {"seal-every", 0, "SEC", opt_seal_every,
+     "seal the open shard when its first record is SEC old (default 60): "
+     "the most a kill -9 loses"},
     {"concurrency", 'c', "N", opt_concurrency, "targets open at once per worker (default 1000)"},
     {"connect-timeout", 0, "SEC", opt_connect_timeout, "TCP connect timeout (default 5)"},
     {"read-timeout", 0, "SEC", opt_read_timeout,
@@ -293,8 +309,11 @@ void grab_opts_usage(FILE *out)
 				 r->arg ? r->arg : "");
 		fprintf(out, "  %-28s %s\n", lhs, r->help);
 	}
-	fprintf(out, "\nexit status: 0 every target has a record, 1 the run failed (output),\n"
-		     "2 usage or start-up error.\n");
+	fprintf(out,
+		"\nAn interrupted or killed run with -o continues with `mailcensus resume DIR`\n"
+		"(same options and targets file; targets already recorded are skipped).\n"
+		"\nexit status: 0 every target has a record, 1 the run failed (output) or was\n"
+		"interrupted, 2 usage or start-up error.\n");
 }
 
 static const struct opt_row *find_opt(const char *arg)
