@@ -42,10 +42,20 @@ static void on_record(void *ctx, struct mc_record *rec)
 	}
 }
 
+/* A resumed census re-sends the scan; hits that already have a record are
+ * not grabbed twice. */
+static bool skip_recorded(void *ctx, uint32_t addr, uint16_t port)
+{
+	const struct census_grab *c = ctx;
+
+	return out_sink_recorded(c->sink, addr, port);
+}
+
 int census_grab_open(struct census_grab **out, const struct grab_config *gcfg,
 		     const struct out_sink_config *scfg, char *err, size_t errlen)
 {
 	struct census_grab *c = calloc(1, sizeof(*c));
+	struct grab_config g = *gcfg;
 	int rc;
 
 	if (c == NULL) {
@@ -57,7 +67,11 @@ int census_grab_open(struct census_grab **out, const struct grab_config *gcfg,
 		free(c);
 		return rc;
 	}
-	c->grabber = grabber_new(gcfg, on_record, c, err, errlen);
+	if (scfg->resume) {
+		g.skip = skip_recorded;
+		g.skip_ctx = c;
+	}
+	c->grabber = grabber_new(&g, on_record, c, err, errlen);
 	if (c->grabber == NULL) {
 		out_sink_discard(c->sink);
 		free(c);
@@ -103,6 +117,17 @@ static int consumer_finish(void *ctx)
 	if (c->sink_rc != 0)
 		return c->sink_rc;
 	return c->run_rc;
+}
+
+int census_grab_set_meta(struct census_grab *c, const struct out_meta *meta, char *err,
+			 size_t errlen)
+{
+	return out_sink_set_meta(c->sink, meta, err, errlen);
+}
+
+void census_grab_set_interrupted(struct census_grab *c, int signo)
+{
+	out_sink_set_interrupted(c->sink, signo);
 }
 
 void census_grab_set_quiet(struct census_grab *c, bool quiet)

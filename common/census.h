@@ -19,10 +19,18 @@
 struct census_grab;
 
 /* Open the sink and build the grabber before any packet is sent, so that a
- * bad results directory or database fails the command up front.
- * 0, or -errno with a reason in err. */
+ * bad results directory or database fails the command up front. With
+ * scfg->resume the sink takes over an unfinished census and the grabber
+ * skips every hit that already has a record. 0, or -errno with a reason. */
 int census_grab_open(struct census_grab **out, const struct grab_config *gcfg,
 		     const struct out_sink_config *scfg, char *err, size_t errlen);
+
+/* The manifest's metadata from the start on (rewrites the manifest). */
+int census_grab_set_meta(struct census_grab *c, const struct out_meta *meta, char *err,
+			 size_t errlen);
+
+/* The scan was stopped by a signal: the manifest will say interrupted. */
+void census_grab_set_interrupted(struct census_grab *c, int signo);
 
 /* No progress line from the census (scan -q). */
 void census_grab_set_quiet(struct census_grab *c, bool quiet);

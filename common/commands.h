@@ -10,6 +10,13 @@ int cmd_scan(int argc, char **argv);   /* scan_cmd.c: SYN scan, with --grab the 
 int cmd_grab(int argc, char **argv);   /* probes/: grab a list of targets */
 int cmd_report(int argc, char **argv); /* output/: census report from shards */
 int cmd_verify(int argc, char **argv); /* output/: recheck a manifest */
-int cmd_resume(int argc, char **argv); /* probes/cmd_grab.c: continue an unfinished run */
+int cmd_resume(int argc, char **argv); /* resume_cmd.c: continue an unfinished run */
+
+/* The resumes of one kind of run, called by cmd_resume from the run's
+ * working directory with the absolute results directory, the manifest's
+ * resume object and the options given after DIR. Exit status. */
+struct out_resume;
+int cmd_grab_resume(const char *dir, const struct out_resume *r, int argc, char **argv);
+int cmd_scan_resume(const char *dir, const struct out_resume *r, int argc, char **argv);
 
 #endif

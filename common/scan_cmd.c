@@ -48,6 +48,8 @@ static const struct grab_flag grab_flags[] = {
      "new output shard after N records (k/M suffix; default 1M)"},
     {"shard-bytes", 0, "--shard-bytes", "SIZE",
      "new output shard after SIZE bytes (k/M/G suffix; default 256M)"},
+    {"seal-every", 0, "--seal-every", "SEC",
+     "seal the open shard when its first record is SEC old (default 60)"},
     {"grab-concurrency", 0, "--concurrency", "N", "targets probed at once (default 1000)"},
     {"grab-rate", 0, "--rate", "N", "new probes per second, 0 = unlimited (default 0)"},
     {"grab-connect-timeout", 0, "--connect-timeout", "SEC", "TCP connect timeout (default 5)"},
@@ -172,8 +174,45 @@ static void engine_arg(struct split *s, char *w)
 	s->eargc++;
 }
 
-/* The census: engine + grabber + sink. Returns the exit status. */
-static int census(struct split *s, int argc, char **argv)
+/* The manifest's metadata from the start, with the words `resume` needs:
+ * the scan's own (argv after "scan") plus the seed when we drew it. */
+static int census_meta(struct census_grab *c, const struct scan_options *so, int argc, char **argv,
+		       char *err, size_t errlen)
+{
+	char cmdline[4096], cwd[PATH_MAX], seed[24];
+	char **words = calloc((size_t)argc + 3, sizeof(char *));
+	int n = 0, rc;
+
+	if (words == NULL || getcwd(cwd, sizeof(cwd)) == NULL) {
+		free(words);
+		snprintf(err, errlen, "cannot name the working directory for resume");
+		return -ENOMEM;
+	}
+	for (int i = 1; i < argc; i++)
+		words[n++] = argv[i];
+	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)so->seed);
+	if (!so->seed_set) { /* a resume must send the same permutation */
+		words[n++] = "--seed";
+		words[n++] = seed;
+	}
+	out_command_line(cmdline, sizeof(cmdline), argc, argv);
+	rc = census_grab_set_meta(c,
+				  &(struct out_meta){.command_line = cmdline,
+						     .seed = so->seed,
+						     .shard = so->shard,
+						     .shards = so->shards,
+						     .command = "scan",
+						     .cwd = cwd,
+						     .argc = n,
+						     .argv = words},
+				  err, errlen);
+	free(words);
+	return rc;
+}
+
+/* The census: engine + grabber + sink. `resume_dir`: continue the
+ * unfinished census there. Returns the exit status. */
+static int census(struct split *s, int argc, char **argv, const char *resume_dir)
 {
 	struct scan_options *so = malloc(sizeof(*so)); /* 128 KiB of ports */
 	struct grab_opts go;
@@ -232,11 +271,21 @@ static int census(struct split *s, int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	grab_fit_fd_limit(&go.grab, 1);
+	if (resume_dir != NULL) {
+		go.sink.dir = resume_dir;
+		go.sink.resume = true;
+	}
 	if (census_grab_open(&c, &go.grab, &go.sink, err, sizeof(err)) != 0)
 		goto out;
+	if (go.sink.dir != NULL && census_meta(c, so, argc, argv, err, sizeof(err)) != 0) {
+		census_grab_discard(c);
+		goto out;
+	}
 	census_grab_set_quiet(c, so->quiet);
 	consumer = census_grab_consumer(c);
 	status = engine_scan_command(s->eargc, s->eargv, &consumer);
+	if (engine_quit_signal() != 0 && status != 2)
+		census_grab_set_interrupted(c, engine_quit_signal());
 	if (status == 2) { /* nothing was sent: leave nothing behind */
 		census_grab_discard(c);
 		err[0] = '\0'; /* the engine said why */
@@ -291,12 +340,44 @@ int cmd_scan(int argc, char **argv)
 	} else if (!s->grab) {
 		status = engine_scan_command(s->eargc, s->eargv, NULL);
 	} else {
-		status = census(s, argc, argv);
+		status = census(s, argc, argv, NULL);
 	}
 	if (s != NULL) {
 		free(s->eargv);
 		free(s->gargv);
 	}
 	free(s);
+	return status;
+}
+
+int cmd_scan_resume(const char *dir, const struct out_resume *r, int argc, char **argv)
+{
+	struct split *s = calloc(1, sizeof(*s));
+	char **words = calloc((size_t)r->argc + 2, sizeof(char *));
+	int status = 2;
+	char err[256];
+
+	if (argc > 0) {
+		fprintf(stderr,
+			"mailcensus resume: a census resume takes no options (%s): the "
+			"scan's words come from the manifest\n",
+			argv[0]);
+	} else if (s == NULL || words == NULL) {
+		fprintf(stderr, "mailcensus resume: out of memory\n");
+	} else {
+		words[0] = "scan";
+		memcpy(words + 1, r->argv, (size_t)r->argc * sizeof(char *));
+		if (split_args(s, r->argc + 1, words, err, sizeof(err)) != 0 || !s->grab)
+			fprintf(stderr, "mailcensus resume: the run's words: %s\n",
+				s->grab ? err : "not a census (--grab)");
+		else
+			status = census(s, r->argc + 1, words, dir);
+	}
+	if (s != NULL) {
+		free(s->eargv);
+		free(s->gargv);
+	}
+	free(s);
+	free(words);
 	return status;
 }

@@ -22,8 +22,7 @@
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	engine_request_quit();
+	engine_request_quit_by(sig);
 }
 
 static int build_targets(const struct scan_options *o, struct targets **t, char *err, size_t errlen)
@@ -136,6 +135,7 @@ static int run(const struct scan_options *o, const struct targets *t,
 	consumer = have_out ? responders_consumer(&w) : (struct engine_consumer){0};
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 	rc = engine_run(&cfg, have_out ? &consumer : plugged, &res, err, errlen);
 	if (have_out) {
 		char werr[256];

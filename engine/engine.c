@@ -34,16 +34,29 @@ static uint64_t shard_tweak(uint32_t shard, uint32_t shards)
 	return z ^ (z >> 31);
 }
 
-static _Atomic bool quit_flag; /* the one mutable global: set from a signal handler */
+/* The one mutable global, set from a signal handler: 0 run on, -1 quit,
+ * else the signal that asked to quit (for the manifest's "interrupted"). */
+static _Atomic int quit_flag;
 
 void engine_request_quit(void)
 {
-	atomic_store_explicit(&quit_flag, true, memory_order_relaxed);
+	atomic_store_explicit(&quit_flag, -1, memory_order_relaxed);
+}
+
+void engine_request_quit_by(int signo)
+{
+	atomic_store_explicit(&quit_flag, signo, memory_order_relaxed);
+}
+
+int engine_quit_signal(void)
+{
+	int v = atomic_load_explicit(&quit_flag, memory_order_relaxed);
+	return v > 0 ? v : 0;
 }
 
 bool eng_quit_requested(void)
 {
-	return atomic_load_explicit(&quit_flag, memory_order_relaxed);
+	return atomic_load_explicit(&quit_flag, memory_order_relaxed) != 0;
 }
 
 static uint64_t wall_ns(void)

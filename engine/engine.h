@@ -106,6 +106,10 @@ int engine_scan_command(int argc, char **argv, const struct engine_consumer *con
 
 /* Async-signal-safe: ask a running scan to stop sending and wind down. */
 void engine_request_quit(void);
+/* The same, naming the signal that asked; engine_quit_signal() returns it
+ * (0 when no signal asked). */
+void engine_request_quit_by(int signo);
+int engine_quit_signal(void);
 
 /* EAL argument vector. Defaults that work without hugepages in the test
  * network: --no-huge -m 256 --no-pci --file-prefix mc<pid> --no-telemetry, an

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -128,6 +129,14 @@ static int open_dir(struct out_sink *s, const char *dir, char *err, size_t errle
 	if (s->dirfd < 0) {
 		snprintf(err, errlen, "results directory %s: %s", dir, strerror(errno));
 		return -errno;
+	}
+	/* one writer per directory: held until exit, released by the kernel on kill -9 */
+	if (flock(s->dirfd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		snprintf(err, errlen, "results directory %s: %s", dir,
+			 e == EWOULDBLOCK ? "another mailcensus process is writing to it"
+					  : strerror(e));
+		return e == EWOULDBLOCK ? -EBUSY : -e;
 	}
 	if (s->cfg.resume)
 		return out_resume_dir_open(&s->rd, s->dirfd, s->cfg.compress, err, errlen);
@@ -283,7 +292,7 @@ static void set_meta(struct out_sink *s, const struct out_meta *m)
 	free(s->engine_json);
 	s->command_line = dup_or_null(m->command_line);
 	s->engine_json = dup_or_null(m->engine_json);
-	if (resume != NULL || m->command == NULL) {
+	if (resume != NULL) { /* a meta without a command keeps the resume object */
 		free(s->resume_json);
 		s->resume_json = resume;
 	}

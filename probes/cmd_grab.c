@@ -433,87 +433,33 @@ static char **resume_argv(const struct out_resume *r, int argc, char **argv)
 	return v;
 }
 
-/* Load the directory's resume metadata and say why it cannot be resumed. */
-static int resume_load(const char *dir, struct out_resume *r)
+int cmd_grab_resume(const char *dir, const struct out_resume *r, int argc, char **argv)
 {
-	char err[512];
-
-	if (out_resume_load(dir, r, err, sizeof(err)) != 0) {
-		log_error("resume: %s: %s", dir, err);
-		return 2;
-	}
-	if (r->state == OUT_RUN_COMPLETE) {
-		fprintf(stderr, "mailcensus resume: %s: the run is complete: nothing to resume\n",
-			dir);
-		return 0;
-	}
-	if (r->command == NULL || r->cwd == NULL || r->targets_sha256 == NULL) {
-		log_error("resume: %s: the run cannot be resumed (its targets came from stdin, or "
-			  "it was made by a mailcensus without resume)",
-			  dir);
-		return 2;
-	}
-	if (strcmp(r->command, "grab") != 0) {
-		log_error("resume: %s: a `%s` run; only grab runs resume so far (docs/output.md)",
-			  dir, r->command);
-		return 2;
-	}
-	return -1;
-}
-
-static const char resume_usage[] =
-    "usage: mailcensus resume DIR [OPTIONS]\n"
-    "Continue an interrupted, failed or killed grab run in results directory DIR\n"
-    "with the options, working directory and targets file its manifest names\n"
-    "(the file must still have the same SHA-256). Targets that already have a\n"
-    "record are skipped; the rest are grabbed, so the finished directory holds\n"
-    "one record per target. Options that cannot change the target set may be\n"
-    "added: --workers --concurrency --rate --connect-timeout --read-timeout\n"
-    "--timeout --seal-every -v -q.\n"
-    "Exit status: as for grab (0 complete, 1 failed or interrupted again, 2 refused).\n";
-
-int cmd_resume(int argc, char **argv)
-{
-	struct out_resume r;
 	struct grab_opts opts;
-	char dir[PATH_MAX], err[256];
+	char err[256];
 	char **full = NULL;
-	int rc;
+	int rc = check_extras(argc, argv);
 
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		fputs(resume_usage, stdout);
-		return 0;
-	}
-	if (argc < 2 || argv[1][0] == '-') {
-		fputs(resume_usage, stderr);
-		return 2;
-	}
-	if (realpath(argv[1], dir) == NULL) {
-		log_error("resume: %s: %s", argv[1], strerror(errno));
-		return 2;
-	}
-	rc = check_extras(argc - 2, argv + 2);
 	if (rc != 0)
 		return rc;
-	rc = resume_load(dir, &r);
-	if (rc >= 0)
-		goto out;
-	rc = 2;
-	full = resume_argv(&r, argc - 2, argv + 2);
-	if (full == NULL || chdir(r.cwd) != 0) {
-		log_error("resume: working directory %s: %s", r.cwd,
-			  full ? strerror(errno) : "out of memory");
-		goto out;
+	if (r->targets_sha256 == NULL) {
+		log_error("resume: %s: the run's targets came from stdin: cannot be resumed", dir);
+		return 2;
 	}
-	if (grab_opts_parse(&opts, r.argc + argc - 1, full, err, sizeof(err)) < 0) {
+	full = resume_argv(r, argc, argv);
+	if (full == NULL) {
+		log_error("resume: out of memory");
+		return 2;
+	}
+	if (grab_opts_parse(&opts, r->argc + argc + 1, full, err, sizeof(err)) < 0) {
 		log_error("resume: the run's options: %s", err);
-		goto out;
+		free(full);
+		return 2;
 	}
 	opts.sink.dir = dir;
 	opts.sink.resume = true;
-	rc = grab_main(&opts, &(struct grab_resume){.sha256 = r.targets_sha256}, r.argc + 1, full);
-out:
+	rc =
+	    grab_main(&opts, &(struct grab_resume){.sha256 = r->targets_sha256}, r->argc + 1, full);
 	free(full);
-	out_resume_free(&r);
 	return rc;
 }

@@ -485,6 +485,11 @@ int grabber_run_ring(struct grabber *g, struct mc_spsc *ring)
 		int r;
 
 		while (g->qlen < g->qcap && mc_spsc_pop(ring, &hit)) {
+			if (g->cfg.skip != NULL &&
+			    g->cfg.skip(g->cfg.skip_ctx, hit.addr, hit.port)) {
+				g->stats.skipped++;
+				continue;
+			}
 			g->queue[(g->qhead + g->qlen) % g->qcap] =
 			    (struct grab_target){hit.addr, hit.port};
 			g->qlen++;
