@@ -270,6 +270,29 @@ int out_manifest_write(int dirfd, const struct out_manifest *m, char *err, size_
 	return rc;
 }
 
+int out_manifest_reserve(int dirfd)
+{
+	unlinkat(dirfd, OUT_RESERVE_NAME, 0);
+	int fd = openat(dirfd, OUT_RESERVE_NAME,
+			O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	rc = posix_fallocate(fd, 0, OUT_RESERVE_BYTES);
+	if (rc == 0 && fsync(fd) != 0)
+		rc = errno;
+	close(fd);
+	if (rc != 0)
+		unlinkat(dirfd, OUT_RESERVE_NAME, 0);
+	return -rc;
+}
+
+void out_manifest_unreserve(int dirfd)
+{
+	unlinkat(dirfd, OUT_RESERVE_NAME, 0);
+}
+
 char *out_manifest_resume_json(const struct out_meta *meta)
 {
 	if (meta == NULL || meta->command == NULL)

@@ -21,6 +21,8 @@
 #define OUT_MANIFEST_NAME "manifest.json"
 #define OUT_MANIFEST_TMP  "manifest.json.tmp"
 #define OUT_MANIFEST_MAX  (16u << 20) /* bytes; ~70,000 shards */
+#define OUT_RESERVE_NAME  "manifest.json.reserve"
+#define OUT_RESERVE_BYTES (256u << 10)
 
 /* What the sink hands the writer. */
 struct out_manifest {
@@ -45,6 +47,13 @@ struct out_manifest {
  * O_EXCL|O_NOFOLLOW (a leftover is removed first), fsync, rename, fsync the
  * directory. 0, or -errno with a reason. */
 int out_manifest_write(int dirfd, const struct out_manifest *m, char *err, size_t errlen);
+
+/* Disk kept free for the last manifest: a file of OUT_RESERVE_BYTES
+ * (allocated, created O_EXCL|O_NOFOLLOW; a leftover is replaced) that is
+ * removed when a manifest write finds the disk full, so the run can still
+ * say how it ended. 0 / -errno (callers go on without a reserve). */
+int out_manifest_reserve(int dirfd);
+void out_manifest_unreserve(int dirfd);
 
 /* The manifest's "resume" object for `meta` (malloc'd), NULL when the meta
  * names no resumable command or on ENOMEM. */

@@ -56,6 +56,7 @@ struct out_sink {
 	uint32_t shard, shards;
 	bool created_dir;    /* open_dir made the directory (discard removes it) */
 	bool wrote_manifest; /* this sink wrote manifest.json (a fresh run's discard removes it) */
+	bool reserved;	     /* manifest.json.reserve holds room for the last manifest */
 	int failed;	     /* -errno of the first failure, 0 when none */
 	char reason[512];
 	/* the seal timer */
@@ -66,7 +67,9 @@ struct out_sink {
 	char line[MC_RECORD_JSON_MAX];
 };
 
-static int write_manifest(struct out_sink *s, char *err, size_t errlen)
+static int fail(struct out_sink *s, int rc);
+
+static int write_manifest_once(struct out_sink *s, char *err, size_t errlen)
 {
 	struct out_manifest m = {
 	    .state = s->state,
@@ -90,6 +93,27 @@ static int write_manifest(struct out_sink *s, char *err, size_t errlen)
 	    .nfiles = s->rd.ninfos,
 	};
 	return out_manifest_write(s->dirfd, &m, err, errlen);
+}
+
+/* A full disk must not cost the manifest: give up the reserve and retry.
+ * A routine rewrite that needed the reserve ends the run (failed, ENOSPC),
+ * so that the final manifest still finds room where this one was. */
+static int write_manifest(struct out_sink *s, char *err, size_t errlen)
+{
+	int rc = write_manifest_once(s, err, errlen);
+
+	if (rc != -ENOSPC || !s->reserved)
+		return rc;
+	out_manifest_unreserve(s->dirfd);
+	s->reserved = false;
+	rc = write_manifest_once(s, err, errlen);
+	if (rc == 0 && s->state == OUT_RUN_RUNNING) {
+		snprintf(s->reason, sizeof(s->reason),
+			 "manifest: %s (its reserve was used; the run stops here)",
+			 strerror(ENOSPC));
+		fail(s, -ENOSPC);
+	}
+	return rc;
 }
 
 /* Is there anything of a run in the directory? Names the first thing found. */
@@ -256,6 +280,7 @@ int out_sink_open(struct out_sink **out, const struct out_sink_config *cfg, char
 	if (rc == 0 && cfg->dir != NULL)
 		rc = open_dir(s, cfg->dir, err, errlen);
 	if (rc == 0 && s->dirfd >= 0) {
+		s->reserved = out_manifest_reserve(s->dirfd) == 0;
 		rc = write_manifest(s, err, errlen);
 		s->wrote_manifest = rc == 0;
 		if (rc != 0) {
@@ -399,6 +424,8 @@ const char *out_sink_strerror(const struct out_sink *s)
 
 static void sink_free(struct out_sink *s)
 {
+	if (s->reserved)
+		out_manifest_unreserve(s->dirfd);
 	if (s->dirfd >= 0)
 		close(s->dirfd);
 	out_db_close(s->geo);
