@@ -499,6 +499,9 @@ void out_sink_discard(struct out_sink *s)
 	} else if (s->wrote_manifest && s->rd.ninfos == 0) {
 		unlinkat(s->dirfd, OUT_MANIFEST_NAME, 0);
 	}
+	if (s->reserved)
+		out_manifest_unreserve(s->dirfd);
+	s->reserved = false;
 	if (s->created_dir && s->rd.ninfos == 0)
 		rmdir(s->cfg.dir); /* fails, harmlessly, if anything else is inside */
 	sink_free(s);
