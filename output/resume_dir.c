@@ -243,7 +243,7 @@ static int adopt_unlisted(struct out_resume_dir *rd, size_t *keycap, int dirfd, 
 	size_t nadopt = 0;
 	int rc = sweep(rd, dirfd, compress, &adopt, &nadopt, err, errlen);
 
-	if (rc == 0)
+	if (rc == 0 && nadopt > 1)
 		qsort(adopt, nadopt, sizeof(*adopt), cmp_u32);
 	for (size_t i = 0; rc == 0 && i < nadopt; i++) {
 		struct out_shard_info info;
@@ -319,7 +319,8 @@ int out_resume_dir_open(struct out_resume_dir *rd, int dirfd, bool compress, cha
 	out_json_arena_free(&a);
 	if (rc != 0)
 		return rc;
-	qsort(rd->keys, rd->nkeys, sizeof(*rd->keys), cmp_u64);
+	if (rd->nkeys > 1)
+		qsort(rd->keys, rd->nkeys, sizeof(*rd->keys), cmp_u64);
 	size_t o = 0;
 	for (size_t i = 0; i < rd->nkeys; i++)
 		if (o == 0 || rd->keys[o - 1] != rd->keys[i])
