@@ -19,6 +19,7 @@
 #include "engine/dedup.h"
 #include "engine/engine.h"
 #include "engine/packet.h"
+#include "engine/validate.h"
 
 #define ENG_BURST	  32
 #define ENG_MAX_RX_QUEUES (ENGINE_MAX_TX_QUEUES + 1)
@@ -50,7 +51,7 @@ struct eng_run {
 	uint16_t arp_txq;	 /* the queue the RX lcore may send on */
 	struct rte_mempool *pool;
 	uint8_t src_mac[6], gw_mac[6];
-	struct cookie_key key;
+	struct validate_ctx vctx; /* the cookie key, sources and the receive rule */
 	struct cyclic_group group;
 	struct mc_spsc *ring;
 	struct dedup *seen;
@@ -59,6 +60,7 @@ struct eng_run {
 	uint64_t tx_deadline_tsc; /* 0 = none */
 	_Atomic bool stop_tx, stop_rx;
 	char eal_log[4096];
+	char notes[128];	 /* port choice, for engine_result.notes */
 	uint64_t iface_dropped0; /* cfg->iface's rx_dropped when TX began */
 	struct eng_tx_ctx tx[ENGINE_MAX_TX_QUEUES];
 	struct eng_rx_ctx rx;
@@ -92,10 +94,8 @@ int eng_rx_main(void *arg);
 
 /* stats.c */
 void eng_stats_collect(const struct eng_run *r, struct engine_result *res);
-void eng_stats_progress(const struct eng_run *r, uint64_t elapsed_ns, uint64_t expected,
-			struct engine_result *prev, uint64_t *prev_ns);
 
-/* engine.c: the quit flag, set from a signal handler. */
+/* engine.c: the process's quit flag (base/quit.h) is raised. */
 bool eng_quit_requested(void);
 
 static inline uint64_t eng_load(const _Atomic uint64_t *c)

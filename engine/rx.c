@@ -1,18 +1,15 @@
 /* rx.c — the RX lcore: answer ARP, validate replies, hand hits on.
  *
- * A SYN-ACK or RST counts only if it comes from a probed (address, port), is
- * addressed to one of our source addresses, and its destination port and
- * acknowledgement match the cookie of the SYN we would have sent there
- * (cookie.h). Everything else is counted as invalid (malformed frames and
- * failed validation) or other (not a reply at all, e.g. our own SYNs that
- * af_packet echoes). The first validated reply per pair wins (dedup bitmap);
- * repeats are counted. A SYN-ACK becomes a 24-byte mc_hit pushed into the
- * SPSC ring; a full ring is a counted drop, never a wait. Every validated
- * SYN-ACK (first or repeated) is answered with a RST, as the kernel of a
- * scanner that owns its source address would: the server drops the half-open
- * connection instead of retransmitting its SYN-ACK for a minute, and a later
- * scan that happens to reuse the 4-tuple is not answered from the old
- * connection's state (--no-rst turns this off). The RSTs of one burst go
+ * A SYN-ACK or RST counts only if the one receive rule (validate_reply in
+ * validate.h: from a probed pair, to the source address the TX side chose
+ * for it, with a matching cookie) accepts it. Everything else is counted as invalid (malformed
+ * frames and failed validation) or other (not a reply at all, e.g. our own SYNs that af_packet
+ * echoes). The first validated reply per pair wins (dedup bitmap); repeats are counted. A SYN-ACK
+ * becomes a 24-byte mc_hit pushed into the SPSC ring; a full ring is a counted drop, never a wait.
+ * Every validated SYN-ACK (first or repeated) is answered with a RST, as the kernel of a scanner
+ * that owns its source address would: the server drops the half-open connection instead of
+ * retransmitting its SYN-ACK for a minute, and a later scan that happens to reuse the 4-tuple is
+ * not answered from the old connection's state (--no-rst turns this off). The RSTs of one burst go
  * out together on the RX lcore's own TX queue. When no frame
  * arrives for a while the lcore naps, so on a 2-CPU machine it leaves its
  * CPU to the main lcore and a second TX lcore. */
@@ -70,17 +67,6 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static bool validate(const struct eng_run *r, const struct pkt_view *v, uint64_t *index)
-{
-	const struct engine_config *cfg = r->cfg;
-
-	/* cheapest test first: a forged flood fails at the cookie */
-	return eng_is_our_ip(cfg, v->dst_ip) &&
-	       cookie_matches(&r->key, v->dst_ip, v->src_ip, v->sport, v->dport, v->ack,
-			      cfg->sport_first, cfg->sport_count) &&
-	       targets_index_of(cfg->targets, v->src_ip, v->sport, index);
-}
-
 static void on_reply(const struct eng_run *r, const struct pkt_view *v, uint64_t t_ns,
 		     struct rx_counts *c, struct rst_batch *rst)
 {
@@ -88,7 +74,7 @@ static void on_reply(const struct eng_run *r, const struct pkt_view *v, uint64_t
 	bool synack = v->kind == PKT_TCP_SYNACK;
 	struct mc_hit hit;
 
-	if (!validate(r, v, &index)) {
+	if (validate_reply(&r->vctx, v, &index) == VALIDATE_INVALID) {
 		c->invalid++;
 		return;
 	}

@@ -1,10 +1,11 @@
 /* manifest.c — write manifest.json atomically; load it back with bounds.
  *
- * Writing: the whole document is built in memory, then written to
- * manifest.json.tmp (created with O_EXCL|O_NOFOLLOW inside the results
- * directory, so a planted symlink cannot redirect it), fsynced, renamed over
- * manifest.json and the directory fsynced: a reader sees the old manifest
- * or the new one, never half of one.
+ * Writing: the whole document is built in memory, then written with
+ * base/fileio's mc_file_write_atomic (a manifest.json.tmp.PID.N temporary
+ * created with O_EXCL|O_NOFOLLOW inside the results directory, so a planted
+ * symlink cannot redirect it, fsynced, renamed over manifest.json, the
+ * directory fsynced): a reader sees the old manifest or the new one, never
+ * half of one.
  *
  * Reading: every file a reader opens in a results directory goes through
  * out_open_regular() (O_NOFOLLOW|O_NONBLOCK, then fstat: a FIFO or a device
@@ -21,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/fileio.h"
 #include "output/jw.h"
 #include "output/manifest.h"
 
@@ -205,44 +207,6 @@ static void put_manifest(struct out_jw *w, const struct out_manifest *m)
 	out_jw_lit(w, "}\n");
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* temp (O_EXCL|O_NOFOLLOW), fsync, rename, fsync dir */
-static int write_atomic(int dirfd, const char *data, size_t len)
-{
-	int rc = 0;
-
-	unlinkat(dirfd, OUT_MANIFEST_TMP, 0); /* a leftover of a killed run */
-	int fd = openat(dirfd, OUT_MANIFEST_TMP,
-			O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	rc = write_all(fd, data, len);
-	if (rc == 0 && fsync(fd) != 0)
-		rc = -errno;
-	if (close(fd) != 0 && rc == 0)
-		rc = -errno;
-	if (rc == 0 && renameat(dirfd, OUT_MANIFEST_TMP, dirfd, OUT_MANIFEST_NAME) != 0)
-		rc = -errno;
-	if (rc == 0)
-		rc = out_fsync_dir(dirfd);
-	if (rc != 0)
-		unlinkat(dirfd, OUT_MANIFEST_TMP, 0);
-	return rc;
-}
-
 int out_manifest_write(int dirfd, const struct out_manifest *m, char *err, size_t errlen)
 {
 	size_t cap = 65536 + m->nfiles * 512;
@@ -263,8 +227,10 @@ int out_manifest_write(int dirfd, const struct out_manifest *m, char *err, size_
 	if (w.overflow) {
 		snprintf(err, errlen, "manifest: too large");
 		rc = -EOVERFLOW;
-	} else if ((rc = write_atomic(dirfd, buf, (size_t)(w.p - buf))) != 0) {
-		snprintf(err, errlen, "write %s: %s", OUT_MANIFEST_NAME, strerror(-rc));
+	} else {
+		/* the one durable writer: O_EXCL|O_NOFOLLOW temporary, fsync, rename, dir fsync */
+		rc = mc_file_write_atomic(dirfd, OUT_MANIFEST_NAME, buf, (size_t)(w.p - buf), err,
+					  errlen);
 	}
 	free(buf);
 	return rc;

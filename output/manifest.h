@@ -19,8 +19,8 @@
 #include "output/sink.h"
 
 #define OUT_MANIFEST_NAME "manifest.json"
-#define OUT_MANIFEST_TMP  "manifest.json.tmp"
-#define OUT_MANIFEST_MAX  (16u << 20) /* bytes; ~70,000 shards */
+#define OUT_MANIFEST_TMP  "manifest.json.tmp" /* prefix of the writer's temporaries */
+#define OUT_MANIFEST_MAX  (16u << 20)	      /* bytes; ~70,000 shards */
 #define OUT_RESERVE_NAME  "manifest.json.reserve"
 #define OUT_RESERVE_BYTES (256u << 10)
 
@@ -43,9 +43,9 @@ struct out_manifest {
 	size_t nfiles;
 };
 
-/* Write DIR/manifest.json atomically: manifest.json.tmp created with
- * O_EXCL|O_NOFOLLOW (a leftover is removed first), fsync, rename, fsync the
- * directory. 0, or -errno with a reason. */
+/* Write DIR/manifest.json atomically (mc_file_write_atomic: a temporary
+ * created O_EXCL|O_NOFOLLOW, fsync, rename, fsync the directory). 0, or
+ * -errno with a reason. */
 int out_manifest_write(int dirfd, const struct out_manifest *m, char *err, size_t errlen);
 
 /* Disk kept free for the last manifest: a file of OUT_RESERVE_BYTES

@@ -2,7 +2,7 @@
  *
  * What a crash can leave, and what we do with it (sink.c's write order is
  * shard data, fsync, rename, directory fsync, then the manifest):
- *   - shard-N.ndjson[.zst].tmp, manifest.json.tmp: unfinished writes. Not
+ *   - shard-N.ndjson[.zst].tmp, manifest.json.tmp.*: unfinished writes. Not
  *     part of the results; removed (manifest.json.reserve, the room kept
  *     for a last manifest, too: the sink makes a new one).
  *   - shard-N under its final name but not in the manifest, N above every
@@ -201,7 +201,8 @@ static int sweep(struct out_resume_dir *rd, int dirfd, bool compress, uint32_t *
 		unsigned idx;
 		bool tmp = len > 4 && strcmp(n + len - 4, ".tmp") == 0;
 
-		if ((tmp && (strncmp(n, "shard-", 6) == 0 || strcmp(n, OUT_MANIFEST_TMP) == 0)) ||
+		if ((tmp && strncmp(n, "shard-", 6) == 0) ||
+		    strncmp(n, OUT_MANIFEST_TMP, strlen(OUT_MANIFEST_TMP)) == 0 ||
 		    strcmp(n, OUT_RESERVE_NAME) == 0) {
 			if (unlinkat(dirfd, n, 0) != 0) {
 				snprintf(err, errlen, "remove leftover %s: %s", n, strerror(errno));

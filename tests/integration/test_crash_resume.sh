@@ -155,11 +155,11 @@ mc "${GRAB[@]}" -o "$work/left" "$work/targets" >"$work/used" 2>&1
 	ok "a directory with only leftovers is refused, untouched" || bad "leftovers only: $(cat "$work/used")"
 cp -a "$work/sig-HUP" "$work/planted"
 echo "victim" >"$work/victim"
-ln -s "$work/victim" "$work/planted/manifest.json.tmp"
+ln -s "$work/victim" "$work/planted/manifest.json.tmp.4242.0"
 ln -s "$work/victim" "$work/planted/shard-00099.ndjson.tmp"
 mc resume "$work/planted" >"$work/planted.out" 2>&1
 rc=$?
-[ $rc = 0 ] && [ "$(cat "$work/victim")" = victim ] && [ ! -L "$work/planted/manifest.json.tmp" ] &&
+[ $rc = 0 ] && [ "$(cat "$work/victim")" = victim ] && [ ! -L "$work/planted/manifest.json.tmp.4242.0" ] &&
 	ok "symlinked leftovers removed, not followed; resume completes" || bad "planted symlinks: exit $rc, victim '$(cat "$work/victim")'"
 
 # --- ENOSPC and a read-only directory in a private mount namespace ----------

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <sys/wait.h>
 
-#include "common/test.h"
+#include "tests/unit/test.h"
 #include "output/json.h"
 #include "output/shard.h"
 #include "output/sink.h"

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/commands.h"
+#include "cli/commands.h"
 #include "output/report.h"
 #include "output/verify.h"
 

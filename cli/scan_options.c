@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/scan_options.h"
+#include "base/ipv4.h"
+#include "cli/scan_options.h"
 
 #define SYN_WIRE_BITS ((64 + 20) * 8) /* 60-byte frame + FCS, preamble and gap */
 
@@ -71,12 +72,7 @@ static int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 
 static int parse_ip(const char *s, uint32_t *ip)
 {
-	struct in_addr a;
-
-	if (inet_pton(AF_INET, s, &a) != 1)
-		return -EINVAL;
-	*ip = ntohl(a.s_addr);
-	return 0;
+	return mc_ipv4_parse(s, strlen(s), ip);
 }
 
 static int set_allow(struct scan_options *o, const char *a, char *e, size_t el)

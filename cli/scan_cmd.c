@@ -1,13 +1,13 @@
 /* scan_cmd.c — `mailcensus scan`, the whole census in one command.
  *
- * Without --grab this is the engine's scan command as it is (responders to
+ * Without --grab this is the engine's scan (scan_engine.c: responders to
  * -o). With --grab the engine's hits go straight to the grabber (census.c)
- * and the records to a results directory (-O) or stdout. The grab flags are
- * taken out of argv here, by a table that maps each to the `mailcensus grab`
- * option it stands for (so both commands validate them the same way); the
- * rest goes to the engine unchanged. Three things are added for the
- * manifest: a --seed when none was given (so the manifest can name it), and
- * a metadata file when -m was not given (its JSON goes into the manifest). */
+ * and the records to a results directory (-O) or stdout. The grab flags
+ * are taken out of argv by a table that maps each to the `mailcensus grab`
+ * option it stands for, so both commands validate them alike; the rest is
+ * the engine's. Each half is parsed once into its configuration; the
+ * metadata is built in memory and goes into the manifest (and to -m if
+ * asked); no argument is added and no temporary file is made. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,14 +18,13 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "common/census.h"
-#include "common/commands.h"
-#include "engine/engine.h"
-#include "engine/scan_options.h"
-#include "output/json.h"
-#include "probes/grab_opts.h"
-
-#define SCAN_ARGV_EXTRA 4 /* words this file adds to the engine's argv: --seed N -m F */
+#include "base/quit.h"
+#include "cli/census.h"
+#include "cli/commands.h"
+#include "cli/grab_opts.h"
+#include "cli/proclimits.h"
+#include "cli/scan_engine.h"
+#include "output/sink.h"
 
 struct grab_flag {
 	const char *scan_name; /* as given to scan, without "--" */
@@ -92,29 +91,19 @@ static const struct grab_flag *find_flag(const char *name)
 	return NULL;
 }
 
-/* The split command line. Both vectors point into argv or into `words`. */
+/* The split command line. Both vectors point into argv. */
 struct split {
 	int eargc, gargc;
 	char **eargv, **gargv;
 	bool grab, help;
 	const char *first_census_flag; /* for "add --grab" */
-	char words[SCAN_ARGV_EXTRA][PATH_MAX];
-	int nwords;
 };
-
-/* A word made here, kept as long as the split. */
-static char *word(struct split *s, const char *prefix, const char *text)
-{
-	char *w = s->words[s->nwords++]; /* at most SCAN_ARGV_EXTRA calls */
-	snprintf(w, PATH_MAX, "%s%s", prefix, text);
-	return w;
-}
 
 /* Take the grab flags out of argv (up to `--`; after it everything is the
  * engine's EAL). 0, or -EINVAL with a reason. */
 static int split_args(struct split *s, int argc, char **argv, char *err, size_t errlen)
 {
-	s->eargv = calloc((size_t)argc + SCAN_ARGV_EXTRA + 1, sizeof(char *));
+	s->eargv = calloc((size_t)argc + 1, sizeof(char *));
 	s->gargv = calloc((size_t)argc + 1, sizeof(char *));
 	if (s->eargv == NULL || s->gargv == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -159,23 +148,9 @@ static int split_args(struct split *s, int argc, char **argv, char *err, size_t 
 	return 0;
 }
 
-/* Insert a word into the engine's argv before its `--`, if any. */
-static void engine_arg(struct split *s, char *w)
-{
-	int at = s->eargc;
-
-	for (int i = 1; i < s->eargc; i++)
-		if (strcmp(s->eargv[i], "--") == 0) {
-			at = i;
-			break;
-		}
-	memmove(&s->eargv[at + 1], &s->eargv[at], (size_t)(s->eargc - at) * sizeof(char *));
-	s->eargv[at] = w;
-	s->eargc++;
-}
-
 /* The manifest's metadata from the start, with the words `resume` needs:
- * the scan's own (argv after "scan") plus the seed when we drew it. */
+ * the scan's own (argv after "scan") plus the seed when it was drawn here,
+ * so that a resume sends the same permutation. */
 static int census_meta(struct census_grab *c, const struct scan_options *so, int argc, char **argv,
 		       char *err, size_t errlen)
 {
@@ -191,7 +166,7 @@ static int census_meta(struct census_grab *c, const struct scan_options *so, int
 	for (int i = 1; i < argc; i++)
 		words[n++] = argv[i];
 	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)so->seed);
-	if (!so->seed_set) { /* a resume must send the same permutation */
+	if (!so->seed_set) {
 		words[n++] = "--seed";
 		words[n++] = seed;
 	}
@@ -214,92 +189,60 @@ static int census_meta(struct census_grab *c, const struct scan_options *so, int
  * unfinished census there. Returns the exit status. */
 static int census(struct split *s, int argc, char **argv, const char *resume_dir)
 {
-	struct scan_options *so = malloc(sizeof(*so)); /* 128 KiB of ports */
+	struct scan_plan *plan = NULL;
 	struct grab_opts go;
 	struct census_grab *c = NULL;
 	struct engine_consumer consumer;
-	char err[512] = "", cmdline[4096], meta_tmp[] = "/tmp/mailcensus-meta-XXXXXX";
-	const char *meta_path;
+	struct engine_result res;
+	char err[512] = "", warn[256], cmdline[4096];
 	char *meta_json = NULL;
-	size_t meta_len;
-	int status = 2, fd;
-	bool made_tmp = false;
+	int status = 2;
 
-	if (so == NULL) {
-		fprintf(stderr, "mailcensus scan: out of memory\n");
-		return 2;
-	}
 	if (grab_opts_parse(&go, s->gargc, s->gargv, err, sizeof(err)) != 0 ||
-	    scan_options_parse(so, s->eargc, s->eargv, err, sizeof(err)) != 0)
+	    scan_plan_open(&plan, s->eargc, s->eargv, err, sizeof(err)) != 0)
 		goto out;
-	if (so->output != NULL) {
+	if (plan->opts->output != NULL) {
 		snprintf(err, sizeof(err),
 			 "-o is the responder list of a scan without --grab; "
 			 "with --grab the records go to -O DIR");
 		goto out;
 	}
-	if (so->dry_run != NULL) {
+	if (plan->opts->dry_run != NULL) {
 		snprintf(err, sizeof(err), "--dry-run sends nothing: nothing to grab");
 		goto out;
 	}
-	if (!so->seed_set) {
-		uint64_t seed;
-		char num[24];
-		if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) {
-			snprintf(err, sizeof(err), "cannot draw a random seed: %s",
-				 strerror(errno));
-			goto out;
-		}
-		snprintf(num, sizeof(num), "%llu", (unsigned long long)seed);
-		engine_arg(s, word(s, "--seed", ""));
-		engine_arg(s, word(s, "", num));
-		so->seed = seed;
-	}
-	meta_path = so->metadata;
-	if (meta_path == NULL) {
-		fd = mkstemp(meta_tmp);
-		if (fd < 0) {
-			snprintf(err, sizeof(err), "cannot create %s: %s", meta_tmp,
-				 strerror(errno));
-			goto out;
-		}
-		close(fd);
-		meta_path = meta_tmp;
-		made_tmp = true;
-		engine_arg(s, word(s, "-m", ""));
-		engine_arg(s, word(s, "", meta_tmp));
-	}
 	signal(SIGPIPE, SIG_IGN);
-	grab_fit_fd_limit(&go.grab, 1);
+	cli_fit_fd_limit(&go.grab, 1, warn, sizeof(warn));
+	if (warn[0] != '\0')
+		fprintf(stderr, "mailcensus scan: %s\n", warn);
 	if (resume_dir != NULL) {
 		go.sink.dir = resume_dir;
 		go.sink.resume = true;
 	}
 	if (census_grab_open(&c, &go.grab, &go.sink, err, sizeof(err)) != 0)
 		goto out;
-	if (go.sink.dir != NULL && census_meta(c, so, argc, argv, err, sizeof(err)) != 0) {
+	if (go.sink.dir != NULL && census_meta(c, plan->opts, argc, argv, err, sizeof(err)) != 0) {
 		census_grab_discard(c);
 		goto out;
 	}
-	census_grab_set_quiet(c, so->quiet);
+	census_grab_set_quiet(c, plan->opts->quiet);
 	consumer = census_grab_consumer(c);
-	status = engine_scan_command(s->eargc, s->eargv, &consumer);
-	if (engine_quit_signal() != 0 && status != 2)
-		census_grab_set_interrupted(c, engine_quit_signal());
+	status = scan_plan_run(plan, &consumer, argc, argv, &res, &meta_json, err, sizeof(err));
+	if (mc_quit_signal() != 0 && status != 2)
+		census_grab_set_interrupted(c, mc_quit_signal());
 	if (status == 2) { /* nothing was sent: leave nothing behind */
 		census_grab_discard(c);
-		err[0] = '\0'; /* the engine said why */
 		goto out;
 	}
-	/* without it (unreadable) the manifest just has no engine metadata */
-	if (out_read_file(AT_FDCWD, meta_path, &meta_json, &meta_len) != 0)
-		meta_json = NULL;
+	if (status != 0 && err[0] != '\0')
+		fprintf(stderr, "mailcensus scan: %s\n", err);
+	err[0] = '\0';
 	out_command_line(cmdline, sizeof(cmdline), argc, argv);
 	{
 		struct out_meta m = {.command_line = cmdline,
-				     .seed = so->seed,
-				     .shard = so->shard,
-				     .shards = so->shards,
+				     .seed = plan->opts->seed,
+				     .shard = plan->opts->shard,
+				     .shards = plan->opts->shards,
 				     .engine_json = meta_json};
 		uint64_t records, failed;
 
@@ -308,7 +251,6 @@ static int census(struct split *s, int argc, char **argv, const char *resume_dir
 			status = 1;
 			goto out;
 		}
-		err[0] = '\0';
 		fprintf(stderr, "mailcensus scan: %llu records (%llu with an error) %s%s\n",
 			(unsigned long long)records, (unsigned long long)failed,
 			go.sink.dir ? "in " : "on stdout", go.sink.dir ? go.sink.dir : "");
@@ -316,10 +258,8 @@ static int census(struct split *s, int argc, char **argv, const char *resume_dir
 out:
 	if (err[0] != '\0')
 		fprintf(stderr, "mailcensus scan: %s\n", err);
-	if (made_tmp)
-		unlink(meta_tmp);
 	free(meta_json);
-	free(so);
+	scan_plan_free(plan);
 	return status;
 }
 
@@ -338,7 +278,7 @@ int cmd_scan(int argc, char **argv)
 		fprintf(stderr, "mailcensus scan: %s is a census option: add --grab\n",
 			s->first_census_flag);
 	} else if (!s->grab) {
-		status = engine_scan_command(s->eargc, s->eargv, NULL);
+		status = scan_engine_command(s->eargc, s->eargv);
 	} else {
 		status = census(s, argc, argv, NULL);
 	}
@@ -359,8 +299,8 @@ int cmd_scan_resume(const char *dir, const struct out_resume *r, int argc, char 
 
 	if (argc > 0) {
 		fprintf(stderr,
-			"mailcensus resume: a census resume takes no options (%s): the "
-			"scan's words come from the manifest\n",
+			"mailcensus resume: a census resume takes no options (%s): the scan's "
+			"words come from the manifest\n",
 			argv[0]);
 	} else if (s == NULL || words == NULL) {
 		fprintf(stderr, "mailcensus resume: out of memory\n");

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "probes/grab_opts.h"
+#include "cli/grab_opts.h"
 
 #define GRAB_WORKERS_MAX 64
 
@@ -139,12 +139,14 @@ static int opt_concurrency(struct grab_opts *o, const char *v, char *e, size_t n
 	unsigned long x;
 	int r = parse_uint(v, 200000, &x, e, n);
 
-	if (r == 0 && x == 0) {
+	if (r != 0)
+		return r;
+	if (x == 0) {
 		snprintf(e, n, "--concurrency must be at least 1");
 		return -EINVAL;
 	}
 	o->grab.concurrency = (uint32_t)x;
-	return r;
+	return 0;
 }
 
 static int opt_connect_timeout(struct grab_opts *o, const char *v, char *e, size_t n)
@@ -167,8 +169,10 @@ static int opt_rate(struct grab_opts *o, const char *v, char *e, size_t n)
 	unsigned long x;
 	int r = parse_uint(v, 10000000, &x, e, n);
 
+	if (r != 0)
+		return r;
 	o->grab.rate = (uint32_t)x;
-	return r;
+	return 0;
 }
 
 static int opt_ca_file(struct grab_opts *o, const char *v, char *e, size_t n)
@@ -190,12 +194,14 @@ static int opt_workers(struct grab_opts *o, const char *v, char *e, size_t n)
 	unsigned long x;
 	int r = parse_uint(v, GRAB_WORKERS_MAX, &x, e, n);
 
-	if (r == 0 && x == 0) {
+	if (r != 0)
+		return r;
+	if (x == 0) {
 		snprintf(e, n, "--workers must be at least 1");
 		return -EINVAL;
 	}
 	o->workers = (unsigned)x;
-	return r;
+	return 0;
 }
 
 /* PORT=PROTO, e.g. 2143=imap; the first --port replaces the default map. */

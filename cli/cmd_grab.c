@@ -22,17 +22,14 @@
 
 #include <openssl/evp.h>
 
-#include "common/commands.h"
-#include "common/log.h"
-#include "common/safety.h"
+#include "base/log.h"
+#include "base/quit.h"
+#include "base/safety.h"
+#include "cli/commands.h"
+#include "cli/grab_opts.h"
+#include "cli/proclimits.h"
 #include "output/sink.h"
-#include "probes/grab_opts.h"
 #include "probes/grabber.h"
-
-/* The one mutable global, the quit flag: the signal that stopped the run
- * (SIGINT, SIGTERM, SIGHUP), or GRAB_QUIT_OUTPUT when the output failed. */
-static volatile sig_atomic_t grab_quit;
-#define GRAB_QUIT_OUTPUT (-1)
 
 struct grab_target_list {
 	uint32_t *addr;
@@ -63,11 +60,6 @@ struct grab_worker {
 	struct grab_stats stats;
 	char err[256];
 };
-
-static void on_signal(int sig)
-{
-	grab_quit = sig;
-}
 
 static int list_push(struct grab_target_list *l, uint32_t addr, uint16_t port)
 {
@@ -179,8 +171,8 @@ static void put_record(void *ctx, struct mc_record *rec)
 	pthread_mutex_lock(&run->sink_lock);
 	if (run->sink_err == 0) {
 		run->sink_err = out_sink_put(run->sink, rec);
-		if (run->sink_err != 0 && grab_quit == 0)
-			grab_quit = GRAB_QUIT_OUTPUT; /* nowhere to put records: stop starting */
+		if (run->sink_err != 0)
+			mc_quit_request(0); /* nowhere to put records: stop starting targets */
 	}
 	pthread_mutex_unlock(&run->sink_lock);
 }
@@ -192,7 +184,7 @@ static void *worker_main(void *arg)
 	unsigned nw = run->opts->workers;
 	struct grabber *g = w->g;
 
-	for (size_t i = w->index; i < run->targets->n && !grab_quit; i += nw) {
+	for (size_t i = w->index; i < run->targets->n && mc_quit_level() == MC_QUIT_NONE; i += nw) {
 		w->result = grabber_add(g, run->targets->addr[i], run->targets->port[i]);
 		if (w->result < 0 && w->result != -EINTR)
 			break;
@@ -317,18 +309,21 @@ static int grab_main(struct grab_opts *opts, const struct grab_resume *res, int 
 	mc_log_set_level(opts->verbosity > 0   ? MC_LOG_INFO
 			 : opts->verbosity < 0 ? MC_LOG_ERROR
 					       : MC_LOG_WARN);
-	opts->grab.quit = &grab_quit;
 	rc = read_targets(opts->input, &targets);
 	if (rc == 0)
 		rc = open_sink(&run, opts, &targets, res);
 	if (rc != 0)
 		goto out;
 	pthread_mutex_init(&run.sink_lock, NULL);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
+	mc_quit_install();
 	signal(SIGPIPE, SIG_IGN);
-	grab_fit_fd_limit(&opts->grab, opts->workers);
+	{
+		char warn[256];
+
+		cli_fit_fd_limit(&opts->grab, opts->workers, warn, sizeof(warn));
+		if (warn[0] != '\0')
+			log_warn("grab: %s", warn);
+	}
 	ws = calloc(opts->workers, sizeof(*ws));
 	if (ws == NULL)
 		mc_fatal("grab: out of memory");
@@ -343,9 +338,11 @@ static int grab_main(struct grab_opts *opts, const struct grab_resume *res, int 
 		log_error("grab: output: %s", out_sink_strerror(run.sink));
 		rc = 1;
 	}
-	if (grab_quit > 0) {
-		out_sink_set_interrupted(run.sink, grab_quit);
+	if (mc_quit_signal() != 0) {
+		out_sink_set_interrupted(run.sink, mc_quit_signal());
 		rc = 1; /* interrupted: not every target has a record */
+	} else if (mc_quit_level() != MC_QUIT_NONE && rc == 0) {
+		rc = 1;
 	}
 	if (out_sink_close(run.sink, NULL, err, sizeof(err)) < 0) {
 		log_error("grab: output: %s", err);

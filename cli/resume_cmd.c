@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/commands.h"
+#include "cli/commands.h"
 #include "output/sink.h"
 
 static const char resume_usage[] =
