@@ -63,10 +63,10 @@ int cmd_resume(int argc, char **argv)
 		fprintf(stderr, "mailcensus resume: the run's working directory %s: %s\n", r.cwd,
 			strerror(errno));
 	} else if (strcmp(r.command, "grab") == 0) {
-		fprintf(stderr, "mailcensus resume: %s: %s; continuing\n", dir, r.describe);
+		fprintf(stderr, "mailcensus resume: %s: the run is %s\n", dir, r.describe);
 		rc = cmd_grab_resume(dir, &r, argc - 2, argv + 2);
 	} else if (strcmp(r.command, "scan") == 0) {
-		fprintf(stderr, "mailcensus resume: %s: %s; continuing\n", dir, r.describe);
+		fprintf(stderr, "mailcensus resume: %s: the run is %s\n", dir, r.describe);
 		rc = cmd_scan_resume(dir, &r, argc - 2, argv + 2);
 	} else {
 		fprintf(stderr, "mailcensus resume: %s: unknown command '%s' in the manifest\n",

@@ -6,7 +6,9 @@
 #     services, same fields apart from times), no duplicate, verify passes,
 #     the manifest says complete; after each kill `verify --partial` passes
 #     and plain `verify` says incomplete (exit 3);
-#   - a census (scan --grab) killed and resumed: no duplicate, same services;
+#   - a census (scan --grab) killed at a random moment and resumed: no
+#     duplicate, same services as an uninterrupted census;
+#   - a second process on a directory being written is refused (flock);
 #   - SIGTERM and SIGHUP: exit 1, manifest interrupted by that signal,
 #     report's first line says so;
 #   - ENOSPC on a small tmpfs (private mount namespace): a clear error,
@@ -103,14 +105,16 @@ SCAN=(scan --iface "$MC_SCAN_IF" -S "$MC_ENGINE_IP" --gateway-ip "$MC_GW_IP" -q 
 	-p 110,143,993,995 -r 2000 -c 2 --grab --ca-file "$MC_CA_CERT" --grab-concurrency 16
 	--grab-connect-timeout 2 --grab-read-timeout 3 --grab-timeout 20 --seal-every 1 --shard-records 40 --no-tls-matrix)
 mc "${SCAN[@]}" -O "$work/cbase" 2>"$work/cbase.err"
-kill_at "$work/census" 1.5 "${SCAN[@]}" -O "$work/census"
+# a moment in sending, cooldown or the grab tail, from the first seed
+kc=$(awk -v s="${seeds%% *}" 'BEGIN { srand(s + 1); printf "%.2f\n", 0.3 + rand() * 4.0 }')
+kill_at "$work/census" "$kc" "${SCAN[@]}" -O "$work/census"
 st=$(state "$work/census")
 mc resume "$work/census" >"$work/census.resume" 2>&1
 rrc=$?
 python3 tests/integration/compare_runs.py "$work/cbase" "$work/census" >"$work/census.cmp" 2>&1
 crc=$?
 [ $rrc = 0 ] && [ $crc = 0 ] && [ "$(state "$work/census" | cut -d' ' -f1)" = complete ] && mc verify "$work/census" >/dev/null &&
-	ok "census killed at 1.5 s ('$st'), resumed: $(tail -1 "$work/census.cmp"), verify OK" ||
+	ok "census killed at ${kc}s ('$st'), resumed: $(tail -1 "$work/census.cmp"), verify OK" ||
 	{ bad "census resume: exit $rrc, '$(state "$work/census")'"; cat "$work/census.resume" "$work/census.cmp"; }
 mc resume "$work/census" >"$work/census.again" 2>&1
 [ $? = 0 ] && grep -q 'nothing to resume' "$work/census.again" && ok "resume of a complete run: nothing to resume, exit 0" ||
@@ -121,7 +125,14 @@ for sig in TERM HUP; do
 	d=$work/sig-$sig
 	ip netns exec "$MC_NS_SCAN" "$MC_BIN" "${GRAB[@]}" -o "$d" "$work/targets" &
 	pid=$! # ip netns exec execs: this is mailcensus
-	sleep 0.7
+	sleep 0.4
+	if [ $sig = TERM ]; then # one writer per directory
+		mc resume "$d" >"$work/busy" 2>&1
+		[ $? = 2 ] && grep -q 'another mailcensus process' "$work/busy" &&
+			ok "resume of a directory being written: refused ($(head -c 110 "$work/busy"))" ||
+			bad "resume while running: $(cat "$work/busy")"
+	fi
+	sleep 0.3
 	kill -s "$sig" "$pid"
 	wait "$pid"
 	rc=$?
