@@ -54,10 +54,11 @@ rc=$?
 	bad "uninterrupted run: exit $rc, $(state "$work/base")"
 
 # --- kill -9 at random moments, resume --------------------------------------
-# kill_at DIR SECONDS CMD...: start CMD, kill -9 it after SECONDS
+# kill_at SECONDS CMD...: start CMD in the scanner namespace, kill -9 it
+# after SECONDS (ip netns exec execs: $! is mailcensus itself)
 kill_at() {
-	local dir=$1 secs=$2
-	shift 2
+	local secs=$1
+	shift
 	ip netns exec "$MC_NS_SCAN" "$MC_BIN" "$@" >>"$work/kill.log" 2>&1 &
 	local pid=$!
 	sleep "$secs"
@@ -69,7 +70,7 @@ echo "kill seeds: $seeds (replay: MC_CRASH_SEEDS=\"$seeds\")"
 for seed in $seeds; do
 	read -r k1 k2 < <(awk -v s="$seed" 'BEGIN { srand(s); printf "%.2f %.2f\n", 0.02 + rand() * 2.2, 0.05 + rand() * 1.5 }')
 	d=$work/kill-$seed
-	kill_at "$d" "$k1" "${GRAB[@]}" -o "$d" "$work/targets"
+	kill_at "$k1" "${GRAB[@]}" -o "$d" "$work/targets"
 	st1=$(state "$d")
 	mc verify "$d" >"$d.v1" 2>&1
 	vrc=$?
@@ -84,7 +85,7 @@ for seed in $seeds; do
 		ok "seed $seed: killed at ${k1}s before the results directory existed"
 	fi
 	if [ -d "$d" ]; then
-		kill_at "$d" "$k2" resume "$d"
+		kill_at "$k2" resume "$d"
 		mc resume "$d" >"$d.resume" 2>&1
 		rrc=$?
 	else
@@ -102,12 +103,12 @@ done
 
 # --- a census killed and resumed ---------------------------------------------
 SCAN=(scan --iface "$MC_SCAN_IF" -S "$MC_ENGINE_IP" --gateway-ip "$MC_GW_IP" -q 198.18.16.0/26 198.18.1.0/27
-	-p 110,143,993,995 -r 2000 -c 2 --grab --ca-file "$MC_CA_CERT" --grab-concurrency 16
+	-p '110,143,993,995' -r 2000 -c 2 --grab --ca-file "$MC_CA_CERT" --grab-concurrency 16
 	--grab-connect-timeout 2 --grab-read-timeout 3 --grab-timeout 20 --seal-every 1 --shard-records 40 --no-tls-matrix)
 mc "${SCAN[@]}" -O "$work/cbase" 2>"$work/cbase.err"
 # a moment in sending, cooldown or the grab tail, from the first seed
 kc=$(awk -v s="${seeds%% *}" 'BEGIN { srand(s + 1); printf "%.2f\n", 0.3 + rand() * 4.0 }')
-kill_at "$work/census" "$kc" "${SCAN[@]}" -O "$work/census"
+kill_at "$kc" "${SCAN[@]}" -O "$work/census"
 st=$(state "$work/census")
 mc resume "$work/census" >"$work/census.resume" 2>&1
 rrc=$?
