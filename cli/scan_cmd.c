@@ -2,12 +2,12 @@
  *
  * Without --grab this is the engine's scan (scan_engine.c: responders to
  * -o). With --grab the engine's hits go straight to the grabber (census.c)
- * and the records to a results directory (-O) or stdout. The grab flags
- * are taken out of argv by a table that maps each to the `mailcensus grab`
- * option it stands for, so both commands validate them alike; the rest is
- * the engine's. Each half is parsed once into its configuration; the
- * metadata is built in memory and goes into the manifest (and to -m if
- * asked); no argument is added and no temporary file is made. */
+ * and the records to a results directory (-O) or stdout. One pass of the
+ * one option parser (base/opts.h) fills both configurations: the scan's
+ * rows fill the scan options, the census rows (grab's own setters under
+ * scan's names, cli/grab_opts.c) fill the grab options. The metadata is
+ * built in memory and goes into the manifest (and to -m if asked); no
+ * argument is added and no temporary file is made. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -26,127 +26,31 @@
 #include "cli/scan_engine.h"
 #include "output/sink.h"
 
-struct grab_flag {
-	const char *scan_name; /* as given to scan, without "--" */
-	char short_name;       /* 0 when none */
-	const char *grab_name; /* the `grab` option it becomes; NULL: --grab itself */
-	const char *arg;       /* value placeholder, NULL for a flag */
-	const char *help;
+/* The one flag that turns a scan into a census. */
+struct census_flag {
+	bool grab;
 };
 
-static const struct grab_flag grab_flags[] = {
-    {"grab", 0, NULL, NULL,
-     "probe every responder (banner, STARTTLS, TLS, certificate, posture) as hits arrive"},
-    {"results", 'O', "--output", "DIR",
-     "results directory: shards + manifest.json (default: NDJSON records on stdout)"},
-    {"geo-db", 0, "--geo-db", "FILE", "country mmdb for enrichment (with --asn-db)"},
-    {"asn-db", 0, "--asn-db", "FILE", "ASN mmdb for enrichment (with --geo-db)"},
-    {"no-enrich", 0, "--no-enrich", NULL, "no enrichment even if databases are named"},
-    {"compress", 0, "--compress", NULL, "zstd-compress shards"},
-    {"shard-records", 0, "--shard-records", "N",
-     "new output shard after N records (k/M suffix; default 1M)"},
-    {"shard-bytes", 0, "--shard-bytes", "SIZE",
-     "new output shard after SIZE bytes (k/M/G suffix; default 256M)"},
-    {"seal-every", 0, "--seal-every", "SEC",
-     "seal the open shard when its first record is SEC old (default 60)"},
-    {"grab-concurrency", 0, "--concurrency", "N", "targets probed at once (default 1000)"},
-    {"grab-rate", 0, "--rate", "N", "new probes per second, 0 = unlimited (default 0)"},
-    {"grab-connect-timeout", 0, "--connect-timeout", "SEC", "TCP connect timeout (default 5)"},
-    {"grab-read-timeout", 0, "--read-timeout", "SEC",
-     "longest wait for server bytes, incl. TLS handshakes (default 5)"},
-    {"grab-timeout", 0, "--timeout", "SEC", "whole target incl. the version matrix (default 30)"},
-    {"ca-file", 0, "--ca-file", "FILE", "extra trust anchors (PEM) for chain verification"},
-    {"no-tls-matrix", 0, "--no-tls-matrix", NULL, "skip the TLS 1.0-1.3 version matrix"},
-    {"grab-port", 0, "--port", "PORT=PROTO",
-     "protocol of a port (pop3|imap|pop3s|imaps), repeatable; default 110=pop3 143=imap "
-     "993=imaps 995=pop3s"},
-};
-#define NGRAB_FLAGS (sizeof(grab_flags) / sizeof(grab_flags[0]))
-
-static void usage(FILE *out)
+static int set_grab(void *ctx, const char *v, char *e, size_t n)
 {
-	scan_options_usage(out);
-	fprintf(out, "\ncensus (grab every responder while scanning):\n");
-	for (size_t i = 0; i < NGRAB_FLAGS; i++) {
-		const struct grab_flag *f = &grab_flags[i];
-		char left[48];
-
-		snprintf(left, sizeof(left), "%c%c%s--%s%s%s", f->short_name ? '-' : ' ',
-			 f->short_name ? f->short_name : ' ', f->short_name ? ", " : "  ",
-			 f->scan_name, f->arg ? " " : "", f->arg ? f->arg : "");
-		fprintf(out, "  %-30s %s\n", left, f->help);
-	}
-	fprintf(out, "\nWith --grab, -o is refused (records replace the responder list), and the\n"
-		     "manifest in -O DIR carries the scan's metadata (seed, shard, counters).\n");
-}
-
-static const struct grab_flag *find_flag(const char *name)
-{
-	for (size_t i = 0; i < NGRAB_FLAGS; i++) {
-		if (name[1] == '-' && strcmp(name + 2, grab_flags[i].scan_name) == 0)
-			return &grab_flags[i];
-		if (name[1] != '-' && name[2] == '\0' && grab_flags[i].short_name == name[1])
-			return &grab_flags[i];
-	}
-	return NULL;
-}
-
-/* The split command line. Both vectors point into argv. */
-struct split {
-	int eargc, gargc;
-	char **eargv, **gargv;
-	bool grab, help;
-	const char *first_census_flag; /* for "add --grab" */
-};
-
-/* Take the grab flags out of argv (up to `--`; after it everything is the
- * engine's EAL). 0, or -EINVAL with a reason. */
-static int split_args(struct split *s, int argc, char **argv, char *err, size_t errlen)
-{
-	s->eargv = calloc((size_t)argc + 1, sizeof(char *));
-	s->gargv = calloc((size_t)argc + 1, sizeof(char *));
-	if (s->eargv == NULL || s->gargv == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	s->eargv[s->eargc++] = argv[0];
-	s->gargv[s->gargc++] = "grab";
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *eq = strncmp(a, "--", 2) == 0 ? strchr(a, '=') : NULL;
-		char name[64];
-		const struct grab_flag *f;
-
-		if (strcmp(a, "--") == 0) {
-			while (i < argc)
-				s->eargv[s->eargc++] = argv[i++];
-			break;
-		}
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
-			s->help = true;
-		snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - a) : 63, a);
-		f = a[0] == '-' ? find_flag(name) : NULL;
-		if (f == NULL) {
-			s->eargv[s->eargc++] = argv[i];
-			continue;
-		}
-		if (f->grab_name == NULL) {
-			s->grab = true;
-			continue;
-		}
-		if (s->first_census_flag == NULL)
-			s->first_census_flag = a;
-		s->gargv[s->gargc++] = (char *)f->grab_name;
-		if (f->arg == NULL)
-			continue;
-		if (eq == NULL && i + 1 >= argc) {
-			snprintf(err, errlen, "%s needs a value (%s)", name, f->arg);
-			return -EINVAL;
-		}
-		s->gargv[s->gargc++] = eq ? (char *)eq + 1 : argv[++i];
-	}
+	(void)v, (void)e, (void)n;
+	((struct census_flag *)ctx)->grab = true;
 	return 0;
 }
+
+static const struct mc_opt grab_row[] = {
+    {"grab", 0, NULL, set_grab,
+     "probe every responder (banner, STARTTLS, TLS, certificate, posture) as hits arrive"},
+};
+
+static const char census_epilog[] =
+    "With --grab, -o is refused (records replace the responder list), and the\n"
+    "manifest in -O DIR carries the scan's metadata (seed, shard, counters).\n\n"
+    "After --, DPDK EAL options, added to the defaults (--no-huge -m 256 --no-pci\n"
+    "--file-prefix mcPID --lcores 0@cpu0,TX@cpu1..,RX@cpu0); the same option given\n"
+    "there replaces its default. Devices: --iface IF (af_packet, qpairs = tx-queues+1),\n"
+    "or e.g. -- --vdev=net_null0,no-rx=1 (throughput), --vdev=net_memif0,role=client,...\n"
+    "\nexit status: 0 done, 1 the scan failed, 2 usage or start-up error\n";
 
 /* The manifest's metadata from the start, with the words `resume` needs:
  * the scan's own (argv after "scan") plus the seed when it was drawn here,
@@ -187,10 +91,10 @@ static int census_meta(struct census_grab *c, const struct scan_options *so, int
 
 /* The census: engine + grabber + sink. `resume_dir`: continue the
  * unfinished census there. Returns the exit status. */
-static int census(struct split *s, int argc, char **argv, const char *resume_dir)
+static int census(struct scan_options *so, struct grab_opts *go, int argc, char **argv,
+		  const char *resume_dir)
 {
 	struct scan_plan *plan = NULL;
-	struct grab_opts go;
 	struct census_grab *c = NULL;
 	struct engine_consumer consumer;
 	struct engine_result res;
@@ -198,8 +102,11 @@ static int census(struct split *s, int argc, char **argv, const char *resume_dir
 	char *meta_json = NULL;
 	int status = 2;
 
-	if (grab_opts_parse(&go, s->gargc, s->gargv, err, sizeof(err)) != 0 ||
-	    scan_plan_open(&plan, s->eargc, s->eargv, err, sizeof(err)) != 0)
+	if (grab_opts_finish(go, err, sizeof(err)) != 0) {
+		free(so);
+		goto out;
+	}
+	if (scan_plan_open(&plan, so, err, sizeof(err)) != 0)
 		goto out;
 	if (plan->opts->output != NULL) {
 		snprintf(err, sizeof(err),
@@ -212,16 +119,16 @@ static int census(struct split *s, int argc, char **argv, const char *resume_dir
 		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	cli_fit_fd_limit(&go.grab, 1, warn, sizeof(warn));
+	cli_fit_fd_limit(&go->grab, 1, warn, sizeof(warn));
 	if (warn[0] != '\0')
 		fprintf(stderr, "mailcensus scan: %s\n", warn);
 	if (resume_dir != NULL) {
-		go.sink.dir = resume_dir;
-		go.sink.resume = true;
+		go->sink.dir = resume_dir;
+		go->sink.resume = true;
 	}
-	if (census_grab_open(&c, &go.grab, &go.sink, err, sizeof(err)) != 0)
+	if (census_grab_open(&c, &go->grab, &go->sink, err, sizeof(err)) != 0)
 		goto out;
-	if (go.sink.dir != NULL && census_meta(c, plan->opts, argc, argv, err, sizeof(err)) != 0) {
+	if (go->sink.dir != NULL && census_meta(c, plan->opts, argc, argv, err, sizeof(err)) != 0) {
 		census_grab_discard(c);
 		goto out;
 	}
@@ -253,7 +160,7 @@ static int census(struct split *s, int argc, char **argv, const char *resume_dir
 		}
 		fprintf(stderr, "mailcensus scan: %llu records (%llu with an error) %s%s\n",
 			(unsigned long long)records, (unsigned long long)failed,
-			go.sink.dir ? "in " : "on stdout", go.sink.dir ? go.sink.dir : "");
+			go->sink.dir ? "in " : "on stdout", go->sink.dir ? go->sink.dir : "");
 	}
 out:
 	if (err[0] != '\0')
@@ -263,61 +170,83 @@ out:
 	return status;
 }
 
+/* scan, or with resume_dir the resume of a census (its words must hold --grab). */
+static int scan_main(int argc, char **argv, const char *resume_dir)
+{
+	struct scan_options *so = malloc(sizeof(*so)); /* 128 KiB of ports */
+	struct grab_opts go;
+	struct census_flag flag = {false};
+	struct mc_opt_group extra[2] = {
+	    {.title = "census (grab every responder while scanning)",
+	     .opts = grab_row,
+	     .nopts = 1,
+	     .ctx = &flag},
+	    grab_census_group(&go),
+	};
+	char err[512];
+
+	if (so == NULL) {
+		fprintf(stderr, "mailcensus scan: out of memory\n");
+		return 2;
+	}
+	extra[1].title = NULL;
+	grab_opts_init(&go);
+	if (scan_options_parse_groups(so, extra, 2, argc, argv, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mailcensus scan: %s\n", err);
+		free(so);
+		return 2;
+	}
+	if (so->help) {
+		scan_options_usage_with(extra, 2, census_epilog, stdout);
+		free(so);
+		return 0;
+	}
+	if (!flag.grab && extra[1].first_used != NULL) {
+		fprintf(stderr, "mailcensus scan: %s is a census option: add --grab\n",
+			extra[1].first_used);
+		free(so);
+		return 2;
+	}
+	if (scan_options_check(so, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mailcensus scan: %s\n", err);
+		free(so);
+		return 2;
+	}
+	if (!flag.grab && resume_dir != NULL) {
+		fprintf(stderr, "mailcensus resume: the run's words are not a census (--grab)\n");
+		free(so);
+		return 2;
+	}
+	if (!flag.grab)
+		return scan_engine_command(so, argc, argv);
+	return census(so, &go, argc, argv, resume_dir);
+}
+
 int cmd_scan(int argc, char **argv)
 {
-	struct split *s = calloc(1, sizeof(*s));
-	int status = 2;
-	char err[256];
-
-	if (s == NULL || split_args(s, argc, argv, err, sizeof(err)) != 0) {
-		fprintf(stderr, "mailcensus scan: %s (try --help)\n", s ? err : "out of memory");
-	} else if (s->help) {
-		usage(stdout);
-		status = 0;
-	} else if (!s->grab && s->gargc > 1) {
-		fprintf(stderr, "mailcensus scan: %s is a census option: add --grab\n",
-			s->first_census_flag);
-	} else if (!s->grab) {
-		status = scan_engine_command(s->eargc, s->eargv);
-	} else {
-		status = census(s, argc, argv, NULL);
-	}
-	if (s != NULL) {
-		free(s->eargv);
-		free(s->gargv);
-	}
-	free(s);
-	return status;
+	return scan_main(argc, argv, NULL);
 }
 
 int cmd_scan_resume(const char *dir, const struct out_resume *r, int argc, char **argv)
 {
-	struct split *s = calloc(1, sizeof(*s));
-	char **words = calloc((size_t)r->argc + 2, sizeof(char *));
-	int status = 2;
-	char err[256];
+	char **words;
+	int status;
 
 	if (argc > 0) {
 		fprintf(stderr,
 			"mailcensus resume: a census resume takes no options (%s): the scan's "
 			"words come from the manifest\n",
 			argv[0]);
-	} else if (s == NULL || words == NULL) {
+		return 2;
+	}
+	words = calloc((size_t)r->argc + 2, sizeof(char *));
+	if (words == NULL) {
 		fprintf(stderr, "mailcensus resume: out of memory\n");
-	} else {
-		words[0] = "scan";
-		memcpy(words + 1, r->argv, (size_t)r->argc * sizeof(char *));
-		if (split_args(s, r->argc + 1, words, err, sizeof(err)) != 0 || !s->grab)
-			fprintf(stderr, "mailcensus resume: the run's words: %s\n",
-				s->grab ? err : "not a census (--grab)");
-		else
-			status = census(s, r->argc + 1, words, dir);
+		return 2;
 	}
-	if (s != NULL) {
-		free(s->eargv);
-		free(s->gargv);
-	}
-	free(s);
+	words[0] = "scan";
+	memcpy(words + 1, r->argv, (size_t)r->argc * sizeof(char *));
+	status = scan_main(r->argc + 1, words, dir);
 	free(words);
 	return status;
 }

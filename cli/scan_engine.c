@@ -119,24 +119,19 @@ static void summary(const struct engine_result *res)
 		(unsigned long long)res->iface_rx_dropped);
 }
 
-int scan_plan_open(struct scan_plan **out, int argc, char **argv, char *err, size_t errlen)
+int scan_plan_open(struct scan_plan **out, struct scan_options *opts, char *err, size_t errlen)
 {
 	struct scan_plan *p = calloc(1, sizeof(*p));
 	int rc = -ENOMEM;
 
 	*out = NULL;
-	if (p == NULL || (p->opts = malloc(sizeof(*p->opts))) == NULL || /* 128 KiB of ports */
-	    (p->eal = malloc(sizeof(*p->eal))) == NULL) {
+	if (p == NULL || (p->eal = malloc(sizeof(*p->eal))) == NULL) {
 		snprintf(err, errlen, "out of memory");
-		goto fail;
+		free(p);
+		free(opts);
+		return rc;
 	}
-	rc = scan_options_parse(p->opts, argc, argv, err, errlen);
-	if (rc != 0)
-		goto fail;
-	if (p->opts->help) {
-		*out = p;
-		return 0;
-	}
+	p->opts = opts;
 	if (!p->opts->seed_set &&
 	    getrandom(&p->opts->seed, sizeof(p->opts->seed), 0) != sizeof(p->opts->seed)) {
 		rc = -errno;
@@ -239,22 +234,15 @@ int scan_plan_run(struct scan_plan *p, const struct engine_consumer *consumer, i
 	return 0;
 }
 
-int scan_engine_command(int argc, char **argv)
+int scan_engine_command(struct scan_options *opts, int argc, char **argv)
 {
 	struct scan_plan *p = NULL;
 	struct engine_result res;
 	char err[512] = "";
 	int status = 2;
 
-	if (scan_plan_open(&p, argc, argv, err, sizeof(err)) != 0)
-		goto out;
-	if (p->opts->help) {
-		scan_options_usage(stdout);
-		status = 0;
-		goto out;
-	}
-	status = scan_plan_run(p, NULL, argc, argv, &res, NULL, err, sizeof(err));
-out:
+	if (scan_plan_open(&p, opts, err, sizeof(err)) == 0)
+		status = scan_plan_run(p, NULL, argc, argv, &res, NULL, err, sizeof(err));
 	if (status != 0)
 		fprintf(stderr, "mailcensus scan: %s\n", err);
 	scan_plan_free(p);

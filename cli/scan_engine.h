@@ -23,10 +23,10 @@ struct scan_plan {
 	struct engine_config cfg;
 };
 
-/* Parse and check argv (argv[0] is the command name). 0 with *out set
- * (when opts->help is set, nothing else was built), or -errno with a
+/* Build the plan from parsed options (scan_options_parse; the plan owns
+ * opts from here, also on failure). 0 with *out set, or -errno with a
  * reason in err. */
-int scan_plan_open(struct scan_plan **out, int argc, char **argv, char *err, size_t errlen);
+int scan_plan_open(struct scan_plan **out, struct scan_options *opts, char *err, size_t errlen);
 
 /* Run the plan. consumer NULL: the -o responder writer, if -o was given.
  * The scan's metadata is built in memory from (argc, argv), the command
@@ -39,8 +39,8 @@ int scan_plan_run(struct scan_plan *p, const struct engine_consumer *consumer, i
 
 void scan_plan_free(struct scan_plan *p);
 
-/* `mailcensus scan` without --grab: the plan run with -o's writer.
- * Returns the exit status. */
-int scan_engine_command(int argc, char **argv);
+/* `mailcensus scan` without --grab: the plan run with -o's writer (owns
+ * opts). Returns the exit status. */
+int scan_engine_command(struct scan_options *opts, int argc, char **argv);
 
 #endif

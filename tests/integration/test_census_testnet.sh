@@ -11,6 +11,7 @@
 # Then the two-stage form (scan -o CSV read by grab) and the bad paths: a census flag without --grab and -o with --grab are
 # usage errors, and a scan that cannot start leaves no results directory.
 set -euo pipefail
+# shellcheck source=tests/integration/test_scan_common.sh
 . "$(dirname "$0")/test_scan_common.sh"
 scan_need_testnet
 work=$(mktemp -d)

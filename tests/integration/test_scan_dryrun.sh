@@ -4,6 +4,7 @@
 # each exactly once, from -S to the target, with correct checksums. No
 # network needed and nothing leaves the process.
 set -euo pipefail
+# shellcheck source=tests/integration/test_scan_common.sh
 . "$(dirname "$0")/test_scan_common.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
