@@ -119,12 +119,6 @@ static int consumer_finish(void *ctx)
 	return c->run_rc;
 }
 
-int census_grab_set_meta(struct census_grab *c, const struct out_meta *meta, char *err,
-			 size_t errlen)
-{
-	return out_sink_set_meta(c->sink, meta, err, errlen);
-}
-
 void census_grab_set_interrupted(struct census_grab *c, int signo)
 {
 	out_sink_set_interrupted(c->sink, signo);

@@ -25,10 +25,6 @@ struct census_grab;
 int census_grab_open(struct census_grab **out, const struct grab_config *gcfg,
 		     const struct out_sink_config *scfg, char *err, size_t errlen);
 
-/* The manifest's metadata from the start on (rewrites the manifest). */
-int census_grab_set_meta(struct census_grab *c, const struct out_meta *meta, char *err,
-			 size_t errlen);
-
 /* The scan was stopped by a signal: the manifest will say interrupted. */
 void census_grab_set_interrupted(struct census_grab *c, int signo);
 

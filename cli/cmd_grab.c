@@ -251,32 +251,34 @@ static int make_workers(struct grab_run *run, struct grab_worker *ws, unsigned n
 }
 
 /* The manifest's metadata, with what `resume` needs when the targets came
- * from a file and the records go to a directory. */
-static int set_meta(struct grab_run *run, const struct grab_opts *opts, int argc, char **argv,
-		    const char *sha256)
-{
-	char cmdline[1024], cwd[PATH_MAX], abs[PATH_MAX], err[256];
-	bool resumable = opts->input != NULL && strcmp(opts->input, "-") != 0 &&
-			 getcwd(cwd, sizeof(cwd)) != NULL && realpath(opts->input, abs) != NULL;
-	struct out_meta m = {.command_line = cmdline,
-			     .shards = 1,
-			     .command = resumable ? "grab" : NULL,
-			     .cwd = cwd,
-			     .argc = argc - 1,
-			     .argv = argv + 1,
-			     .targets_path = abs,
-			     .targets_sha256 = sha256};
+ * from a file; it goes into the very first manifest, so that a run killed
+ * at any moment after it can be resumed. */
+struct grab_meta {
+	char cmdline[1024], cwd[PATH_MAX], abs[PATH_MAX];
+	struct out_meta m;
+};
 
-	out_command_line(cmdline, sizeof(cmdline), argc, argv);
-	if (opts->sink.dir == NULL || out_sink_set_meta(run->sink, &m, err, sizeof(err)) == 0)
-		return 0;
-	log_error("grab: %s", err);
-	return -EIO;
+static void fill_meta(struct grab_meta *gm, const struct grab_opts *opts, int argc, char **argv,
+		      const char *sha256)
+{
+	bool resumable = opts->input != NULL && strcmp(opts->input, "-") != 0 &&
+			 getcwd(gm->cwd, sizeof(gm->cwd)) != NULL &&
+			 realpath(opts->input, gm->abs) != NULL;
+
+	out_command_line(gm->cmdline, sizeof(gm->cmdline), argc, argv);
+	gm->m = (struct out_meta){.command_line = gm->cmdline,
+				  .shards = 1,
+				  .command = resumable ? "grab" : NULL,
+				  .cwd = gm->cwd,
+				  .argc = argc - 1,
+				  .argv = argv + 1,
+				  .targets_path = gm->abs,
+				  .targets_sha256 = sha256};
 }
 
 /* Open the sink; on resume, check the targets file and drop what is recorded. */
 static int open_sink(struct grab_run *run, struct grab_opts *opts, struct grab_target_list *targets,
-		     const struct grab_resume *res)
+		     const struct grab_meta *meta, const struct grab_resume *res)
 {
 	char err[512];
 
@@ -286,6 +288,7 @@ static int open_sink(struct grab_run *run, struct grab_opts *opts, struct grab_t
 			  opts->input, targets->sha256, res->sha256);
 		return 2;
 	}
+	opts->sink.meta = &meta->m;
 	if (out_sink_open(&run->sink, &opts->sink, err, sizeof(err)) < 0) {
 		log_error("grab: %s", err);
 		return 2;
@@ -303,15 +306,19 @@ static int grab_main(struct grab_opts *opts, const struct grab_resume *res, int 
 	struct grab_target_list targets = {0};
 	struct grab_run run = {.opts = opts, .targets = &targets};
 	struct grab_worker *ws = NULL;
+	struct grab_meta *meta = malloc(sizeof(*meta));
 	char err[256];
 	int rc;
 
+	if (meta == NULL)
+		mc_fatal("grab: out of memory");
 	mc_log_set_level(opts->verbosity > 0   ? MC_LOG_INFO
 			 : opts->verbosity < 0 ? MC_LOG_ERROR
 					       : MC_LOG_WARN);
 	rc = read_targets(opts->input, &targets);
+	fill_meta(meta, opts, argc, argv, targets.sha256);
 	if (rc == 0)
-		rc = open_sink(&run, opts, &targets, res);
+		rc = open_sink(&run, opts, &targets, meta, res);
 	if (rc != 0)
 		goto out;
 	pthread_mutex_init(&run.sink_lock, NULL);
@@ -327,8 +334,7 @@ static int grab_main(struct grab_opts *opts, const struct grab_resume *res, int 
 	ws = calloc(opts->workers, sizeof(*ws));
 	if (ws == NULL)
 		mc_fatal("grab: out of memory");
-	if (set_meta(&run, opts, argc, argv, targets.sha256) < 0 ||
-	    make_workers(&run, ws, opts->workers) < 0) {
+	if (make_workers(&run, ws, opts->workers) < 0) {
 		out_sink_discard(run.sink);
 		rc = 2;
 		goto unlock;
@@ -354,6 +360,7 @@ out:
 	for (unsigned i = 0; ws != NULL && i < opts->workers; i++)
 		grabber_free(ws[i].g);
 	free(ws);
+	free(meta);
 	free(targets.addr);
 	free(targets.port);
 	return rc;

@@ -25,8 +25,29 @@ static const char resume_usage[] =
     "--connect-timeout --read-timeout --timeout --seal-every -v -q. A census\n"
     "resume takes none: it sends the whole scan again (same seed) and grabs\n"
     "only the responders without a record.\n"
+    "A directory without a manifest (killed before its first one: nothing was\n"
+    "recorded) only has its leftover temporary files removed; start the run again.\n"
     "Exit status: 0 complete (or nothing to resume), 1 failed or interrupted\n"
-    "again, 2 refused.\n";
+    "again (or leftovers removed), 2 refused.\n";
+
+/* No manifest: the run was killed before it wrote its first one, so it
+ * recorded nothing and its options are unknown. Its leftovers are removed
+ * so that the run can be started again (exit 1: it is not done). */
+static int clear_leftovers(const char *dir)
+{
+	char err[512];
+	size_t removed = 0;
+
+	if (out_resume_clear_leftovers(dir, &removed, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mailcensus resume: %s: no manifest.json, and %s\n", dir, err);
+		return 2;
+	}
+	fprintf(stderr,
+		"mailcensus resume: %s: no manifest.json: the run was killed before it recorded "
+		"anything; %zu leftover file%s removed: start the run again\n",
+		dir, removed, removed == 1 ? "" : "s");
+	return 1;
+}
 
 int cmd_resume(int argc, char **argv)
 {
@@ -46,10 +67,14 @@ int cmd_resume(int argc, char **argv)
 		fprintf(stderr, "mailcensus resume: %s: %s\n", argv[1], strerror(errno));
 		return 2;
 	}
-	if (out_resume_load(dir, &r, err, sizeof(err)) != 0) {
+	rc = out_resume_load(dir, &r, err, sizeof(err));
+	if (rc == -ENOENT)
+		return clear_leftovers(dir);
+	if (rc != 0) {
 		fprintf(stderr, "mailcensus resume: %s: %s\n", dir, err);
 		return 2;
 	}
+	rc = 2;
 	if (r.state == OUT_RUN_COMPLETE) {
 		fprintf(stderr, "mailcensus resume: %s: the run is complete: nothing to resume\n",
 			dir);

@@ -52,41 +52,42 @@ static const char census_epilog[] =
     "or e.g. -- --vdev=net_null0,no-rx=1 (throughput), --vdev=net_memif0,role=client,...\n"
     "\nexit status: 0 done, 1 the scan failed, 2 usage or start-up error\n";
 
-/* The manifest's metadata from the start, with the words `resume` needs:
- * the scan's own (argv after "scan") plus the seed when it was drawn here,
- * so that a resume sends the same permutation. */
-static int census_meta(struct census_grab *c, const struct scan_options *so, int argc, char **argv,
-		       char *err, size_t errlen)
-{
+/* The manifest's metadata from the first manifest on, with the words
+ * `resume` needs: the scan's own (argv after "scan") plus the seed when it
+ * was drawn here, so that a resume sends the same permutation. */
+struct census_meta {
 	char cmdline[4096], cwd[PATH_MAX], seed[24];
-	char **words = calloc((size_t)argc + 3, sizeof(char *));
-	int n = 0, rc;
+	char **words;
+	struct out_meta m;
+};
 
-	if (words == NULL || getcwd(cwd, sizeof(cwd)) == NULL) {
-		free(words);
+static int census_meta_fill(struct census_meta *cm, const struct scan_options *so, int argc,
+			    char **argv, char *err, size_t errlen)
+{
+	int n = 0;
+
+	cm->words = calloc((size_t)argc + 3, sizeof(char *));
+	if (cm->words == NULL || getcwd(cm->cwd, sizeof(cm->cwd)) == NULL) {
 		snprintf(err, errlen, "cannot name the working directory for resume");
 		return -ENOMEM;
 	}
 	for (int i = 1; i < argc; i++)
-		words[n++] = argv[i];
-	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)so->seed);
+		cm->words[n++] = argv[i];
+	snprintf(cm->seed, sizeof(cm->seed), "%llu", (unsigned long long)so->seed);
 	if (!so->seed_set) {
-		words[n++] = "--seed";
-		words[n++] = seed;
+		cm->words[n++] = "--seed";
+		cm->words[n++] = cm->seed;
 	}
-	out_command_line(cmdline, sizeof(cmdline), argc, argv);
-	rc = census_grab_set_meta(c,
-				  &(struct out_meta){.command_line = cmdline,
-						     .seed = so->seed,
-						     .shard = so->shard,
-						     .shards = so->shards,
-						     .command = "scan",
-						     .cwd = cwd,
-						     .argc = n,
-						     .argv = words},
-				  err, errlen);
-	free(words);
-	return rc;
+	out_command_line(cm->cmdline, sizeof(cm->cmdline), argc, argv);
+	cm->m = (struct out_meta){.command_line = cm->cmdline,
+				  .seed = so->seed,
+				  .shard = so->shard,
+				  .shards = so->shards,
+				  .command = "scan",
+				  .cwd = cm->cwd,
+				  .argc = n,
+				  .argv = cm->words};
+	return 0;
 }
 
 /* The census: engine + grabber + sink. `resume_dir`: continue the
@@ -100,8 +101,13 @@ static int census(struct scan_options *so, struct grab_opts *go, int argc, char 
 	struct engine_result res;
 	char err[512] = "", warn[256], cmdline[4096];
 	char *meta_json = NULL;
+	struct census_meta *cm = calloc(1, sizeof(*cm));
 	int status = 2;
 
+	if (cm == NULL) {
+		free(so);
+		return 2;
+	}
 	if (grab_opts_finish(go, err, sizeof(err)) != 0) {
 		free(so);
 		goto out;
@@ -126,12 +132,11 @@ static int census(struct scan_options *so, struct grab_opts *go, int argc, char 
 		go->sink.dir = resume_dir;
 		go->sink.resume = true;
 	}
+	if (census_meta_fill(cm, plan->opts, argc, argv, err, sizeof(err)) != 0)
+		goto out;
+	go->sink.meta = &cm->m;
 	if (census_grab_open(&c, &go->grab, &go->sink, err, sizeof(err)) != 0)
 		goto out;
-	if (go->sink.dir != NULL && census_meta(c, plan->opts, argc, argv, err, sizeof(err)) != 0) {
-		census_grab_discard(c);
-		goto out;
-	}
 	census_grab_set_quiet(c, plan->opts->quiet);
 	consumer = census_grab_consumer(c);
 	status = scan_plan_run(plan, &consumer, argc, argv, &res, &meta_json, err, sizeof(err));
@@ -166,6 +171,8 @@ out:
 	if (err[0] != '\0')
 		fprintf(stderr, "mailcensus scan: %s\n", err);
 	free(meta_json);
+	free(cm->words);
+	free(cm);
 	scan_plan_free(plan);
 	return status;
 }

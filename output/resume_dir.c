@@ -165,6 +165,8 @@ static int read_listed(struct out_resume_dir *rd, size_t *keycap, int dirfd,
 	return 0;
 }
 
+static bool is_leftover(const char *n);
+
 static bool is_listed(const struct out_resume_dir *rd, const char *name)
 {
 	for (size_t i = 0; i < rd->ninfos; i++)
@@ -196,14 +198,10 @@ static int sweep(struct out_resume_dir *rd, int dirfd, bool compress, uint32_t *
 	}
 	while (rc == 0 && (e = readdir(d)) != NULL) {
 		const char *n = e->d_name;
-		size_t len = strlen(n);
 		char want[OUT_SHARD_NAME_MAX];
 		unsigned idx;
-		bool tmp = len > 4 && strcmp(n + len - 4, ".tmp") == 0;
 
-		if ((tmp && strncmp(n, "shard-", 6) == 0) ||
-		    strncmp(n, OUT_MANIFEST_TMP, strlen(OUT_MANIFEST_TMP)) == 0 ||
-		    strcmp(n, OUT_RESERVE_NAME) == 0) {
+		if (is_leftover(n)) {
 			if (unlinkat(dirfd, n, 0) != 0) {
 				snprintf(err, errlen, "remove leftover %s: %s", n, strerror(errno));
 				rc = -errno;
@@ -388,6 +386,54 @@ int out_resume_load(const char *dir, struct out_resume *r, char *err, size_t err
 	out_json_arena_free(&a);
 	if (rc != 0)
 		out_resume_free(r);
+	return rc;
+}
+
+/* A temporary of ours: shard-*.tmp, manifest.json.tmp*, the reserve. */
+static bool is_leftover(const char *n)
+{
+	size_t len = strlen(n);
+
+	return (strncmp(n, "shard-", 6) == 0 && len > 4 && strcmp(n + len - 4, ".tmp") == 0) ||
+	       strncmp(n, OUT_MANIFEST_TMP, strlen(OUT_MANIFEST_TMP)) == 0 ||
+	       strcmp(n, OUT_RESERVE_NAME) == 0;
+}
+
+int out_resume_clear_leftovers(const char *dir, size_t *removed, char *err, size_t errlen)
+{
+	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+	DIR *d = dirfd >= 0 ? fdopendir(dirfd) : NULL;
+	struct dirent *e;
+
+	*removed = 0;
+	if (d == NULL) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		if (dirfd >= 0)
+			close(dirfd);
+		return rc;
+	}
+	if (faccessat(dirfd, OUT_MANIFEST_NAME, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		snprintf(err, errlen, "%s has a manifest", dir);
+		rc = -EEXIST;
+	}
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		if (is_leftover(e->d_name)) {
+			if (unlinkat(dirfd, e->d_name, 0) != 0) {
+				rc = -errno;
+				snprintf(err, errlen, "remove %s: %s", e->d_name, strerror(errno));
+			}
+			++*removed;
+		} else if (strncmp(e->d_name, "shard-", 6) == 0) {
+			snprintf(
+			    err, errlen,
+			    "%s holds %s but no manifest: not removed (`mailcensus verify` and "
+			    "`report` read what is there)",
+			    dir, e->d_name);
+			rc = -EEXIST;
+		}
+	}
+	closedir(d);
 	return rc;
 }
 

@@ -255,6 +255,29 @@ static void timer_stop(struct out_sink *s)
 	s->timer_running = false;
 }
 
+static char *dup_or_null(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+/* Copy the metadata (caller holds the lock or no other thread runs). */
+static void set_meta(struct out_sink *s, const struct out_meta *m)
+{
+	char *resume = out_manifest_resume_json(m);
+
+	free(s->command_line);
+	free(s->engine_json);
+	s->command_line = dup_or_null(m->command_line);
+	s->engine_json = dup_or_null(m->engine_json);
+	if (resume != NULL) { /* a meta without a command keeps the resume object */
+		free(s->resume_json);
+		s->resume_json = resume;
+	}
+	s->seed = m->seed;
+	s->shard = m->shard;
+	s->shards = m->shards;
+}
+
 int out_sink_open(struct out_sink **out, const struct out_sink_config *cfg, char *err,
 		  size_t errlen)
 {
@@ -280,9 +303,13 @@ int out_sink_open(struct out_sink **out, const struct out_sink_config *cfg, char
 	if (rc == 0 && cfg->dir != NULL)
 		rc = open_dir(s, cfg->dir, err, errlen);
 	if (rc == 0 && s->dirfd >= 0) {
-		s->reserved = out_manifest_reserve(s->dirfd) == 0;
+		/* the manifest first, with what resume needs: a kill before it leaves
+		 * at most its temporary, a kill after it a resumable run */
+		if (cfg->meta != NULL)
+			set_meta(s, cfg->meta);
 		rc = write_manifest(s, err, errlen);
 		s->wrote_manifest = rc == 0;
+		s->reserved = rc == 0 && out_manifest_reserve(s->dirfd) == 0;
 		if (rc != 0) {
 			char why[256];
 			snprintf(why, sizeof(why), "%s", err);
@@ -301,41 +328,6 @@ int out_sink_open(struct out_sink **out, const struct out_sink_config *cfg, char
 	}
 	*out = s;
 	return 0;
-}
-
-static char *dup_or_null(const char *s)
-{
-	return s != NULL ? strdup(s) : NULL;
-}
-
-/* Copy the metadata (caller holds the lock or no other thread runs). */
-static void set_meta(struct out_sink *s, const struct out_meta *m)
-{
-	char *resume = out_manifest_resume_json(m);
-
-	free(s->command_line);
-	free(s->engine_json);
-	s->command_line = dup_or_null(m->command_line);
-	s->engine_json = dup_or_null(m->engine_json);
-	if (resume != NULL) { /* a meta without a command keeps the resume object */
-		free(s->resume_json);
-		s->resume_json = resume;
-	}
-	s->seed = m->seed;
-	s->shard = m->shard;
-	s->shards = m->shards;
-}
-
-int out_sink_set_meta(struct out_sink *s, const struct out_meta *meta, char *err, size_t errlen)
-{
-	int rc = 0;
-
-	pthread_mutex_lock(&s->lock);
-	set_meta(s, meta);
-	if (s->dirfd >= 0)
-		rc = write_manifest(s, err, errlen);
-	pthread_mutex_unlock(&s->lock);
-	return rc;
 }
 
 void out_sink_set_interrupted(struct out_sink *s, int signo)

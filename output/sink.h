@@ -24,17 +24,19 @@
 #include "output/record.h"
 
 struct out_sink;
+struct out_meta;
 
 struct out_sink_config {
 	const char *dir; /* results directory (shards + manifest); NULL = NDJSON lines on stdout */
-	const char *geo_db;	 /* country mmdb path, NULL = none */
-	const char *asn_db;	 /* ASN mmdb path, NULL = none */
-	bool no_enrich;		 /* when false, a NULL or unreadable db is an error at open */
-	uint64_t rotate_records; /* 0 = default (1,000,000) */
-	uint64_t rotate_bytes;	 /* 0 = default (256 MiB) */
-	bool compress;		 /* zstd shards */
-	uint32_t seal_every_s;	 /* 0 = default (60): longest a record waits for its seal */
-	bool resume;		 /* continue the unfinished run in dir (see out_sink_open) */
+	const char *geo_db;	     /* country mmdb path, NULL = none */
+	const char *asn_db;	     /* ASN mmdb path, NULL = none */
+	bool no_enrich;		     /* when false, a NULL or unreadable db is an error at open */
+	uint64_t rotate_records;     /* 0 = default (1,000,000) */
+	uint64_t rotate_bytes;	     /* 0 = default (256 MiB) */
+	bool compress;		     /* zstd shards */
+	uint32_t seal_every_s;	     /* 0 = default (60): longest a record waits for its seal */
+	bool resume;		     /* continue the unfinished run in dir (see out_sink_open) */
+	const struct out_meta *meta; /* for the first manifest (copied), or NULL */
 };
 
 #define OUT_SEAL_EVERY_DEFAULT 60
@@ -79,9 +81,6 @@ void out_command_line(char *out, size_t cap, int argc, char **argv);
 int out_sink_open(struct out_sink **out, const struct out_sink_config *cfg, char *err,
 		  size_t errlen);
 
-/* Set the manifest's metadata (copied) and rewrite the manifest. 0 / -errno. */
-int out_sink_set_meta(struct out_sink *s, const struct out_meta *meta, char *err, size_t errlen);
-
 /* The run was stopped by signal `signo`: close writes state interrupted. */
 void out_sink_set_interrupted(struct out_sink *s, int signo);
 
@@ -120,8 +119,16 @@ struct out_resume {
 	char *targets_path, *targets_sha256;
 };
 
-/* Read DIR/manifest.json for `mailcensus resume`. 0, or -errno with reason. */
+/* Read DIR/manifest.json for `mailcensus resume`. 0, or -errno with reason
+ * (-ENOENT: no manifest; see out_resume_clear_leftovers). */
 int out_resume_load(const char *dir, struct out_resume *r, char *err, size_t errlen);
+
+/* A directory without a manifest (the run was killed before its first one
+ * was written, so nothing was recorded): remove the run's temporary files
+ * so that a fresh run may use it. *removed counts them. 0; -EEXIST when the
+ * directory holds a sealed shard (not ours to remove without a manifest);
+ * -errno otherwise; a reason in err. */
+int out_resume_clear_leftovers(const char *dir, size_t *removed, char *err, size_t errlen);
 void out_resume_free(struct out_resume *r);
 
 #endif

@@ -82,13 +82,16 @@ for seed in $seeds; do
 			ok "seed $seed: killed at ${k1}s: manifest '$st1', verify exit $vrc, --partial exit $prc" ||
 			{ bad "seed $seed: after kill at ${k1}s: manifest '$st1', verify $vrc, --partial $prc"; cat "$d.v1"; }
 	else
-		ok "seed $seed: killed at ${k1}s before the results directory existed"
+		ok "seed $seed: killed at ${k1}s before the first manifest ($(ls "$d" 2>/dev/null | wc -l) files)"
 	fi
-	if [ -d "$d" ]; then
+	how="killed again ${k2}s into the resume; resumed"
+	if [ -f "$d/manifest.json" ]; then
 		kill_at "$k2" resume "$d"
 		mc resume "$d" >"$d.resume" 2>&1
 		rrc=$?
-	else
+	else # nothing recorded: resume clears any leftover, the run starts again
+		[ -d "$d" ] && mc resume "$d" >/dev/null 2>&1
+		how="started again"
 		mc "${GRAB[@]}" -o "$d" "$work/targets" >"$d.resume" 2>&1
 		rrc=$?
 	fi
@@ -97,7 +100,7 @@ for seed in $seeds; do
 	python3 tests/integration/compare_runs.py "$work/base" "$d" >"$d.cmp" 2>&1
 	crc=$?
 	[ $rrc = 0 ] && [ $vrc = 0 ] && [ $crc = 0 ] && [ "$(state "$d")" = "complete - 288" ] &&
-		ok "seed $seed: killed again ${k2}s into the resume; resumed: $(tail -1 "$d.cmp"), verify OK, complete" ||
+		ok "seed $seed: $how: $(tail -1 "$d.cmp"), verify OK, complete" ||
 		{ bad "seed $seed: resume exit $rrc, verify $vrc, manifest '$(state "$d")'"; cat "$d.resume" "$d.v3" "$d.cmp"; }
 done
 
@@ -107,7 +110,7 @@ SCAN=(scan --iface "$MC_SCAN_IF" -S "$MC_ENGINE_IP" --gateway-ip "$MC_GW_IP" -q 
 	--grab-connect-timeout 2 --grab-read-timeout 3 --grab-timeout 20 --seal-every 1 --shard-records 40 --no-tls-matrix)
 mc "${SCAN[@]}" -O "$work/cbase" 2>"$work/cbase.err"
 # a moment in sending, cooldown or the grab tail, from the first seed
-kc=$(awk -v s="${seeds%% *}" 'BEGIN { srand(s + 1); printf "%.2f\n", 0.3 + rand() * 4.0 }')
+kc=$(awk -v s="${seeds%% *}" 'BEGIN { srand(s + 1); printf "%.2f\n", 0.3 + rand() * 2.5 }')
 kill_at "$kc" "${SCAN[@]}" -O "$work/census"
 st=$(state "$work/census")
 mc resume "$work/census" >"$work/census.resume" 2>&1
@@ -165,6 +168,12 @@ mkdir "$work/left" && : >"$work/left/shard-00000.ndjson.tmp"
 mc "${GRAB[@]}" -o "$work/left" "$work/targets" >"$work/used" 2>&1
 [ $? = 2 ] && grep -q 'resume' "$work/used" && [ "$(ls "$work/left")" = shard-00000.ndjson.tmp ] &&
 	ok "a directory with only leftovers is refused, untouched" || bad "leftovers only: $(cat "$work/used")"
+mc resume "$work/left" >"$work/left.out" 2>&1
+rc=$?
+mc "${GRAB[@]}" -o "$work/left" "$work/targets"
+[ $rc = 1 ] && grep -q 'leftover file removed' "$work/left.out" && [ "$(state "$work/left")" = "complete - 288" ] &&
+	ok "resume clears a manifest-less directory's leftovers; the run then starts: $(head -c 150 "$work/left.out")" ||
+	bad "leftovers: resume exit $rc ($(cat "$work/left.out")), then '$(state "$work/left")'"
 cp -a "$work/sig-HUP" "$work/planted"
 echo "victim" >"$work/victim"
 ln -s "$work/victim" "$work/planted/manifest.json.tmp.4242.0"

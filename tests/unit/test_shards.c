@@ -288,11 +288,29 @@ static void test_seal_timer(void)
 
 	CHECK_INT_EQ(out_test_tmpdir(dir, sizeof(dir)), 0);
 	snprintf(res, sizeof(res), "%s/res", dir);
-	struct out_sink_config cfg = {.dir = res, .no_enrich = true, .seal_every_s = 1};
+	char *words[] = {"-o", "res", "targets"};
+	struct out_meta meta = {.command = "grab",
+				.cwd = "/work",
+				.argc = 3,
+				.argv = words,
+				.targets_path = "/work/targets",
+				.targets_sha256 = "ab12"};
+	struct out_sink_config cfg = {
+	    .dir = res, .no_enrich = true, .seal_every_s = 1, .meta = &meta};
 	CHECK_INT_EQ(out_sink_open(&s, &cfg, err, sizeof(err)), 0);
 	manifest_facts(res, state, sizeof(state), &nfiles, &records); /* written at open */
 	CHECK_STR_EQ(state, "running");
 	CHECK_UINT_EQ(nfiles, 0);
+	/* ... with what resume needs, from the first manifest on */
+	struct out_resume r;
+	CHECK_INT_EQ(out_resume_load(res, &r, err, sizeof(err)), 0);
+	CHECK_INT_EQ(r.state, OUT_RUN_RUNNING);
+	CHECK_STR_EQ(r.command, "grab");
+	CHECK_STR_EQ(r.cwd, "/work");
+	CHECK_INT_EQ(r.argc, 3);
+	CHECK_STR_EQ(r.argv[2], "targets");
+	CHECK_STR_EQ(r.targets_sha256, "ab12");
+	out_resume_free(&r);
 	put_records(s, 3);
 	usleep(2500 * 1000);
 	manifest_facts(res, state, sizeof(state), &nfiles, &records);
