@@ -157,6 +157,13 @@ static void result(struct out_jw *w, const struct engine_result *res)
 	key_u64(w, "ierrors", res->ierrors);
 	key_u64(w, "iface_rx_dropped", res->iface_rx_dropped);
 	out_jw_lit(w, "}");
+	key(w, "backpressure");
+	out_jw_lit(w, "{\"backlog_peak\":");
+	out_jw_u64(w, res->backlog_peak);
+	key(w, "held_s");
+	snprintf(rate, sizeof(rate), "%.3f", res->held_s);
+	out_jw_raw(w, rate, strlen(rate));
+	out_jw_lit(w, "}");
 	key_bool(w, "interrupted", res->interrupted);
 	key_time(w, "start_time", res->start_ns);
 	key_time(w, "tx_end_time", res->tx_end_ns);

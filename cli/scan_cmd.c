@@ -135,8 +135,13 @@ static int census(struct scan_options *so, struct grab_opts *go, int argc, char 
 	if (census_meta_fill(cm, plan->opts, argc, argv, err, sizeof(err)) != 0)
 		goto out;
 	go->sink.meta = &cm->m;
-	if (census_grab_open(&c, &go->grab, &go->sink, err, sizeof(err)) != 0)
-		goto out;
+	{
+		struct mc_hitlog_id id = {.seed = plan->opts->seed,
+					  .shard = plan->opts->shard,
+					  .shards = plan->opts->shards};
+		if (census_grab_open(&c, &go->grab, &go->sink, &id, err, sizeof(err)) != 0)
+			goto out;
+	}
 	census_grab_set_quiet(c, plan->opts->quiet);
 	consumer = census_grab_consumer(c);
 	status = scan_plan_run(plan, &consumer, argc, argv, &res, &meta_json, err, sizeof(err));
@@ -156,16 +161,19 @@ static int census(struct scan_options *so, struct grab_opts *go, int argc, char 
 				     .shard = plan->opts->shard,
 				     .shards = plan->opts->shards,
 				     .engine_json = meta_json};
-		uint64_t records, failed;
+		struct census_counts n;
 
-		census_grab_counts(c, &records, &failed);
+		census_grab_counts(c, &n);
 		if (census_grab_close(c, &m, err, sizeof(err)) != 0) {
 			status = 1;
 			goto out;
 		}
-		fprintf(stderr, "mailcensus scan: %llu records (%llu with an error) %s%s\n",
-			(unsigned long long)records, (unsigned long long)failed,
-			go->sink.dir ? "in " : "on stdout", go->sink.dir ? go->sink.dir : "");
+		fprintf(stderr,
+			"mailcensus scan: %llu records (%llu with an error) %s%s; hit log %llu "
+			"hits, %llu grabbed\n",
+			(unsigned long long)n.records, (unsigned long long)n.failed,
+			go->sink.dir ? "in " : "on stdout", go->sink.dir ? go->sink.dir : "",
+			(unsigned long long)n.hits_logged, (unsigned long long)n.hits_read);
 	}
 out:
 	if (err[0] != '\0')

@@ -25,8 +25,6 @@
 #include "cli/responders.h"
 #include "engine/targets.h"
 
-#define SCAN_RING_SIZE (1u << 16)
-
 static int build_targets(const struct scan_options *o, struct targets **t, char *err, size_t errlen)
 {
 	struct targets_spec spec = {.cidrs = o->cidrs,
@@ -75,7 +73,7 @@ static void fill_config(struct engine_config *cfg, const struct scan_options *o,
 	cfg->ttl = o->ttl;
 	cfg->no_rst = o->no_rst;
 	cfg->dry_run = o->dry_run != NULL;
-	cfg->ring_size = SCAN_RING_SIZE;
+	cfg->ring_size = o->ring_size;
 	cfg->iface = o->iface;
 	cfg->eal_argc = eal->argc;
 	cfg->eal_argv = (char **)eal->argv;

@@ -279,6 +279,17 @@ static int set_tx_queues(void *ctx, const char *a, char *e, size_t el)
 		   : 0;
 }
 
+static int set_ring_size(void *ctx, const char *a, char *e, size_t el)
+{
+	struct scan_options *o = ctx;
+	uint32_t v;
+
+	if (parse_u32(a, 16, 1u << 24, &v) != 0 || (v & (v - 1)) != 0)
+		return bad(e, el, "ring size (a power of two, 16..16777216)", a);
+	o->ring_size = v;
+	return 0;
+}
+
 static int set_iface(void *ctx, const char *a, char *e, size_t el)
 {
 	struct scan_options *o = ctx;
@@ -345,6 +356,9 @@ static const struct mc_opt rows[] = {
     {"output-format", 0, "FMT", set_format, "csv (saddr,sport,ttl,window,isn,time) or ndjson"},
     {"metadata-file", 'm', "FILE", set_metadata, "write the scan's metadata JSON here"},
     {"tx-queues", 0, "N", set_tx_queues, "TX lcores/queues, 1..16 (default 1)"},
+    {"ring-size", 0, "N", set_ring_size,
+     "hit ring slots, a power of two (default 65536; hits that do not fit wait while "
+     "sending pauses)"},
     {"iface", 'i', "IF", set_iface, "send on IF via net_af_packet (else name a device after --)"},
     {"quiet", 'q', NULL, set_quiet, "no progress line"},
     {"verbose", 'v', NULL, set_verbose, "DPDK's own log at info level"},
@@ -403,6 +417,7 @@ static void defaults(struct scan_options *o)
 	o->ttl = 255;
 	o->tx_queues = 1;
 	o->format = SCAN_OUT_CSV;
+	o->ring_size = 1u << 16;
 }
 
 static int fill_defaults(struct scan_options *o);

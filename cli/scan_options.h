@@ -48,6 +48,7 @@ struct scan_options {
 	const char *output, *metadata;
 	enum scan_output_format format;
 	uint32_t tx_queues;
+	uint32_t ring_size; /* hit ring slots, a power of two */
 	const char *iface;
 	bool quiet, verbose, help;
 	bool no_rst;

@@ -66,9 +66,11 @@ static int prepare(struct eng_run *r, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	r->ring = mc_spsc_new(cfg->ring_size);
-	r->seen = r->ring != NULL ? dedup_new(pairs) : NULL;
+	r->rx.backlog_cap = ENG_BACKLOG;
+	r->rx.backlog = malloc((size_t)r->rx.backlog_cap * sizeof(*r->rx.backlog));
+	r->seen = r->ring != NULL && r->rx.backlog != NULL ? dedup_new(pairs) : NULL;
 	if (r->seen == NULL) {
-		snprintf(err, errlen, "out of memory for the hit ring or dedup bitmap");
+		snprintf(err, errlen, "out of memory for the hit ring, backlog or dedup bitmap");
 		return -ENOMEM;
 	}
 	for (uint32_t q = 0; q < cfg->tx_queues; q++) {
@@ -227,6 +229,7 @@ cleanup:
 	if (r->seen != NULL)
 		dedup_free(r->seen);
 	mc_spsc_free(r->ring);
+	free(r->rx.backlog);
 	free(r);
 	return rc;
 }

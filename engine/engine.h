@@ -83,7 +83,10 @@ struct engine_result {
 	uint64_t arp_replies; /* ARP replies we sent for our source address(es) */
 	uint64_t rsts_sent;   /* RSTs we sent to close SYN-ACKed half-open connections */
 	uint64_t arp_replies_setup; /* of which while resolving the gateway */
-	uint64_t ring_drops;	    /* hits lost because the consumer's ring was full */
+	uint64_t ring_drops;	    /* hits lost: ring and backlog both full (never expected) */
+	uint64_t backlog_peak;	    /* most hits held back at once while the ring was full */
+	double held_s;		    /* seconds the TX lcores paused for the backlog (the most
+				     * of any queue) */
 	uint64_t imissed, rx_nombuf, oerrors, ierrors;
 	uint64_t iface_rx_dropped; /* kernel drops on cfg->iface during the scan (af_packet) */
 	uint64_t start_ns, tx_end_ns, end_ns; /* CLOCK_REALTIME */

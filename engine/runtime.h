@@ -22,6 +22,7 @@
 #include "engine/validate.h"
 
 #define ENG_BURST	  32
+#define ENG_BACKLOG	  (1u << 20) /* hits held while the ring is full (24 MiB) */
 #define ENG_MAX_RX_QUEUES (ENGINE_MAX_TX_QUEUES + 1)
 
 struct eng_run;
@@ -30,10 +31,11 @@ struct eng_run;
 struct eng_tx_ctx {
 	_Alignas(64) const struct eng_run *run;
 	uint16_t queue;
-	_Atomic uint64_t sent;	  /* frames accepted by the NIC */
-	_Atomic uint64_t targets; /* pairs probed (each -P times) */
-	_Atomic uint64_t tx_full; /* tx_burst calls that left frames unsent */
-	_Atomic uint64_t end_tsc; /* when this lcore stopped sending */
+	_Atomic uint64_t sent;	   /* frames accepted by the NIC */
+	_Atomic uint64_t targets;  /* pairs probed (each -P times) */
+	_Atomic uint64_t tx_full;  /* tx_burst calls that left frames unsent */
+	_Atomic uint64_t end_tsc;  /* when this lcore stopped sending */
+	_Atomic uint64_t held_tsc; /* TSC cycles spent held back by the RX backlog */
 	_Atomic bool done;
 };
 
@@ -42,6 +44,13 @@ struct eng_rx_ctx {
 	_Alignas(64) const struct eng_run *run;
 	_Atomic uint64_t hits, dup_hits, rsts, dup_rsts, invalid, other, arp_replies, ring_drops;
 	_Atomic uint64_t rsts_sent;
+	_Atomic uint64_t backlog_peak; /* most hits waiting in the backlog at once */
+	/* Hits the ring could not take yet, in order (RX-owned). While it is
+	 * not empty tx_hold is set and the TX lcores pause: the scan slows
+	 * down instead of losing a validated hit. */
+	struct mc_hit *backlog;
+	uint32_t backlog_cap;
+	_Atomic bool tx_hold;
 };
 
 struct eng_run {

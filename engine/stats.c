@@ -35,4 +35,11 @@ void eng_stats_collect(const struct eng_run *r, struct engine_result *res)
 	res->arp_replies = eng_load(&rx->arp_replies) + res->arp_replies_setup;
 	res->ring_drops = eng_load(&rx->ring_drops);
 	res->rsts_sent = eng_load(&rx->rsts_sent);
+	res->backlog_peak = eng_load(&rx->backlog_peak);
+	res->held_s = 0;
+	for (uint32_t q = 0; q < r->cfg->tx_queues; q++) {
+		double held = (double)eng_load(&r->tx[q].held_tsc) / (double)r->tsc_hz;
+		if (held > res->held_s)
+			res->held_s = held;
+	}
 }

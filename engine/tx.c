@@ -26,6 +26,8 @@
 #include "engine/runtime.h"
 #include "engine/targets.h"
 
+#define TX_HOLD_NAP_US 50 /* a held TX lcore checks again this often */
+
 /* The prepared batch of targets and where this queue is in it. */
 struct tx_cursor {
 	struct cyclic_iter it;
@@ -189,7 +191,7 @@ int eng_tx_main(void *arg)
 	struct rte_mbuf *pkts[ENG_BURST];
 	struct tx_cursor cur = {.limit = queue_limit(cfg, ctx->queue)};
 	struct tbucket tb;
-	uint64_t sent = 0, targets = 0, tx_full = 0, now;
+	uint64_t sent = 0, targets = 0, tx_full = 0, held = 0, now;
 	unsigned nap_us;
 
 	for (uint32_t i = 0; i < cfg->nsrc_ips; i++)
@@ -200,8 +202,18 @@ int eng_tx_main(void *arg)
 	nap_us = nap_for_rate(cfg->rate_pps / cfg->tx_queues);
 	tbucket_reset(&tb, rte_rdtsc());
 	while (!cur.exhausted && !should_stop(r, now = rte_rdtsc())) {
-		uint32_t want = tbucket_take(&tb, now, ENG_BURST);
+		uint32_t want;
 		uint16_t n;
+
+		if (atomic_load_explicit(&r->rx.tx_hold, memory_order_relaxed)) {
+			/* the RX backlog is not empty: hold back (backpressure) */
+			rte_delay_us_sleep(TX_HOLD_NAP_US);
+			held += rte_rdtsc() - now;
+			eng_store(&ctx->held_tsc, held);
+			tbucket_reset(&tb, rte_rdtsc()); /* no burst of saved credit after */
+			continue;
+		}
+		want = tbucket_take(&tb, now, ENG_BURST);
 		if (want == 0) {
 			tx_wait(nap_us);
 			continue;
@@ -223,6 +235,7 @@ int eng_tx_main(void *arg)
 	eng_store(&ctx->sent, sent);
 	eng_store(&ctx->targets, targets);
 	eng_store(&ctx->tx_full, tx_full);
+	eng_store(&ctx->held_tsc, held);
 	eng_store(&ctx->end_tsc, rte_rdtsc());
 	atomic_store_explicit(&ctx->done, true, memory_order_release);
 	return 0;

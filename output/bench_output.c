@@ -119,6 +119,23 @@ static void fill_pool(struct mc_record *pool)
 			fill_tls(r, i);
 			r->caps_post_tls = r->caps_pre_tls;
 		}
+		/* two in three verdicts measured by the login probe, the rest from caps */
+		r->cleartext_login_evidence =
+		    r->port >= 993 || i % 3 != 0 ? MC_EVIDENCE_BEHAVIOUR : MC_EVIDENCE_CAPABILITY;
+		if (r->port < 993 && i % 3 != 0) {
+			r->login_steps = 1;
+			r->login[0].cmd =
+			    imap ? MC_LOGIN_CMD_IMAP_AUTH_PLAIN : MC_LOGIN_CMD_POP3_AUTH_PLAIN;
+			r->login[0].outcome = r->cleartext_login == MC_TRI_YES
+						  ? MC_LOGIN_ACCEPTED
+						  : MC_LOGIN_REFUSED_TLS;
+			const char *reply = r->cleartext_login == MC_TRI_YES
+						? "+ "
+						: "-ERR [AUTH] Authentication not allowed until "
+						  "SSL/TLS is enabled.";
+			r->login[0].reply_len = (uint16_t)strlen(reply);
+			memcpy(r->login[0].reply, reply, r->login[0].reply_len);
+		}
 	}
 }
 

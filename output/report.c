@@ -5,7 +5,8 @@
  * are counted as records arrive; hosts need de-duplication, so each
  * distinct address gets one slot in an open-addressing hash table holding
  * the bit set of (port, proto) rows it answered on, the postures it showed,
- * and whether any of its ports took a cleartext login or TLS 1.0/1.1. Host
+ * and whether any of its ports took a cleartext login (and whether the login
+ * probe measured it, or only the capability list said so) or TLS 1.0/1.1. Host
  * counts per row, per posture and the top countries and networks of
  * cleartext-login hosts are read off that table at the end; countries are
  * counted in a 26x26 array, networks in a second small hash table keyed by
@@ -32,7 +33,7 @@
 
 struct host {
 	uint32_t ip;
-	bool used, cleartext, tls10, tls11;
+	bool used, cleartext, cleartext_behaviour, tls10, tls11;
 	uint8_t postures; /* bit per enum mc_posture */
 	char cc[3];
 	uint32_t asn;
@@ -218,8 +219,14 @@ static int count_record(struct collector *c, const struct out_json *rec)
 	st->svc_posture[p]++;
 	h->postures |= (uint8_t)(1u << p);
 	if (out_json_true(out_json_get(rec, "cleartext_login"))) {
+		const char *ev = out_json_str(out_json_get(rec, "cleartext_login_evidence"));
+
 		st->svc_cleartext++;
 		h->cleartext = true;
+		if (ev != NULL && strcmp(ev, "behaviour") == 0) {
+			st->svc_cleartext_behaviour++;
+			h->cleartext_behaviour = true;
+		}
 	}
 	const struct out_json *stls = out_json_get(rec, "starttls");
 	st->starttls_advertised += out_json_true(out_json_get(stls, "advertised"));
@@ -421,6 +428,7 @@ static void finish(struct collector *c)
 		if (!h->cleartext)
 			continue;
 		st->hosts_cleartext++;
+		st->hosts_cleartext_behaviour += h->cleartext_behaviour;
 		if (h->cc[0] >= 'A' && h->cc[0] <= 'Z' && h->cc[1] >= 'A' && h->cc[1] <= 'Z' &&
 		    countries)
 			countries[(h->cc[0] - 'A') * 26 + (h->cc[1] - 'A')]++;

@@ -49,6 +49,10 @@ struct rep_stats {
 	uint64_t other_rows; /* services whose row did not fit */
 	uint64_t svc_posture[REP_POSTURES], host_posture[REP_POSTURES];
 	uint64_t svc_cleartext, hosts_cleartext;
+	/* ... of which measured by the login probe (cleartext_login_evidence
+	 * "behaviour"; a host: on at least one port), and the rest, from the
+	 * capability list alone (records without the field count here) */
+	uint64_t svc_cleartext_behaviour, hosts_cleartext_behaviour;
 	uint64_t ver_yes[REP_VERSIONS], ver_no[REP_VERSIONS], ver_unknown[REP_VERSIONS];
 	uint64_t svc_obsolete, hosts_tls10, hosts_tls11;
 	uint64_t certs, cert_expired, cert_self_signed, cert_invalid_chain;

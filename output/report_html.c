@@ -105,9 +105,14 @@ static void head(FILE *out, const struct rep_stats *st)
 	}
 	fprintf(out,
 		"</p>\n<p><span class=\"big\" id=\"cleartext-hosts\">%llu</span> of %llu hosts "
-		"(%llu of %llu services) accept a password in clear text.</p>\n",
+		"(%llu of %llu services) accept a password in clear text: "
+		"<span id=\"cleartext-behaviour\">%llu</span> measured by the login probe, "
+		"<span id=\"cleartext-capability\">%llu</span> from their capability list only."
+		"</p>\n",
 		(unsigned long long)st->hosts_cleartext, (unsigned long long)st->hosts,
-		(unsigned long long)st->svc_cleartext, (unsigned long long)st->records);
+		(unsigned long long)st->svc_cleartext, (unsigned long long)st->records,
+		(unsigned long long)st->hosts_cleartext_behaviour,
+		(unsigned long long)(st->hosts_cleartext - st->hosts_cleartext_behaviour));
 }
 
 static void ports_table(FILE *out, const struct rep_stats *st)

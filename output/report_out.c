@@ -93,6 +93,13 @@ void out_report_text(const struct rep_stats *st, FILE *out)
 	fprintf(out, "\nCleartext login accepted: %llu services on %llu hosts (%.1f%% of hosts)\n",
 		(unsigned long long)st->svc_cleartext, (unsigned long long)st->hosts_cleartext,
 		pct(st->hosts_cleartext, st->hosts));
+	fprintf(out,
+		"  measured by the login probe: %llu services on %llu hosts\n"
+		"  from the capability list only: %llu services on %llu hosts\n",
+		(unsigned long long)st->svc_cleartext_behaviour,
+		(unsigned long long)st->hosts_cleartext_behaviour,
+		(unsigned long long)(st->svc_cleartext - st->svc_cleartext_behaviour),
+		(unsigned long long)(st->hosts_cleartext - st->hosts_cleartext_behaviour));
 	fprintf(out, "\nTLS versions (services)  accepted    refused  not measured\n");
 	for (int v = 0; v < REP_VERSIONS; v++)
 		fprintf(out, "  %-20s %10llu %10llu %12llu\n", version_names[v],
@@ -231,7 +238,14 @@ static void json_body(struct out_jw *w, const struct rep_stats *st)
 	}
 	out_jw_lit(w, "},\"cleartext_login\":{");
 	jkey(w, "services", st->svc_cleartext, false);
-	jkey(w, "hosts", st->hosts_cleartext, true);
+	jkey(w, "hosts", st->hosts_cleartext, false);
+	out_jw_lit(w, "\"behaviour\":{");
+	jkey(w, "services", st->svc_cleartext_behaviour, false);
+	jkey(w, "hosts", st->hosts_cleartext_behaviour, true);
+	out_jw_lit(w, "},\"capability_only\":{");
+	jkey(w, "services", st->svc_cleartext - st->svc_cleartext_behaviour, false);
+	jkey(w, "hosts", st->hosts_cleartext - st->hosts_cleartext_behaviour, true);
+	out_jw_lit(w, "}");
 	out_jw_lit(w, "},\"tls_versions\":{");
 	for (int v = 0; v < REP_VERSIONS; v++) {
 		out_jw_lit(w, "\"");

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/spsc_ring.h"
+#include "base/hit.h"
 #include "output/record.h"
 
 #define GRAB_PORTS_MAX 16
@@ -32,6 +32,7 @@ struct grab_config {
 	uint32_t rate;		   /* new targets per second, 0 = unlimited */
 	const char *ca_file;	   /* extra trust anchors for chain verification, or NULL */
 	bool tls_matrix;	   /* run the TLS 1.0-1.3 version matrix */
+	bool login_probe;	   /* pre-TLS login probe on 110/143 (login.h); default on */
 	uint16_t nports;	   /* 0 = defaults: 110 pop3, 143 imap, 993 imaps, 995 pop3s */
 	struct grab_port_proto ports[GRAB_PORTS_MAX];
 	/* The process's quit flag (base/quit.h) is read, not configured: at
@@ -74,9 +75,18 @@ struct grabber *grabber_new(const struct grab_config *cfg, grab_record_fn fn, vo
  * unknown-port"). */
 int grabber_add(struct grabber *g, uint32_t addr, uint16_t port);
 
-/* Consume hits until mc_spsc_finished(), then drain. 0 or -errno. Returns
+/* Where the hits to grab come from (the census: the hit log, read as it
+ * grows). next: 1 with a hit, 0 when none is ready now, -errno. done: true
+ * once no hit will ever come again (asked only after next returned 0). */
+struct grab_source {
+	void *ctx;
+	int (*next)(void *ctx, struct mc_hit *out);
+	bool (*done)(void *ctx);
+};
+
+/* Grab every hit of src until it is done, then drain. 0 or -errno. Returns
  * early (after the open targets end) when the quit flag is set. */
-int grabber_run_ring(struct grabber *g, struct mc_spsc *ring);
+int grabber_run_source(struct grabber *g, const struct grab_source *src);
 
 /* Run until every queued target has a record. 0 or -errno. */
 int grabber_finish(struct grabber *g);

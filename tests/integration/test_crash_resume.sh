@@ -120,6 +120,11 @@ crc=$?
 [ $rrc = 0 ] && [ $crc = 0 ] && [ "$(state "$work/census" | cut -d' ' -f1)" = complete ] && mc verify "$work/census" >/dev/null &&
 	ok "census killed at ${kc}s ('$st'), resumed: $(tail -1 "$work/census.cmp"), verify OK" ||
 	{ bad "census resume: exit $rrc, '$(state "$work/census")'"; cat "$work/census.resume" "$work/census.cmp"; }
+if [ "${st%% *}" = running ]; then # the killed session's hit log is kept beside the new one
+	[ -f "$work/census/hits.log.1" ] && [ -f "$work/census/hits.log" ] &&
+		ok "census resume kept the killed session's hit log (hits.log.1) and wrote a new one" ||
+		bad "census hit logs: $(ls "$work/census")"
+fi
 mc resume "$work/census" >"$work/census.again" 2>&1
 [ $? = 0 ] && grep -q 'nothing to resume' "$work/census.again" && ok "resume of a complete run: nothing to resume, exit 0" ||
 	bad "resume of a complete run: $(cat "$work/census.again")"

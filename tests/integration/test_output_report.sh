@@ -22,7 +22,7 @@ mkdir -p "$work/hand"
 rec() { # ip port proto posture cleartext extra-jq
 	jq -nc --arg ip "$1" --argjson port "$2" --arg proto "$3" --arg posture "$4" --argjson ct "$5" "
 	{ip:\$ip,port:\$port,proto:\$proto,time:\"2026-11-29T05:00:00.000000Z\",posture:\$posture,
-	 cleartext_login:\$ct,tls_obsolete:null,banner:\"+OK\",banner_truncated:false,
+	 cleartext_login:\$ct,cleartext_login_evidence:\"behaviour\",tls_obsolete:null,banner:\"+OK\",banner_truncated:false,
 	 capabilities:{pre_tls:[],post_tls:[],truncated:false},
 	 starttls:{advertised:null,accepted:null,injection:null},
 	 tls:{version:null,cipher:null,versions:{tls1_0:null,tls1_1:null,tls1_2:null,tls1_3:null},cert:null},
@@ -31,8 +31,8 @@ rec() { # ip port proto posture cleartext extra-jq
 cert='{subject:"CN=x",issuer:"CN=x",sans:[],not_before:null,not_after:null,expired:false,self_signed:false,key_type:"RSA",key_bits:2048,sig_alg:"x",sha256:"00",chain_len:1,chain_valid:true,chain_error:null}'
 {
 	rec 198.18.1.10 110 pop3 no_tls true '.geo.country="DE" | .asn={number:64500,org:"Test <Net> A"}'
-	rec 198.18.1.10 143 imap no_tls true '.geo.country="DE" | .asn={number:64500,org:"Test <Net> A"}'
-	rec 198.18.1.11 143 imap starttls_optional true ".geo.country=\"FR\" | .asn={number:64501,org:\"R\"} | .tls.versions.tls1_0=true | .tls_obsolete=true | .tls.cert=($cert | .expired=true) | .starttls={advertised:true,accepted:true,injection:true}"
+	rec 198.18.1.10 143 imap no_tls true '.geo.country="DE" | .asn={number:64500,org:"Test <Net> A"} | .cleartext_login_evidence="capability"'
+	rec 198.18.1.11 143 imap starttls_optional true ".geo.country=\"FR\" | .asn={number:64501,org:\"R\"} | del(.cleartext_login_evidence) | .tls.versions.tls1_0=true | .tls_obsolete=true | .tls.cert=($cert | .expired=true) | .starttls={advertised:true,accepted:true,injection:true}"
 	rec 198.18.1.11 993 imaps implicit_tls false ".geo.country=\"FR\" | .tls.cert=($cert | .self_signed=true | .chain_valid=false)"
 	rec 198.18.1.12 143 imap starttls_required false '.geo.country="DE"'
 	rec 198.18.1.20 110 pop3 unknown null '.error="connect: connection refused"'
@@ -42,7 +42,9 @@ expect targets '[.targets,.unreachable]' '[6,1]' "$work/hand.json"
 expect services .services 5 "$work/hand.json"
 expect hosts .hosts 3 "$work/hand.json"
 expect ports '[.ports[]|[.port,.proto,.services,.hosts]]' '[[110,"pop3",1,1],[143,"imap",3,3],[993,"imaps",1,1]]' "$work/hand.json"
-expect cleartext '.cleartext_login' '{"services":3,"hosts":2}' "$work/hand.json"
+# measured: .10's 110; capability only: .10's 143 and .11's 143 (a record without
+# cleartext_login_evidence, written before issue 18, counts as capability only)
+expect cleartext '.cleartext_login' '{"services":3,"hosts":2,"behaviour":{"services":1,"hosts":1},"capability_only":{"services":2,"hosts":1}}' "$work/hand.json"
 expect posture_hosts '[.posture[]|.hosts]' '[0,1,1,1,1]' "$work/hand.json"
 expect tls1_0 '[.tls_versions.tls1_0.accepted,.tls_versions.hosts_tls1_0]' '[1,1]' "$work/hand.json"
 expect certificates '.certificates' '{"seen":2,"expired":1,"self_signed":1,"invalid_chain":1}' "$work/hand.json"
@@ -51,6 +53,8 @@ expect errors .errors 0 "$work/hand.json"
 expect top_countries '.top_countries_cleartext' '[{"country":"DE","hosts":1},{"country":"FR","hosts":1}]' "$work/hand.json"
 expect top_networks '[.top_networks_cleartext[]|[.asn,.org,.hosts]]' '[[64500,"Test <Net> A",1],[64501,"R",1]]' "$work/hand.json"
 "$MC_BIN" report "$work/hand" >"$work/hand.txt" && grep -q 'Cleartext login accepted: 3 services on 2 hosts' "$work/hand.txt" &&
+	grep -q 'measured by the login probe: 1 services on 1 hosts' "$work/hand.txt" &&
+	grep -q 'from the capability list only: 2 services on 1 hosts' "$work/hand.txt" &&
 	ok "text report" || { bad "text report"; cat "$work/hand.txt"; }
 "$MC_BIN" report "$work/nonexistent" >/dev/null 2>&1; rc=$?
 [ $rc = 1 ] && ok "missing directory exits 1" || bad "missing directory rc=$rc"
