@@ -18,6 +18,8 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "base/quit.h"
 #include "cli/census.h"
 #include "cli/commands.h"
@@ -58,8 +60,57 @@ static const char census_epilog[] =
 struct census_meta {
 	char cmdline[4096], cwd[PATH_MAX], seed[24];
 	char **words;
+	char path[2][PATH_MAX], sha[2][65]; /* the allow- and blocklist */
+	const char *paths[2], *shas[2];
 	struct out_meta m;
 };
+
+/* Lowercase hex SHA-256 of a file's bytes. 0 or -errno. */
+static int file_sha256(const char *path, char hex[65])
+{
+	FILE *f = fopen(path, "rb");
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char buf[65536], md[32];
+	unsigned mdlen = 0;
+	size_t n;
+	int rc = 0;
+
+	if (f == NULL || ctx == NULL || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+		rc = f == NULL ? -errno : -ENOMEM;
+	while (rc == 0 && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+		EVP_DigestUpdate(ctx, buf, n);
+	if (rc == 0 && ferror(f))
+		rc = -EIO;
+	if (rc == 0 && EVP_DigestFinal_ex(ctx, md, &mdlen))
+		for (unsigned i = 0; i < 32; i++)
+			snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	EVP_MD_CTX_free(ctx);
+	if (f != NULL)
+		fclose(f);
+	return rc;
+}
+
+/* The files that define the scan's target set, with their SHA-256. */
+static int census_files(struct census_meta *cm, const struct scan_options *so, char *err,
+			size_t errlen)
+{
+	const char *files[2] = {so->allow_file, so->block_file};
+	int n = 0;
+
+	for (int i = 0; i < 2; i++) {
+		if (files[i] == NULL)
+			continue;
+		if (realpath(files[i], cm->path[n]) == NULL ||
+		    file_sha256(cm->path[n], cm->sha[n]) != 0) {
+			snprintf(err, errlen, "%s: %s", files[i], strerror(errno));
+			return -EIO;
+		}
+		cm->paths[n] = cm->path[n];
+		cm->shas[n] = cm->sha[n];
+		n++;
+	}
+	return n;
+}
 
 static int census_meta_fill(struct census_meta *cm, const struct scan_options *so, int argc,
 			    char **argv, char *err, size_t errlen)
@@ -78,6 +129,9 @@ static int census_meta_fill(struct census_meta *cm, const struct scan_options *s
 		cm->words[n++] = "--seed";
 		cm->words[n++] = cm->seed;
 	}
+	int nfiles = census_files(cm, so, err, errlen);
+	if (nfiles < 0)
+		return nfiles;
 	out_command_line(cm->cmdline, sizeof(cm->cmdline), argc, argv);
 	cm->m = (struct out_meta){.command_line = cm->cmdline,
 				  .seed = so->seed,
@@ -86,7 +140,10 @@ static int census_meta_fill(struct census_meta *cm, const struct scan_options *s
 				  .command = "scan",
 				  .cwd = cm->cwd,
 				  .argc = n,
-				  .argv = cm->words};
+				  .argv = cm->words,
+				  .nfiles = nfiles,
+				  .file_paths = cm->paths,
+				  .file_sha256 = cm->shas};
 	return 0;
 }
 
@@ -253,6 +310,17 @@ int cmd_scan_resume(const char *dir, const struct out_resume *r, int argc, char 
 			"words come from the manifest\n",
 			argv[0]);
 		return 2;
+	}
+	for (int i = 0; i < r->nfiles; i++) {
+		char sha[65] = "";
+		if (file_sha256(r->file_paths[i], sha) != 0 ||
+		    strcmp(sha, r->file_sha256[i]) != 0) {
+			fprintf(stderr,
+				"mailcensus resume: %s changed since the run started (SHA-256 %s, "
+				"the run's %s): that would change the target set; refused\n",
+				r->file_paths[i], sha[0] ? sha : "unreadable", r->file_sha256[i]);
+			return 2;
+		}
 	}
 	words = calloc((size_t)r->argc + 2, sizeof(char *));
 	if (words == NULL) {

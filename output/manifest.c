@@ -265,6 +265,8 @@ char *out_manifest_resume_json(const struct out_meta *meta)
 		return NULL;
 	size_t cap = 4096 + (meta->cwd ? 6 * strlen(meta->cwd) : 0) +
 		     (meta->targets_path ? 6 * strlen(meta->targets_path) : 0);
+	for (int i = 0; i < meta->nfiles; i++)
+		cap += 128 + 6 * strlen(meta->file_paths[i]);
 	for (int i = 0; i < meta->argc; i++)
 		cap += 8 + 6 * strlen(meta->argv[i]);
 	char *buf = malloc(cap);
@@ -287,7 +289,17 @@ char *out_manifest_resume_json(const struct out_meta *meta)
 	put_str(&w, meta->targets_path);
 	out_jw_lit(&w, ",\"sha256\":");
 	put_str(&w, meta->targets_sha256);
-	out_jw_lit(&w, "}}");
+	out_jw_lit(&w, "},\"files\":[");
+	for (int i = 0; i < meta->nfiles; i++) {
+		if (i != 0)
+			out_jw_lit(&w, ",");
+		out_jw_lit(&w, "{\"path\":");
+		put_str(&w, meta->file_paths[i]);
+		out_jw_lit(&w, ",\"sha256\":");
+		put_str(&w, meta->file_sha256[i]);
+		out_jw_lit(&w, "}");
+	}
+	out_jw_lit(&w, "]}");
 	out_jw_lit(&w, "\0");
 	if (w.overflow) {
 		free(buf);

@@ -349,6 +349,30 @@ static char *json_strdup(const struct out_json *v)
 	return s != NULL ? strdup(s) : NULL;
 }
 
+/* The resume object's files[]{path, sha256}. */
+static int load_files(struct out_resume *r, const struct out_json *files, char *err, size_t errlen)
+{
+	size_t n = files != NULL && files->type == OUT_JSON_ARRAY ? files->count : 0;
+
+	r->file_paths = calloc(n + 1, sizeof(char *));
+	r->file_sha256 = calloc(n + 1, sizeof(char *));
+	if (r->file_paths == NULL || r->file_sha256 == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (const struct out_json *f = n ? files->child : NULL; f != NULL; f = f->next) {
+		r->file_paths[r->nfiles] = json_strdup(out_json_get(f, "path"));
+		r->file_sha256[r->nfiles] = json_strdup(out_json_get(f, "sha256"));
+		if (r->file_paths[r->nfiles] == NULL || r->file_sha256[r->nfiles] == NULL) {
+			r->nfiles++; /* freed with the rest */
+			snprintf(err, errlen, "manifest.json: a resume files[] entry is malformed");
+			return -EINVAL;
+		}
+		r->nfiles++;
+	}
+	return 0;
+}
+
 int out_resume_load(const char *dir, struct out_resume *r, char *err, size_t errlen)
 {
 	struct out_json_arena a = {0};
@@ -372,13 +396,14 @@ int out_resume_load(const char *dir, struct out_resume *r, char *err, size_t err
 		r->cwd = json_strdup(out_json_get(res, "cwd"));
 		r->targets_path = json_strdup(out_json_get(t, "path"));
 		r->targets_sha256 = json_strdup(out_json_get(t, "sha256"));
+		rc = load_files(r, out_json_get(res, "files"), err, errlen);
 		r->argv = calloc((argv ? argv->count : 0) + 1, sizeof(char *));
 		for (const struct out_json *v = argv ? argv->child : NULL; r->argv && v;
 		     v = v->next)
 			if ((r->argv[r->argc] = json_strdup(v)) != NULL)
 				r->argc++;
-		if (r->argv == NULL || (argv && argv->type != OUT_JSON_ARRAY) ||
-		    (argv && (size_t)r->argc != argv->count)) {
+		if (rc == 0 && (r->argv == NULL || (argv && argv->type != OUT_JSON_ARRAY) ||
+				(argv && (size_t)r->argc != argv->count))) {
 			snprintf(err, errlen, "manifest.json: a malformed resume object");
 			rc = -EINVAL;
 		}
@@ -446,5 +471,11 @@ void out_resume_free(struct out_resume *r)
 	free(r->cwd);
 	free(r->targets_path);
 	free(r->targets_sha256);
+	for (int i = 0; i < r->nfiles; i++) {
+		free(r->file_paths[i]);
+		free(r->file_sha256[i]);
+	}
+	free(r->file_paths);
+	free(r->file_sha256);
 	memset(r, 0, sizeof(*r));
 }

@@ -62,6 +62,12 @@ struct out_meta { /* goes into manifest.json */
 	char *const *argv;
 	const char *targets_path;   /* the targets file (absolute), or NULL */
 	const char *targets_sha256; /* its SHA-256 (hex) */
+	/* Other files that define the target set (scan: the allow- and
+	 * blocklist), absolute, with their SHA-256 (hex): resume refuses a
+	 * changed one. */
+	int nfiles;
+	const char *const *file_paths;
+	const char *const *file_sha256;
 };
 
 /* The manifest's command_line: "mailcensus" and argv[0..argc) joined by
@@ -117,6 +123,8 @@ struct out_resume {
 	int argc;
 	char **argv;
 	char *targets_path, *targets_sha256;
+	int nfiles; /* other target-defining files and their SHA-256 */
+	char **file_paths, **file_sha256;
 };
 
 /* Read DIR/manifest.json for `mailcensus resume`. 0, or -errno with reason

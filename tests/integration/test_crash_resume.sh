@@ -105,7 +105,8 @@ for seed in $seeds; do
 done
 
 # --- a census killed and resumed ---------------------------------------------
-SCAN=(scan --iface "$MC_SCAN_IF" -S "$MC_ENGINE_IP" --gateway-ip "$MC_GW_IP" -q 198.18.16.0/26 198.18.1.0/27
+printf '198.18.16.0/26\n198.18.1.0/27\n' >"$work/allow"
+SCAN=(scan --iface "$MC_SCAN_IF" -S "$MC_ENGINE_IP" --gateway-ip "$MC_GW_IP" -q -w "$work/allow"
 	-p '110,143,993,995' -r 2000 -c 2 --grab --ca-file "$MC_CA_CERT" --grab-concurrency 16
 	--grab-connect-timeout 2 --grab-read-timeout 3 --grab-timeout 20 --seal-every 1 --shard-records 40 --no-tls-matrix)
 mc "${SCAN[@]}" -O "$work/cbase" 2>"$work/cbase.err"
@@ -113,6 +114,7 @@ mc "${SCAN[@]}" -O "$work/cbase" 2>"$work/cbase.err"
 kc=$(awk -v s="${seeds%% *}" 'BEGIN { srand(s + 1); printf "%.2f\n", 0.3 + rand() * 2.5 }')
 kill_at "$kc" "${SCAN[@]}" -O "$work/census"
 st=$(state "$work/census")
+cp -a "$work/census" "$work/census2"
 mc resume "$work/census" >"$work/census.resume" 2>&1
 rrc=$?
 python3 tests/integration/compare_runs.py "$work/cbase" "$work/census" >"$work/census.cmp" 2>&1
@@ -124,6 +126,12 @@ if [ "${st%% *}" = running ]; then # the killed session's hit log is kept beside
 	[ -f "$work/census/hits.log.1" ] && [ -f "$work/census/hits.log" ] &&
 		ok "census resume kept the killed session's hit log (hits.log.1) and wrote a new one" ||
 		bad "census hit logs: $(ls "$work/census")"
+fi
+if [ "${st%% *}" = running ]; then # a changed allowlist would change the target set
+	echo 198.18.2.0/30 >>"$work/allow"
+	mc resume "$work/census2" >"$work/census2.out" 2>&1
+	[ $? = 2 ] && grep -q 'allow changed since the run started' "$work/census2.out" &&
+		ok "census resume refuses a changed allowlist" || bad "changed allowlist: $(cat "$work/census2.out")"
 fi
 mc resume "$work/census" >"$work/census.again" 2>&1
 [ $? = 0 ] && grep -q 'nothing to resume' "$work/census.again" && ok "resume of a complete run: nothing to resume, exit 0" ||
