@@ -50,9 +50,12 @@ static void text_tops(const struct rep_stats *st, FILE *out)
 
 	fprintf(out, "\nTop countries of cleartext-login hosts\n");
 	for (size_t i = 0; i < st->ntop_countries; i++)
-		fprintf(out, "  %-4s %10llu  %5.1f%%\n", st->top_countries[i].country,
-			(unsigned long long)st->top_countries[i].hosts,
-			pct(st->top_countries[i].hosts, st->hosts_cleartext));
+		fprintf(
+		    out, "  %-4s %10llu  %5.1f%% of them, %5.1f%% of the country's %llu hosts\n",
+		    st->top_countries[i].country, (unsigned long long)st->top_countries[i].hosts,
+		    pct(st->top_countries[i].hosts, st->hosts_cleartext),
+		    pct(st->top_countries[i].hosts, st->top_countries[i].total),
+		    (unsigned long long)st->top_countries[i].total);
 	if (st->cleartext_no_country)
 		fprintf(out, "  %-4s %10llu\n", "??", (unsigned long long)st->cleartext_no_country);
 	fprintf(out, "\nTop networks of cleartext-login hosts\n");
@@ -67,6 +70,8 @@ static void text_tops(const struct rep_stats *st, FILE *out)
 
 void out_report_text(const struct rep_stats *st, FILE *out)
 {
+	char headline[256];
+
 	/* the first line says how the run ended */
 	if (!st->have_manifest)
 		fprintf(out, "mailcensus report: no manifest.json\n");
@@ -74,6 +79,8 @@ void out_report_text(const struct rep_stats *st, FILE *out)
 		fprintf(out, "mailcensus report: run %s%s\n", st->complete ? "" : "INCOMPLETE, ",
 			st->state);
 	text_run(st, out);
+	out_report_headline(st, headline, sizeof(headline));
+	fprintf(out, "%s\n", headline);
 	fprintf(out,
 		"targets: %llu probed, %llu unreachable (connect failed); %llu services on %llu "
 		"hosts; from %llu shards%s\n",
@@ -125,6 +132,11 @@ void out_report_text(const struct rep_stats *st, FILE *out)
 		fprintf(out, "%s\n", st->attribution[i]);
 	if (!st->enriched && st->have_manifest)
 		fprintf(out, "No geo/ASN enrichment in this run (--no-enrich).\n");
+	if (st->demo_geo)
+		fprintf(out,
+			"Countries and networks come from a demo database (scripts/gen-mmdb demo) "
+			"that places the test network's 198.18.0.0/15 addresses; no real database "
+			"places that range.\n");
 }
 
 static void jkey(struct out_jw *w, const char *key, uint64_t v, bool last)
@@ -184,7 +196,8 @@ static void json_tops(struct out_jw *w, const struct rep_stats *st)
 		out_jw_lit(w, "{\"country\":");
 		out_jw_bytes(w, st->top_countries[i].country, 2);
 		out_jw_lit(w, ",");
-		jkey(w, "hosts", st->top_countries[i].hosts, true);
+		jkey(w, "hosts", st->top_countries[i].hosts, false);
+		jkey(w, "hosts_total", st->top_countries[i].total, true);
 		out_jw_lit(w, "}");
 	}
 	out_jw_lit(w, "],\"top_networks_cleartext\":[");
@@ -194,7 +207,24 @@ static void json_tops(struct out_jw *w, const struct rep_stats *st)
 		out_jw_lit(w, "{");
 		jkey(w, "asn", st->top_networks[i].asn, false);
 		jstr(w, "org", st->top_networks[i].org);
-		jkey(w, "hosts", st->top_networks[i].hosts, true);
+		jkey(w, "hosts", st->top_networks[i].hosts, false);
+		jkey(w, "hosts_total", st->top_networks[i].total, true);
+		out_jw_lit(w, "}");
+	}
+	out_jw_lit(w, "],\"countries\":[");
+	bool first = true;
+	for (int i = 0; i < REP_CC; i++) {
+		if (st->cc_hosts[i] == 0)
+			continue;
+		char cc[3] = {(char)('A' + i / 26), (char)('A' + i % 26), 0};
+		if (!first)
+			out_jw_lit(w, ",");
+		out_jw_lit(w, "{\"country\":");
+		first = false;
+		out_jw_bytes(w, cc, 2);
+		out_jw_lit(w, ",");
+		jkey(w, "hosts", st->cc_hosts[i], false);
+		jkey(w, "cleartext_hosts", st->cc_cleartext[i], true);
 		out_jw_lit(w, "}");
 	}
 	out_jw_lit(w, "],");
@@ -204,8 +234,11 @@ static void json_tops(struct out_jw *w, const struct rep_stats *st)
 
 static void json_body(struct out_jw *w, const struct rep_stats *st)
 {
+	char headline[256];
 	out_jw_lit(w, "{");
 	json_run(w, st);
+	out_report_headline(st, headline, sizeof(headline));
+	jstr(w, "headline", headline);
 	jkey(w, "shards", st->shards, false);
 	jkey(w, "targets", st->targets, false);
 	jkey(w, "unreachable", st->unreachable, false);
@@ -258,6 +291,7 @@ static void json_body(struct out_jw *w, const struct rep_stats *st)
 	}
 	jkey(w, "hosts_tls1_0", st->hosts_tls10, false);
 	jkey(w, "hosts_tls1_1", st->hosts_tls11, false);
+	jkey(w, "hosts_obsolete", st->hosts_obsolete, false);
 	jkey(w, "obsolete_services", st->svc_obsolete, true);
 	out_jw_lit(w, "},\"certificates\":{");
 	jkey(w, "seen", st->certs, false);
