@@ -355,6 +355,12 @@ static bool slot_event(void *owner, struct io_conn *c, enum io_event ev, const c
 
 /* ---- starting connections and targets ----------------------------------- */
 
+/* The source address of a connection to addr (grab_config.source_ips). */
+static uint32_t slot_source(const struct grabber *g, uint32_t addr)
+{
+	return g->cfg.nsource_ips > 0 ? g->cfg.source_ips[addr % g->cfg.nsource_ips] : 0;
+}
+
 static void slot_open(struct grab_slot *s)
 {
 	struct grabber *g = s->g;
@@ -372,7 +378,7 @@ static void slot_open(struct grab_slot *s)
 	}
 	s->step_deadline = now_ms() + g->cfg.connect_timeout_ms;
 	g->stats.connections++;
-	if (io_connect(&s->io, g->epfd, s->addr, s->port, tag) < 0) {
+	if (io_connect(&s->io, g->epfd, slot_source(g, s->addr), s->addr, s->port, tag) < 0) {
 		s->io.state = IO_CONNECTING; /* so the failure is recorded as a connect error */
 		conn_failed(s, s->io.err, false);
 	}
