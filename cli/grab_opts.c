@@ -119,6 +119,20 @@ static int opt_shard_bytes(void *ctx, const char *v, char *e, size_t n)
 	return parse_size(v, 1024, &o->sink.rotate_bytes, e, n);
 }
 
+static int opt_seal_every(void *ctx, const char *v, char *e, size_t n)
+{
+	struct grab_opts *o = ctx;
+	unsigned long x;
+	int r = parse_uint(v, 86400, &x, e, n);
+
+	if (r == 0 && x == 0) {
+		snprintf(e, n, "--seal-every must be at least 1 second");
+		return -EINVAL;
+	}
+	o->sink.seal_every_s = (uint32_t)x;
+	return r;
+}
+
 static int opt_concurrency(void *ctx, const char *v, char *e, size_t n)
 {
 	struct grab_opts *o = ctx;
@@ -281,6 +295,9 @@ static const struct mc_opt opt_table[] = {
      "start a new shard after N records (k/M suffix; default 1M)"},
     {"shard-bytes", 0, "SIZE", opt_shard_bytes,
      "start a new shard after SIZE bytes (k/M/G suffix; default 256M)"},
+    {"seal-every", 0, "SEC", opt_seal_every,
+     "seal the open shard when its first record is SEC old (default 60): "
+     "the most a kill -9 loses"},
     {"concurrency", 'c', "N", opt_concurrency, "targets open at once per worker (default 1000)"},
     {"connect-timeout", 0, "SEC", opt_connect_timeout, "TCP connect timeout (default 5)"},
     {"read-timeout", 0, "SEC", opt_read_timeout,
@@ -321,6 +338,8 @@ static const struct mc_opt census_table[] = {
      "new output shard after N records (k/M suffix; default 1M)"},
     {"shard-bytes", 0, "SIZE", opt_shard_bytes,
      "new output shard after SIZE bytes (k/M/G suffix; default 256M)"},
+    {"seal-every", 0, "SEC", opt_seal_every,
+     "seal the open shard when its first record is SEC old (default 60)"},
     {"grab-concurrency", 0, "N", opt_concurrency, "targets probed at once (default 1000)"},
     {"grab-rate", 0, "N", opt_rate, "new probes per second, 0 = unlimited (default 0)"},
     {"grab-connect-timeout", 0, "SEC", opt_connect_timeout, "TCP connect timeout (default 5)"},
@@ -349,8 +368,10 @@ static const struct mc_cmd grab_cmd = {
 	     "(STARTTLS with a pipelined NOOP) and the TLS 1.0-1.3 version matrix.\n"
 	     "One JSON record per target; failures are records with \"error\".\n"
 	     "Targets outside $MAILCENSUS_SAFE_RANGE (when set) are refused (exit 2).\n",
-    .epilog = "exit status: 0 every target has a record, 1 the run failed (output),\n"
-	      "2 usage or start-up error.\n",
+    .epilog = "An interrupted or killed run with -o continues with `mailcensus resume DIR`\n"
+	      "(same options and targets file; targets already recorded are skipped).\n\n"
+	      "exit status: 0 every target has a record, 1 the run failed (output) or was\n"
+	      "interrupted, 2 usage or start-up error.\n",
 };
 
 void grab_opts_usage(FILE *out)

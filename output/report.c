@@ -25,6 +25,7 @@
 
 #include "base/ipv4.h"
 #include "output/json.h"
+#include "output/manifest.h"
 #include "output/record.h"
 #include "output/report.h"
 #include "output/results.h"
@@ -330,7 +331,10 @@ static void read_manifest(struct rep_stats *st, const struct out_json *m)
 		snprintf(st->finished, sizeof(st->finished), "%s", finished);
 	if (st->error[0] == '\0')
 		copy_str(st->error, sizeof(st->error), out_json_get(m, "error"));
-	st->complete = (first || st->complete) && out_json_true(out_json_get(m, "complete"));
+	bool complete = out_manifest_state(m) == OUT_RUN_COMPLETE;
+	if (first || (st->complete && !complete))
+		out_manifest_describe(m, st->state, sizeof(st->state));
+	st->complete = (first || st->complete) && complete;
 	st->enriched = (first || st->enriched) && out_json_true(out_json_get(m, "enriched"));
 	st->have_manifest = true;
 	const struct out_json *dbs = out_json_get(m, "databases");

@@ -42,6 +42,7 @@ struct rep_top {
 struct rep_stats {
 	/* from the manifest (empty when absent) */
 	char version[32], started[40], finished[40], command_line[256], error[256];
+	char state[320]; /* how the run ended: "complete", "interrupted by SIGTERM", ... */
 	bool have_manifest, complete, enriched;
 	char attribution[REP_ATTRIB_MAX][REP_ATTRIB_LEN];
 	size_t nattrib;

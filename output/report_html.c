@@ -98,7 +98,7 @@ static void head(FILE *out, const struct rep_stats *st)
 		html_escape(out, st->finished);
 		if (!st->complete) {
 			fprintf(out, ", <b>incomplete</b>: ");
-			html_escape(out, st->error);
+			html_escape(out, st->state);
 		}
 	} else {
 		fprintf(out, "no manifest.json: shards read from the directory listing");

@@ -38,8 +38,8 @@ static void text_run(const struct rep_stats *st, FILE *out)
 		fprintf(out, "run: no manifest.json (shards read from the directory listing)\n");
 		return;
 	}
-	fprintf(out, "run: mailcensus %s, %s .. %s, %s%s\n", st->version, st->started, st->finished,
-		st->complete ? "complete" : "INCOMPLETE: ", st->complete ? "" : st->error);
+	fprintf(out, "run: mailcensus %s, %s .. %s\n", st->version, st->started,
+		st->finished[0] ? st->finished : "(not finished)");
 	if (st->command_line[0] != '\0')
 		fprintf(out, "command: %s\n", st->command_line);
 }
@@ -72,7 +72,12 @@ void out_report_text(const struct rep_stats *st, FILE *out)
 {
 	char headline[256];
 
-	fprintf(out, "mailcensus report\n");
+	/* the first line says how the run ended */
+	if (!st->have_manifest)
+		fprintf(out, "mailcensus report: no manifest.json\n");
+	else
+		fprintf(out, "mailcensus report: run %s%s\n", st->complete ? "" : "INCOMPLETE, ",
+			st->state);
 	text_run(st, out);
 	out_report_headline(st, headline, sizeof(headline));
 	fprintf(out, "%s\n", headline);
@@ -176,6 +181,7 @@ static void json_run(struct out_jw *w, const struct rep_stats *st)
 		out_jw_lit(w, "\"enriched\":");
 		out_jw_bool(w, st->enriched);
 		out_jw_lit(w, ",");
+		jstr(w, "state", st->state);
 	}
 	out_jw_lit(w, "\"complete\":");
 	out_jw_bool(w, st->have_manifest && st->complete);

@@ -698,6 +698,11 @@ int grabber_run_source(struct grabber *g, const struct grab_source *src)
 		int r = 0;
 
 		while (g->qlen < g->qcap && (r = src->next(src->ctx, &hit)) == 1) {
+			if (g->cfg.skip != NULL &&
+			    g->cfg.skip(g->cfg.skip_ctx, hit.addr, hit.port)) {
+				g->stats.skipped++;
+				continue;
+			}
 			struct grab_target *t = &g->queue[(g->qhead + g->qlen) % g->qcap];
 
 			t->addr = hit.addr;

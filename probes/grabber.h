@@ -47,6 +47,11 @@ struct grab_config {
 	 * MC_QUIT_STOP no new target starts, open ones run to their end
 	 * (bounded by the timeouts) and queued ones get no record; at
 	 * MC_QUIT_ABANDON open ones are dropped too. */
+	/* A resumed census: hits for which skip() says true already have their
+	 * record and are not grabbed again (called on the grabber's thread).
+	 * NULL = grab every hit. */
+	bool (*skip)(void *ctx, uint32_t addr, uint16_t port);
+	void *skip_ctx;
 };
 
 /* Fill the defaults above. */
@@ -64,6 +69,7 @@ struct grab_stats {
 	uint64_t targets_failed; /* records with a non-empty error */
 	uint64_t connections;
 	uint32_t open_peak; /* most slots busy at once */
+	uint64_t skipped;   /* hits not grabbed: skip() said they have a record */
 };
 
 struct grabber;
