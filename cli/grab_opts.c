@@ -307,11 +307,9 @@ static const struct mc_opt opt_table[] = {
     {"ca-file", 0, "FILE", opt_ca_file,
      "extra trust anchors (PEM) for chain verification, besides the system store"},
     {"no-tls-matrix", 0, NULL, opt_no_matrix,
-     "skip the hand-built hellos: TLS/SSL version matrix and legacy suites (up to 4 extra "
-     "connections)"},
+     "skip the hand-built hellos (version matrix, SSLv3, legacy suites)"},
     {"jarm", 0, NULL, opt_jarm,
-     "JARM fingerprint of every TLS target (10 extra connections, through STARTTLS where "
-     "needed)"},
+     "JARM fingerprint per TLS target (10 more connections, via STARTTLS)"},
     {"no-login-probe", 0, NULL, opt_no_login_probe,
      "skip the login probe; cleartext_login then from capabilities alone"},
     {"workers", 'w', "N", opt_workers, "worker threads, each with its own epoll loop (default 1)"},
@@ -359,13 +357,17 @@ static const struct mc_opt census_table[] = {
 static const struct mc_cmd grab_cmd = {
     .name = "grab",
     .usage = "usage: mailcensus grab [OPTIONS] [FILE|-]\n\n"
-	     "Probe every target (lines 'ADDR:PORT' or 'ADDR,PORT'; '#' starts a comment;\n"
-	     "the CSV of `mailcensus scan -o` is read as is) from FILE or stdin:\n"
+	     "Probe every target (lines 'ADDR:PORT' or 'ADDR,PORT', optionally followed by\n"
+	     "a DNS name, ' NAME' or ',NAME', sent as SNI and checked against the\n"
+	     "certificate; '#' starts a comment; the CSV of `mailcensus scan -o` is read\n"
+	     "as is) from FILE or stdin:\n"
 	     "greeting, capabilities, a login probe before STARTTLS that never sends a\n"
 	     "credential (AUTH PLAIN/LOGIN cancelled with '*', USER " MC_LOGIN_PROBE_USER "\n"
 	     "without PASS), STARTTLS, TLS version, cipher and certificate;\n"
 	     "then, on extra connections, the STARTTLS injection test\n"
-	     "(STARTTLS with a pipelined NOOP) and the TLS 1.0-1.3 version matrix.\n"
+	     "(STARTTLS with a pipelined NOOP) and hand-built ClientHellos that read\n"
+	     "only the ServerHello: the SSLv2/SSLv3/TLS 1.0-1.3 version matrix and the\n"
+	     "legacy suites (RC4, 3DES, DES, EXPORT, NULL, anonymous); JARM on --jarm.\n"
 	     "One JSON record per target; failures are records with \"error\".\n"
 	     "Targets outside $MAILCENSUS_SAFE_RANGE (when set) are refused (exit 2).\n",
     .epilog = "An interrupted or killed run with -o continues with `mailcensus resume DIR`\n"
