@@ -40,6 +40,12 @@ int grab_opts_finish(struct grab_opts *o, char *err, size_t errlen);
  * line, -EINVAL when it does not parse. */
 int grab_parse_target(const char *line, uint32_t *addr, uint16_t *port);
 
+/* The same, keeping a name that follows: "ADDR:PORT NAME" or "ADDR,PORT,NAME"
+ * (a DNS name: letters, digits, '-', '_', '.'; scan -o's numeric CSV
+ * fields are not a name). name is "" when there is none. */
+int grab_parse_target_named(const char *line, uint32_t *addr, uint16_t *port, char *name,
+			    size_t namecap);
+
 struct mc_ipv6;
 
 /* An IPv6 target line "[ADDR]:PORT" (blanks and a '#' comment allowed

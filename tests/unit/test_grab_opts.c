@@ -35,6 +35,47 @@ static void test_parse_target(void)
 	CHECK_INT_EQ(grab_parse_target("198.18.1.10:-1\n", &a, &p), -EINVAL);
 }
 
+/* Targets may carry a DNS name: "ADDR:PORT NAME" or a third CSV column. */
+static void test_parse_target_named(void)
+{
+	uint32_t a = 0;
+	uint16_t p = 0;
+	char name[MC_NAME_MAX], longname[300];
+
+	CHECK_INT_EQ(grab_parse_target_named("198.18.1.10:993 mail.example.org  # c\n", &a, &p,
+					     name, sizeof(name)),
+		     1);
+	CHECK_UINT_EQ(p, 993);
+	CHECK_STR_EQ(name, "mail.example.org");
+	CHECK_INT_EQ(grab_parse_target_named("198.18.1.10,110,pop.example.org\n", &a, &p, name,
+					     sizeof(name)),
+		     1);
+	CHECK_STR_EQ(name, "pop.example.org");
+	/* scan -o's numeric fields are not a name */
+	CHECK_INT_EQ(
+	    grab_parse_target_named("198.18.1.12,993,64,65160,1,x\n", &a, &p, name, sizeof(name)),
+	    1);
+	CHECK_STR_EQ(name, "");
+	CHECK_INT_EQ(grab_parse_target_named("198.18.1.10:143\n", &a, &p, name, sizeof(name)), 1);
+	CHECK_STR_EQ(name, "");
+	CHECK_INT_EQ(
+	    grab_parse_target_named("198.18.1.10:993 bad name\n", &a, &p, name, sizeof(name)),
+	    -EINVAL);
+	CHECK_INT_EQ(grab_parse_target_named("198.18.1.10:993 1234\n", &a, &p, name, sizeof(name)),
+		     -EINVAL);
+	CHECK_INT_EQ(grab_parse_target_named("198.18.1.10:993 a/b\n", &a, &p, name, sizeof(name)),
+		     -EINVAL);
+	memcpy(longname, "198.18.1.10:993 ", 16);
+	memset(longname + 16, 'a', 260);
+	longname[276] = '\0';
+	CHECK_INT_EQ(grab_parse_target_named(longname, &a, &p, name, sizeof(name)), -EINVAL);
+	longname[16 + 253] = '\0'; /* 253 bytes: the longest DNS name */
+	CHECK_INT_EQ(grab_parse_target_named(longname, &a, &p, name, sizeof(name)), 1);
+	CHECK_UINT_EQ(strlen(name), 253);
+	/* the plain parser accepts a named line and drops the name */
+	CHECK_INT_EQ(grab_parse_target("198.18.1.10:993 mail.example.org\n", &a, &p), 1);
+}
+
 /* IPv6 targets: "[ADDR]:PORT" (grab only). */
 static void test_parse_target6(void)
 {
@@ -113,6 +154,7 @@ static void test_options(void)
 int main(void)
 {
 	RUN(test_parse_target);
+	RUN(test_parse_target_named);
 	RUN(test_parse_target6);
 	RUN(test_options);
 	return test_summary();
