@@ -127,12 +127,14 @@ static int opt_seal_every(void *ctx, const char *v, char *e, size_t n)
 	unsigned long x;
 	int r = parse_uint(v, 86400, &x, e, n);
 
-	if (r == 0 && x == 0) {
+	if (r != 0)
+		return r;
+	if (x == 0) {
 		snprintf(e, n, "--seal-every must be at least 1 second");
 		return -EINVAL;
 	}
 	o->sink.seal_every_s = (uint32_t)x;
-	return r;
+	return 0;
 }
 
 static int opt_concurrency(void *ctx, const char *v, char *e, size_t n)
