@@ -269,6 +269,8 @@ static bool synbuild_batched(const struct targets *t, const struct cyclic_group 
 			if (fresh) { /* tx.c's way: a fixed-size copy, the fresh fill */
 				memcpy(f, template, PKT_SYN_MAX_LEN);
 				pkt_syn_fill_fresh(f, addr[j], port[j], sport[j], seq[j], ip_id[j]);
+				if (tlen == PKT_SYN_MAX_LEN) /* the os set: a TSval per host */
+					pkt_syn_set_tsval_fresh(f, pkt_os_tsval(1, 2, addr[j]));
 			} else {
 				memcpy(f, template, PKT_SYN_LEN);
 				pkt_syn_fill(f, addr[j], port[j], sport[j], seq[j], ip_id[j]);
@@ -335,7 +337,7 @@ static int bench_synbuild(const struct bench_opts *o)
 	       (double)i / s / 1e6, s * 1e9 / (double)i, ok ? "yes" : "no", sum);
 	ok &= synbuild_batched(t, &g, &key, template, PKT_SYN_LEN, false, ring, n);
 	ok &= synbuild_batched(t, &g, &key, template, PKT_SYN_LEN, true, ring, n);
-	pkt_syn_template_opts(os_template, mac, mac, OUR_IP, 64, PKT_OPTS_OS, 12345);
+	pkt_syn_template_opts(os_template, mac, mac, OUR_IP, 64, PKT_OPTS_OS, 0);
 	ok &= synbuild_batched(t, &g, &key, os_template, PKT_SYN_MAX_LEN, true, ring, n);
 	free(ring);
 	targets_free(t);

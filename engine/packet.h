@@ -46,7 +46,8 @@ enum pkt_tcp_opts {
  * (PKT_SYN_LEN for PKT_OPTS_MSS, PKT_SYN_MAX_LEN for PKT_OPTS_OS): MACs,
  * source address, TTL, flags, options; IP ID, destination, ports and
  * sequence zero, checksums valid for those zeros. `tsval` is the
- * timestamp option's value (PKT_OPTS_OS only). */
+ * timestamp option's value (PKT_OPTS_OS only; 0 when each frame gets its
+ * own with pkt_syn_set_tsval_fresh, as the TX path does). */
 size_t pkt_syn_template_opts(uint8_t *frame, const uint8_t src_mac[6], const uint8_t dst_mac[6],
 			     uint32_t src_ip, uint8_t ttl, enum pkt_tcp_opts opts, uint32_t tsval);
 
@@ -90,6 +91,42 @@ static inline void pkt_syn_fill_fresh(uint8_t *frame, uint32_t dst_ip, uint16_t 
 	ip[11] = (uint8_t)~ic;
 	tcp[16] = (uint8_t)(~tc >> 8);
 	tcp[17] = (uint8_t)~tc;
+}
+
+/* Where the timestamp option's TSval sits in a PKT_OPTS_OS SYN. */
+#define PKT_OS_TSVAL_OFF (PKT_ETH_LEN + PKT_IPV4_LEN + PKT_TCP_LEN + 8)
+
+/* Set the TSval of a PKT_OPTS_OS SYN whose template carried TSval 0 (after
+ * pkt_syn_fill_fresh or before it: the TCP checksum is updated
+ * incrementally, RFC 1624, old value known to be zero). */
+static inline void pkt_syn_set_tsval_fresh(uint8_t *frame, uint32_t tsval)
+{
+	uint8_t *tcp = frame + PKT_ETH_LEN + PKT_IPV4_LEN, *ts = frame + PKT_OS_TSVAL_OFF;
+	uint32_t tc =
+	    (uint32_t)(uint16_t) ~(tcp[16] << 8 | tcp[17]) + (tsval >> 16) + (tsval & 0xffff);
+	uint32_t be = __builtin_bswap32(tsval);
+
+	tc = (tc & 0xffff) + (tc >> 16);
+	tc = (tc & 0xffff) + (tc >> 16);
+	__builtin_memcpy(ts, &be, 4);
+	tcp[16] = (uint8_t)(~tc >> 8);
+	tcp[17] = (uint8_t)~tc;
+}
+
+/* A Linux-like TSval for destination dst: Linux adds a per-(source,
+ * destination) random offset to its millisecond clock (since 4.10), so
+ * every host sees its own value; here a keyed 32-bit mix of dst (murmur3's
+ * finaliser) plus a per-run base. */
+static inline uint32_t pkt_os_tsval(uint32_t base, uint32_t key, uint32_t dst)
+{
+	uint32_t x = dst ^ key;
+
+	x ^= x >> 16;
+	x *= 0x85ebca6bu;
+	x ^= x >> 13;
+	x *= 0xc2b2ae35u;
+	x ^= x >> 16;
+	return base + x;
 }
 
 enum pkt_kind {

@@ -91,6 +91,8 @@ static bool next_batch(const struct eng_run *r, struct tx_cursor *c)
 struct tx_templates {
 	uint8_t frame[ENGINE_MAX_SRC_IPS][PKT_SYN_MAX_LEN];
 	uint16_t len;
+	bool ts;		  /* PKT_OPTS_OS: a TSval per destination (pkt_os_tsval) */
+	uint32_t ts_base, ts_key; /* from the run's key */
 };
 
 static inline void write_frame(struct rte_mbuf *m, const struct tx_templates *tmpl,
@@ -104,6 +106,8 @@ static inline void write_frame(struct rte_mbuf *m, const struct tx_templates *tm
 	f = rte_pktmbuf_mtod(m, uint8_t *);
 	memcpy(f, tmpl->frame[c->src_i[j]], PKT_SYN_MAX_LEN);
 	pkt_syn_fill_fresh(f, c->dst[j], c->dport[j], c->sport[j], c->seq[j], c->ip_id[j]);
+	if (tmpl->ts)
+		pkt_syn_set_tsval_fresh(f, pkt_os_tsval(tmpl->ts_base, tmpl->ts_key, c->dst[j]));
 	m->data_len = tmpl->len;
 	m->pkt_len = tmpl->len;
 	m->ol_flags = 0; /* no offload: an RX mbuf of the same pool may carry RX flags */
@@ -204,12 +208,15 @@ int eng_tx_main(void *arg)
 	uint64_t sent = 0, targets = 0, tx_full = 0, held = 0, now;
 	unsigned nap_us;
 
-	/* TSval: one per run from the key (Linux offsets its clock per connection;
-	 * a constant 0 or a real uptime would both stand out more) */
+	/* TSval: per destination from the run's key (pkt_os_tsval), as Linux's
+	 * per-host offsets make it; the template carries 0 */
 	for (uint32_t i = 0; i < cfg->nsrc_ips; i++)
-		tmpl.len = (uint16_t)pkt_syn_template_opts(tmpl.frame[i], r->src_mac, r->gw_mac,
-							   cfg->src_ips[i], cfg->ttl, cfg->tcp_opts,
-							   (uint32_t)(r->vctx.key.k1 >> 17));
+		tmpl.len =
+		    (uint16_t)pkt_syn_template_opts(tmpl.frame[i], r->src_mac, r->gw_mac,
+						    cfg->src_ips[i], cfg->ttl, cfg->tcp_opts, 0);
+	tmpl.ts = cfg->tcp_opts == PKT_OPTS_OS;
+	tmpl.ts_base = (uint32_t)(r->vctx.key.k1 >> 17);
+	tmpl.ts_key = (uint32_t)r->vctx.key.k0;
 	cyclic_iter_init(&cur.it, &r->group, cfg->shard * cfg->tx_queues + ctx->queue,
 			 cfg->shards * cfg->tx_queues);
 	tbucket_init(&tb, cfg->rate_pps / cfg->tx_queues, r->tsc_hz, ENG_BURST);

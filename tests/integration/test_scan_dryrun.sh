@@ -32,6 +32,8 @@ check "MSS-only option set by default" \
 tcpdump -nn -vv -r "$work/os.pcap" 2>/dev/null >"$work/os.dump"
 check "--tcp-options os: 64 SYNs with MSS, SACK-permitted, timestamps, NOP, window scale 7" \
 	test "$(grep -c 'win 64240, options \[mss 1460,sackOK,TS val [0-9]* ecr 0,nop,wscale 7\], length 0' "$work/os.dump" || true)" -eq 64
+tsvals=$(grep -o 'TS val [0-9]*' "$work/os.dump" | sort -u | wc -l)
+check "--tcp-options os: a TSval per destination ($tsvals distinct of 64)" test "$tsvals" -ge 60
 check "--tcp-options os: no bad checksum" \
 	test -z "$(grep -i -e 'incorrect' -e 'bad cksum' "$work/os.dump" || true)"
 check "--tcp-options os recorded in the metadata" \

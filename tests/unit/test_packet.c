@@ -202,6 +202,40 @@ static void test_os_options(void)
 	CHECK_UINT_EQ(pkt_hit_option_flags(&v), 0);
 }
 
+/* The TX path's per-destination TSval: a 0-TSval template plus
+ * pkt_syn_set_tsval_fresh equals a template built with that TSval. */
+static void test_tsval_per_destination(void)
+{
+	uint8_t zero[PKT_SYN_MAX_LEN], want[PKT_SYN_MAX_LEN], f[PKT_SYN_MAX_LEN];
+	struct pkt_view v;
+	uint32_t rnd = 99, seen_diff = 0;
+
+	pkt_syn_template_opts(zero, mac_a, mac_b, 0xC6120002u, 64, PKT_OPTS_OS, 0);
+	for (int i = 0; i < 10000; i++) {
+		uint32_t dst = rnd = rnd * 1103515245u + 12345u;
+		uint32_t ts = pkt_os_tsval(0x1234, 0xabcdef01u, dst);
+
+		if (i == 0)
+			ts = 0xffffffffu;
+		pkt_syn_template_opts(want, mac_a, mac_b, 0xC6120002u, 64, PKT_OPTS_OS, ts);
+		pkt_syn_fill_fresh(want, dst, 143, 40000, rnd * 7u, (uint16_t)rnd);
+		memcpy(f, zero, sizeof(f));
+		pkt_syn_fill_fresh(f, dst, 143, 40000, rnd * 7u, (uint16_t)rnd);
+		pkt_syn_set_tsval_fresh(f, ts);
+		if (memcmp(f, want, PKT_SYN_MAX_LEN) != 0 || !checksums_ok(f, PKT_SYN_MAX_LEN) ||
+		    pkt_parse(f, PKT_SYN_MAX_LEN, &v) != PKT_TCP_OTHER || v.tsval != ts) {
+			CHECK(memcmp(f, want, PKT_SYN_MAX_LEN) == 0);
+			CHECK(checksums_ok(f, PKT_SYN_MAX_LEN));
+			CHECK_UINT_EQ(v.tsval, ts);
+			break;
+		}
+		seen_diff += ts != pkt_os_tsval(0x1234, 0xabcdef01u, dst + 1);
+	}
+	CHECK(seen_diff > 9990); /* neighbouring hosts get different values */
+	CHECK_UINT_EQ(pkt_os_tsval(5, 7, 0xC6120101u), pkt_os_tsval(5, 7, 0xC6120101u));
+	CHECK(pkt_os_tsval(5, 7, 0xC6120101u) != pkt_os_tsval(5, 8, 0xC6120101u)); /* keyed */
+}
+
 /* SYN-ACK options as servers send them; a garbled option keeps what came before. */
 static void test_synack_options(void)
 {
@@ -398,6 +432,7 @@ int main(void)
 	RUN(test_syn_fill_fresh);
 	RUN(test_os_options);
 	RUN(test_synack_options);
+	RUN(test_tsval_per_destination);
 	RUN(test_rst_build);
 	RUN(test_synack_parse_and_truncation);
 	RUN(test_bad_checksums_and_headers);
