@@ -88,6 +88,8 @@ static const struct sw_entry sw_table[] = {
     /* imap4d's default greeting, recorded from Debian 12's mailutils-imap4d
      * 3.15 (it answers ID only after login); the weakest form in the table */
     {"GNU Mailutils", "gnu", "mailutils", "* OK IMAP4rev1", NULL, NULL, 0, SW_IMAP, SW_EXACT},
+    /* pop3d's: "+OK POP3 Ready <pid.time@host>" (Debian 12's mailutils-pop3d 3.15) */
+    {"GNU Mailutils", "gnu", "mailutils", "+OK POP3 Ready <", NULL, NULL, 0, SW_POP3, SW_SUBSTR},
     {"Gmail", NULL, NULL, "Gimap", NULL, NULL, 0, SW_BOTH, SW_SUBSTR},
     {"Gmail", NULL, NULL, "Gpop ready", NULL, NULL, 0, SW_POP3, SW_SUBSTR},
     {"Yandex Mail", NULL, NULL, "Yandex IMAP4rev1", NULL, NULL, 0, SW_IMAP, SW_SUBSTR},

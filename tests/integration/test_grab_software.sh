@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test_grab_software — software identification against real servers of
-# three kinds in the test network: GNU Mailutils imap4d and the nginx mail
-# proxy (both started here, in the server namespace on 198.18.2.2:143 and
-# 198.18.2.4:143/110, addresses the test network does not use) and the test
+# three kinds in the test network: GNU Mailutils imap4d and pop3d and the
+# nginx mail proxy (started here, in the server namespace on 198.18.2.2:143
+# and :110 and 198.18.2.4:143/110, addresses the test network does not
+# use) and the test
 # network's dovecots (IMAP answers ID; POP3 greets with a custom text and
 # has no IMPLEMENTATION, so it stays unidentified). Asserts
 # the records' software{product, evidence, cpe} and that the grab sends our
@@ -31,6 +32,8 @@ fail() {
 command -v python3 >/dev/null || skip "python3 not installed (scripts/setup-deps)"
 imap4d=$(command -v imap4d || echo /usr/sbin/imap4d)
 [ -x "$imap4d" ] || skip "GNU Mailutils imap4d not installed (scripts/setup-deps: mailutils-imap4d)"
+pop3d=$(command -v pop3d || echo /usr/sbin/pop3d)
+[ -x "$pop3d" ] || skip "GNU Mailutils pop3d not installed (scripts/setup-deps: mailutils-pop3d)"
 [ -x "$bin" ] || skip "no mailcensus binary at $bin"
 scripts/testnet status >/dev/null 2>&1 || skip "test network '${MC_TESTNET:-mc}' is not up (scripts/testnet up)"
 eval "$(scripts/testnet env)"
@@ -42,10 +45,11 @@ ngx_mod=/usr/lib/nginx/modules/ngx_mail_module.so
 
 work=$(mktemp -d /tmp/test_grab_software.XXXXXX)
 mupid=
+popid=
 ngxpid=
 addrs_added=()
 cleanup() {
-	for pid in $mupid $ngxpid; do
+	for pid in $mupid $popid $ngxpid; do
 		kill "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
@@ -71,6 +75,14 @@ CONF
 ip netns exec "$MC_NS_SRV" "$imap4d" --config-file="$work/imap4d.conf" --daemon --foreground \
 	</dev/null >"$work/imap4d.log" 2>&1 &
 mupid=$!
+cat >"$work/pop3d.conf" <<CONF
+logging { syslog no; };
+pidfile $work/pop3d.pid;
+server $MU_IP:110 { tls-mode false; };
+CONF
+ip netns exec "$MC_NS_SRV" "$pop3d" --config-file="$work/pop3d.conf" --daemon --foreground \
+	</dev/null >"$work/pop3d.log" 2>&1 &
+popid=$!
 for _ in $(seq 100); do
 	ip netns exec "$MC_NS_SRV" ss -ltn "sport = :143" | grep -F "$MU_IP:143" >/dev/null && break
 	kill -0 "$mupid" 2>/dev/null || fail "imap4d died: $(cat "$work/imap4d.log")"
@@ -102,7 +114,12 @@ for _ in $(seq 100); do
 	sleep 0.05
 done
 
-printf '%s\n' "$MU_IP:143" "$NGX_IP:143" "$NGX_IP:110" 198.18.1.10:143 198.18.1.10:110 \
+for _ in $(seq 100); do
+	ip netns exec "$MC_NS_SRV" ss -ltn "sport = :110" | grep -F "$MU_IP:110" >/dev/null && break
+	kill -0 "$popid" 2>/dev/null || fail "pop3d died: $(cat "$work/pop3d.log")"
+	sleep 0.05
+done
+printf '%s\n' "$MU_IP:143" "$MU_IP:110" "$NGX_IP:143" "$NGX_IP:110" 198.18.1.10:143 198.18.1.10:110 \
 	198.18.1.11:993 >"$work/targets"
 ip netns exec "$MC_NS_SCAN" "$bin" grab --contact "https://census.example/scanner" \
 	--ca-file "$MC_CA_CERT" --no-tls-matrix --read-timeout 5 --timeout 20 \
@@ -117,6 +134,7 @@ mu = sys.argv[2] + ":143"
 ngx = sys.argv[3]
 want = {  # target -> (product, evidence, cpe)
     mu: ("GNU Mailutils", "banner", "cpe:2.3:a:gnu:mailutils:*:*:*:*:*:*:*:*"),
+    sys.argv[2] + ":110": ("GNU Mailutils", "banner", "cpe:2.3:a:gnu:mailutils:*:*:*:*:*:*:*:*"),
     ngx + ":143": ("nginx", "banner", "cpe:2.3:a:f5:nginx:*:*:*:*:*:*:*:*"),
     ngx + ":110": ("nginx", "banner", "cpe:2.3:a:f5:nginx:*:*:*:*:*:*:*:*"),
     "198.18.1.10:143": ("Dovecot", "imap_id", "cpe:2.3:a:dovecot:dovecot:*:*:*:*:*:*:*:*"),
