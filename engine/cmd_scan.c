@@ -18,8 +18,6 @@
 #include "engine/scan_options.h"
 #include "engine/targets.h"
 
-#define SCAN_RING_SIZE (1u << 16)
-
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -75,7 +73,7 @@ static void fill_config(struct engine_config *cfg, const struct scan_options *o,
 	cfg->no_rst = o->no_rst;
 	cfg->dry_run = o->dry_run != NULL;
 	cfg->quiet = o->quiet;
-	cfg->ring_size = SCAN_RING_SIZE;
+	cfg->ring_size = o->hit_ring;
 	cfg->iface = o->iface;
 	cfg->eal_argc = eal->argc;
 	cfg->eal_argv = (char **)eal->argv;

@@ -271,6 +271,16 @@ static int set_tx_queues(struct scan_options *o, const char *a, char *e, size_t 
 		   : 0;
 }
 
+static int set_hit_ring(struct scan_options *o, const char *a, char *e, size_t el)
+{
+	uint32_t n;
+
+	if (parse_u32(a, 64, 1u << 24, &n) || (n & (n - 1)) != 0)
+		return bad(e, el, "hit ring size (a power of two, 64..16777216)", a);
+	o->hit_ring = n;
+	return 0;
+}
+
 static int set_iface(struct scan_options *o, const char *a, char *e, size_t el)
 {
 	(void)e, (void)el;
@@ -332,6 +342,7 @@ static const struct opt_row rows[] = {
     {"output-format", 0, "FMT", set_format, "csv (saddr,sport,ttl,window,isn,time) or ndjson"},
     {"metadata-file", 'm', "FILE", set_metadata, "write the scan's metadata JSON here"},
     {"tx-queues", 0, "N", set_tx_queues, "TX lcores/queues, 1..16 (default 1)"},
+    {"hit-ring", 0, "N", set_hit_ring, "hit ring slots, a power of two (default 65536)"},
     {"iface", 'i', "IF", set_iface, "send on IF via net_af_packet (else name a device after --)"},
     {"quiet", 'q', NULL, set_quiet, "no progress line"},
     {"verbose", 'v', NULL, set_verbose, "DPDK's own log at info level"},
@@ -373,6 +384,7 @@ static void defaults(struct scan_options *o)
 	o->sport_count = 61000 - 32768 + 1;
 	o->ttl = 255;
 	o->tx_queues = 1;
+	o->hit_ring = 1u << 16;
 	o->format = SCAN_OUT_CSV;
 }
 

@@ -47,6 +47,7 @@ struct scan_options {
 	const char *output, *metadata;
 	enum scan_output_format format;
 	uint32_t tx_queues;
+	uint32_t hit_ring; /* engine -> consumer ring slots */
 	const char *iface;
 	bool quiet, verbose, help;
 	bool no_rst;
