@@ -38,10 +38,11 @@
 #include "probes/session.h"
 #include "probes/tls.h"
 
-#define GRAB_SWEEP_MS	50
-#define GRAB_EVENTS	512
-#define GRAB_FD_RESERVE 16
-#define GRAB_CONC_MAX	200000
+#define GRAB_SWEEP_MS	 50
+#define GRAB_EVENTS	 512
+#define GRAB_FD_RESERVE	 16
+#define GRAB_CONC_MAX	 200000
+#define GRAB_START_BATCH 64 /* targets started between two looks at epoll */
 
 enum grab_phase {
 	GRAB_MAIN,   /* the protocol probe */
@@ -77,10 +78,13 @@ struct grabber {
 	void *ctx;
 	int epfd;
 	SSL_CTX *ctx_main;
+	SSL_CTX *ctx_inject; /* no trust store, no chain verification */
 	SSL_CTX *ctx_ver[PROBE_TLS_SLOTS];
 	struct grab_slot *slots;
 	uint32_t *free_list;
 	uint32_t nfree, active;
+	uint32_t fresh;		     /* slots [fresh, concurrency) never used: untouched memory */
+	uint32_t started_since_poll; /* targets started since the last epoll_wait */
 	struct grab_target *queue;
 	uint32_t qcap, qhead, qlen;
 	double tokens;
@@ -238,7 +242,15 @@ static void conn_failed(struct grab_slot *s, const char *reason, bool timeout)
 
 static SSL_CTX *slot_ctx(const struct grab_slot *s)
 {
-	return s->phase == GRAB_MATRIX ? s->g->ctx_ver[s->mslot] : s->g->ctx_main;
+	switch (s->phase) {
+	case GRAB_MATRIX:
+		return s->g->ctx_ver[s->mslot];
+	case GRAB_INJECT:
+		return s->g->ctx_inject;
+	case GRAB_MAIN:
+		break;
+	}
+	return s->g->ctx_main;
 }
 
 /* Carry out what the session asked for. false when the connection ended or
@@ -344,9 +356,31 @@ static void slot_open(struct grab_slot *s)
 	}
 }
 
+static bool have_slot(const struct grabber *g)
+{
+	return g->nfree > 0 || g->fresh < g->cfg.concurrency;
+}
+
+/* A free slot: a recycled one (warm in the cache) if any, else the next
+ * never-used one, initialised now. Slots are ~16 KiB; at -c 10000 touching
+ * them all up front cost 165 MB of RSS and a long pause before the first
+ * connect. */
+static struct grab_slot *take_slot(struct grabber *g)
+{
+	struct grab_slot *s;
+
+	if (g->nfree > 0)
+		return &g->slots[g->free_list[--g->nfree]];
+	s = &g->slots[g->fresh];
+	s->g = g;
+	s->index = g->fresh++;
+	s->io.fd = -1;
+	return s;
+}
+
 static void target_start(struct grabber *g, const struct grab_target *t)
 {
-	struct grab_slot *s = &g->slots[g->free_list[--g->nfree]];
+	struct grab_slot *s = take_slot(g);
 
 	s->busy = true;
 	g->active++;
@@ -383,7 +417,8 @@ static void start_pending(struct grabber *g)
 			g->tokens = cap;
 		g->last_refill = now;
 	}
-	while (g->qlen > 0 && g->nfree > 0 && !quitting(g)) {
+	while (g->qlen > 0 && have_slot(g) && g->started_since_poll < GRAB_START_BATCH &&
+	       !quitting(g)) {
 		if (g->cfg.rate > 0) {
 			if (g->tokens < 1.0)
 				break;
@@ -392,6 +427,7 @@ static void start_pending(struct grabber *g)
 		target_start(g, &g->queue[g->qhead]);
 		g->qhead = (g->qhead + 1) % g->qcap;
 		g->qlen--;
+		g->started_since_poll++;
 	}
 }
 
@@ -399,7 +435,7 @@ static void start_pending(struct grabber *g)
 
 static void sweep(struct grabber *g, int64_t now)
 {
-	for (uint32_t i = 0; i < g->cfg.concurrency; i++) {
+	for (uint32_t i = 0; i < g->fresh; i++) {
 		struct grab_slot *s = &g->slots[i];
 		const char *why;
 
@@ -427,9 +463,14 @@ static int grab_poll(struct grabber *g, int timeout_ms)
 	int n;
 
 	start_pending(g);
-	if (g->cfg.rate > 0 && g->qlen > 0 && g->nfree > 0 && timeout_ms > 2)
-		timeout_ms = 2; /* waiting for tokens, not for sockets */
+	if (g->qlen > 0 && have_slot(g)) {
+		if (g->cfg.rate == 0)
+			timeout_ms = 0; /* a batch started, more to start: just look at events */
+		else if (timeout_ms > 2)
+			timeout_ms = 2; /* waiting for tokens, not for sockets */
+	}
 	n = epoll_wait(g->epfd, evs, GRAB_EVENTS, timeout_ms);
+	g->started_since_poll = 0;
 	if (n < 0 && errno != EINTR)
 		return -errno;
 	for (int i = 0; i < n; i++) {
@@ -437,7 +478,7 @@ static int grab_poll(struct grabber *g, int timeout_ms)
 		uint32_t gen = (uint32_t)(evs[i].data.u64 >> 32);
 		struct grab_slot *s = &g->slots[idx];
 
-		if (idx < g->cfg.concurrency && s->busy && s->gen == gen)
+		if (idx < g->fresh && s->busy && s->gen == gen)
 			io_handle(&s->io, g->epfd, evs[i].events, slot_event, s);
 	}
 	now = now_ms();
@@ -460,8 +501,10 @@ int grabber_add(struct grabber *g, uint32_t addr, uint16_t port)
 	}
 	g->queue[(g->qhead + g->qlen) % g->qcap] = (struct grab_target){addr, port};
 	g->qlen++;
-	if (g->nfree > 0)
+	if (have_slot(g))
 		start_pending(g);
+	if (g->started_since_poll >= GRAB_START_BATCH)
+		return grab_poll(g, 0); /* let the first answers in before the next batch */
 	return 0;
 }
 
@@ -530,8 +573,11 @@ static int make_contexts(struct grabber *g, char *err, size_t errlen)
 	g->ctx_main = probe_tls_ctx_new(PROBE_TLS_SLOTS, g->cfg.ca_file, err, errlen);
 	if (g->ctx_main == NULL)
 		return -EINVAL;
+	g->ctx_inject = probe_tls_ctx_new_unverified(PROBE_TLS_SLOTS, err, errlen);
+	if (g->ctx_inject == NULL)
+		return -EINVAL;
 	for (int v = 0; v < PROBE_TLS_SLOTS; v++) {
-		g->ctx_ver[v] = probe_tls_ctx_new((enum probe_tls_slot)v, NULL, err, errlen);
+		g->ctx_ver[v] = probe_tls_ctx_new_unverified((enum probe_tls_slot)v, err, errlen);
 		if (g->ctx_ver[v] == NULL)
 			return -EINVAL;
 	}
@@ -565,14 +611,6 @@ struct grabber *grabber_new(const struct grab_config *cfg, grab_record_fn fn, vo
 		snprintf(err, errlen, "out of memory for %u slots", cfg->concurrency);
 		goto fail;
 	}
-	for (uint32_t i = 0; i < cfg->concurrency; i++) {
-		uint32_t idx = cfg->concurrency - 1 - i; /* hand out low indexes first */
-
-		g->slots[idx].g = g;
-		g->slots[idx].index = idx;
-		g->slots[idx].io.fd = -1;
-		g->free_list[g->nfree++] = idx;
-	}
 	g->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (g->epfd < 0) {
 		snprintf(err, errlen, "epoll_create1: %s", strerror(errno));
@@ -591,10 +629,11 @@ void grabber_free(struct grabber *g)
 {
 	if (g == NULL)
 		return;
-	for (uint32_t i = 0; g->slots != NULL && i < g->cfg.concurrency; i++)
+	for (uint32_t i = 0; g->slots != NULL && i < g->fresh; i++)
 		if (g->slots[i].busy)
 			io_close(&g->slots[i].io);
 	SSL_CTX_free(g->ctx_main);
+	SSL_CTX_free(g->ctx_inject);
 	for (int v = 0; v < PROBE_TLS_SLOTS; v++)
 		SSL_CTX_free(g->ctx_ver[v]);
 	if (g->epfd >= 0)

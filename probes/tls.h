@@ -23,6 +23,13 @@ enum probe_tls_slot {
  * in err on failure. */
 SSL_CTX *probe_tls_ctx_new(enum probe_tls_slot slot, const char *ca_file, char *err, size_t errlen);
 
+/* A client context for connections whose certificate verdict nobody reads
+ * (the injection test, the version matrix): as probe_tls_ctx_new without a
+ * trust store, and the chain is not verified at all (OpenSSL would run
+ * X509_verify_cert even under SSL_VERIFY_NONE: signature checks and issuer
+ * lookups for nothing). */
+SSL_CTX *probe_tls_ctx_new_unverified(enum probe_tls_slot slot, char *err, size_t errlen);
+
 /* The slot of a negotiated version ("TLSv1.2" -> PROBE_TLS_1_2), or
  * PROBE_TLS_SLOTS when it is none of the four. */
 enum probe_tls_slot probe_tls_slot_of(const SSL *ssl);

@@ -60,8 +60,8 @@ echo "truth: $("$dn" truth "$slice")"
 t0=$(date +%s)
 rc=0
 scan -r 20000 -c 3 --seed 11 --grab -O "$work/r1" --ca-file "$MC_CA_CERT" \
-	--grab-concurrency 1000 --grab-connect-timeout 3 --grab-read-timeout 3 \
-	--grab-timeout 40 2>"$work/e1" || rc=$?
+	--grab-concurrency 1000 --grab-connect-timeout 5 --grab-read-timeout 10 \
+	--grab-timeout 90 2>"$work/e1" || rc=$?
 echo "scan --grab exit $rc after $(($(date +%s) - t0)) s: $(tail -1 "$work/e1")"
 records "$work/r1" >"$work/rec1"
 check "scan --grab exits 0" test "$rc" -eq 0
@@ -79,8 +79,8 @@ check "manifest records = open pairs" test "$(meta "$m" .records)" -eq "$nopen"
 t0=$(date +%s)
 rc=0
 scan -r 0 -c 3 --seed 12 --hit-ring 64 --grab -O "$work/r2" --ca-file "$MC_CA_CERT" \
-	--grab-concurrency 50 --grab-connect-timeout 3 --grab-read-timeout 3 \
-	--grab-timeout 40 2>"$work/e2" || rc=$?
+	--grab-concurrency 50 --grab-connect-timeout 5 --grab-read-timeout 10 \
+	--grab-timeout 90 2>"$work/e2" || rc=$?
 records "$work/r2" >"$work/rec2"
 m=$work/r2/manifest.json
 hits=$(meta "$m" .engine.hits)
@@ -99,8 +99,8 @@ check "every record present is right (missing ones counted, not failed)" \
 scan -r 20000 -c 3 --seed 13 -o "$work/resp.csv" -m "$work/m3.json"
 check "scan -o finds every open pair" test "$(($(wc -l <"$work/resp.csv") - 1))" -eq "$nopen"
 rc=0
-ip netns exec "$MC_NS_SCAN" "$MC_BIN" grab -w 2 --ca-file "$MC_CA_CERT" --concurrency 500 \
-	--connect-timeout 3 --read-timeout 3 --timeout 40 "$work/resp.csv" \
+ip netns exec "$MC_NS_SCAN" "$MC_BIN" grab -w 2 --ca-file "$MC_CA_CERT" --concurrency 250 \
+	--connect-timeout 5 --read-timeout 10 --timeout 90 "$work/resp.csv" \
 	>"$work/rec3" 2>"$work/e3" || rc=$?
 check "grab -w 2 exits 0" test "$rc" -eq 0
 check "two-stage records against the truth" \
