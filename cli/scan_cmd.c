@@ -56,6 +56,7 @@ static const struct grab_flag grab_flags[] = {
     {"grab-timeout", 0, "--timeout", "SEC", "whole target incl. the version matrix (default 30)"},
     {"ca-file", 0, "--ca-file", "FILE", "extra trust anchors (PEM) for chain verification"},
     {"no-tls-matrix", 0, "--no-tls-matrix", NULL, "skip the TLS 1.0-1.3 version matrix"},
+    {"no-injection-test", 0, "--no-injection-test", NULL, "skip the STARTTLS injection test"},
     {"grab-port", 0, "--port", "PORT=PROTO",
      "protocol of a port (pop3|imap|pop3s|imaps), repeatable; default 110=pop3 143=imap "
      "993=imaps 995=pop3s"},

@@ -172,6 +172,13 @@ static int opt_no_matrix(struct grab_opts *o, const char *v, char *e, size_t n)
 	return 0;
 }
 
+static int opt_no_injection(struct grab_opts *o, const char *v, char *e, size_t n)
+{
+	(void)v, (void)e, (void)n;
+	o->grab.injection_test = false;
+	return 0;
+}
+
 static int opt_workers(struct grab_opts *o, const char *v, char *e, size_t n)
 {
 	unsigned long x;
@@ -259,6 +266,8 @@ static const struct opt_row opt_table[] = {
      "extra trust anchors (PEM) for chain verification, besides the system store"},
     {"no-tls-matrix", 0, NULL, opt_no_matrix,
      "skip the TLS 1.0/1.1/1.2/1.3 version matrix (one extra connection per version)"},
+    {"no-injection-test", 0, NULL, opt_no_injection,
+     "skip the STARTTLS injection test (one extra connection per STARTTLS target)"},
     {"workers", 'w', "N", opt_workers, "worker threads, each with its own epoll loop (default 1)"},
     {"port", 'p', "PORT=PROTO", opt_port,
      "protocol of a port (pop3|imap|pop3s|imaps); repeatable; default 110=pop3 "

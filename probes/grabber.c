@@ -117,6 +117,7 @@ void grab_config_defaults(struct grab_config *cfg)
 	cfg->read_timeout_ms = 5000;
 	cfg->total_timeout_ms = 30000;
 	cfg->tls_matrix = true;
+	cfg->injection_test = true;
 }
 
 enum mc_proto grab_port_proto(const struct grab_config *cfg, uint16_t port)
@@ -190,7 +191,8 @@ static bool want_inject(const struct grab_slot *s)
 {
 	const struct mc_record *r = &s->rec;
 
-	return s->main_tls && (r->proto == MC_PROTO_POP3 || r->proto == MC_PROTO_IMAP) &&
+	return s->g->cfg.injection_test && s->main_tls &&
+	       (r->proto == MC_PROTO_POP3 || r->proto == MC_PROTO_IMAP) &&
 	       r->caps_post_tls.count > 0 && now_ms() < s->target_deadline;
 }
 

@@ -32,6 +32,7 @@ struct grab_config {
 	uint32_t rate;		   /* new targets per second, 0 = unlimited */
 	const char *ca_file;	   /* extra trust anchors for chain verification, or NULL */
 	bool tls_matrix;	   /* run the TLS 1.0-1.3 version matrix */
+	bool injection_test;	   /* run the STARTTLS injection test (110/143) */
 	uint16_t nports;	   /* 0 = defaults: 110 pop3, 143 imap, 993 imaps, 995 pop3s */
 	struct grab_port_proto ports[GRAB_PORTS_MAX];
 	/* The command's quit flag (set by its signal handler), or NULL. When set,

@@ -55,14 +55,15 @@ static SSL_CTX *ctx_base(enum probe_tls_slot slot, char *err, size_t errlen)
  * would also add the hash directory, which OpenSSL 3.0 searches through
  * OSSL_STORE - a directory walk for every issuer lookup of every
  * handshake (docs/densebed.md, "Where the CPU goes"). The directory is
- * still used when there is no bundle file or $SSL_CERT_DIR asks for it. */
+ * used only when there is no bundle file; $SSL_CERT_DIR is not read when
+ * there is one (extra anchors go in --ca-file). */
 static int load_system_store(SSL_CTX *ctx)
 {
 	const char *file = getenv(X509_get_default_cert_file_env());
 
 	if (file == NULL)
 		file = X509_get_default_cert_file();
-	if (getenv(X509_get_default_cert_dir_env()) == NULL && access(file, R_OK) == 0)
+	if (access(file, R_OK) == 0)
 		return SSL_CTX_load_verify_file(ctx, file);
 	return SSL_CTX_set_default_verify_paths(ctx);
 }

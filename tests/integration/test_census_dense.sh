@@ -106,4 +106,17 @@ check "grab -w 2 exits 0" test "$rc" -eq 0
 check "two-stage records against the truth" \
 	python3 "$tools/check_dense.py" "$work/rec3" "$slice" "$MC_DENSE_CERTS"
 check "two-stage records equal the census records" cmp -s <(norm "$work/rec1") <(norm "$work/rec3")
+
+# --no-injection-test: the STARTTLS targets lose one connection each and
+# their injection verdict (null), nothing else
+awk '$2 ~ /^(starttls_optional|starttls_required|injection)$/ {print $1}' "$work/py.list" >"$work/stls"
+ip netns exec "$MC_NS_SCAN" "$MC_BIN" grab -v --no-injection-test --ca-file "$MC_CA_CERT" \
+	--read-timeout 10 "$work/stls" >"$work/rec4" 2>"$work/e4"
+conns=$(sed -n 's/.*targets (.*), \([0-9]*\) connections.*/\1/p' "$work/e4")
+# main connection + one per matrix version it did not answer = the answered versions
+want=$(jq -s '[.[] | ([.tls.versions[] | select(. != null)] | length) as $v |
+	if $v > 0 then $v else 1 end] | add' "$work/rec4")
+check "--no-injection-test: injection null on all $(wc -l <"$work/stls") STARTTLS targets" \
+	test "$(jq -s '[.[] | select(.starttls.injection != null)] | length' "$work/rec4")" -eq 0
+check "... one connection per target plus the matrix ($conns = $want)" test "${conns:-0}" -eq "$want"
 exit $fail
