@@ -1,13 +1,13 @@
 /* scan_cmd.c — `mailcensus scan`, the whole census in one command.
  *
- * Without --grab this is the engine's scan command as it is (responders to
+ * Without --grab this is the engine's scan (scan_engine.c: responders to
  * -o). With --grab the engine's hits go straight to the grabber (census.c)
- * and the records to a results directory (-O) or stdout. The grab flags are
- * taken out of argv here, by a table that maps each to the `mailcensus grab`
- * option it stands for (so both commands validate them the same way); the
- * rest goes to the engine unchanged. Three things are added for the
- * manifest: a --seed when none was given (so the manifest can name it), and
- * a metadata file when -m was not given (its JSON goes into the manifest). */
+ * and the records to a results directory (-O) or stdout. One pass of the
+ * one option parser (base/opts.h) fills both configurations: the scan's
+ * rows fill the scan options, the census rows (grab's own setters under
+ * scan's names, cli/grab_opts.c) fill the grab options. The metadata is
+ * built in memory and goes into the manifest (and to -m if asked); no
+ * argument is added and no temporary file is made. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,286 +18,325 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
+#include "base/quit.h"
 #include "cli/census.h"
 #include "cli/commands.h"
-#include "engine/engine.h"
-#include "engine/scan_options.h"
-#include "output/json.h"
-#include "probes/grab_opts.h"
+#include "cli/grab_opts.h"
+#include "cli/proclimits.h"
+#include "cli/scan_engine.h"
+#include "output/sink.h"
 
-#define SCAN_ARGV_EXTRA 4 /* words this file adds to the engine's argv: --seed N -m F */
+_Static_assert(GRAB_SOURCES_MAX >= ENGINE_MAX_SRC_IPS, "every scan source can be a grab source");
 
-struct grab_flag {
-	const char *scan_name; /* as given to scan, without "--" */
-	char short_name;       /* 0 when none */
-	const char *grab_name; /* the `grab` option it becomes; NULL: --grab itself */
-	const char *arg;       /* value placeholder, NULL for a flag */
-	const char *help;
+/* The one flag that turns a scan into a census. */
+struct census_flag {
+	bool grab;
 };
 
-static const struct grab_flag grab_flags[] = {
-    {"grab", 0, NULL, NULL,
-     "probe every responder (banner, STARTTLS, TLS, certificate, posture) as hits arrive"},
-    {"results", 'O', "--output", "DIR",
-     "results directory: shards + manifest.json (default: NDJSON records on stdout)"},
-    {"geo-db", 0, "--geo-db", "FILE", "country mmdb for enrichment (with --asn-db)"},
-    {"asn-db", 0, "--asn-db", "FILE", "ASN mmdb for enrichment (with --geo-db)"},
-    {"no-enrich", 0, "--no-enrich", NULL, "no enrichment even if databases are named"},
-    {"compress", 0, "--compress", NULL, "zstd-compress shards"},
-    {"shard-records", 0, "--shard-records", "N",
-     "new output shard after N records (k/M suffix; default 1M)"},
-    {"shard-bytes", 0, "--shard-bytes", "SIZE",
-     "new output shard after SIZE bytes (k/M/G suffix; default 256M)"},
-    {"grab-concurrency", 0, "--concurrency", "N", "targets probed at once (default 1000)"},
-    {"grab-rate", 0, "--rate", "N", "new probes per second, 0 = unlimited (default 0)"},
-    {"grab-connect-timeout", 0, "--connect-timeout", "SEC", "TCP connect timeout (default 5)"},
-    {"grab-read-timeout", 0, "--read-timeout", "SEC",
-     "longest wait for server bytes, incl. TLS handshakes (default 5)"},
-    {"grab-timeout", 0, "--timeout", "SEC", "whole target incl. the version matrix (default 30)"},
-    {"ca-file", 0, "--ca-file", "FILE", "extra trust anchors (PEM) for chain verification"},
-    {"no-tls-matrix", 0, "--no-tls-matrix", NULL, "skip the TLS 1.0-1.3 version matrix"},
-    {"no-injection-test", 0, "--no-injection-test", NULL, "skip the STARTTLS injection test"},
-    {"grab-port", 0, "--port", "PORT=PROTO",
-     "protocol of a port (pop3|imap|pop3s|imaps), repeatable; default 110=pop3 143=imap "
-     "993=imaps 995=pop3s"},
-};
-#define NGRAB_FLAGS (sizeof(grab_flags) / sizeof(grab_flags[0]))
-
-static void usage(FILE *out)
+static int set_grab(void *ctx, const char *v, char *e, size_t n)
 {
-	scan_options_usage(out);
-	fprintf(out, "\ncensus (grab every responder while scanning):\n");
-	for (size_t i = 0; i < NGRAB_FLAGS; i++) {
-		const struct grab_flag *f = &grab_flags[i];
-		char left[48];
-
-		snprintf(left, sizeof(left), "%c%c%s--%s%s%s", f->short_name ? '-' : ' ',
-			 f->short_name ? f->short_name : ' ', f->short_name ? ", " : "  ",
-			 f->scan_name, f->arg ? " " : "", f->arg ? f->arg : "");
-		fprintf(out, "  %-30s %s\n", left, f->help);
-	}
-	fprintf(out, "\nWith --grab, -o is refused (records replace the responder list), and the\n"
-		     "manifest in -O DIR carries the scan's metadata (seed, shard, counters).\n");
-}
-
-static const struct grab_flag *find_flag(const char *name)
-{
-	for (size_t i = 0; i < NGRAB_FLAGS; i++) {
-		if (name[1] == '-' && strcmp(name + 2, grab_flags[i].scan_name) == 0)
-			return &grab_flags[i];
-		if (name[1] != '-' && name[2] == '\0' && grab_flags[i].short_name == name[1])
-			return &grab_flags[i];
-	}
-	return NULL;
-}
-
-/* The split command line. Both vectors point into argv or into `words`. */
-struct split {
-	int eargc, gargc;
-	char **eargv, **gargv;
-	bool grab, help;
-	const char *first_census_flag; /* for "add --grab" */
-	char words[SCAN_ARGV_EXTRA][PATH_MAX];
-	int nwords;
-};
-
-/* A word made here, kept as long as the split. */
-static char *word(struct split *s, const char *prefix, const char *text)
-{
-	char *w = s->words[s->nwords++]; /* at most SCAN_ARGV_EXTRA calls */
-	snprintf(w, PATH_MAX, "%s%s", prefix, text);
-	return w;
-}
-
-/* Take the grab flags out of argv (up to `--`; after it everything is the
- * engine's EAL). 0, or -EINVAL with a reason. */
-static int split_args(struct split *s, int argc, char **argv, char *err, size_t errlen)
-{
-	s->eargv = calloc((size_t)argc + SCAN_ARGV_EXTRA + 1, sizeof(char *));
-	s->gargv = calloc((size_t)argc + 1, sizeof(char *));
-	if (s->eargv == NULL || s->gargv == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	s->eargv[s->eargc++] = argv[0];
-	s->gargv[s->gargc++] = "grab";
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *eq = strncmp(a, "--", 2) == 0 ? strchr(a, '=') : NULL;
-		char name[64];
-		const struct grab_flag *f;
-
-		if (strcmp(a, "--") == 0) {
-			while (i < argc)
-				s->eargv[s->eargc++] = argv[i++];
-			break;
-		}
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
-			s->help = true;
-		snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - a) : 63, a);
-		f = a[0] == '-' ? find_flag(name) : NULL;
-		if (f == NULL) {
-			s->eargv[s->eargc++] = argv[i];
-			continue;
-		}
-		if (f->grab_name == NULL) {
-			s->grab = true;
-			continue;
-		}
-		if (s->first_census_flag == NULL)
-			s->first_census_flag = a;
-		s->gargv[s->gargc++] = (char *)f->grab_name;
-		if (f->arg == NULL)
-			continue;
-		if (eq == NULL && i + 1 >= argc) {
-			snprintf(err, errlen, "%s needs a value (%s)", name, f->arg);
-			return -EINVAL;
-		}
-		s->gargv[s->gargc++] = eq ? (char *)eq + 1 : argv[++i];
-	}
+	(void)v, (void)e, (void)n;
+	((struct census_flag *)ctx)->grab = true;
 	return 0;
 }
 
-/* Insert a word into the engine's argv before its `--`, if any. */
-static void engine_arg(struct split *s, char *w)
-{
-	int at = s->eargc;
+static const struct mc_opt grab_row[] = {
+    {"grab", 0, NULL, set_grab,
+     "probe every responder (banner, STARTTLS, TLS, certificate, posture) as hits arrive"},
+};
 
-	for (int i = 1; i < s->eargc; i++)
-		if (strcmp(s->eargv[i], "--") == 0) {
-			at = i;
-			break;
-		}
-	memmove(&s->eargv[at + 1], &s->eargv[at], (size_t)(s->eargc - at) * sizeof(char *));
-	s->eargv[at] = w;
-	s->eargc++;
+static const char census_epilog[] =
+    "With --grab, -o is refused (records replace the responder list), and the\n"
+    "manifest in -O DIR carries the scan's metadata (seed, shard, counters).\n\n"
+    "After --, DPDK EAL options, added to the defaults (--no-huge -m 256 --no-pci\n"
+    "--file-prefix mcPID --lcores 0@cpu0,TX@cpu1..,RX@cpu0); the same option given\n"
+    "there replaces its default. Devices: --iface IF (af_packet, qpairs = tx-queues+1),\n"
+    "or e.g. -- --vdev=net_null0,no-rx=1 (throughput), --vdev=net_memif0,role=client,...\n"
+    "\nexit status: 0 done, 1 the scan failed, 2 usage or start-up error\n";
+
+/* The manifest's metadata from the first manifest on, with the words
+ * `resume` needs: the scan's own (argv after "scan") plus the seed when it
+ * was drawn here, so that a resume sends the same permutation. */
+struct census_meta {
+	char cmdline[4096], cwd[PATH_MAX], seed[24];
+	char **words;
+	char path[2][PATH_MAX], sha[2][65]; /* the allow- and blocklist */
+	const char *paths[2], *shas[2];
+	struct out_meta m;
+};
+
+/* Lowercase hex SHA-256 of a file's bytes. 0 or -errno. */
+static int file_sha256(const char *path, char hex[65])
+{
+	FILE *f = fopen(path, "rb");
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char buf[65536], md[32];
+	unsigned mdlen = 0;
+	size_t n;
+	int rc = 0;
+
+	if (f == NULL || ctx == NULL || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+		rc = f == NULL ? -errno : -ENOMEM;
+	while (rc == 0 && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+		EVP_DigestUpdate(ctx, buf, n);
+	if (rc == 0 && ferror(f))
+		rc = -EIO;
+	if (rc == 0 && EVP_DigestFinal_ex(ctx, md, &mdlen))
+		for (unsigned i = 0; i < 32; i++)
+			snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	EVP_MD_CTX_free(ctx);
+	if (f != NULL)
+		fclose(f);
+	return rc;
 }
 
-/* The census: engine + grabber + sink. Returns the exit status. */
-static int census(struct split *s, int argc, char **argv)
+/* The files that define the scan's target set, with their SHA-256. */
+static int census_files(struct census_meta *cm, const struct scan_options *so, char *err,
+			size_t errlen)
 {
-	struct scan_options *so = malloc(sizeof(*so)); /* 128 KiB of ports */
-	struct grab_opts go;
+	const char *files[2] = {so->allow_file, so->block_file};
+	int n = 0;
+
+	for (int i = 0; i < 2; i++) {
+		if (files[i] == NULL)
+			continue;
+		if (realpath(files[i], cm->path[n]) == NULL ||
+		    file_sha256(cm->path[n], cm->sha[n]) != 0) {
+			snprintf(err, errlen, "%s: %s", files[i], strerror(errno));
+			return -EIO;
+		}
+		cm->paths[n] = cm->path[n];
+		cm->shas[n] = cm->sha[n];
+		n++;
+	}
+	return n;
+}
+
+static int census_meta_fill(struct census_meta *cm, const struct scan_options *so, int argc,
+			    char **argv, char *err, size_t errlen)
+{
+	int n = 0;
+
+	cm->words = calloc((size_t)argc + 3, sizeof(char *));
+	if (cm->words == NULL || getcwd(cm->cwd, sizeof(cm->cwd)) == NULL) {
+		snprintf(err, errlen, "cannot name the working directory for resume");
+		return -ENOMEM;
+	}
+	for (int i = 1; i < argc; i++)
+		cm->words[n++] = argv[i];
+	snprintf(cm->seed, sizeof(cm->seed), "%llu", (unsigned long long)so->seed);
+	if (!so->seed_set) {
+		cm->words[n++] = "--seed";
+		cm->words[n++] = cm->seed;
+	}
+	int nfiles = census_files(cm, so, err, errlen);
+	if (nfiles < 0)
+		return nfiles;
+	out_command_line(cm->cmdline, sizeof(cm->cmdline), argc, argv);
+	cm->m = (struct out_meta){.command_line = cm->cmdline,
+				  .seed = so->seed,
+				  .shard = so->shard,
+				  .shards = so->shards,
+				  .command = "scan",
+				  .cwd = cm->cwd,
+				  .argc = n,
+				  .argv = cm->words,
+				  .nfiles = nfiles,
+				  .file_paths = cm->paths,
+				  .file_sha256 = cm->shas};
+	return 0;
+}
+
+/* The census: engine + grabber + sink. `resume_dir`: continue the
+ * unfinished census there. Returns the exit status. */
+static int census(struct scan_options *so, struct grab_opts *go, int argc, char **argv,
+		  const char *resume_dir)
+{
+	struct scan_plan *plan = NULL;
 	struct census_grab *c = NULL;
 	struct engine_consumer consumer;
-	char err[512] = "", cmdline[4096], meta_tmp[] = "/tmp/mailcensus-meta-XXXXXX";
-	const char *meta_path;
+	struct engine_result res;
+	char err[512] = "", warn[256], cmdline[4096];
 	char *meta_json = NULL;
-	size_t meta_len;
-	int status = 2, fd;
-	bool made_tmp = false;
+	struct census_meta *cm = calloc(1, sizeof(*cm));
+	int status = 2;
 
-	if (so == NULL) {
-		fprintf(stderr, "mailcensus scan: out of memory\n");
+	if (cm == NULL) {
+		free(so);
 		return 2;
 	}
-	if (grab_opts_parse(&go, s->gargc, s->gargv, err, sizeof(err)) != 0 ||
-	    scan_options_parse(so, s->eargc, s->eargv, err, sizeof(err)) != 0)
+	if (grab_opts_finish(go, err, sizeof(err)) != 0) {
+		free(so);
 		goto out;
-	if (so->output != NULL) {
+	}
+	if (scan_plan_open(&plan, so, err, sizeof(err)) != 0)
+		goto out;
+	if (plan->opts->output != NULL) {
 		snprintf(err, sizeof(err),
 			 "-o is the responder list of a scan without --grab; "
 			 "with --grab the records go to -O DIR");
 		goto out;
 	}
-	if (so->dry_run != NULL) {
+	if (plan->opts->dry_run != NULL) {
 		snprintf(err, sizeof(err), "--dry-run sends nothing: nothing to grab");
 		goto out;
 	}
-	if (!so->seed_set) {
-		uint64_t seed;
-		char num[24];
-		if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) {
-			snprintf(err, sizeof(err), "cannot draw a random seed: %s",
-				 strerror(errno));
-			goto out;
-		}
-		snprintf(num, sizeof(num), "%llu", (unsigned long long)seed);
-		engine_arg(s, word(s, "--seed", ""));
-		engine_arg(s, word(s, "", num));
-		so->seed = seed;
-	}
-	meta_path = so->metadata;
-	if (meta_path == NULL) {
-		fd = mkstemp(meta_tmp);
-		if (fd < 0) {
-			snprintf(err, sizeof(err), "cannot create %s: %s", meta_tmp,
-				 strerror(errno));
-			goto out;
-		}
-		close(fd);
-		meta_path = meta_tmp;
-		made_tmp = true;
-		engine_arg(s, word(s, "-m", ""));
-		engine_arg(s, word(s, "", meta_tmp));
+	if (plan->opts->kernel_path) { /* the grab leaves from the scan's addresses, via the tap */
+		memcpy(go->grab.source_ips, plan->opts->src_ips,
+		       plan->opts->nsrc_ips * sizeof(plan->opts->src_ips[0]));
+		go->grab.nsource_ips = plan->opts->nsrc_ips;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	grab_fit_fd_limit(&go.grab, 1);
-	if (census_grab_open(&c, &go.grab, &go.sink, err, sizeof(err)) != 0)
+	cli_fit_fd_limit(&go->grab, 1, warn, sizeof(warn));
+	if (warn[0] != '\0')
+		fprintf(stderr, "mailcensus scan: %s\n", warn);
+	if (resume_dir != NULL) {
+		go->sink.dir = resume_dir;
+		go->sink.resume = true;
+	}
+	if (census_meta_fill(cm, plan->opts, argc, argv, err, sizeof(err)) != 0)
 		goto out;
-	census_grab_set_quiet(c, so->quiet);
+	go->sink.meta = &cm->m;
+	{
+		struct mc_hitlog_id id = {.seed = plan->opts->seed,
+					  .shard = plan->opts->shard,
+					  .shards = plan->opts->shards};
+		if (census_grab_open(&c, &go->grab, &go->sink, &id, err, sizeof(err)) != 0)
+			goto out;
+	}
+	census_grab_set_quiet(c, plan->opts->quiet);
 	consumer = census_grab_consumer(c);
-	status = engine_scan_command(s->eargc, s->eargv, &consumer);
+	status = scan_plan_run(plan, &consumer, argc, argv, &res, &meta_json, err, sizeof(err));
+	if (mc_quit_signal() != 0 && status != 2)
+		census_grab_set_interrupted(c, mc_quit_signal());
 	if (status == 2) { /* nothing was sent: leave nothing behind */
 		census_grab_discard(c);
-		err[0] = '\0'; /* the engine said why */
 		goto out;
 	}
-	/* without it (unreadable) the manifest just has no engine metadata */
-	if (out_read_file(AT_FDCWD, meta_path, &meta_json, &meta_len) != 0)
-		meta_json = NULL;
+	if (status != 0 && err[0] != '\0')
+		fprintf(stderr, "mailcensus scan: %s\n", err);
+	err[0] = '\0';
 	out_command_line(cmdline, sizeof(cmdline), argc, argv);
 	{
 		struct out_meta m = {.command_line = cmdline,
-				     .seed = so->seed,
-				     .shard = so->shard,
-				     .shards = so->shards,
+				     .seed = plan->opts->seed,
+				     .shard = plan->opts->shard,
+				     .shards = plan->opts->shards,
 				     .engine_json = meta_json};
-		uint64_t records, failed;
+		struct census_counts n;
 
-		census_grab_counts(c, &records, &failed);
+		census_grab_counts(c, &n);
 		if (census_grab_close(c, &m, err, sizeof(err)) != 0) {
 			status = 1;
 			goto out;
 		}
-		err[0] = '\0';
-		fprintf(stderr, "mailcensus scan: %llu records (%llu with an error) %s%s\n",
-			(unsigned long long)records, (unsigned long long)failed,
-			go.sink.dir ? "in " : "on stdout", go.sink.dir ? go.sink.dir : "");
+		fprintf(stderr,
+			"mailcensus scan: %llu records (%llu with an error) %s%s; hit log %llu "
+			"hits, %llu grabbed\n",
+			(unsigned long long)n.records, (unsigned long long)n.failed,
+			go->sink.dir ? "in " : "on stdout", go->sink.dir ? go->sink.dir : "",
+			(unsigned long long)n.hits_logged, (unsigned long long)n.hits_read);
 	}
 out:
 	if (err[0] != '\0')
 		fprintf(stderr, "mailcensus scan: %s\n", err);
-	if (made_tmp)
-		unlink(meta_tmp);
 	free(meta_json);
-	free(so);
+	free(cm->words);
+	free(cm);
+	scan_plan_free(plan);
 	return status;
+}
+
+/* scan, or with resume_dir the resume of a census (its words must hold --grab). */
+static int scan_main(int argc, char **argv, const char *resume_dir)
+{
+	struct scan_options *so = malloc(sizeof(*so)); /* 128 KiB of ports */
+	struct grab_opts go;
+	struct census_flag flag = {false};
+	struct mc_opt_group extra[2] = {
+	    {.title = "census (grab every responder while scanning)",
+	     .opts = grab_row,
+	     .nopts = 1,
+	     .ctx = &flag},
+	    grab_census_group(&go),
+	};
+	char err[512];
+
+	if (so == NULL) {
+		fprintf(stderr, "mailcensus scan: out of memory\n");
+		return 2;
+	}
+	extra[1].title = NULL;
+	grab_opts_init(&go);
+	if (scan_options_parse_groups(so, extra, 2, argc, argv, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mailcensus scan: %s\n", err);
+		free(so);
+		return 2;
+	}
+	if (so->help) {
+		scan_options_usage_with(extra, 2, census_epilog, stdout);
+		free(so);
+		return 0;
+	}
+	if (!flag.grab && extra[1].first_used != NULL) {
+		fprintf(stderr, "mailcensus scan: %s is a census option: add --grab\n",
+			extra[1].first_used);
+		free(so);
+		return 2;
+	}
+	if (scan_options_check(so, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mailcensus scan: %s\n", err);
+		free(so);
+		return 2;
+	}
+	if (!flag.grab && resume_dir != NULL) {
+		fprintf(stderr, "mailcensus resume: the run's words are not a census (--grab)\n");
+		free(so);
+		return 2;
+	}
+	if (!flag.grab)
+		return scan_engine_command(so, argc, argv);
+	return census(so, &go, argc, argv, resume_dir);
 }
 
 int cmd_scan(int argc, char **argv)
 {
-	struct split *s = calloc(1, sizeof(*s));
-	int status = 2;
-	char err[256];
+	return scan_main(argc, argv, NULL);
+}
 
-	if (s == NULL || split_args(s, argc, argv, err, sizeof(err)) != 0) {
-		fprintf(stderr, "mailcensus scan: %s (try --help)\n", s ? err : "out of memory");
-	} else if (s->help) {
-		usage(stdout);
-		status = 0;
-	} else if (!s->grab && s->gargc > 1) {
-		fprintf(stderr, "mailcensus scan: %s is a census option: add --grab\n",
-			s->first_census_flag);
-	} else if (!s->grab) {
-		status = engine_scan_command(s->eargc, s->eargv, NULL);
-	} else {
-		status = census(s, argc, argv);
+int cmd_scan_resume(const char *dir, const struct out_resume *r, int argc, char **argv)
+{
+	char **words;
+	int status;
+
+	if (argc > 0) {
+		fprintf(stderr,
+			"mailcensus resume: a census resume takes no options (%s): the scan's "
+			"words come from the manifest\n",
+			argv[0]);
+		return 2;
 	}
-	if (s != NULL) {
-		free(s->eargv);
-		free(s->gargv);
+	for (int i = 0; i < r->nfiles; i++) {
+		char sha[65] = "";
+		if (file_sha256(r->file_paths[i], sha) != 0 ||
+		    strcmp(sha, r->file_sha256[i]) != 0) {
+			fprintf(stderr,
+				"mailcensus resume: %s changed since the run started (SHA-256 %s, "
+				"the run's %s): that would change the target set; refused\n",
+				r->file_paths[i], sha[0] ? sha : "unreadable", r->file_sha256[i]);
+			return 2;
+		}
 	}
-	free(s);
+	words = calloc((size_t)r->argc + 2, sizeof(char *));
+	if (words == NULL) {
+		fprintf(stderr, "mailcensus resume: out of memory\n");
+		return 2;
+	}
+	words[0] = "scan";
+	memcpy(words + 1, r->argv, (size_t)r->argc * sizeof(char *));
+	status = scan_main(r->argc + 1, words, dir);
+	free(words);
 	return status;
 }

@@ -19,8 +19,10 @@
 #include "engine/dedup.h"
 #include "engine/engine.h"
 #include "engine/packet.h"
+#include "engine/validate.h"
 
 #define ENG_BURST	  32
+#define ENG_BACKLOG	  (1u << 20) /* hits held while the ring is full (24 MiB) */
 #define ENG_MAX_RX_QUEUES (ENGINE_MAX_TX_QUEUES + 1)
 
 struct eng_run;
@@ -29,10 +31,11 @@ struct eng_run;
 struct eng_tx_ctx {
 	_Alignas(64) const struct eng_run *run;
 	uint16_t queue;
-	_Atomic uint64_t sent;	  /* frames accepted by the NIC */
-	_Atomic uint64_t targets; /* pairs probed (each -P times) */
-	_Atomic uint64_t tx_full; /* tx_burst calls that left frames unsent */
-	_Atomic uint64_t end_tsc; /* when this lcore stopped sending */
+	_Atomic uint64_t sent;	   /* frames accepted by the NIC */
+	_Atomic uint64_t targets;  /* pairs probed (each -P times) */
+	_Atomic uint64_t tx_full;  /* tx_burst calls that left frames unsent */
+	_Atomic uint64_t end_tsc;  /* when this lcore stopped sending */
+	_Atomic uint64_t held_tsc; /* TSC cycles spent held back by the RX backlog */
 	_Atomic bool done;
 };
 
@@ -41,6 +44,16 @@ struct eng_rx_ctx {
 	_Alignas(64) const struct eng_run *run;
 	_Atomic uint64_t hits, dup_hits, rsts, dup_rsts, invalid, other, arp_replies, ring_drops;
 	_Atomic uint64_t rsts_sent;
+	_Atomic uint64_t to_kernel, to_kernel_bytes, to_kernel_drops;
+	_Atomic uint64_t from_kernel, from_kernel_bytes, from_kernel_drops;
+	_Atomic bool bridge_ack;       /* saw run->bridge_only: no scan reply is counted any more */
+	_Atomic uint64_t backlog_peak; /* most hits waiting in the backlog at once */
+	/* Hits the ring could not take yet, in order (RX-owned). While it is
+	 * not empty tx_hold is set and the TX lcores pause: the scan slows
+	 * down instead of losing a validated hit. */
+	struct mc_hit *backlog;
+	uint32_t backlog_cap;
+	_Atomic bool tx_hold;
 };
 
 struct eng_run {
@@ -50,7 +63,7 @@ struct eng_run {
 	uint16_t arp_txq;	 /* the queue the RX lcore may send on */
 	struct rte_mempool *pool;
 	uint8_t src_mac[6], gw_mac[6];
-	struct cookie_key key;
+	struct validate_ctx vctx; /* the cookie key, sources and the receive rule */
 	struct cyclic_group group;
 	struct mc_spsc *ring;
 	struct dedup *seen;
@@ -58,8 +71,20 @@ struct eng_run {
 	uint64_t start_tsc;	  /* TX lcores launched */
 	uint64_t tx_deadline_tsc; /* 0 = none */
 	_Atomic bool stop_tx, stop_rx;
+	/* The kernel path outlives the scan: after the cooldown the RX lcore
+	 * only bridges (no scan replies counted or handed on) until the
+	 * consumer is done; it acknowledges the switch in rx.bridge_ack. */
+	_Atomic bool bridge_only;
+	bool rx_running;
+	unsigned tx_lcore[ENGINE_MAX_TX_QUEUES];
 	char eal_log[4096];
+	char notes[128];	 /* port choice, for engine_result.notes */
 	uint64_t iface_dropped0; /* cfg->iface's rx_dropped when TX began */
+	/* the kernel path (kpath.c), when cfg->kernel_path */
+	uint16_t tap_port;
+	bool tap_made, tap_started;
+	struct rte_mempool *kpool; /* the tap's receive buffers */
+	uint32_t nrules;	   /* source rules added (cfg->src_ips[0..nrules)) */
 	struct eng_tx_ctx tx[ENGINE_MAX_TX_QUEUES];
 	struct eng_rx_ctx rx;
 };
@@ -86,16 +111,25 @@ bool eng_arp_answer(const struct eng_run *r, uint16_t txq, const struct pkt_view
 /* Main lcore, before the workers start: resolve cfg->gw_ip into r->gw_mac. */
 int eng_arp_resolve_gateway(struct eng_run *r, uint64_t *answered, char *err, size_t errlen);
 
+/* kpath.c: the kernel path (kpath.h). Open after the port is up (the tap
+ * takes the port's MAC), before the consumer starts; close before the port. */
+int eng_kpath_open(struct eng_run *r, char *err, size_t errlen);
+/* The checks of eng_kpath_open that need no DPDK (safe range and named
+ * namespace, a leftover interface, the port split): run before EAL too. */
+int eng_kpath_check(const struct engine_config *cfg, char *err, size_t errlen);
+void eng_kpath_close(struct eng_run *r);
+
+/* eal.c: are we inside a named network namespace (/run/netns/NAME)? */
+bool eng_in_named_netns(void);
+
 /* tx.c / rx.c: lcore entry points; arg is the eng_tx_ctx / eng_rx_ctx. */
 int eng_tx_main(void *arg);
 int eng_rx_main(void *arg);
 
 /* stats.c */
 void eng_stats_collect(const struct eng_run *r, struct engine_result *res);
-void eng_stats_progress(const struct eng_run *r, uint64_t elapsed_ns, uint64_t expected,
-			struct engine_result *prev, uint64_t *prev_ns);
 
-/* engine.c: the quit flag, set from a signal handler. */
+/* engine.c: the process's quit flag (base/quit.h) is raised. */
 bool eng_quit_requested(void);
 
 static inline uint64_t eng_load(const _Atomic uint64_t *c)

@@ -98,16 +98,25 @@ static void head(FILE *out, const struct rep_stats *st)
 		html_escape(out, st->finished);
 		if (!st->complete) {
 			fprintf(out, ", <b>incomplete</b>: ");
-			html_escape(out, st->error);
+			html_escape(out, st->state);
 		}
 	} else {
 		fprintf(out, "no manifest.json: shards read from the directory listing");
 	}
+	char headline[256];
+	out_report_headline(st, headline, sizeof(headline));
+	fprintf(out, "</p>\n<p class=\"big\" id=\"headline\">");
+	html_escape(out, headline);
 	fprintf(out,
 		"</p>\n<p><span class=\"big\" id=\"cleartext-hosts\">%llu</span> of %llu hosts "
-		"(%llu of %llu services) accept a password in clear text.</p>\n",
+		"(%llu of %llu services) accept a password in clear text: "
+		"<span id=\"cleartext-behaviour\">%llu</span> measured by the login probe, "
+		"<span id=\"cleartext-capability\">%llu</span> from their capability list only."
+		"</p>\n",
 		(unsigned long long)st->hosts_cleartext, (unsigned long long)st->hosts,
-		(unsigned long long)st->svc_cleartext, (unsigned long long)st->records);
+		(unsigned long long)st->svc_cleartext, (unsigned long long)st->records,
+		(unsigned long long)st->hosts_cleartext_behaviour,
+		(unsigned long long)(st->hosts_cleartext - st->hosts_cleartext_behaviour));
 }
 
 static void ports_table(FILE *out, const struct rep_stats *st)
@@ -129,6 +138,10 @@ static void ports_table(FILE *out, const struct rep_stats *st)
 	} rows[] = {
 	    {"Hosts accepting TLS 1.0", st->hosts_tls10},
 	    {"Hosts accepting TLS 1.1", st->hosts_tls11},
+	    {"Hosts accepting SSLv3", st->hosts_ssl3},
+	    {"Hosts accepting SSLv2", st->hosts_ssl2},
+	    {"Hosts accepting a legacy suite (RC4, 3DES, DES, EXPORT, NULL, anon)",
+	     st->hosts_legacy},
 	    {"Certificates seen", st->certs},
 	    {"Expired certificates", st->cert_expired},
 	    {"Self-signed certificates", st->cert_self_signed},
@@ -180,6 +193,7 @@ void out_report_html(const struct rep_stats *st, FILE *out)
 		bars[n].value = st->top_networks[n].hosts;
 	}
 	chart(out, "networks", "Top networks of cleartext-login hosts", bars, n, "#d08040");
+	out_report_html_map(st, out);
 	fprintf(out, "<p class=\"attrib\">");
 	for (size_t i = 0; i < st->nattrib; i++) {
 		html_escape(out, st->attribution[i]);

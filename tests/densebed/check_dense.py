@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""check_dense.py RECORDS CIDR CERT_DIR [--allow-missing] [--summary FILE]
+"""check_dense.py RECORDS CIDR CERT_DIR [--allow-missing] [--no-injection-test] [--summary FILE]
 
 Every record of a grab over the dense bed's CIDR against the ground truth of
 dense_truth.py, field by field: posture, cleartext_login, STARTTLS
@@ -23,6 +23,8 @@ ap.add_argument("cidr")
 ap.add_argument("certs")
 ap.add_argument("--allow-missing", action="store_true")
 ap.add_argument("--summary")
+ap.add_argument("--no-injection-test", action="store_true",
+                help="the grab ran with --no-injection-test")
 args = ap.parse_args()
 
 
@@ -57,7 +59,7 @@ missing = []
 expected_open = 0
 for a, s, port in dense_truth.pairs(args.cidr):
     key = f"{s}:{port}"
-    exp = dense_truth.expected(a, port, certs)
+    exp = dense_truth.expected(a, port, certs, not args.no_injection_test)
     r = recs.pop(key, None)
     if exp is None:
         if r is not None:

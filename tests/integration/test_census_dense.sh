@@ -8,11 +8,12 @@
 #   1. `scan --grab` over the slice: every open pair has exactly one record
 #      and each matches the truth field by field (check_dense.py); closed and
 #      silent pairs have none; the engine counted one RST per closed pair;
-#   2. overload: the same slice sent at full speed into a small hit ring and
-#      a grabber of 50: what is lost today is printed (ring drops, missing
-#      records), and the counters add up: every validated hit is a record or
-#      a counted ring drop, and every record present is right;
-#   3. two stages (`scan -o`, then `grab -w 2`): the same records as 1.
+#   2. overload: the slice's first /24 sent at full speed into a 64-slot hit
+#      ring (--ring-size) and a grabber of 50: what is lost is printed (ring
+#      drops, missing records), and the counters add up: every validated hit
+#      is a record or a counted ring drop, and every record present is right;
+#   3. two stages (`scan -o`, then `grab -w 2`): the same records as 1;
+#   4. grab --no-injection-test: no injection verdict, the rest as the truth.
 # DENSE_TEST_SLICE (default 198.19.0.0/22) and DENSE_TEST_RTT (ms of
 # emulated round trip, default 50) size it.
 set -euo pipefail
@@ -73,27 +74,32 @@ rsts=$(meta "$m" .engine.rsts)
 check "engine RSTs = closed pairs ($rsts = $nclosed)" test "$rsts" -eq "$nclosed"
 check "manifest records = open pairs" test "$(meta "$m" .records)" -eq "$nopen"
 
-# 2. the grab stage cannot keep up: a 64-slot hit ring, full-speed send,
-# 50 grab slots. Today's loss is the baseline the pipeline issue must bring
-# to 0; here it is reported, and the counters must add up.
+# 2. the grab stage cannot keep up: the first /24 of the slice at full
+# send speed into a 64-slot hit ring and 50 grab slots. What is lost is
+# reported (before main's back-pressure: 78-85 %; docs/densebed.md), and
+# the counters must add up.
+sub=$(python3 -c 'import ipaddress, sys; print(next(ipaddress.ip_network(sys.argv[1]).subnets(new_prefix=24)))' "$slice")
+nsub=$(python3 "$tools/dense_truth.py" open "$sub" | wc -l)
 t0=$(date +%s)
 rc=0
-scan -r 0 -c 3 --seed 12 --hit-ring 64 --grab -O "$work/r2" --ca-file "$MC_CA_CERT" \
-	--grab-concurrency 50 --grab-connect-timeout 5 --grab-read-timeout 10 \
-	--grab-timeout 90 2>"$work/e2" || rc=$?
+ip netns exec "$MC_NS_SCAN" "$MC_BIN" scan --iface "$MC_SCAN_IF" -S "$MC_ENGINE_IP" \
+	--gateway-ip "$MC_GW_IP" -q -p 110,143,993,995 -r 0 -c 3 --seed 12 --ring-size 64 \
+	--grab -O "$work/r2" --ca-file "$MC_CA_CERT" --grab-concurrency 50 \
+	--grab-connect-timeout 5 --grab-read-timeout 10 --grab-timeout 90 "$sub" \
+	2>"$work/e2" || rc=$?
 records "$work/r2" >"$work/rec2"
 m=$work/r2/manifest.json
 hits=$(meta "$m" .engine.hits)
 drops=$(meta "$m" .engine.drops.ring)
 nrec=$(wc -l <"$work/rec2")
 echo "overload (send $(meta "$m" .engine.send_rate_pps) p/s, ring 64, grab 50):" \
-	"$hits hits, $nrec records, $drops ring drops, $((nopen - nrec)) of $nopen" \
+	"$hits hits, $nrec records, $drops ring drops, $((nsub - nrec)) of $nsub" \
 	"open services without a record, $(($(date +%s) - t0)) s"
 check "overload run exits 0" test "$rc" -eq 0
-check "engine hits = open pairs ($nopen)" test "$hits" -eq "$nopen"
+check "engine hits = open pairs of $sub ($nsub)" test "$hits" -eq "$nsub"
 check "hits = records + ring drops ($hits = $nrec + $drops)" test "$hits" -eq $((nrec + drops))
 check "every record present is right (missing ones counted, not failed)" \
-	python3 "$tools/check_dense.py" "$work/rec2" "$slice" "$MC_DENSE_CERTS" --allow-missing
+	python3 "$tools/check_dense.py" "$work/rec2" "$sub" "$MC_DENSE_CERTS" --allow-missing
 
 # 3. two stages
 scan -r 20000 -c 3 --seed 13 -o "$work/resp.csv" -m "$work/m3.json"
@@ -107,16 +113,15 @@ check "two-stage records against the truth" \
 	python3 "$tools/check_dense.py" "$work/rec3" "$slice" "$MC_DENSE_CERTS"
 check "two-stage records equal the census records" cmp -s <(norm "$work/rec1") <(norm "$work/rec3")
 
-# --no-injection-test: the STARTTLS targets lose one connection each and
-# their injection verdict (null), nothing else
+# --no-injection-test: the STARTTLS targets lose the injection connection
+# and their injection verdict (null); the hello budget it frees measures
+# SSLv3 on the legacy ones (dense_truth.py)
 awk '$2 ~ /^(starttls_optional|starttls_required|injection)$/ {print $1}' "$work/py.list" >"$work/stls"
-ip netns exec "$MC_NS_SCAN" "$MC_BIN" grab -v --no-injection-test --ca-file "$MC_CA_CERT" \
+ip netns exec "$MC_NS_SCAN" "$MC_BIN" grab --no-injection-test --ca-file "$MC_CA_CERT" \
 	--read-timeout 10 "$work/stls" >"$work/rec4" 2>"$work/e4"
-conns=$(sed -n 's/.*targets (.*), \([0-9]*\) connections.*/\1/p' "$work/e4")
-# main connection + one per matrix version it did not answer = the answered versions
-want=$(jq -s '[.[] | ([.tls.versions[] | select(. != null)] | length) as $v |
-	if $v > 0 then $v else 1 end] | add' "$work/rec4")
 check "--no-injection-test: injection null on all $(wc -l <"$work/stls") STARTTLS targets" \
 	test "$(jq -s '[.[] | select(.starttls.injection != null)] | length' "$work/rec4")" -eq 0
-check "... one connection per target plus the matrix ($conns = $want)" test "${conns:-0}" -eq "$want"
+check "... and every record as the truth says without the injection test" \
+	python3 "$tools/check_dense.py" "$work/rec4" "$slice" "$MC_DENSE_CERTS" --allow-missing \
+	--no-injection-test
 exit $fail

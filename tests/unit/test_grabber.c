@@ -16,13 +16,12 @@
 #include <openssl/x509.h>
 
 #include "tests/unit/test.h"
-#include "probes/grab_opts.h"
 #include "probes/grabber.h"
 
 #define LOOPBACK 0x7f000001u
 
 enum script {
-	SCRIPT_POP3_DRIP, /* greeting in 1-byte writes, CAPA, STLS refused */
+	SCRIPT_POP3_DRIP, /* greeting in 1-byte writes, CAPA, login probe, STLS refused */
 	SCRIPT_SILENT,	  /* accept, say nothing */
 	SCRIPT_RESET_MID, /* half a line, then RST */
 };
@@ -77,9 +76,15 @@ static void *serve(void *arg)
 		}
 		read_line(c); /* CAPA */
 		(void)!write(c, "+OK\r\nUSER\r\n.\r\n", 14);
+		read_line(c); /* AUTH PLAIN */
+		(void)!write(c, "-ERR unknown command\r\n", 22);
+		read_line(c); /* AUTH LOGIN */
+		(void)!write(c, "-ERR unknown command\r\n", 22);
 		read_line(c); /* STLS */
 		(void)!write(c, "-ERR no TLS here\r\n", 18);
-		read_line(c);
+		read_line(c); /* USER, after the refused STLS */
+		(void)!write(c, "+OK\r\n", 5);
+		read_line(c); /* QUIT */
 		break;
 	case SCRIPT_SILENT:
 		read_line(c); /* until the grabber gives up and closes */
@@ -161,6 +166,10 @@ static void test_scripted_servers(void)
 		CHECK_UINT_EQ(r->banner_len, 14);
 		CHECK_STR_EQ(mc_posture_name(r->posture), "no_tls");
 		CHECK_INT_EQ(r->cleartext_login, MC_TRI_YES);
+		CHECK_INT_EQ(r->cleartext_login_evidence, MC_EVIDENCE_BEHAVIOUR);
+		CHECK_UINT_EQ(r->login_steps, 3);
+		CHECK_INT_EQ(r->login[2].cmd, MC_LOGIN_CMD_POP3_USER);
+		CHECK_INT_EQ(r->login[2].outcome, MC_LOGIN_ACCEPTED);
 		CHECK_UINT_EQ(r->caps_pre_tls.count, 1);
 	}
 	r = find(&res, srv[1].port);
@@ -177,76 +186,6 @@ static void test_scripted_servers(void)
 		pthread_join(srv[i].thread, NULL);
 		close(srv[i].fd);
 	}
-}
-
-static void test_parse_target(void)
-{
-	uint32_t a = 0;
-	uint16_t p = 0;
-
-	CHECK_INT_EQ(grab_parse_target("198.18.1.10:143\n", &a, &p), 1);
-	CHECK_UINT_EQ(a, 0xc612010au);
-	CHECK_UINT_EQ(p, 143);
-	CHECK_INT_EQ(grab_parse_target("  198.18.1.11,110  # comment\r\n", &a, &p), 1);
-	CHECK_UINT_EQ(p, 110);
-	CHECK_INT_EQ(grab_parse_target("# only a comment\n", &a, &p), 0);
-	/* scan -o's CSV: header skipped, extra fields after ADDR,PORT allowed */
-	CHECK_INT_EQ(grab_parse_target("saddr,sport,ttl,window,isn,time\n", &a, &p), 0);
-	CHECK_INT_EQ(grab_parse_target("198.18.1.12,993,64,65160,3735928559,"
-				       "2026-11-29T09:00:00.123456Z\n",
-				       &a, &p),
-		     1);
-	CHECK_UINT_EQ(a, 0xC612010Cu);
-	CHECK_UINT_EQ(p, 993);
-	CHECK_INT_EQ(grab_parse_target("198.18.1.12:993:64\n", &a, &p), -EINVAL);
-	CHECK_INT_EQ(grab_parse_target("198.18.1.12,993x\n", &a, &p), -EINVAL);
-	CHECK_INT_EQ(grab_parse_target("   \n", &a, &p), 0);
-	CHECK_INT_EQ(grab_parse_target("198.18.1.10\n", &a, &p), -EINVAL);
-	CHECK_INT_EQ(grab_parse_target("198.18.1.10:0\n", &a, &p), -EINVAL);
-	CHECK_INT_EQ(grab_parse_target("198.18.1.10:65536\n", &a, &p), -EINVAL);
-	CHECK_INT_EQ(grab_parse_target("198.18.1:143\n", &a, &p), -EINVAL);
-	CHECK_INT_EQ(grab_parse_target("198.18.1.10:14x\n", &a, &p), -EINVAL);
-	CHECK_INT_EQ(grab_parse_target("198.18.1.10:-1\n", &a, &p), -EINVAL);
-}
-
-static void test_options(void)
-{
-	struct grab_opts o;
-	char err[256];
-	char *ok[] = {"grab",
-		      "--concurrency",
-		      "50",
-		      "--read-timeout=0.5",
-		      "--port",
-		      "2143=imap",
-		      "--no-tls-matrix",
-		      "--workers",
-		      "2",
-		      "-"};
-	char *bad1[] = {"grab", "--port", "2143=smtp"};
-	char *bad2[] = {"grab", "--geo-db", "x.mmdb"};
-	char *bad3[] = {"grab", "--timeout", "0"};
-	char *rot[] = {"grab", "--shard-records", "2k", "--shard-bytes=64M"};
-	char *bad4[] = {"grab", "--shard-records", "0"};
-	char *bad5[] = {"grab", "--shard-bytes", "99999999999G"};
-
-	CHECK_INT_EQ(grab_opts_parse(&o, 10, ok, err, sizeof(err)), 0);
-	CHECK_UINT_EQ(o.grab.concurrency, 50);
-	CHECK_UINT_EQ(o.grab.read_timeout_ms, 500);
-	CHECK_INT_EQ(grab_port_proto(&o.grab, 2143), MC_PROTO_IMAP);
-	CHECK_INT_EQ(grab_port_proto(&o.grab, 143), MC_PROTO_UNKNOWN);
-	CHECK(!o.grab.tls_matrix);
-	CHECK_UINT_EQ(o.workers, 2);
-	CHECK_STR_EQ(o.input, "-");
-	CHECK(o.sink.no_enrich);
-	CHECK_INT_EQ(grab_opts_parse(&o, 3, bad1, err, sizeof(err)), -EINVAL);
-	CHECK_INT_EQ(grab_opts_parse(&o, 3, bad2, err, sizeof(err)), -EINVAL);
-	CHECK_INT_EQ(grab_opts_parse(&o, 3, bad3, err, sizeof(err)), -EINVAL);
-	CHECK_INT_EQ(grab_opts_parse(&o, 4, rot, err, sizeof(err)), 0);
-	CHECK_UINT_EQ(o.sink.rotate_records, 2000);
-	CHECK_UINT_EQ(o.sink.rotate_bytes, 64ull << 20);
-	CHECK_INT_EQ(grab_opts_parse(&o, 3, bad4, err, sizeof(err)), -EINVAL);
-	CHECK_INT_EQ(grab_opts_parse(&o, 3, bad5, err, sizeof(err)), -EINVAL);
 }
 
 /* ---- a STARTTLS-injection-vulnerable POP3 server over real TLS ---------- */
@@ -283,8 +222,9 @@ struct inject_server {
 	pthread_t thread;
 };
 
-/* One connection: plaintext lines until STLS; a pipelined line that came
- * with STLS is kept and answered over TLS (the bug being tested for). */
+/* One connection: plaintext lines until STLS (the login probe's USER is
+ * accepted, other commands refused); a pipelined line that came with STLS
+ * is kept and answered over TLS (the bug being tested for). */
 static void inject_conn(int c, SSL_CTX *ctx)
 {
 	char buf[512];
@@ -306,6 +246,10 @@ static void inject_conn(int c, SSL_CTX *ctx)
 
 			if (strncmp(buf, "CAPA", 4) == 0)
 				(void)!write(c, "+OK\r\nUSER\r\nSTLS\r\n.\r\n", 20);
+			else if (strncmp(buf, "USER ", 5) == 0)
+				(void)!write(c, "+OK\r\n", 5);
+			else if (!stls)
+				(void)!write(c, "-ERR unknown command\r\n", 22);
 			have -= (size_t)(nl + 2 - buf);
 			memmove(buf, nl + 2, have + 1);
 			if (stls) {
@@ -347,7 +291,7 @@ static void *inject_serve(void *arg)
 static void test_tls_and_injection(void)
 {
 	static struct results res;
-	struct inject_server srv = {.conns = 2}; /* main + injection test */
+	struct inject_server srv = {.conns = 3}; /* main + login probe's USER + injection test */
 	struct grab_config cfg;
 	struct grabber *g;
 	char err[256];
@@ -378,6 +322,12 @@ static void test_tls_and_injection(void)
 	CHECK_INT_EQ(r->starttls_accepted, MC_TRI_YES);
 	CHECK_INT_EQ(r->starttls_injection, MC_TRI_YES);
 	CHECK_STR_EQ(mc_posture_name(r->posture), "starttls_optional");
+	/* AUTH PLAIN, AUTH LOGIN refused on the main connection; USER +OK on its own */
+	CHECK_INT_EQ(r->cleartext_login_evidence, MC_EVIDENCE_BEHAVIOUR);
+	CHECK_UINT_EQ(r->login_steps, 3);
+	CHECK_INT_EQ(r->login[2].cmd, MC_LOGIN_CMD_POP3_USER);
+	CHECK_INT_EQ(r->login[2].outcome, MC_LOGIN_ACCEPTED);
+	CHECK_UINT_EQ(r->banner_len, 14); /* "+OK vulnerable": the main connection's greeting */
 	CHECK_STR_EQ(r->tls.version, "TLSv1.3");
 	CHECK(r->tls.cert.present);
 	CHECK(r->tls.cert.self_signed);
@@ -394,8 +344,6 @@ static void test_tls_and_injection(void)
 int main(void)
 {
 	RUN(test_tls_and_injection);
-	RUN(test_parse_target);
-	RUN(test_options);
 	RUN(test_scripted_servers);
 	return test_summary();
 }

@@ -6,7 +6,7 @@
 
 #include "tests/unit/test.h"
 #include "engine/engine.h"
-#include "engine/scan_options.h"
+#include "cli/scan_options.h"
 
 #define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))
 
@@ -43,7 +43,6 @@ static void test_defaults(void)
 	CHECK_UINT_EQ(opts->cooldown_s, 8);
 	CHECK_UINT_EQ(opts->shards, 1);
 	CHECK_UINT_EQ(opts->tx_queues, 1);
-	CHECK_UINT_EQ(opts->hit_ring, 65536);
 	CHECK_UINT_EQ(opts->sport_first, 32768);
 	CHECK_UINT_EQ(opts->sport_count, 61000 - 32768 + 1);
 	CHECK_UINT_EQ(opts->ttl, 255);
@@ -62,8 +61,8 @@ static void test_flags(void)
 			   "0", "--seed", "42", "--shards", "3", "--shard", "2", "--source-ports",
 			   "40000-40009", "-n", "1k", "-t", "5", "--probe-ttl", "64", "-o",
 			   "out.csv", "--output-format", "ndjson", "-m", "m.json", "--tx-queues",
-			   "2", "--hit-ring", "64", "-q", "10.0.0.0/8", "-w", "allow.txt", "--",
-			   "--vdev=net_null0", "-l", "0-3", NULL),
+			   "2", "-q", "10.0.0.0/8", "-w", "allow.txt", "--", "--vdev=net_null0",
+			   "-l", "0-3", NULL),
 		     0);
 	CHECK_STR_EQ(err, "");
 	CHECK_UINT_EQ(opts->nsrc_ips, 4);
@@ -83,7 +82,6 @@ static void test_flags(void)
 	CHECK_UINT_EQ(opts->ttl, 64);
 	CHECK_INT_EQ(opts->format, SCAN_OUT_NDJSON);
 	CHECK_UINT_EQ(opts->tx_queues, 2);
-	CHECK_UINT_EQ(opts->hit_ring, 64);
 	CHECK(opts->quiet);
 	CHECK_STR_EQ(opts->allow_file, "allow.txt");
 	CHECK_INT_EQ(opts->npass, 3);
@@ -133,8 +131,6 @@ static void test_errors(void)
 		     e);
 	expect_error("bad source port range",
 		     parse(e, sizeof(e), "scan", "--source-ports", "0-10", NULL), e);
-	expect_error("hit ring size", parse(e, sizeof(e), "scan", "--hit-ring", "100", NULL), e);
-	expect_error("hit ring size", parse(e, sizeof(e), "scan", "--hit-ring", "32", NULL), e);
 	expect_error("TX queue count", parse(e, sizeof(e), "scan", "--tx-queues", "17", NULL), e);
 	expect_error("--tx-queues 1",
 		     parse(e, sizeof(e), "scan", "-S", "1.2.3.4", "--dry-run", "x.pcap",

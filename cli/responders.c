@@ -2,9 +2,11 @@
  *
  * A plain thread (not a DPDK lcore) pops the ring; when it is empty it naps a
  * millisecond, so it costs nothing while the scan has few responders. */
-#include "engine/responders.h"
+#include "base/ipv4.h"
+#include "cli/responders.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
@@ -20,12 +22,17 @@ int responders_open(struct responders *w, const char *path, enum scan_output_for
 		w->f = stdout;
 	} else {
 		if (snprintf(w->path, sizeof(w->path), "%s", path) >= (int)sizeof(w->path) ||
-		    snprintf(w->tmp, sizeof(w->tmp), "%s.tmp", path) >= (int)sizeof(w->tmp)) {
+		    snprintf(w->tmp, sizeof(w->tmp), "%s.tmp.%ld", path, (long)getpid()) >=
+			(int)sizeof(w->tmp)) {
 			snprintf(err, errlen, "output path too long");
 			return -ENAMETOOLONG;
 		}
-		w->f = fopen(w->tmp, "w");
+		/* never through a planted link, never over a file that is there */
+		int fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		w->f = fd >= 0 ? fdopen(fd, "w") : NULL;
 		if (w->f == NULL) {
+			if (fd >= 0)
+				close(fd);
 			int rc = -errno;
 			snprintf(err, errlen, "cannot write %s: %s", w->tmp, strerror(errno));
 			return rc;
@@ -38,11 +45,10 @@ int responders_open(struct responders *w, const char *path, enum scan_output_for
 
 static void write_hit(struct responders *w, const struct mc_hit *h)
 {
-	char ip[16];
+	char ip[MC_IPV4_STRLEN];
 	double t = (double)h->time_ns / 1e9;
 
-	snprintf(ip, sizeof(ip), "%u.%u.%u.%u", h->addr >> 24, (h->addr >> 16) & 255,
-		 (h->addr >> 8) & 255, h->addr & 255);
+	mc_ipv4_format(h->addr, ip);
 	if (w->format == SCAN_OUT_CSV)
 		fprintf(w->f, "%s,%u,%u,%u,%" PRIu32 ",%.6f\n", ip, h->port, h->ttl, h->window,
 			h->isn, t);
