@@ -8,7 +8,7 @@
  * half of one.
  *
  * Reading: every file a reader opens in a results directory goes through
- * out_open_regular() (O_NOFOLLOW|O_NONBLOCK, then fstat: a FIFO or a device
+ * mc_file_open_regular() (base/fileio.h: O_NOFOLLOW|O_NONBLOCK, then fstat: a FIFO or a device
  * listed as a shard is refused instead of hanging the reader), and the
  * manifest is size-checked before it is read and shape-checked after it is
  * parsed, once, for verify, report and resume alike. */
@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "base/fileio.h"
+#include "base/quit.h"
 #include "output/jw.h"
 #include "output/manifest.h"
 
@@ -44,21 +45,6 @@ int64_t out_now_us(void)
 const char *out_run_state_name(enum out_run_state st)
 {
 	return (unsigned)st < sizeof(state_names) / sizeof(state_names[0]) ? state_names[st] : "?";
-}
-
-const char *out_signal_name(int signo, char *buf, size_t cap)
-{
-	switch (signo) {
-	case SIGINT:
-		return "SIGINT";
-	case SIGTERM:
-		return "SIGTERM";
-	case SIGHUP:
-		return "SIGHUP";
-	default:
-		snprintf(buf, cap, "signal %d", signo);
-		return buf;
-	}
 }
 
 static void put_str(struct out_jw *w, const char *s)
@@ -142,7 +128,7 @@ static void put_state(struct out_jw *w, const struct out_manifest *m)
 		error = m->error ? m->error : "failed";
 	else if (m->state == OUT_RUN_INTERRUPTED)
 		error = why, snprintf(why, sizeof(why), "interrupted by %s",
-				      out_signal_name(m->signo, sigbuf, sizeof(sigbuf)));
+				      mc_quit_signal_name(m->signo, sigbuf, sizeof(sigbuf)));
 	else if (m->state == OUT_RUN_RUNNING)
 		error = "not finished: running, or killed before its final manifest "
 			"(`mailcensus resume` continues it)";
@@ -150,7 +136,7 @@ static void put_state(struct out_jw *w, const struct out_manifest *m)
 	put_str(w, out_run_state_name(m->state));
 	out_jw_lit(w, ",\n\"signal\":");
 	put_str(w, m->state == OUT_RUN_INTERRUPTED
-		       ? out_signal_name(m->signo, sigbuf, sizeof(sigbuf))
+		       ? mc_quit_signal_name(m->signo, sigbuf, sizeof(sigbuf))
 		       : NULL);
 	out_jw_lit(w, ",\n\"complete\":");
 	out_jw_bool(w, m->state == OUT_RUN_COMPLETE);
@@ -314,59 +300,6 @@ bool out_manifest_name_ok(const char *name)
 	       strlen(name) < OUT_SHARD_NAME_MAX;
 }
 
-int out_open_regular(int dirfd, const char *name)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	struct stat st;
-
-	if (fd < 0)
-		return errno == ELOOP ? -ELOOP : -errno; /* ELOOP: a symlink */
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	return fd;
-}
-
-/* Read the whole regular file `name` (at most `max` bytes), NUL-terminated. */
-static int read_bounded(int dirfd, const char *name, size_t max, char **out, size_t *len)
-{
-	int fd = out_open_regular(dirfd, name);
-	struct stat st;
-	size_t got = 0;
-	int rc = 0;
-
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) != 0 || st.st_size < 0 || (uint64_t)st.st_size > max) {
-		close(fd);
-		return -EFBIG;
-	}
-	char *buf = malloc((size_t)st.st_size + 1);
-	while (buf != NULL && got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = n < 0 ? -errno : -EIO;
-			break;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	if (buf == NULL)
-		return -ENOMEM;
-	if (rc != 0) {
-		free(buf);
-		return rc;
-	}
-	buf[got] = '\0';
-	*out = buf;
-	*len = got;
-	return 0;
-}
-
 static int check_shape(const struct out_json *m, char *err, size_t errlen)
 {
 	const struct out_json *files = out_json_get(m, "files");
@@ -400,7 +333,7 @@ int out_manifest_load(int dirfd, struct out_json_arena *a, struct out_json **m, 
 {
 	char *text = NULL, perr[128];
 	size_t len = 0;
-	int rc = read_bounded(dirfd, OUT_MANIFEST_NAME, OUT_MANIFEST_MAX, &text, &len);
+	int rc = mc_file_read(dirfd, OUT_MANIFEST_NAME, OUT_MANIFEST_MAX, &text, &len);
 
 	if (rc == -EFBIG)
 		snprintf(err, errlen, "%s: larger than %u bytes", OUT_MANIFEST_NAME,

@@ -62,11 +62,6 @@ char *out_manifest_resume_json(const struct out_meta *meta);
 /* A shard name a manifest may list: shard-*, no '/', no leading '.', short. */
 bool out_manifest_name_ok(const char *name);
 
-/* Open DIR/name for reading without following a symlink or blocking on a
- * FIFO or device; anything but a regular file is refused (-EINVAL). fd, or
- * -errno. */
-int out_open_regular(int dirfd, const char *name);
-
 /* Load and check DIR/manifest.json: a regular file of at most
  * OUT_MANIFEST_MAX bytes, a JSON object of format mailcensus-results/1 with
  * a files[] array whose every entry has a valid name. 0, or -errno with a
@@ -82,8 +77,5 @@ void out_manifest_describe(const struct out_json *m, char *buf, size_t cap);
 
 /* CLOCK_REALTIME in microseconds. */
 int64_t out_now_us(void);
-
-/* Signal number <-> "SIGTERM" (the ones a run handles; others "signal N"). */
-const char *out_signal_name(int signo, char *buf, size_t cap);
 
 #endif

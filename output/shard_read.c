@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <zstd.h>
 
+#include "base/fileio.h"
 #include "output/manifest.h"
 #include "output/record.h"
 #include "output/shard.h"
@@ -57,7 +58,7 @@ int out_shard_reader_open(struct out_shard_reader **out, int dirfd, const char *
 		snprintf(err, errlen, "%s: out of memory", name);
 		return -ENOMEM;
 	}
-	r->fd = out_open_regular(dirfd, name); /* no symlink, FIFO or device */
+	r->fd = mc_file_open_regular(dirfd, name); /* no symlink, FIFO or device */
 	if (r->fd < 0) {
 		int e = -r->fd;
 		snprintf(err, errlen, "%s: %s", name,
