@@ -223,6 +223,18 @@ static void put_caps(struct out_jw *w, const struct mc_caps *caps)
 	out_jw_lit(w, "]");
 }
 
+/* A certificate time in Unix seconds; null when it lies beyond what
+ * microseconds in an int64 hold (out_jw_time() writes null beyond year
+ * 9999 anyway), so the conversion cannot overflow. */
+static void put_cert_time(struct out_jw *w, int64_t secs)
+{
+	if (secs > INT64_MAX / 1000000 || secs < INT64_MIN / 1000000) {
+		out_jw_lit(w, "null");
+		return;
+	}
+	out_jw_time(w, secs * 1000000, false);
+}
+
 static void put_cert(struct out_jw *w, const struct mc_cert *c)
 {
 	if (!c->present) {
@@ -241,9 +253,9 @@ static void put_cert(struct out_jw *w, const struct mc_cert *c)
 		out_jw_cstr(w, c->sans[i], sizeof(c->sans[i]));
 	}
 	out_jw_lit(w, "],\"not_before\":");
-	out_jw_time(w, c->not_before * 1000000, false);
+	put_cert_time(w, c->not_before);
 	out_jw_lit(w, ",\"not_after\":");
-	out_jw_time(w, c->not_after * 1000000, false);
+	put_cert_time(w, c->not_after);
 	out_jw_lit(w, ",\"expired\":");
 	out_jw_bool(w, c->expired);
 	out_jw_lit(w, ",\"self_signed\":");

@@ -186,12 +186,24 @@ static void cert_record(SSL *ssl, struct mc_cert *c)
 {
 	X509 *leaf = SSL_get0_peer_certificate(ssl);
 	STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
 	long verify;
 
 	if (leaf == NULL)
 		return;
+	probe_cert_leaf(leaf, c);
+	c->chain_len = (uint16_t)(chain ? sk_X509_num(chain) : 1);
+	verify = SSL_get_verify_result(ssl);
+	c->chain_valid = verify == X509_V_OK;
+	if (!c->chain_valid)
+		snprintf(c->chain_error, sizeof(c->chain_error), "%s",
+			 X509_verify_cert_error_string(verify));
+}
+
+void probe_cert_leaf(X509 *leaf, struct mc_cert *c)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
 	c->present = true;
 	name_text(X509_get_subject_name(leaf), c->subject, sizeof(c->subject));
 	name_text(X509_get_issuer_name(leaf), c->issuer, sizeof(c->issuer));
@@ -205,12 +217,6 @@ static void cert_record(SSL *ssl, struct mc_cert *c)
 	if (X509_digest(leaf, EVP_sha256(), md, &mdlen))
 		for (unsigned int i = 0; i < mdlen && i < 32; i++)
 			snprintf(c->sha256 + 2 * i, 3, "%02x", md[i]);
-	c->chain_len = (uint16_t)(chain ? sk_X509_num(chain) : 1);
-	verify = SSL_get_verify_result(ssl);
-	c->chain_valid = verify == X509_V_OK;
-	if (!c->chain_valid)
-		snprintf(c->chain_error, sizeof(c->chain_error), "%s",
-			 X509_verify_cert_error_string(verify));
 }
 
 void probe_tls_record(SSL *ssl, struct mc_tls *tls)

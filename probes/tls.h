@@ -30,6 +30,11 @@ enum probe_tls_slot probe_tls_slot_of(const SSL *ssl);
 /* The matrix answer for one slot. */
 enum mc_tri *probe_tls_matrix(struct mc_tls *tls, enum probe_tls_slot slot);
 
+/* The leaf certificate's own facts (names, SANs, dates, key, signature
+ * algorithm, SHA-256) into *c; the chain fields are left alone. The
+ * certificate is the server's: fuzz_cert feeds this arbitrary DER. */
+void probe_cert_leaf(X509 *leaf, struct mc_cert *c);
+
 /* Record version, cipher and certificate details of an established session. */
 void probe_tls_record(SSL *ssl, struct mc_tls *tls);
 

@@ -197,13 +197,21 @@ static inline int fj_hex4(struct fuzz_json *j)
 	return v;
 }
 
+#define FJ_PUT(c)                                                                                  \
+	do {                                                                                       \
+		if (dec != NULL)                                                                   \
+			dec[n] = (c);                                                              \
+		n++;                                                                               \
+	} while (0)
+
 static inline bool fj_string(struct fuzz_json *j)
 {
-	uint8_t *dec = malloc(j->len + 1);
+	/* decoded bytes are kept only when a canonical form is wanted */
+	uint8_t scratch[4], *dec = j->out != NULL ? malloc(j->len - j->pos + 4) : NULL;
 	size_t n = 0;
 	bool ok = false;
 
-	FUZZ_CHECK(dec != NULL, "out of memory");
+	FUZZ_CHECK(dec != NULL || j->out == NULL, "out of memory");
 	j->pos++; /* the opening quote */
 	for (;;) {
 		size_t k;
@@ -221,7 +229,8 @@ static inline bool fj_string(struct fuzz_json *j)
 			cp = fj_utf8(j->s + j->pos, j->len - j->pos, &k);
 			if (cp < 0)
 				goto out;
-			memcpy(dec + n, j->s + j->pos, k);
+			if (dec != NULL)
+				memcpy(dec + n, j->s + j->pos, k);
 			n += k;
 			j->pos += k;
 			continue;
@@ -230,28 +239,28 @@ static inline bool fj_string(struct fuzz_json *j)
 			goto out;
 		switch (j->s[j->pos++]) {
 		case '"':
-			dec[n++] = '"';
+			FJ_PUT('"');
 			break;
 		case '\\':
-			dec[n++] = '\\';
+			FJ_PUT('\\');
 			break;
 		case '/':
-			dec[n++] = '/';
+			FJ_PUT('/');
 			break;
 		case 'b':
-			dec[n++] = '\b';
+			FJ_PUT('\b');
 			break;
 		case 'f':
-			dec[n++] = '\f';
+			FJ_PUT('\f');
 			break;
 		case 'n':
-			dec[n++] = '\n';
+			FJ_PUT('\n');
 			break;
 		case 'r':
-			dec[n++] = '\r';
+			FJ_PUT('\r');
 			break;
 		case 't':
-			dec[n++] = '\t';
+			FJ_PUT('\t');
 			break;
 		case 'u': {
 			int hi = fj_hex4(j), lo;
@@ -270,19 +279,23 @@ static inline bool fj_string(struct fuzz_json *j)
 					goto out;
 				cp = 0x10000 + ((long)(hi - 0xd800) << 10) + (lo - 0xdc00);
 			}
-			tmp = (struct fuzz_json){
-			    .out = (char *)dec, .out_len = n, .out_cap = j->len + 1};
+			tmp = (struct fuzz_json){.out = (char *)(dec != NULL ? dec : scratch),
+						 .out_len = dec != NULL ? n : 0,
+						 .out_cap =
+						     dec != NULL ? j->len - j->pos + 4 + n : 4};
 			fj_put_cp(&tmp, cp);
-			n = tmp.out_len;
+			n = dec != NULL ? tmp.out_len : n + tmp.out_len;
 			break;
 		}
 		default:
 			goto out;
 		}
 	}
-	fj_put(j, "s", 1);
-	fj_put_hexbytes(j, dec, n);
-	fj_put(j, ";", 1);
+	if (dec != NULL) {
+		fj_put(j, "s", 1);
+		fj_put_hexbytes(j, dec, n);
+		fj_put(j, ";", 1);
+	}
 	ok = true;
 out:
 	free(dec);
