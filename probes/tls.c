@@ -125,6 +125,11 @@ static void cert_sans(X509 *leaf, struct mc_cert *c)
 			p = ASN1_STRING_get0_data(gn->d.ia5);
 			len = ASN1_STRING_length(gn->d.ia5);
 			copy_bounded(dst, MC_CERT_SAN_LEN, p, (size_t)len);
+			/* a NUL inside the name must not end it early ("good\0.evil"):
+			 * 0xFF, shown as U+FFFD, as capabilities do */
+			for (int k = 0; k < len && k < MC_CERT_SAN_LEN - 1; k++)
+				if (dst[k] == '\0')
+					dst[k] = (char)0xff;
 		} else if (gn->type == GEN_IPADD && ASN1_STRING_length(gn->d.ip) == 4) {
 			p = ASN1_STRING_get0_data(gn->d.ip);
 			snprintf(dst, MC_CERT_SAN_LEN, "%u.%u.%u.%u", p[0], p[1], p[2], p[3]);
