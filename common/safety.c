@@ -25,6 +25,8 @@ static int parse_cidr(const char *text, struct safe_range *out)
 	slash = strchr(buf, '/');
 	if (slash != NULL) {
 		*slash = '\0';
+		if (slash[1] < '0' || slash[1] > '9') /* no sign, no blank: "/-0" is not "/0" */
+			return -1;
 		bits = strtol(slash + 1, &end, 10);
 		if (*end != '\0' || bits < 0 || bits > 32 || end == slash + 1)
 			return -1;
