@@ -24,6 +24,10 @@ if [ ! -d "$corpus" ] || [ -z "$(ls -A "$corpus")" ]; then
 	exit 1
 fi
 mkdir -p "$art"
+# our own sanitizer settings (run-tests exports detect_leaks=0 for the CLI
+# tests; a harness must not leak)
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 args=(-max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536
 	-print_final_stats=1 -artifact_prefix="$art/")
 [ -n "$dict" ] && args+=(-dict="$dict")
