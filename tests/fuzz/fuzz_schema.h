@@ -172,8 +172,9 @@ static bool fuzz_schema_ok(const struct out_json *s, const struct out_json *v, c
 	return true;
 }
 
-/* One encoded record line (with its '\n'): strict JSON, valid per the schema. */
-static void fuzz_check_record_line(const char *line, size_t len)
+/* One encoded record line (with its '\n'): strict JSON, valid per the
+ * schema. Returns the parsed record (valid until the next call). */
+static const struct out_json *fuzz_check_record_line(const char *line, size_t len)
 {
 	static struct out_json_arena arena;
 	struct out_json *v;
@@ -188,6 +189,7 @@ static void fuzz_check_record_line(const char *line, size_t len)
 	FUZZ_CHECK(out_json_parse(&arena, line, len - 1, &v, err, sizeof(err)) == 0, "%s", err);
 	FUZZ_CHECK(fuzz_schema_ok(fuzz_schema_root(), v, &why), "schema violated at %s: %.*s", why,
 		   (int)len, line);
+	return v;
 }
 
 #endif
