@@ -83,13 +83,19 @@ static int read_targets(const char *path, struct grab_target_list *l)
 		log_error("grab: cannot open %s: %s", path, strerror(errno));
 		return 2;
 	}
-	while (rc == 0 && fgets(line, sizeof(line), in) != NULL) {
+	for (;;) {
 		uint32_t addr;
 		uint16_t port;
-		int r = grab_parse_target(line, &addr, &port);
+		int r = grab_read_target(in, line, sizeof(line), &addr, &port);
 
+		if (rc != 0 || r == -ENODATA)
+			break;
 		lineno++;
-		if (r < 0) {
+		if (r == -E2BIG) {
+			log_error("grab: line %lu: longer than %zu bytes", lineno,
+				  sizeof(line) - 1);
+			rc = 2;
+		} else if (r < 0) {
 			log_error("grab: line %lu: not ADDR:PORT: %.60s", lineno, line);
 			rc = 2;
 		} else if (r > 0 && !mc_safe_allows(addr, addr, why, sizeof(why))) {

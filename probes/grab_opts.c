@@ -394,3 +394,28 @@ int grab_parse_target(const char *line, uint32_t *addr, uint16_t *port)
 	*port = (uint16_t)v;
 	return 1;
 }
+
+int grab_read_target(FILE *in, char *line, size_t cap, uint32_t *addr, uint16_t *port)
+{
+	size_t n = 0;
+	bool nul = false, any = false;
+	int c;
+
+	while ((c = getc(in)) != EOF) {
+		any = true;
+		if (n + 1 < cap)
+			line[n] = (char)c;
+		n++;
+		nul |= c == '\0';
+		if (c == '\n')
+			break;
+	}
+	if (!any)
+		return -ENODATA;
+	line[n < cap ? n : cap - 1] = '\0';
+	if (n >= cap)
+		return -E2BIG;
+	if (nul)
+		return -EINVAL;
+	return grab_parse_target(line, addr, port);
+}

@@ -16,6 +16,8 @@
  *     reference's (requested minus the IANA blocklist, except for an entry
  *     wholly inside one of its ranges, minus the user blocklist), its
  *     exclusion count adds up, and every index maps to its pair and back;
+ *   5 a whole grab target list through grab_read_target() (what `grab FILE`
+ *     runs): each line whole, an over-long one refused as one, never split;
  *   4 MAILCENSUS_SAFE_RANGE through mc_safe_allows(): a list of CIDRs
  *     separated by commas or blanks (at most 16, the variable under 512
  *     bytes, each CIDR strict as above with 0-32 bits); an interval is
@@ -152,39 +154,82 @@ static void part_ports(const char *s, size_t max)
 		   "'%s': %zu ports, reference %zu", s, n, wn);
 }
 
-static void part_grab_line(const char *line)
+/* grab_parse_target()'s answer for a line, by the reference rules. */
+static int ref_grab_line(const char *line, uint32_t *raddr, uint64_t *v)
 {
-	uint32_t addr = 0, raddr = 0;
-	uint16_t port = 0;
-	int rc = grab_parse_target(line, &addr, &port), want;
 	const char *hash = strchr(line, '#');
 	size_t n = hash ? (size_t)(hash - line) : strlen(line), s = 0, sep;
-	uint64_t v = 0;
 
 	while (n > 0 && strchr(" \t\r\n", line[n - 1]) != NULL)
 		n--;
 	while (s < n && (line[s] == ' ' || line[s] == '\t'))
 		s++;
-	if (s == n || (n - s >= 6 && strncmp(line + s, "saddr,", 6) == 0)) {
-		want = 0;
-	} else {
-		for (sep = s; sep < n && line[sep] != ':' && line[sep] != ','; sep++)
-			;
-		want = -EINVAL;
-		if (n - s < 256 && sep < n && ref_quad(line + s, sep - s, &raddr)) {
-			size_t p = sep + 1, d;
-			while (p < n && line[p] == ' ')
-				p++;
-			d = ref_digits(line + p, &v);
-			/* the port ends the line, or (after a comma) a CSV field follows */
-			if (d > 0 && v >= 1 && v <= 65535 &&
-			    (p + d == n || (line[sep] == ',' && line[p + d] == ',')))
-				want = 1;
-		}
+	if (s == n || (n - s >= 6 && strncmp(line + s, "saddr,", 6) == 0))
+		return 0;
+	for (sep = s; sep < n && line[sep] != ':' && line[sep] != ','; sep++)
+		;
+	if (n - s < 256 && sep < n && ref_quad(line + s, sep - s, raddr)) {
+		size_t p = sep + 1, d;
+		while (p < n && line[p] == ' ')
+			p++;
+		d = ref_digits(line + p, v);
+		/* the port ends the line, or (after a comma) a CSV field follows */
+		if (d > 0 && *v >= 1 && *v <= 65535 &&
+		    (p + d == n || (line[sep] == ',' && line[p + d] == ',')))
+			return 1;
 	}
+	return -EINVAL;
+}
+
+static void part_grab_line(const char *line)
+{
+	uint32_t addr = 0, raddr = 0;
+	uint16_t port = 0;
+	uint64_t v = 0;
+	int rc = grab_parse_target(line, &addr, &port), want = ref_grab_line(line, &raddr, &v);
+
 	FUZZ_CHECK(rc == want, "'%s': %d, reference %d", line, rc, want);
 	FUZZ_CHECK(rc != 1 || (addr == raddr && port == v), "'%s': %08x:%u vs %08x:%u", line, addr,
 		   port, raddr, (unsigned)v);
+}
+
+/* A whole target list through grab_read_target(), as `grab FILE` reads it:
+ * lines end at '\n' (the last may not), a line of 256 bytes or more with
+ * its newline is one -E2BIG, a NUL refuses its line. */
+static void part_grab_file(const uint8_t *d, size_t n)
+{
+	FILE *in = fmemopen((void *)d, n, "r");
+	char line[256], text[256];
+	size_t i = 0;
+
+	FUZZ_CHECK(in != NULL || n == 0, "fmemopen");
+	while (in != NULL) {
+		uint32_t addr = 0, raddr = 0;
+		uint16_t port = 0;
+		uint64_t v = 0;
+		int rc = grab_read_target(in, line, sizeof(line), &addr, &port), want;
+		const uint8_t *nl = i < n ? memchr(d + i, '\n', n - i) : NULL;
+		size_t len = nl ? (size_t)(nl - (d + i)) + 1 : n - i;
+
+		if (i == n) {
+			FUZZ_CHECK(rc == -ENODATA, "rc %d after the last line", rc);
+			break;
+		}
+		if (len >= sizeof(line)) {
+			want = -E2BIG;
+		} else if (memchr(d + i, '\0', len) != NULL) {
+			want = -EINVAL;
+		} else {
+			memcpy(text, d + i, len);
+			text[len] = '\0';
+			want = ref_grab_line(text, &raddr, &v);
+		}
+		FUZZ_CHECK(rc == want, "line at %zu: %d, reference %d", i, rc, want);
+		FUZZ_CHECK(rc != 1 || (addr == raddr && port == v), "line at %zu: target", i);
+		i += len;
+	}
+	if (in != NULL)
+		fclose(in);
 }
 
 /* ---- 3: allow/block files ---------------------------------------------- */
@@ -440,7 +485,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *d;
 	size_t n;
 
-	switch (sel % 5) {
+	switch (sel % 6) {
+	case 5: {
+		const uint8_t *f;
+		size_t nf = fuzz_take(&in, SIZE_MAX, &f);
+		part_grab_file(f, nf);
+		return 0;
+	}
 	case 3:
 		part_files(&in);
 		return 0;
@@ -453,9 +504,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = fuzz_take(&in, sizeof(text) - 1, &d);
 	memcpy(text, d, n);
 	text[n] = '\0';
-	if (sel % 5 == 0)
+	if (sel % 6 == 0)
 		part_cidr(text);
-	else if (sel % 5 == 1)
+	else if (sel % 6 == 1)
 		part_ports(text, 1 + (sel >> 3) * 8u);
 	else
 		part_grab_line(text);

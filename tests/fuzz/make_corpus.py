@@ -89,6 +89,8 @@ def targets(corpus):
         "files-default": b"\x03\x00\x1a\x00198.18.1.0/24\n8.8.8.0/24\n",
         "safe-range": b"\x04\x00\x00\x12\xc6\x00\x01198.18.0.0/15",
         "safe-two": b"\x04\x01\x00\x00\x7f\x10\x00127.0.0.0/8, 198.18.0.0/15",
+        "grab-file": b"\x05198.18.1.10:143\n# c\nsaddr,sport\n198.18.16.7,143,64,1,2,3\n",
+        "grab-file-long": b"\x05#" + b"x" * 254 + b"8.8.8.8:110\n198.18.1.11:143\n",
     }
     for name, d in seeds.items():
         put(corpus, "fuzz_targets", name, d)
