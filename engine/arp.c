@@ -12,6 +12,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 
+#include "base/ipv4.h"
 #include "engine/runtime.h"
 
 #define ARP_RETRY_MS 250
@@ -92,10 +93,11 @@ int eng_arp_resolve_gateway(struct eng_run *r, uint64_t *answered, char *err, si
 			rte_delay_us_sleep(1000);
 		}
 	}
+	char gw[MC_IPV4_STRLEN];
+
 	snprintf(err, errlen,
-		 "gateway %u.%u.%u.%u did not answer ARP within %d ms (check --gateway-ip and "
+		 "gateway %s did not answer ARP within %d ms (check --gateway-ip and "
 		 "-S, or give its MAC with -G)",
-		 r->cfg->gw_ip >> 24, (r->cfg->gw_ip >> 16) & 255, (r->cfg->gw_ip >> 8) & 255,
-		 r->cfg->gw_ip & 255, ARP_TRIES * ARP_RETRY_MS);
+		 mc_ipv4_format(r->cfg->gw_ip, gw), ARP_TRIES * ARP_RETRY_MS);
 	return -EHOSTUNREACH;
 }

@@ -402,7 +402,7 @@ static int bench_validate(const struct bench_opts *o)
 {
 	static const uint16_t ports[] = {110, 143, 993, 995};
 	struct validate_ctx c = {
-	    .our_ip = OUR_IP, .sport_first = SPORT_BASE, .sport_count = SPORT_N};
+	    .src_ips = {OUR_IP}, .nsrc_ips = 1, .sport_first = SPORT_BASE, .sport_count = SPORT_N};
 	uint8_t *frames = aligned_alloc(64, (size_t)NFRAMES * SLOT_BYTES);
 	uint64_t n = o->count ? o->count : 100000000, counts[3] = {0}, fresh = 0, t0;
 	struct dedup *d;

@@ -16,22 +16,28 @@
 #include <errno.h>
 #include <string.h>
 
-static uint64_t splitmix64(uint64_t *state)
-{
-	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
+#include "base/splitmix.h"
 
 void cookie_key_from_seed(struct cookie_key *k, uint64_t seed)
 {
 	/* a different stream from the permutation's, which draws from the plain seed */
 	uint64_t state = seed ^ UINT64_C(0x636f6f6b69656b79);
 
-	k->k0 = splitmix64(&state);
-	k->k1 = splitmix64(&state);
+	k->k0 = mc_splitmix64(&state);
+	k->k1 = mc_splitmix64(&state);
+}
+
+/* SplitMix64's finaliser of (shards, shard): a bijection of the pair. */
+static uint64_t shard_tweak(uint32_t shard, uint32_t shards)
+{
+	uint64_t state = (uint64_t)shards << 32 | shard;
+
+	return mc_splitmix64(&state);
+}
+
+void cookie_key_for_shard(struct cookie_key *k, uint64_t seed, uint32_t shard, uint32_t shards)
+{
+	cookie_key_from_seed(k, seed ^ shard_tweak(shard, shards));
 }
 
 typedef uint64_t lanes64 __attribute__((vector_size(64)));

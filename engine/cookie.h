@@ -5,8 +5,11 @@
  * bytes with a 128-bit per-scan key. A reply is ours only if it comes from a
  * probed pair to our address and port and acknowledges seq + 1; nobody who
  * does not know the key can forge that except by guessing 32 + log2(ports)
- * bits. The key derives from --seed so that every shard of a sharded scan
- * validates alike. Inline: it is paid once per packet sent and received. */
+ * bits. The key is derived from --seed, the shard index and the shard count
+ * (cookie_key_for_shard): whoever knows the seed can derive and check any
+ * shard's key, but a SYN-ACK to one shard (or to an earlier run split
+ * differently; servers retransmit for a minute) does not validate in
+ * another. Inline: it is paid once per packet sent and received. */
 #ifndef MC_ENGINE_COOKIE_H
 #define MC_ENGINE_COOKIE_H
 
@@ -23,8 +26,12 @@ struct cookie {
 	uint16_t sport; /* TCP source port of our SYN */
 };
 
-/* Derive the per-scan key from the scan seed (splitmix64 expansion). */
+/* Derive a key from a 64-bit seed (splitmix64 expansion). */
 void cookie_key_from_seed(struct cookie_key *k, uint64_t seed);
+
+/* The scan's key: the seed tweaked by a bijection of (shard, shards), so no
+ * two splits of a run share a key, then expanded as cookie_key_from_seed. */
+void cookie_key_for_shard(struct cookie_key *k, uint64_t seed, uint32_t shard, uint32_t shards);
 
 #define COOKIE_ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
 

@@ -37,15 +37,7 @@
 #include <errno.h>
 #include <stddef.h>
 
-/* splitmix64: expands the seed into independent 64-bit draws. */
-static uint64_t splitmix64(uint64_t *state)
-{
-	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
+#include "base/splitmix.h"
 
 uint64_t cyclic_mulmod(uint64_t a, uint64_t b, uint64_t m)
 {
@@ -156,15 +148,15 @@ int cyclic_group_init(struct cyclic_group *g, uint64_t n, uint64_t seed)
 	}
 	if (p <= 3) { /* groups of order 1 and 2: the only generator is p - 1 */
 		g->generator = p - 1;
-		g->start = 1 + splitmix64(&state) % (p - 1);
+		g->start = 1 + mc_splitmix64(&state) % (p - 1);
 		return 0;
 	}
 	nf = distinct_prime_factors(p - 1, factors);
 	do
-		cand = 2 + splitmix64(&state) % (p - 3); /* in [2, p-2] */
+		cand = 2 + mc_splitmix64(&state) % (p - 3); /* in [2, p-2] */
 	while (!is_primitive_root(cand, p, factors, nf));
 	g->generator = cand;
-	g->start = 1 + splitmix64(&state) % (p - 1);
+	g->start = 1 + mc_splitmix64(&state) % (p - 1);
 	return 0;
 }
 

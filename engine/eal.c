@@ -23,7 +23,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 
-#include "common/safety.h"
+#include "base/safety.h"
 #include "engine/engine.h"
 #include "engine/runtime.h"
 

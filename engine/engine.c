@@ -18,32 +18,15 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 
+#include "base/quit.h"
 #include "engine/runtime.h"
 #include "engine/targets.h"
 
 #define ENG_TICK_US 100000 /* main lcore wakes every 100 ms */
 
-/* SplitMix64's finaliser of (shards, shard): a bijection, so no two
- * (shard, shard count) pairs tweak the seed alike. */
-static uint64_t shard_tweak(uint32_t shard, uint32_t shards)
-{
-	uint64_t z = ((uint64_t)shards << 32 | shard) + UINT64_C(0x9e3779b97f4a7c15);
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-static _Atomic bool quit_flag; /* the one mutable global: set from a signal handler */
-
-void engine_request_quit(void)
-{
-	atomic_store_explicit(&quit_flag, true, memory_order_relaxed);
-}
-
 bool eng_quit_requested(void)
 {
-	return atomic_load_explicit(&quit_flag, memory_order_relaxed);
+	return mc_quit_level() != MC_QUIT_NONE;
 }
 
 static uint64_t wall_ns(void)
@@ -59,6 +42,7 @@ static int prepare(struct eng_run *r, char *err, size_t errlen)
 	const struct engine_config *cfg = r->cfg;
 	unsigned need = cfg->tx_queues + (cfg->dry_run ? 1u : 2u);
 	uint64_t pairs = targets_pairs(cfg->targets);
+	struct cookie_key key;
 
 	if (rte_lcore_count() < need) {
 		snprintf(err, errlen,
@@ -73,16 +57,20 @@ static int prepare(struct eng_run *r, char *err, size_t errlen)
 			 (unsigned long long)pairs);
 		return -EINVAL;
 	}
-	/* One key per (seed, shard, shard count): a late SYN-ACK to another
-	 * shard, or to an earlier run split differently (servers retransmit for
-	 * a minute), is invalid here rather than a hit outside this shard, and
-	 * shards sharing a link never take each other's replies. Anyone with
-	 * the seed derives every shard's key. */
-	cookie_key_from_seed(&r->key, cfg->seed ^ shard_tweak(cfg->shard, cfg->shards));
+	/* One key per (seed, shard, shard count): cookie.h says why. */
+	cookie_key_for_shard(&key, cfg->seed, cfg->shard, cfg->shards);
+	if (!validate_ctx_init(&r->vctx, cfg->targets, &key, cfg->src_ips, cfg->nsrc_ips,
+			       cfg->sport_first, cfg->sport_count)) {
+		snprintf(err, errlen, "%u source addresses (1 to %d)", cfg->nsrc_ips,
+			 VALIDATE_MAX_SRC_IPS);
+		return -EINVAL;
+	}
 	r->ring = mc_spsc_new(cfg->ring_size);
-	r->seen = r->ring != NULL ? dedup_new(pairs) : NULL;
+	r->rx.backlog_cap = ENG_BACKLOG;
+	r->rx.backlog = malloc((size_t)r->rx.backlog_cap * sizeof(*r->rx.backlog));
+	r->seen = r->ring != NULL && r->rx.backlog != NULL ? dedup_new(pairs) : NULL;
 	if (r->seen == NULL) {
-		snprintf(err, errlen, "out of memory for the hit ring or dedup bitmap");
+		snprintf(err, errlen, "out of memory for the hit ring, backlog or dedup bitmap");
 		return -ENOMEM;
 	}
 	for (uint32_t q = 0; q < cfg->tx_queues; q++) {
@@ -127,8 +115,7 @@ static void supervise(struct eng_run *r, struct engine_result *res)
 {
 	const struct engine_config *cfg = r->cfg;
 	uint64_t expected = targets_pairs(cfg->targets) / cfg->shards;
-	uint64_t t0 = wall_ns(), prev_ns = 0, next_line = 1000000000u, until = 0;
-	struct engine_result prev = {0};
+	uint64_t t0 = wall_ns(), next_line = 1000000000u, until = 0;
 
 	if (cfg->max_targets != 0 && cfg->max_targets < expected)
 		expected = cfg->max_targets;
@@ -146,8 +133,12 @@ static void supervise(struct eng_run *r, struct engine_result *res)
 				    ? el
 				    : el + (uint64_t)cfg->cooldown_ms * 1000000u;
 		}
-		if (!cfg->quiet && el >= next_line) {
-			eng_stats_progress(r, el, expected, &prev, &prev_ns);
+		if (cfg->progress != NULL && el >= next_line) {
+			struct engine_result now = {0};
+
+			eng_stats_collect(r, &now);
+			eng_port_counters(r, &now);
+			cfg->progress(cfg->progress_ctx, &now, (double)el / 1e9, expected);
 			next_line += 1000000000u;
 		}
 		if (until != 0 && (el >= until || eng_quit_requested()))
@@ -199,8 +190,8 @@ int engine_run(const struct engine_config *cfg, const struct engine_consumer *co
 	if (rc == 0)
 		rc = eng_port_setup(r, err, errlen);
 	port = r->pool != NULL;
-	if (rc == 0)
-		fputs(r->eal_log, stderr); /* EAL's warnings of a good start */
+	if (rc == 0) /* the port note, then EAL's warnings of a good start */
+		snprintf(res->notes, sizeof(res->notes), "%s%s", r->notes, r->eal_log);
 	if (rc == 0)
 		rc = gateway(r, res, err, errlen);
 	if (rc == 0 && consumer != NULL) {
@@ -238,6 +229,7 @@ cleanup:
 	if (r->seen != NULL)
 		dedup_free(r->seen);
 	mc_spsc_free(r->ring);
+	free(r->rx.backlog);
 	free(r);
 	return rc;
 }

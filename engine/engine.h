@@ -13,12 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/spsc_ring.h"
+#include "base/spsc_ring.h"
 
 #define ENGINE_MAX_SRC_IPS   64
 #define ENGINE_MAX_TX_QUEUES 16
 
 struct targets;
+struct engine_result;
 
 /* Whoever drains the hit ring: the responder writer of `scan -o`, or the
  * grabber. The engine is the ring's only producer; the consumer its only
@@ -51,9 +52,15 @@ struct engine_config {
 	uint8_t gw_mac[6];
 	uint32_t gw_ip; /* host order, used when !have_gw_mac */
 	uint8_t ttl;
-	bool no_rst;	    /* do not close SYN-ACKed half-open connections with a RST */
-	bool dry_run;	    /* no RX lcore, no ARP: build and send to the (pcap) port */
-	bool quiet;	    /* no progress line */
+	bool no_rst;  /* do not close SYN-ACKed half-open connections with a RST */
+	bool dry_run; /* no RX lcore, no ARP: build and send to the (pcap) port */
+	/* Called on the main lcore about once a second while the scan runs,
+	 * with the totals so far (a snapshot: the engine prints nothing), the
+	 * seconds since TX began and the targets this shard expects; NULL for
+	 * none. */
+	void (*progress)(void *ctx, const struct engine_result *now, double elapsed_s,
+			 uint64_t expected);
+	void *progress_ctx;
 	uint32_t ring_size; /* hit ring slots */
 	const char *iface;  /* af_packet's kernel interface, for its drop counter; or NULL */
 	int eal_argc;	    /* full EAL argv, argv[0] included (see engine_eal_args) */
@@ -63,7 +70,7 @@ struct engine_config {
 /* What happened; filled even when the run fails half-way. */
 struct engine_result {
 	bool started;	   /* EAL and port were up and TX began */
-	bool interrupted;  /* stopped early by engine_request_quit() */
+	bool interrupted;  /* stopped early by the quit flag (base/quit.h) */
 	uint64_t sent;	   /* SYN frames handed to the NIC */
 	uint64_t targets;  /* (address, port) pairs probed */
 	uint64_t tx_full;  /* frames the NIC refused (retried, counted once per refusal) */
@@ -76,13 +83,19 @@ struct engine_result {
 	uint64_t arp_replies; /* ARP replies we sent for our source address(es) */
 	uint64_t rsts_sent;   /* RSTs we sent to close SYN-ACKed half-open connections */
 	uint64_t arp_replies_setup; /* of which while resolving the gateway */
-	uint64_t ring_drops;	    /* hits lost because the consumer's ring was full */
+	uint64_t ring_drops;	    /* hits lost: ring and backlog both full (never expected) */
+	uint64_t backlog_peak;	    /* most hits held back at once while the ring was full */
+	double held_s;		    /* seconds the TX lcores paused for the backlog (the most
+				     * of any queue) */
 	uint64_t imissed, rx_nombuf, oerrors, ierrors;
 	uint64_t iface_rx_dropped; /* kernel drops on cfg->iface during the scan (af_packet) */
 	uint64_t start_ns, tx_end_ns, end_ns; /* CLOCK_REALTIME */
 	double send_rate;		      /* sent / TX seconds */
 	uint8_t src_mac[6], gw_mac[6];
 	char driver[32];
+	/* What the caller may want to show (EAL's warnings of a good start,
+	 * which port of several was used); the engine prints nothing. */
+	char notes[4224]; /* 128 for the port note + the 4096 of EAL's log */
 };
 
 /* Run one scan. 0 when the scan ran to the end (or was interrupted by
@@ -90,22 +103,6 @@ struct engine_result {
  * res->started says whether any probe went out. */
 int engine_run(const struct engine_config *cfg, const struct engine_consumer *consumer,
 	       struct engine_result *res, char *err, size_t errlen);
-
-/* Write the metadata JSON (version, arguments, seed, shard, targets,
- * excluded by reason, counters, drops, start/end times) to path, atomically
- * (path.tmp, then rename). 0 or -errno with a reason in err. */
-int engine_metadata_write(const char *path, const struct engine_config *cfg,
-			  const struct engine_result *res, int argc, char **argv, char *err,
-			  size_t errlen);
-
-/* The whole `mailcensus scan` command (flags, targets, safety checks,
- * engine_run, metadata) with the hits going to `consumer` instead of the -o
- * writer (NULL: the -o writer, as cmd_scan does). argv[0] is the command
- * name. Returns the exit status: 0, 1 run failed or interrupted, 2 usage. */
-int engine_scan_command(int argc, char **argv, const struct engine_consumer *consumer);
-
-/* Async-signal-safe: ask a running scan to stop sending and wind down. */
-void engine_request_quit(void);
 
 /* EAL argument vector. Defaults that work without hugepages in the test
  * network: --no-huge -m 256 --no-pci --file-prefix mc<pid> --no-telemetry, an

@@ -39,8 +39,8 @@ static int pick_port(struct eng_run *r, struct rte_eth_dev_info *info, char *err
 		break;
 	}
 	if (rte_eth_dev_count_avail() > 1)
-		fprintf(stderr, "mailcensus scan: %u DPDK ports, using port %u\n",
-			rte_eth_dev_count_avail(), r->port_id);
+		snprintf(r->notes, sizeof(r->notes), "%u DPDK ports, using port %u\n",
+			 rte_eth_dev_count_avail(), r->port_id);
 	rc = rte_eth_dev_info_get(r->port_id, info);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot query DPDK port %u: %s", r->port_id, strerror(-rc));

@@ -19,8 +19,10 @@
 #include "engine/dedup.h"
 #include "engine/engine.h"
 #include "engine/packet.h"
+#include "engine/validate.h"
 
 #define ENG_BURST	  32
+#define ENG_BACKLOG	  (1u << 20) /* hits held while the ring is full (24 MiB) */
 #define ENG_MAX_RX_QUEUES (ENGINE_MAX_TX_QUEUES + 1)
 
 struct eng_run;
@@ -29,10 +31,11 @@ struct eng_run;
 struct eng_tx_ctx {
 	_Alignas(64) const struct eng_run *run;
 	uint16_t queue;
-	_Atomic uint64_t sent;	  /* frames accepted by the NIC */
-	_Atomic uint64_t targets; /* pairs probed (each -P times) */
-	_Atomic uint64_t tx_full; /* tx_burst calls that left frames unsent */
-	_Atomic uint64_t end_tsc; /* when this lcore stopped sending */
+	_Atomic uint64_t sent;	   /* frames accepted by the NIC */
+	_Atomic uint64_t targets;  /* pairs probed (each -P times) */
+	_Atomic uint64_t tx_full;  /* tx_burst calls that left frames unsent */
+	_Atomic uint64_t end_tsc;  /* when this lcore stopped sending */
+	_Atomic uint64_t held_tsc; /* TSC cycles spent held back by the RX backlog */
 	_Atomic bool done;
 };
 
@@ -41,6 +44,13 @@ struct eng_rx_ctx {
 	_Alignas(64) const struct eng_run *run;
 	_Atomic uint64_t hits, dup_hits, rsts, dup_rsts, invalid, other, arp_replies, ring_drops;
 	_Atomic uint64_t rsts_sent;
+	_Atomic uint64_t backlog_peak; /* most hits waiting in the backlog at once */
+	/* Hits the ring could not take yet, in order (RX-owned). While it is
+	 * not empty tx_hold is set and the TX lcores pause: the scan slows
+	 * down instead of losing a validated hit. */
+	struct mc_hit *backlog;
+	uint32_t backlog_cap;
+	_Atomic bool tx_hold;
 };
 
 struct eng_run {
@@ -50,7 +60,7 @@ struct eng_run {
 	uint16_t arp_txq;	 /* the queue the RX lcore may send on */
 	struct rte_mempool *pool;
 	uint8_t src_mac[6], gw_mac[6];
-	struct cookie_key key;
+	struct validate_ctx vctx; /* the cookie key, sources and the receive rule */
 	struct cyclic_group group;
 	struct mc_spsc *ring;
 	struct dedup *seen;
@@ -59,6 +69,7 @@ struct eng_run {
 	uint64_t tx_deadline_tsc; /* 0 = none */
 	_Atomic bool stop_tx, stop_rx;
 	char eal_log[4096];
+	char notes[128];	 /* port choice, for engine_result.notes */
 	uint64_t iface_dropped0; /* cfg->iface's rx_dropped when TX began */
 	struct eng_tx_ctx tx[ENGINE_MAX_TX_QUEUES];
 	struct eng_rx_ctx rx;
@@ -92,10 +103,8 @@ int eng_rx_main(void *arg);
 
 /* stats.c */
 void eng_stats_collect(const struct eng_run *r, struct engine_result *res);
-void eng_stats_progress(const struct eng_run *r, uint64_t elapsed_ns, uint64_t expected,
-			struct engine_result *prev, uint64_t *prev_ns);
 
-/* engine.c: the quit flag, set from a signal handler. */
+/* engine.c: the process's quit flag (base/quit.h) is raised. */
 bool eng_quit_requested(void);
 
 static inline uint64_t eng_load(const _Atomic uint64_t *c)

@@ -39,7 +39,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/safety.h"
+#include "base/ipv4.h"
+#include "base/safety.h"
 
 #define LINE_MAX_BYTES 256
 #define NDEFAULT       16
@@ -191,36 +192,6 @@ static void ivset_clear(struct ivset *s)
 
 /* ---- parsing ----------------------------------------------------------- */
 
-int targets_parse_cidr(const char *s, uint32_t *first, uint32_t *last)
-{
-	char buf[INET_ADDRSTRLEN];
-	const char *slash = strchr(s, '/');
-	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
-	unsigned long bits = 32;
-	struct in_addr a;
-	uint32_t mask;
-
-	if (alen == 0 || alen >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, s, alen);
-	buf[alen] = '\0';
-	if (inet_pton(AF_INET, buf, &a) != 1)
-		return -EINVAL;
-	if (slash != NULL) {
-		char *end;
-
-		if (slash[1] < '0' || slash[1] > '9' || strlen(slash + 1) > 2)
-			return -EINVAL;
-		bits = strtoul(slash + 1, &end, 10);
-		if (*end != '\0' || bits > 32)
-			return -EINVAL;
-	}
-	mask = bits == 0 ? 0 : ~(uint32_t)0 << (32 - bits);
-	*first = ntohl(a.s_addr) & mask;
-	*last = *first | ~mask;
-	return 0;
-}
-
 /* Strip a '#' comment and surrounding white space in place; returns the text. */
 static char *trim_line(char *line)
 {
@@ -263,7 +234,7 @@ static int read_cidr_file(const char *path, struct ivset *s, char *err, size_t e
 		text = trim_line(line);
 		if (*text == '\0')
 			continue;
-		if (targets_parse_cidr(text, &first, &last) != 0) {
+		if (mc_cidr_parse(text, &first, &last) != 0) {
 			snprintf(err, errlen, "bad CIDR '%s' in %s:%u", text, path, lineno);
 			rc = -EINVAL;
 			goto cleanup;
@@ -287,7 +258,7 @@ static int read_cidr_args(const struct targets_spec *spec, struct ivset *s, char
 	for (size_t i = 0; i < spec->ncidrs; i++) {
 		uint32_t first, last;
 
-		if (targets_parse_cidr(spec->cidrs[i], &first, &last) != 0) {
+		if (mc_cidr_parse(spec->cidrs[i], &first, &last) != 0) {
 			snprintf(err, errlen, "bad CIDR '%s' (target argument %zu)", spec->cidrs[i],
 				 i + 1);
 			return -EINVAL;
@@ -352,8 +323,7 @@ static void default_ivals(struct ival d[NDEFAULT])
 	for (size_t k = 0; k < NDEFAULT; k++) {
 		uint32_t first = 0, last = 0;
 
-		(void)targets_parse_cidr(default_block[k].cidr, &first,
-					 &last); /* constant, valid */
+		(void)mc_cidr_parse(default_block[k].cidr, &first, &last); /* constant, valid */
 		d[k] = (struct ival){first, (uint64_t)last + 1};
 	}
 }

@@ -79,7 +79,4 @@ void targets_free(struct targets *t);
 int targets_parse_ports(const char *s, uint16_t *ports, size_t max, size_t *nports, char *err,
 			size_t errlen);
 
-/* Parse "a.b.c.d" or "a.b.c.d/len" (host bits are cleared) into [*first, *last]. 0 / -EINVAL. */
-int targets_parse_cidr(const char *s, uint32_t *first, uint32_t *last);
-
 #endif

@@ -26,11 +26,12 @@
 #include "engine/runtime.h"
 #include "engine/targets.h"
 
+#define TX_HOLD_NAP_US 50 /* a held TX lcore checks again this often */
+
 /* The prepared batch of targets and where this queue is in it. */
 struct tx_cursor {
 	struct cyclic_iter it;
 	uint64_t limit;	     /* targets left before -n stops this queue */
-	uint64_t src_magic;  /* dst % nsrc_ips by multiplication (see src_of) */
 	uint32_t pos, count; /* batch[pos..count) not started yet */
 	uint32_t cur, left;  /* the target being sent and its frames still to send */
 	bool exhausted;
@@ -51,16 +52,6 @@ static uint64_t queue_limit(const struct engine_config *cfg, uint16_t q)
 	return per + (q < extra ? 1 : 0);
 }
 
-/* dst % n for 32-bit dst and 1 <= n < 2^32 with magic = UINT64_MAX / n + 1
- * (Lemire, Kaser, Kurz 2019, "Faster remainder by direct computation"): the
- * low 64 bits of magic * dst are the fraction dst / n scaled by 2^64, times
- * n gives the remainder in the high bits; exact for all 32-bit operands,
- * and magic = 0 for n = 1 yields 0. Source address choice is per target. */
-static inline uint32_t src_of(uint32_t dst, uint64_t magic, uint32_t n)
-{
-	return (uint32_t)(((unsigned __int128)(magic * dst) * n) >> 64);
-}
-
 /* Prepare the next batch of targets; false when this queue's part is done. */
 static bool next_batch(const struct eng_run *r, struct tx_cursor *c)
 {
@@ -79,10 +70,10 @@ static bool next_batch(const struct eng_run *r, struct tx_cursor *c)
 	}
 	targets_pair_bulk(cfg->targets, c->index, k, c->dst, c->dport);
 	for (size_t j = 0; j < k; j++) {
-		c->src_i[j] = (uint8_t)src_of(c->dst[j], c->src_magic, cfg->nsrc_ips);
-		src[j] = cfg->src_ips[c->src_i[j]];
+		c->src_i[j] = (uint8_t)validate_source_index(&r->vctx, c->dst[j]);
+		src[j] = r->vctx.src_ips[c->src_i[j]];
 	}
-	cookie_hash_bulk(&r->key, src, c->dst, c->dport, k, hash);
+	cookie_hash_bulk(&r->vctx.key, src, c->dst, c->dport, k, hash);
 	for (size_t j = 0; j < k; j++) {
 		struct cookie ck = cookie_from_hash(hash[j], cfg->sport_first, cfg->sport_count);
 
@@ -198,11 +189,9 @@ int eng_tx_main(void *arg)
 	const struct engine_config *cfg = r->cfg;
 	uint8_t tmpl[ENGINE_MAX_SRC_IPS][PKT_SYN_LEN];
 	struct rte_mbuf *pkts[ENG_BURST];
-	struct tx_cursor cur = {.limit = queue_limit(cfg, ctx->queue),
-				.src_magic =
-				    cfg->nsrc_ips > 1 ? UINT64_MAX / cfg->nsrc_ips + 1 : 0};
+	struct tx_cursor cur = {.limit = queue_limit(cfg, ctx->queue)};
 	struct tbucket tb;
-	uint64_t sent = 0, targets = 0, tx_full = 0, now;
+	uint64_t sent = 0, targets = 0, tx_full = 0, held = 0, now;
 	unsigned nap_us;
 
 	for (uint32_t i = 0; i < cfg->nsrc_ips; i++)
@@ -213,8 +202,18 @@ int eng_tx_main(void *arg)
 	nap_us = nap_for_rate(cfg->rate_pps / cfg->tx_queues);
 	tbucket_reset(&tb, rte_rdtsc());
 	while (!cur.exhausted && !should_stop(r, now = rte_rdtsc())) {
-		uint32_t want = tbucket_take(&tb, now, ENG_BURST);
+		uint32_t want;
 		uint16_t n;
+
+		if (atomic_load_explicit(&r->rx.tx_hold, memory_order_relaxed)) {
+			/* the RX backlog is not empty: hold back (backpressure) */
+			rte_delay_us_sleep(TX_HOLD_NAP_US);
+			held += rte_rdtsc() - now;
+			eng_store(&ctx->held_tsc, held);
+			tbucket_reset(&tb, rte_rdtsc()); /* no burst of saved credit after */
+			continue;
+		}
+		want = tbucket_take(&tb, now, ENG_BURST);
 		if (want == 0) {
 			tx_wait(nap_us);
 			continue;
@@ -236,6 +235,7 @@ int eng_tx_main(void *arg)
 	eng_store(&ctx->sent, sent);
 	eng_store(&ctx->targets, targets);
 	eng_store(&ctx->tx_full, tx_full);
+	eng_store(&ctx->held_tsc, held);
 	eng_store(&ctx->end_tsc, rte_rdtsc());
 	atomic_store_explicit(&ctx->done, true, memory_order_release);
 	return 0;

@@ -14,6 +14,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "base/splitmix.h"
+
 #include "output/enrich.h"
 #include "output/sink.h"
 
@@ -24,14 +26,6 @@ struct bench_opts {
 	uint64_t records, lookups, seed;
 	bool stdout_sink, whole_space, hostile, encode_only;
 };
-
-static uint64_t next_rand(uint64_t *s) /* splitmix64 */
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 static double now_s(void)
 {
@@ -132,7 +126,7 @@ static void fill_pool(struct mc_record *pool)
 static void fill_random(uint64_t *st, char *dst, size_t cap)
 {
 	for (size_t i = 0; i + 1 < cap; i++)
-		dst[i] = (char)(1 + next_rand(st) % 255);
+		dst[i] = (char)(1 + mc_splitmix64(st) % 255);
 	dst[cap - 1] = '\0';
 }
 
@@ -146,7 +140,7 @@ static void make_hostile(struct mc_record *pool)
 	for (int i = 0; i < POOL; i++) {
 		struct mc_record *r = &pool[i];
 		for (size_t k = 0; k < MC_BANNER_MAX; k++)
-			r->banner[k] = k % 3 ? (uint8_t)next_rand(&st)
+			r->banner[k] = k % 3 ? (uint8_t)mc_splitmix64(&st)
 					     : (uint8_t)nasty[k % (sizeof(nasty) - 1)];
 		r->banner_len = MC_BANNER_MAX;
 		r->banner_truncated = true;
@@ -154,7 +148,7 @@ static void make_hostile(struct mc_record *pool)
 		while (!r->caps_pre_tls.truncated) {
 			char w[40];
 			for (size_t k = 0; k < sizeof(w); k++)
-				w[k] = (char)next_rand(&st);
+				w[k] = (char)mc_splitmix64(&st);
 			mc_caps_add(&r->caps_pre_tls, w, sizeof(w));
 		}
 		r->tls.present = true;
@@ -266,7 +260,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 
 static uint32_t rand_ip(uint64_t *st, bool whole)
 {
-	uint32_t r = (uint32_t)next_rand(st);
+	uint32_t r = (uint32_t)mc_splitmix64(st);
 
 	return whole ? r : 0xc6120000u | (r & 0x1ffff);
 }

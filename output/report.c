@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/ipv4.h"
 #include "output/json.h"
 #include "output/record.h"
 #include "output/report.h"
@@ -130,14 +131,7 @@ static struct network *net_get(struct collector *c, uint32_t asn)
 
 static int parse_ip(const char *s, uint32_t *ip)
 {
-	unsigned a, b, cc, d;
-	char tail;
-
-	if (s == NULL || sscanf(s, "%u.%u.%u.%u%c", &a, &b, &cc, &d, &tail) != 4 || a > 255 ||
-	    b > 255 || cc > 255 || d > 255)
-		return -1;
-	*ip = a << 24 | b << 16 | cc << 8 | d;
-	return 0;
+	return s == NULL ? -1 : mc_ipv4_parse(s, strlen(s), ip);
 }
 
 static int posture_index(const char *p)

@@ -31,7 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/log.h"
+#include "base/log.h"
+#include "base/quit.h"
 #include "probes/classify.h"
 #include "probes/grabber.h"
 #include "probes/io.h"
@@ -132,7 +133,7 @@ enum mc_proto grab_port_proto(const struct grab_config *cfg, uint16_t port)
 
 static bool quitting(const struct grabber *g)
 {
-	return (g->cfg.quit != NULL && *g->cfg.quit) ||
+	return mc_quit_level() != MC_QUIT_NONE ||
 	       atomic_load_explicit(&g->stopped, memory_order_relaxed);
 }
 
@@ -467,7 +468,8 @@ int grabber_add(struct grabber *g, uint32_t addr, uint16_t port)
 
 int grabber_finish(struct grabber *g)
 {
-	while ((g->qlen > 0 && !quitting(g)) || g->active > 0) {
+	while ((g->qlen > 0 && !quitting(g)) ||
+	       (g->active > 0 && mc_quit_level() < MC_QUIT_ABANDON)) {
 		int r = grab_poll(g, GRAB_SWEEP_MS);
 
 		if (r < 0)
@@ -476,21 +478,23 @@ int grabber_finish(struct grabber *g)
 	return 0;
 }
 
-int grabber_run_ring(struct grabber *g, struct mc_spsc *ring)
+int grabber_run_source(struct grabber *g, const struct grab_source *src)
 {
 	struct mc_hit hit;
 
 	while (!quitting(g)) {
 		bool got = false;
-		int r;
+		int r = 0;
 
-		while (g->qlen < g->qcap && mc_spsc_pop(ring, &hit)) {
+		while (g->qlen < g->qcap && (r = src->next(src->ctx, &hit)) == 1) {
 			g->queue[(g->qhead + g->qlen) % g->qcap] =
 			    (struct grab_target){hit.addr, hit.port};
 			g->qlen++;
 			got = true;
 		}
-		if (!got && g->qlen == 0 && g->active == 0 && mc_spsc_finished(ring))
+		if (r < 0)
+			return r;
+		if (!got && g->qlen == 0 && g->active == 0 && src->done(src->ctx))
 			break;
 		r = grab_poll(g, got || g->active > 0 ? 5 : 1);
 		if (r < 0)
@@ -506,21 +510,20 @@ void grabber_get_stats(const struct grabber *g, struct grab_stats *out)
 
 /* ---- construction ------------------------------------------------------- */
 
-static int raise_nofile(uint32_t need, char *err, size_t errlen)
+/* Process limits are the caller's (cli/proclimits.c): the grabber only checks
+ * that every slot can have its descriptor. */
+static int check_nofile(uint32_t need, char *err, size_t errlen)
 {
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return -errno;
-	if (rl.rlim_cur >= need)
-		return 0;
-	rl.rlim_cur = need;
-	if (rl.rlim_max < need)
-		rl.rlim_max = need;
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
-		snprintf(err, errlen, "cannot raise RLIMIT_NOFILE to %u: %s", need,
-			 strerror(errno));
-		return -errno;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		snprintf(err, errlen,
+			 "descriptor limit %llu is below the %u this grabber needs (concurrency + "
+			 "%u): raise RLIMIT_NOFILE or lower the concurrency",
+			 (unsigned long long)rl.rlim_cur, need, GRAB_FD_RESERVE);
+		return -EMFILE;
 	}
 	return 0;
 }
@@ -555,7 +558,7 @@ struct grabber *grabber_new(const struct grab_config *cfg, grab_record_fn fn, vo
 		snprintf(err, errlen, "concurrency must be 1..%u", GRAB_CONC_MAX);
 		goto fail;
 	}
-	if (raise_nofile(cfg->concurrency + GRAB_FD_RESERVE, err, errlen) < 0)
+	if (check_nofile(cfg->concurrency + GRAB_FD_RESERVE, err, errlen) < 0)
 		goto fail;
 	g->qcap = cfg->concurrency * 2 < 1024 ? 1024 : cfg->concurrency * 2;
 	g->slots = calloc(cfg->concurrency, sizeof(*g->slots));
@@ -603,21 +606,4 @@ void grabber_free(struct grabber *g)
 	free(g->free_list);
 	free(g->queue);
 	free(g);
-}
-
-void grab_fit_fd_limit(struct grab_config *cfg, unsigned workers)
-{
-	struct rlimit rl;
-	uint64_t need = (uint64_t)cfg->concurrency * workers + GRAB_FD_SPARE;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_max == RLIM_INFINITY ||
-	    need <= rl.rlim_max)
-		return; /* grabber_new raises the soft limit */
-	rl.rlim_cur = rl.rlim_max = need;
-	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
-		return;
-	getrlimit(RLIMIT_NOFILE, &rl);
-	cfg->concurrency = (uint32_t)((rl.rlim_max - GRAB_FD_SPARE) / workers);
-	log_warn("grab: descriptor limit %llu: concurrency lowered to %u per worker",
-		 (unsigned long long)rl.rlim_max, cfg->concurrency);
 }

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/spsc_ring.h"
+#include "base/hit.h"
 #include "output/record.h"
 
 #define GRAB_PORTS_MAX 16
@@ -34,10 +34,10 @@ struct grab_config {
 	bool tls_matrix;	   /* run the TLS 1.0-1.3 version matrix */
 	uint16_t nports;	   /* 0 = defaults: 110 pop3, 143 imap, 993 imaps, 995 pop3s */
 	struct grab_port_proto ports[GRAB_PORTS_MAX];
-	/* The command's quit flag (set by its signal handler), or NULL. When set,
-	 * no new target starts; open ones run to their end (bounded by the
-	 * timeouts) and queued ones get no record. */
-	const volatile sig_atomic_t *quit;
+	/* The process's quit flag (base/quit.h) is read, not configured: at
+	 * MC_QUIT_STOP no new target starts, open ones run to their end
+	 * (bounded by the timeouts) and queued ones get no record; at
+	 * MC_QUIT_ABANDON open ones are dropped too. */
 };
 
 /* Fill the defaults above. */
@@ -68,9 +68,18 @@ struct grabber *grabber_new(const struct grab_config *cfg, grab_record_fn fn, vo
  * unknown-port"). */
 int grabber_add(struct grabber *g, uint32_t addr, uint16_t port);
 
-/* Consume hits until mc_spsc_finished(), then drain. 0 or -errno. Returns
+/* Where the hits to grab come from (the census: the hit log, read as it
+ * grows). next: 1 with a hit, 0 when none is ready now, -errno. done: true
+ * once no hit will ever come again (asked only after next returned 0). */
+struct grab_source {
+	void *ctx;
+	int (*next)(void *ctx, struct mc_hit *out);
+	bool (*done)(void *ctx);
+};
+
+/* Grab every hit of src until it is done, then drain. 0 or -errno. Returns
  * early (after the open targets end) when the quit flag is set. */
-int grabber_run_ring(struct grabber *g, struct mc_spsc *ring);
+int grabber_run_source(struct grabber *g, const struct grab_source *src);
 
 /* Run until every queued target has a record. 0 or -errno. */
 int grabber_finish(struct grabber *g);
@@ -80,13 +89,11 @@ int grabber_finish(struct grabber *g);
  * callback or from another thread. */
 void grabber_stop(struct grabber *g);
 
-/* Every connection is a descriptor: fit concurrency x workers under the
- * hard RLIMIT_NOFILE, raising it when allowed (raising needs
- * CAP_SYS_RESOURCE, which a container may lack), else lowering
- * cfg->concurrency with a warning. GRAB_FD_SPARE descriptors stay free for
- * stdio, epoll, shards and databases. */
+/* Every connection is a descriptor: grabber_new() fails unless the soft
+ * RLIMIT_NOFILE covers concurrency plus a small reserve; the command sets
+ * the limit (cli/proclimits.c). GRAB_FD_SPARE descriptors per process stay free
+ * for stdio, epoll, shards and databases. */
 #define GRAB_FD_SPARE 32
-void grab_fit_fd_limit(struct grab_config *cfg, unsigned workers);
 
 void grabber_get_stats(const struct grabber *g, struct grab_stats *out);
 

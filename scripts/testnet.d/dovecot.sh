@@ -1,3 +1,7 @@
+# shellcheck shell=bash
+# Sourced by scripts/testnet, which sets name, dir, ns_scan, ns_srv, here and the
+# address plan.
+# shellcheck disable=SC2154
 # testnet.d/dovecot.sh — postures, certificates and private dovecot instances.
 # Sourced by scripts/testnet.
 #

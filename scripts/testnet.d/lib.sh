@@ -1,3 +1,7 @@
+# shellcheck shell=bash
+# Sourced by scripts/testnet, which sets name, dir, ns_scan, ns_srv, here and the
+# address plan.
+# shellcheck disable=SC2154
 # testnet.d/lib.sh — namespaces, veth, addresses, nftables, up/down/status/env.
 # Sourced by scripts/testnet, which sets name, dir, ns_scan, ns_srv and the
 # address plan.
@@ -181,6 +185,15 @@ tn_status() {
 	return $ok
 }
 
+# A safety net in the root namespace: the test range is a blackhole there,
+# so a scan or grab started by mistake outside the project's namespaces
+# cannot send a packet for 198.18.0.0/15 off this machine (the namespaces
+# have routing tables of their own and are not affected). Left in place:
+# it is harmless and protects every later run.
+root_blackhole() {
+	ip route replace blackhole 198.18.0.0/15
+}
+
 tn_up() {
 	local t0
 	t0=$(date +%s%N)
@@ -192,6 +205,7 @@ tn_up() {
 	tn_down
 	mkdir -p "$dir"
 	trap 'say "up failed (messages above); tearing down"; tn_down' ERR
+	root_blackhole
 	net_up
 	certs_up
 	dovecots_up

@@ -1,3 +1,7 @@
+# shellcheck shell=bash
+# Sourced by scripts/testnet, which sets name, dir, ns_scan, ns_srv, here and the
+# address plan.
+# shellcheck disable=SC2154
 # testnet.d/truth.sh — the ground truth, computed from the configuration.
 # Sourced by scripts/testnet.
 #

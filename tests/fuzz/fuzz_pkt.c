@@ -1,26 +1,23 @@
-/* fuzz_pkt.c — the engine's receive path: pkt_parse() and the receive rule
- * validate_reply() (engine/validate.h), against a reference written here.
+/* fuzz_pkt.c — the engine's receive path: pkt_parse() and the one receive
+ * rule validate_reply() (engine/validate.h, what engine/rx.c runs on every
+ * frame), against a reference written here.
  *
- * What production runs: engine/rx.c parses every frame with pkt_parse()
- * and applies its own static copy of the rule (eng_is_our_ip() instead of
- * one our_ip; issue 14 folds the two into one function). rx.c's copy needs a
- * DPDK eng_run, so this harness fuzzes pkt_parse() plus validate.h's rule,
- * which is rx.c's rule for a scan with one source address.
- *
- * Input: a selector byte (which target set, forge or raw), a key seed, our
- * address and source-port range, then either raw frame bytes or the fields
- * of a SYN-ACK/RST the harness builds with the right cookie for a target of
+ * Input: a selector byte (which target set, forge or raw, one or several
+ * source addresses), a key seed, our source addresses and source-port
+ * range, then either raw frame bytes or the fields of a SYN-ACK/RST the
+ * harness builds with the right source address and cookie for a target of
  * the set (then xors fuzzer-chosen bytes into it), so the accept path is
  * reached and mutated near its edge.
  *
  * Invariants: pkt_parse() agrees with an independent parser of the RFC 791 /
  * RFC 793 / RFC 826 layouts (kind and every field; a malformed frame leaves
  * the view zero); validate_reply() accepts exactly when the reference rule
- * does: SYN-ACK or RST, to our address, destination port and ack - 1 equal to
- * the cookie (SipHash-1-3 written out here from the paper), from a probed
- * (address, port); an accepted reply's index maps back to its pair; and
- * the frames the engine sends (pkt_syn_fill, pkt_rst_build) parse back to
- * what was built. */
+ * does: SYN-ACK or RST, to the source address chosen for that target
+ * (src_ips[target % n], plain modulo here), destination port and ack - 1
+ * equal to the cookie (SipHash-1-3 written out here from the paper), from a
+ * probed (address, port); an accepted reply's index maps back to its pair;
+ * and the frames the engine sends (pkt_syn_fill, pkt_rst_build) parse back
+ * to what was built. */
 #include <errno.h>
 
 #include "engine/packet.h"
@@ -272,7 +269,9 @@ static size_t forge(struct fuzz_in *in, const struct validate_ctx *c, uint8_t *f
 
 	FUZZ_CHECK(len <= cap, "frame too big");
 	targets_pair(c->targets, fuzz_u32(in) % pairs, &addr, &port);
-	ref_cookie(&c->key, c->our_ip, addr, port, c->sport_first, c->sport_count, &seq, &sport);
+	uint32_t our = c->src_ips[addr % c->nsrc_ips];
+
+	ref_cookie(&c->key, our, addr, port, c->sport_first, c->sport_count, &seq, &sport);
 	memset(f, 0, len);
 	put_be(f + 12, 0x0800, 2);
 	f[14] = 0x45;
@@ -280,7 +279,7 @@ static size_t forge(struct fuzz_in *in, const struct validate_ctx *c, uint8_t *f
 	f[22] = 64;
 	f[23] = 6;
 	put_be(f + 26, addr, 4);
-	put_be(f + 30, c->our_ip, 4);
+	put_be(f + 30, our, 4);
 	put_be(f + 24, ~ones_sum(f + 14, 20, 0) & 0xffff, 2);
 	put_be(f + 34, port, 2);
 	put_be(f + 36, sport, 2);
@@ -292,8 +291,8 @@ static size_t forge(struct fuzz_in *in, const struct validate_ctx *c, uint8_t *f
 	for (size_t i = 54; i < len; i++)
 		f[i] = fuzz_u8(in);
 	csum = (uint16_t)~ones_sum(f + 34, tl,
-				   (addr >> 16) + (addr & 0xffff) + (c->our_ip >> 16) +
-				       (c->our_ip & 0xffff) + 6 + (uint32_t)tl);
+				   (addr >> 16) + (addr & 0xffff) + (our >> 16) + (our & 0xffff) +
+				       6 + (uint32_t)tl);
 	put_be(f + 50, csum, 2);
 	/* then the fuzzer's damage: (position, xor) pairs */
 	for (int k = 0; k < 4 && in->n >= 2; k++) {
@@ -304,18 +303,18 @@ static size_t forge(struct fuzz_in *in, const struct validate_ctx *c, uint8_t *f
 }
 
 /* The frames we send parse back to what we built. */
-static void check_sent_frames(const struct validate_ctx *c, const struct pkt_view *reply)
+static void check_sent_frames(const struct pkt_view *reply)
 {
 	static const uint8_t mac_a[6] = {2, 0, 0, 0, 0, 1}, mac_b[6] = {2, 0, 0, 0, 0, 2};
 	uint8_t f[PKT_SYN_LEN];
 	struct pkt_view v;
 
-	pkt_syn_template(f, mac_a, mac_b, c->our_ip, 64);
+	pkt_syn_template(f, mac_a, mac_b, reply->dst_ip, 64);
 	pkt_syn_fill(f, reply->src_ip, reply->sport, reply->dport, reply->ack - 1);
 	FUZZ_CHECK(pkt_parse(f, sizeof(f), &v) == PKT_TCP_OTHER, "our SYN parses as %d", v.kind);
-	FUZZ_CHECK(v.src_ip == c->our_ip && v.dst_ip == reply->src_ip && v.sport == reply->dport &&
-		       v.dport == reply->sport && v.seq == reply->ack - 1 && v.mss == PKT_SYN_MSS &&
-		       v.tcp_flags == PKT_F_SYN,
+	FUZZ_CHECK(v.src_ip == reply->dst_ip && v.dst_ip == reply->src_ip &&
+		       v.sport == reply->dport && v.dport == reply->sport &&
+		       v.seq == reply->ack - 1 && v.mss == PKT_SYN_MSS && v.tcp_flags == PKT_F_SYN,
 		   "our SYN does not parse back");
 	FUZZ_CHECK(pkt_rst_build(f, mac_a, mac_b, reply->dst_ip, reply->src_ip, reply->dport,
 				 reply->sport, reply->ack, 64) == PKT_RST_LEN,
@@ -331,21 +330,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fuzz_in in = {data, size};
 	uint8_t sel = fuzz_u8(&in), frame[PKT_ETH_LEN + 0xffff];
 	const struct ref_set *set = &sets[(sel >> 1) % NSETS];
-	struct validate_ctx c = {.targets = set_targets((size_t)(set - sets))};
+	struct validate_ctx c;
+	struct cookie_key key;
 	struct pkt_view v, ref;
 	const uint8_t *raw;
 	size_t len;
 	uint64_t index = UINT64_MAX;
-	uint32_t want_seq;
-	uint16_t want_sport;
+	uint32_t want_seq, src_ips[VALIDATE_MAX_SRC_IPS], nsrc = 1;
+	uint16_t want_sport, sport_first, sport_count;
 	bool want;
 
-	cookie_key_from_seed(&c.key, fuzz_u8(&in));
-	c.our_ip = sel & 0x80 ? fuzz_u32(&in) : 0xc6120063; /* 198.18.0.99 */
-	c.sport_first = fuzz_u16(&in);
-	c.sport_count = (uint16_t)(fuzz_u8(&in) % 64 + 1);
-	if (c.sport_first > 65535 - c.sport_count)
-		c.sport_first = (uint16_t)(65535 - c.sport_count);
+	cookie_key_from_seed(&key, fuzz_u8(&in));
+	src_ips[0] = 0xc6120002; /* 198.18.0.2, the test network's engine address */
+	if (sel & 0x80) {	 /* several source addresses, chosen by the fuzzer */
+		nsrc = 1 + fuzz_u8(&in) % VALIDATE_MAX_SRC_IPS;
+		for (uint32_t i = 0; i < nsrc; i++)
+			src_ips[i] = fuzz_u32(&in);
+	}
+	sport_first = fuzz_u16(&in);
+	sport_count = (uint16_t)(fuzz_u8(&in) % 64 + 1);
+	if (sport_first > 65535 - sport_count)
+		sport_first = (uint16_t)(65535 - sport_count);
+	FUZZ_CHECK(validate_ctx_init(&c, set_targets((size_t)(set - sets)), &key, src_ips, nsrc,
+				     sport_first, sport_count),
+		   "validate_ctx_init refused %u sources", nsrc);
 	if (sel & 1) {
 		len = forge(&in, &c, frame, sizeof(frame));
 		raw = frame;
@@ -356,11 +364,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ref_parse(raw, len, &ref);
 	check_view(&v, &ref);
 
-	ref_cookie(&c.key, c.our_ip, ref.src_ip, ref.sport, c.sport_first, c.sport_count, &want_seq,
+	ref_cookie(&key, ref.dst_ip, ref.src_ip, ref.sport, sport_first, sport_count, &want_seq,
 		   &want_sport);
-	want = (ref.kind == PKT_TCP_SYNACK || ref.kind == PKT_TCP_RST) && ref.dst_ip == c.our_ip &&
-	       ref.dport == want_sport && ref.ack - 1 == want_seq &&
-	       ref_probed(set, ref.src_ip, ref.sport);
+	want = (ref.kind == PKT_TCP_SYNACK || ref.kind == PKT_TCP_RST) &&
+	       ref.dst_ip == src_ips[ref.src_ip % nsrc] && ref.dport == want_sport &&
+	       ref.ack - 1 == want_seq && ref_probed(set, ref.src_ip, ref.sport);
 	switch (validate_reply(&c, &v, &index)) {
 	case VALIDATE_INVALID:
 		FUZZ_CHECK(!want, "a valid reply was refused");
@@ -370,14 +378,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint32_t a;
 		uint16_t p;
 
-		FUZZ_CHECK(want, "accepted without a valid cookie or target");
+		FUZZ_CHECK(want, "accepted without a valid source, cookie or target");
 		FUZZ_CHECK(index < targets_pairs(c.targets), "index %llu out of range",
 			   (unsigned long long)index);
 		targets_pair(c.targets, index, &a, &p);
 		FUZZ_CHECK(a == v.src_ip && p == v.sport, "index does not map back to the pair");
-		check_sent_frames(&c, &v);
+		check_sent_frames(&v);
 		break;
 	}
 	}
+	/* the source choice the transmit side shares: plain modulo */
+	FUZZ_CHECK(validate_source_index(&c, ref.src_ip) == ref.src_ip % nsrc,
+		   "source index of %08x", ref.src_ip);
 	return 0;
 }

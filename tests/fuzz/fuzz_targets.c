@@ -2,10 +2,9 @@
  * written here from the documented format.
  *
  * Byte 0 picks the reader:
- *   0 targets_parse_cidr(): a dotted quad (inet_pton's strict form: four
- *     decimal parts 0-255 without leading zeros) and an optional "/N" of one
- *     or two digits, N <= 32; host bits cleared;
- *   1 targets_parse_ports(): "N" or "N-M" items (decimal, 1-65535, N <= M)
+ *   0 mc_cidr_parse() (base/ipv4.c, the one CIDR parser): a dotted quad (inet_pton's strict form:
+ * four decimal parts 0-255 without leading zeros) and an optional "/N" of one or two digits, N <=
+ * 32; host bits cleared; 1 targets_parse_ports(): "N" or "N-M" items (decimal, 1-65535, N <= M)
  *     separated by single commas, duplicates dropped in order, at most `max`;
  *   2 grab_parse_target(): one line of a grab target list or of `scan -o`'s
  *     CSV (ADDR:PORT or ADDR,PORT[,more fields], blanks, '#' comments, the
@@ -26,9 +25,10 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "common/safety.h"
+#include "base/ipv4.h"
+#include "base/safety.h"
 #include "engine/targets.h"
-#include "probes/grab_opts.h"
+#include "cli/grab_opts.h"
 #include "tests/fuzz/fuzz_util.h"
 
 /* ---- reference parsers ------------------------------------------------- */
@@ -94,7 +94,7 @@ static bool ref_cidr(const char *s, uint32_t *first, uint32_t *last)
 static void part_cidr(const char *s)
 {
 	uint32_t f = 0, l = 0, rf = 0, rl = 0;
-	bool ok = targets_parse_cidr(s, &f, &l) == 0, want = ref_cidr(s, &rf, &rl);
+	bool ok = mc_cidr_parse(s, &f, &l) == 0, want = ref_cidr(s, &rf, &rl);
 
 	FUZZ_CHECK(ok == want, "'%s': parser %d, reference %d", s, ok, want);
 	FUZZ_CHECK(!ok || (f == rf && l == rl), "'%s': %08x-%08x vs %08x-%08x", s, f, l, rf, rl);

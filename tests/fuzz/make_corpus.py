@@ -10,7 +10,9 @@ values), fuzz_caps (classifier and injection inputs), fuzz_json and
 fuzz_shard (the records, shards and manifest of each RESULTS_DIR: a `grab
 -o` directory from the test network), and fuzz_record (the fixture's
 greetings laid over a record). Protocol transcripts and certificates come
-from capture_seeds.py instead.
+from capture_seeds.py instead. fuzz_hitlog gets hit logs in base/hitlog.c's
+format (valid, with a corrupt and a torn record, with an all-zero record)
+and an input for its writer mode.
 """
 import glob
 import os
@@ -139,6 +141,27 @@ def results(corpus, rdir, tag):
                 put(corpus, "fuzz_json", "%s-line%d.json" % (name, i), line)
 
 
+def fnv_hit(rec):
+    h = 2166136261
+    for b in rec:
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return h ^ 0x6D63686C
+
+
+def hitlog(corpus):
+    """base/hitlog.c's file: 64-byte header, 32-byte records (hit, checksum, pad)."""
+    hits = [struct.pack("<IHBBIHHQ", 0xC612010B, 143, 57, 0, 0x11223344, 64240, 1460,
+                        1764680000123456789 + i) for i in range(3)]
+    hits.append(struct.pack("<IHBBIHHQ", 0xC6121007, 143, 64, 1, 7, 65535, 0, 1764680001000000000))
+    head = b"MCHITLG1" + struct.pack("<II", 1, 32) + struct.pack("<QII", 0x5EED, 0, 2) + b"\0" * 32
+    recs = b"".join(h + struct.pack("<I", fnv_hit(h)) + b"\0" * 4 for h in hits)
+    bad = hits[0][:4] + b"\x99" + hits[0][5:] + struct.pack("<I", fnv_hit(hits[0])) + b"\0" * 4
+    put(corpus, "fuzz_hitlog", "file", b"\x00\x80" + head + recs)
+    put(corpus, "fuzz_hitlog", "file-corrupt-torn", b"\x00\x40" + head + recs + bad + recs[:20])
+    put(corpus, "fuzz_hitlog", "file-zero-record", b"\x00\xff" + head + b"\0" * 32 + recs[:32])
+    put(corpus, "fuzz_hitlog", "writer", b"\x01\x80\x01\x00\x00\x00\x00" + b"".join(hits))
+
+
 def json_hand(corpus):
     for i, d in enumerate([b'{"a":[1,-0,2.5e-3,true,false,null],"s":"x\\u00e9\\ud83d\\udce7\\n"}',
                            b'[]', b'"\xc3\xa9"', b'18446744073709551615', b'  {"k" : { } }  ']):
@@ -154,6 +177,7 @@ def main():
     targets(corpus)
     caps(corpus)
     json_hand(corpus)
+    hitlog(corpus)
     record(corpus, corpus)
     for i, rdir in enumerate(sys.argv[2:]):
         results(corpus, rdir, "grab%d" % i)

@@ -16,7 +16,7 @@ bad() { echo "FAIL $*"; fail=1; }
 # 1. fresh runs verify
 "$GEN" --records 5000 --dir "$work/plain" --no-enrich --rotate-records 1200 >/dev/null || bad "generate plain"
 "$MC_BIN" verify "$work/plain" >"$work/v1" && ok "verify fresh plain run" || { bad "verify fresh plain run"; cat "$work/v1"; }
-n=$(ls "$work/plain" | grep -c '^shard-.*\.ndjson$')
+n=$(find "$work/plain" -maxdepth 1 -name 'shard-*.ndjson' | wc -l)
 [ "$n" = 5 ] && ok "5 shards by record count" || bad "expected 5 shards, got $n"
 "$GEN" --records 5000 --dir "$work/zst" --no-enrich --compress --rotate-bytes 1000000 >/dev/null || bad "generate zstd"
 "$MC_BIN" verify "$work/zst" >"$work/v2" && ok "verify fresh zstd run" || { bad "verify zstd run"; cat "$work/v2"; }

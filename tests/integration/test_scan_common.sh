@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # test_scan_common.sh — sourced by the test_scan_*.sh integration tests.
 # Every scan runs inside the test network's scanner namespace, through
 # net_af_packet on its veth, from the engine's own address (no kernel owns
@@ -45,7 +46,8 @@ scan_meta() {
 	jq -r "$2" "$1"
 }
 
-fail=0
+fail=0 # read by each test's last line: exit $fail
+export fail
 check() { # check DESCRIPTION COMMAND...
 	if "${@:2}"; then
 		echo "ok   $1"

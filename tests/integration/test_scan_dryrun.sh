@@ -4,6 +4,7 @@
 # each exactly once, from -S to the target, with correct checksums. No
 # network needed and nothing leaves the process.
 set -euo pipefail
+# shellcheck source=tests/integration/test_scan_common.sh
 . "$(dirname "$0")/test_scan_common.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -19,4 +20,18 @@ check "every frame from 198.18.0.2" \
 grep -o '> 198\.18\.[0-9.]*: Flags' "$work/dump" | sort -u >"$work/dsts"
 check "every (address, port) exactly once" test "$(wc -l <"$work/dsts")" -eq 160
 check "no bad checksum" test -z "$(grep -i -e 'incorrect' -e 'bad cksum' "$work/dump" || true)"
+
+# the metadata is one JSON object built in memory: UTF-8 in the command line
+# stays UTF-8 (one escaper), and no temporary is left beside -m or in /tmp
+printf '# blocklist\n' >"$work/blöck-ü.txt"
+before=$(find /tmp -maxdepth 1 -name 'mailcensus-meta-*' | wc -l)
+"$MC_BIN" scan --dry-run "$work/syn2.pcap" -S 198.18.0.2 -G 02:00:00:00:00:01 -q \
+	-p 143 -r 0 -b "$work/blöck-ü.txt" -m "$work/meta2.json" 198.18.1.0/30
+check "metadata arguments keep UTF-8" python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1], encoding="utf-8"))
+sys.exit(0 if any(a.endswith("blöck-ü.txt") for a in m["arguments"]) and m["sent"] == 4 else 1)
+' "$work/meta2.json"
+check "no temporary beside -m" test "$(find "$work" -name 'meta2.json.tmp*' | wc -l)" -eq 0
+check "no temporary in /tmp" test "$(find /tmp -maxdepth 1 -name 'mailcensus-meta-*' | wc -l)" -eq "$before"
 exit $fail

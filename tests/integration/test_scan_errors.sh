@@ -4,6 +4,7 @@
 # network: the runs that get as far as DPDK use --dry-run or no device at
 # all, so nothing could be sent even if a check were missing.
 set -euo pipefail
+# shellcheck source=tests/integration/test_scan_common.sh
 . "$(dirname "$0")/test_scan_common.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -18,7 +19,7 @@ expect_error() {
 	check "$name: exit 2 (got $rc)" test "$rc" -eq 2
 	check "$name: one line naming the problem" \
 		test "$(wc -l <stderr)" -eq 1 -a -n "$(grep -E -- "$pattern" stderr || true)"
-	check "$name: nothing written" test -z "$(ls -A | grep -v -x -e stdout -e stderr || true)"
+	check "$name: nothing written" test -z "$(find . -mindepth 1 -maxdepth 1 ! -name stdout ! -name stderr)"
 	[ "$rc" -eq 2 ] && [ "$(wc -l <stderr)" -eq 1 ] || cat stderr
 	rm -f stdout stderr
 }

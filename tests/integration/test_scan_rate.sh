@@ -3,6 +3,7 @@
 # 3,000 SYNs within ±10%, and the achieved rate is reported, against the
 # test range through net_af_packet in the scanner namespace.
 set -euo pipefail
+# shellcheck source=tests/integration/test_scan_common.sh
 . "$(dirname "$0")/test_scan_common.sh"
 scan_need_testnet
 work=$(mktemp -d)

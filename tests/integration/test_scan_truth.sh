@@ -6,6 +6,7 @@
 # half-open connection stays on the servers). Then the same scan as 3 shards one after
 # another: their union equals the truth, no pair twice.
 set -euo pipefail
+# shellcheck source=tests/integration/test_scan_common.sh
 . "$(dirname "$0")/test_scan_common.sh"
 scan_need_testnet
 work=$(mktemp -d)

@@ -35,6 +35,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# shellcheck source=tests/integration/test_scan_common.sh
 . "$(dirname "$0")/test_scan_common.sh" # check(), fail
 
 for p in 16817 16818; do

@@ -112,9 +112,9 @@ check_plain_port() { # IP PORT PROTO POSTURE CLEARTEXT ADVERTISED
 # closed; 110 and 993 otherwise get one handshake each: the same dovecot
 # and settings serve every port of a host.
 check_host() {
-	local ip port state proto posture clear adv acc v10 v11 v12 v13 sha chain matrix lines
+	local ip port state proto posture clear adv _acc v10 v11 v12 v13 sha chain matrix lines
 	lines=$(cat)
-	while read -r ip port state proto posture clear adv acc v10 v11 v12 v13 sha chain; do
+	while read -r ip port state proto posture clear adv _acc v10 v11 v12 v13 sha chain; do
 		matrix=no
 		case $port in
 		143 | 995) matrix=yes ;;

@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "common/test.h"
+#include "tests/unit/test.h"
 #include "sim_delay.h"
 #include "sim_frame.h"
 #include "sim_model.h"

@@ -1,5 +1,5 @@
 /* test_classify.c — the posture / cleartext-login / obsolete-TLS rules table. */
-#include "common/test.h"
+#include "tests/unit/test.h"
 #include "probes/classify.h"
 #include "probes/session.h"
 

@@ -2,7 +2,7 @@
  * ones (wrong ack, port, address, destination) rejected, seeds differ. */
 #include <stdlib.h>
 
-#include "common/test.h"
+#include "tests/unit/test.h"
 #include "engine/validate.h"
 
 #define OUR_IP	   0xC6120002u /* 198.18.0.2 */
@@ -64,7 +64,7 @@ static void test_forged_replies_rejected(void)
 	struct targets_spec spec = {
 	    .cidrs = cidrs, .ncidrs = 2, .ports = ports, .nports = 2, .ignore_safe_range = true};
 	struct validate_ctx c = {
-	    .our_ip = OUR_IP, .sport_first = SPORT_BASE, .sport_count = SPORT_N};
+	    .src_ips = {OUR_IP}, .nsrc_ips = 1, .sport_first = SPORT_BASE, .sport_count = SPORT_N};
 	struct targets *t;
 	struct pkt_view v;
 	struct cookie ck;
@@ -131,7 +131,7 @@ static void test_round_trip_frames(void)
 	struct targets_spec spec = {
 	    .cidrs = cidrs, .ncidrs = 1, .ports = ports, .nports = 1, .ignore_safe_range = true};
 	struct validate_ctx c = {
-	    .our_ip = OUR_IP, .sport_first = SPORT_BASE, .sport_count = SPORT_N};
+	    .src_ips = {OUR_IP}, .nsrc_ips = 1, .sport_first = SPORT_BASE, .sport_count = SPORT_N};
 	static const uint8_t mac[6] = {2, 0, 0, 0, 0, 1};
 	uint8_t syn[PKT_SYN_LEN], reply[PKT_SYN_LEN];
 	struct targets *t;

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "common/test.h"
+#include "tests/unit/test.h"
 #include "engine/cyclic.h"
 
 /* Enumerate all parts of (n, seed, nparts), by cyclic_next() when batch is 0,

@@ -4,7 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "common/test.h"
+#include "tests/unit/test.h"
 #include "engine/dedup.h"
 
 static void test_first_and_second(void)

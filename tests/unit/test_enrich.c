@@ -1,7 +1,7 @@
 /* test_enrich.c — country/ASN lookups in every layout, against generated tiny databases. */
 #include <errno.h>
 
-#include "common/test.h"
+#include "tests/unit/test.h"
 #include "output/enrich.h"
 #include "output/sink.h"
 #include "out_test_util.h"

@@ -1,10 +1,80 @@
-/* test_grab_opts.c — reading a grab target list line by line
- * (grab_read_target), the reader `grab FILE` runs. */
+/* test_grab_opts.c — `mailcensus grab`'s option table, target lines and
+ * whole target lists (cli/grab_opts.c). */
 #include <errno.h>
 #include <stdio.h>
 
-#include "common/test.h"
-#include "probes/grab_opts.h"
+#include "cli/grab_opts.h"
+#include "tests/unit/test.h"
+
+static void test_parse_target(void)
+{
+	uint32_t a = 0;
+	uint16_t p = 0;
+
+	CHECK_INT_EQ(grab_parse_target("198.18.1.10:143\n", &a, &p), 1);
+	CHECK_UINT_EQ(a, 0xc612010au);
+	CHECK_UINT_EQ(p, 143);
+	CHECK_INT_EQ(grab_parse_target("  198.18.1.11,110  # comment\r\n", &a, &p), 1);
+	CHECK_UINT_EQ(p, 110);
+	CHECK_INT_EQ(grab_parse_target("# only a comment\n", &a, &p), 0);
+	/* scan -o's CSV: header skipped, extra fields after ADDR,PORT allowed */
+	CHECK_INT_EQ(grab_parse_target("saddr,sport,ttl,window,isn,time\n", &a, &p), 0);
+	CHECK_INT_EQ(grab_parse_target("198.18.1.12,993,64,65160,3735928559,"
+				       "2026-11-29T09:00:00.123456Z\n",
+				       &a, &p),
+		     1);
+	CHECK_UINT_EQ(a, 0xC612010Cu);
+	CHECK_UINT_EQ(p, 993);
+	CHECK_INT_EQ(grab_parse_target("198.18.1.12:993:64\n", &a, &p), -EINVAL);
+	CHECK_INT_EQ(grab_parse_target("198.18.1.12,993x\n", &a, &p), -EINVAL);
+	CHECK_INT_EQ(grab_parse_target("   \n", &a, &p), 0);
+	CHECK_INT_EQ(grab_parse_target("198.18.1.10\n", &a, &p), -EINVAL);
+	CHECK_INT_EQ(grab_parse_target("198.18.1.10:0\n", &a, &p), -EINVAL);
+	CHECK_INT_EQ(grab_parse_target("198.18.1.10:65536\n", &a, &p), -EINVAL);
+	CHECK_INT_EQ(grab_parse_target("198.18.1:143\n", &a, &p), -EINVAL);
+	CHECK_INT_EQ(grab_parse_target("198.18.1.10:14x\n", &a, &p), -EINVAL);
+	CHECK_INT_EQ(grab_parse_target("198.18.1.10:-1\n", &a, &p), -EINVAL);
+}
+
+static void test_options(void)
+{
+	struct grab_opts o;
+	char err[256];
+	char *ok[] = {"grab",
+		      "--concurrency",
+		      "50",
+		      "--read-timeout=0.5",
+		      "--port",
+		      "2143=imap",
+		      "--no-tls-matrix",
+		      "--workers",
+		      "2",
+		      "-"};
+	char *bad1[] = {"grab", "--port", "2143=smtp"};
+	char *bad2[] = {"grab", "--geo-db", "x.mmdb"};
+	char *bad3[] = {"grab", "--timeout", "0"};
+	char *rot[] = {"grab", "--shard-records", "2k", "--shard-bytes=64M"};
+	char *bad4[] = {"grab", "--shard-records", "0"};
+	char *bad5[] = {"grab", "--shard-bytes", "99999999999G"};
+
+	CHECK_INT_EQ(grab_opts_parse(&o, 10, ok, err, sizeof(err)), 0);
+	CHECK_UINT_EQ(o.grab.concurrency, 50);
+	CHECK_UINT_EQ(o.grab.read_timeout_ms, 500);
+	CHECK_INT_EQ(grab_port_proto(&o.grab, 2143), MC_PROTO_IMAP);
+	CHECK_INT_EQ(grab_port_proto(&o.grab, 143), MC_PROTO_UNKNOWN);
+	CHECK(!o.grab.tls_matrix);
+	CHECK_UINT_EQ(o.workers, 2);
+	CHECK_STR_EQ(o.input, "-");
+	CHECK(o.sink.no_enrich);
+	CHECK_INT_EQ(grab_opts_parse(&o, 3, bad1, err, sizeof(err)), -EINVAL);
+	CHECK_INT_EQ(grab_opts_parse(&o, 3, bad2, err, sizeof(err)), -EINVAL);
+	CHECK_INT_EQ(grab_opts_parse(&o, 3, bad3, err, sizeof(err)), -EINVAL);
+	CHECK_INT_EQ(grab_opts_parse(&o, 4, rot, err, sizeof(err)), 0);
+	CHECK_UINT_EQ(o.sink.rotate_records, 2000);
+	CHECK_UINT_EQ(o.sink.rotate_bytes, 64ull << 20);
+	CHECK_INT_EQ(grab_opts_parse(&o, 3, bad4, err, sizeof(err)), -EINVAL);
+	CHECK_INT_EQ(grab_opts_parse(&o, 3, bad5, err, sizeof(err)), -EINVAL);
+}
 
 /* Every result of a list, as "1:ADDR:PORT 0 -22 -7 ..." */
 static const char *read_list(const char *text, size_t len)
@@ -61,6 +131,8 @@ static void test_lines(void)
 
 int main(void)
 {
+	RUN(test_parse_target);
+	RUN(test_options);
 	RUN(test_long_line_is_one_line);
 	RUN(test_lines);
 	return test_summary();

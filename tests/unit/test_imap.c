@@ -1,5 +1,5 @@
 /* test_imap.c — the IMAP state machine fed scripted server bytes. */
-#include "common/test.h"
+#include "tests/unit/test.h"
 #include "probe_drive.h"
 
 static const char greet_caps[] =

@@ -3,7 +3,7 @@
  * the minimised reproducer, docs/fuzzing.md), and their valid neighbours. */
 #include <errno.h>
 
-#include "common/test.h"
+#include "tests/unit/test.h"
 #include "output/json.h"
 
 static int parse_n(const char *text, size_t len, struct out_json **v)

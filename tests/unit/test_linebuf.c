@@ -1,7 +1,7 @@
 /* test_linebuf.c — bounded line assembly. */
 #include <stdlib.h>
 
-#include "common/test.h"
+#include "tests/unit/test.h"
 #include "probes/linebuf.h"
 
 struct got {

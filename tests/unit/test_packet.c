@@ -2,7 +2,7 @@
  * reply parsing with every truncation, bad checksums, options, ARP. */
 #include <stdlib.h>
 
-#include "common/test.h"
+#include "tests/unit/test.h"
 #include "engine/packet.h"
 
 static const uint8_t mac_a[6] = {0x02, 0, 0, 0, 0, 0x0a};

@@ -1,5 +1,5 @@
 /* test_pop3.c — the POP3 state machine fed scripted server bytes. */
-#include "common/test.h"
+#include "tests/unit/test.h"
 #include "probe_drive.h"
 
 static const char dovecot_plain[] =

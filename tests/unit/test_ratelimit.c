@@ -1,6 +1,6 @@
 /* test_ratelimit.c — the token bucket on a fake clock: exact counts over
  * simulated seconds, fractional rates, bounded bursts, unlimited mode. */
-#include "common/test.h"
+#include "tests/unit/test.h"
 #include "engine/ratelimit.h"
 
 /* Take `want` at every `step` ticks for `ticks` ticks; total granted. */

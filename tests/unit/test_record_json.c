@@ -2,7 +2,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "common/test.h"
+#include "tests/unit/test.h"
 #include "output/jw.h"
 #include "output/record.h"
 

@@ -1,8 +1,8 @@
 /* The test-range guard refuses anything outside MAILCENSUS_SAFE_RANGE. */
 #include <stdlib.h>
 
-#include "common/safety.h"
-#include "common/test.h"
+#include "base/safety.h"
+#include "tests/unit/test.h"
 
 #define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))
 

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/test.h"
+#include "tests/unit/test.h"
 #include "engine/engine.h"
-#include "engine/scan_options.h"
+#include "cli/scan_options.h"
 
 #define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))
 

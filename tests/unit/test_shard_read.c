@@ -6,7 +6,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "common/test.h"
+#include "tests/unit/test.h"
 #include "output/shard.h"
 
 static int write_file(int dirfd, const char *name, const void *d, size_t n)

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 
-#include "common/test.h"
+#include "tests/unit/test.h"
 #include "output/json.h"
 #include "output/shard.h"
 #include "output/sink.h"

@@ -2,8 +2,8 @@
  * producer thread and a consumer thread move a million hits without loss. */
 #include <pthread.h>
 
-#include "common/spsc_ring.h"
-#include "common/test.h"
+#include "base/spsc_ring.h"
+#include "tests/unit/test.h"
 
 #define STREAM_HITS 1000000u
 

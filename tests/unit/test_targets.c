@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "common/test.h"
+#include "tests/unit/test.h"
 #include "engine/targets.h"
 
 static const uint16_t port143[] = {143};

@@ -2,7 +2,7 @@
  * certificate, on certificates built here (no network). */
 #include <openssl/x509v3.h>
 
-#include "common/test.h"
+#include "tests/unit/test.h"
 #include "probes/tls.h"
 
 /* A self-signed EC certificate with the given DNS SAN bytes (may hold NULs). */

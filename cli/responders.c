@@ -2,7 +2,8 @@
  *
  * A plain thread (not a DPDK lcore) pops the ring; when it is empty it naps a
  * millisecond, so it costs nothing while the scan has few responders. */
-#include "engine/responders.h"
+#include "base/ipv4.h"
+#include "cli/responders.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -38,11 +39,10 @@ int responders_open(struct responders *w, const char *path, enum scan_output_for
 
 static void write_hit(struct responders *w, const struct mc_hit *h)
 {
-	char ip[16];
+	char ip[MC_IPV4_STRLEN];
 	double t = (double)h->time_ns / 1e9;
 
-	snprintf(ip, sizeof(ip), "%u.%u.%u.%u", h->addr >> 24, (h->addr >> 16) & 255,
-		 (h->addr >> 8) & 255, h->addr & 255);
+	mc_ipv4_format(h->addr, ip);
 	if (w->format == SCAN_OUT_CSV)
 		fprintf(w->f, "%s,%u,%u,%u,%" PRIu32 ",%.6f\n", ip, h->port, h->ttl, h->window,
 			h->isn, t);

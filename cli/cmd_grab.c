@@ -11,14 +11,14 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "common/commands.h"
-#include "common/log.h"
-#include "common/safety.h"
+#include "cli/commands.h"
+#include "cli/proclimits.h"
+#include "base/log.h"
+#include "base/quit.h"
+#include "base/safety.h"
 #include "output/sink.h"
-#include "probes/grab_opts.h"
+#include "cli/grab_opts.h"
 #include "probes/grabber.h"
-
-static volatile sig_atomic_t grab_quit; /* the one mutable global: set by signals */
 
 struct grab_target_list {
 	uint32_t *addr;
@@ -43,12 +43,6 @@ struct grab_worker {
 	struct grab_stats stats;
 	char err[256];
 };
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	grab_quit = 1;
-}
 
 static int list_push(struct grab_target_list *l, uint32_t addr, uint16_t port)
 {
@@ -119,7 +113,7 @@ static void put_record(void *ctx, struct mc_record *rec)
 	if (run->sink_err == 0) {
 		run->sink_err = out_sink_put(run->sink, rec);
 		if (run->sink_err != 0)
-			grab_quit = 1; /* nowhere to put records: stop starting targets */
+			mc_quit_request(0); /* nowhere to put records: stop starting targets */
 	}
 	pthread_mutex_unlock(&run->sink_lock);
 }
@@ -131,7 +125,7 @@ static void *worker_main(void *arg)
 	unsigned nw = run->opts->workers;
 	struct grabber *g = w->g;
 
-	for (size_t i = w->index; i < run->targets->n && !grab_quit; i += nw) {
+	for (size_t i = w->index; i < run->targets->n && mc_quit_level() == MC_QUIT_NONE; i += nw) {
 		w->result = grabber_add(g, run->targets->addr[i], run->targets->port[i]);
 		if (w->result < 0 && w->result != -EINTR)
 			break;
@@ -217,7 +211,6 @@ int cmd_grab(int argc, char **argv)
 	mc_log_set_level(opts.verbosity > 0   ? MC_LOG_INFO
 			 : opts.verbosity < 0 ? MC_LOG_ERROR
 					      : MC_LOG_WARN);
-	opts.grab.quit = &grab_quit;
 	rc = read_targets(opts.input, &targets);
 	if (rc != 0)
 		goto out;
@@ -227,10 +220,15 @@ int cmd_grab(int argc, char **argv)
 		goto out;
 	}
 	pthread_mutex_init(&run.sink_lock, NULL);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	mc_quit_install();
 	signal(SIGPIPE, SIG_IGN);
-	grab_fit_fd_limit(&opts.grab, opts.workers);
+	{
+		char warn[256];
+
+		cli_fit_fd_limit(&opts.grab, opts.workers, warn, sizeof(warn));
+		if (warn[0] != '\0')
+			log_warn("grab: %s", warn);
+	}
 	ws = calloc(opts.workers, sizeof(*ws));
 	if (ws == NULL)
 		mc_fatal("grab: out of memory");
@@ -250,7 +248,7 @@ close_sink:
 		log_error("grab: output: %s", err);
 		rc = 1;
 	}
-	if (grab_quit && rc == 0 && run.sink_err == 0)
+	if (mc_quit_level() != MC_QUIT_NONE && rc == 0 && run.sink_err == 0)
 		rc = 1; /* interrupted: not every target has a record */
 	pthread_mutex_destroy(&run.sink_lock);
 out:

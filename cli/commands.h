@@ -7,8 +7,8 @@
 #define MC_COMMANDS_H
 
 int cmd_scan(int argc, char **argv);   /* scan_cmd.c: SYN scan, with --grab the census */
-int cmd_grab(int argc, char **argv);   /* probes/: grab a list of targets */
-int cmd_report(int argc, char **argv); /* output/: census report from shards */
-int cmd_verify(int argc, char **argv); /* output/: recheck a manifest */
+int cmd_grab(int argc, char **argv);   /* cmd_grab.c: grab a list of targets */
+int cmd_report(int argc, char **argv); /* cmd_report.c: census report from shards */
+int cmd_verify(int argc, char **argv); /* cmd_report.c: recheck a manifest */
 
 #endif

@@ -12,7 +12,7 @@
 #include <stdio.h>
 
 #include "engine/engine.h"
-#include "engine/scan_options.h"
+#include "cli/scan_options.h"
 
 struct responders {
 	FILE *f;

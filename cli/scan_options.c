@@ -6,24 +6,15 @@
  * the flags as a whole: overlapping flags, missing ones, defaults. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/scan_options.h"
+#include "base/ipv4.h"
+#include "base/opts.h"
+#include "cli/scan_options.h"
 
 #define SYN_WIRE_BITS ((64 + 20) * 8) /* 60-byte frame + FCS, preamble and gap */
-
-typedef int (*opt_setter)(struct scan_options *o, const char *arg, char *err, size_t errlen);
-
-struct opt_row {
-	const char *name;    /* long name */
-	char letter;	     /* short letter, or 0 */
-	const char *metavar; /* NULL: the flag takes no argument */
-	opt_setter set;
-	const char *help;
-};
 
 static int bad(char *err, size_t errlen, const char *what, const char *arg)
 {
@@ -71,35 +62,34 @@ static int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 
 static int parse_ip(const char *s, uint32_t *ip)
 {
-	struct in_addr a;
-
-	if (inet_pton(AF_INET, s, &a) != 1)
-		return -EINVAL;
-	*ip = ntohl(a.s_addr);
-	return 0;
+	return mc_ipv4_parse(s, strlen(s), ip);
 }
 
-static int set_allow(struct scan_options *o, const char *a, char *e, size_t el)
+static int set_allow(void *ctx, const char *a, char *e, size_t el)
 {
+	struct scan_options *o = ctx;
 	(void)e, (void)el;
 	o->allow_file = a;
 	return 0;
 }
 
-static int set_block(struct scan_options *o, const char *a, char *e, size_t el)
+static int set_block(void *ctx, const char *a, char *e, size_t el)
 {
+	struct scan_options *o = ctx;
 	(void)e, (void)el;
 	o->block_file = a;
 	return 0;
 }
 
-static int set_ports(struct scan_options *o, const char *a, char *e, size_t el)
+static int set_ports(void *ctx, const char *a, char *e, size_t el)
 {
+	struct scan_options *o = ctx;
 	return targets_parse_ports(a, o->ports, TARGETS_MAX_PORTS, &o->nports, e, el);
 }
 
-static int set_rate(struct scan_options *o, const char *a, char *e, size_t el)
+static int set_rate(void *ctx, const char *a, char *e, size_t el)
 {
+	struct scan_options *o = ctx;
 	uint64_t v;
 
 	if (parse_u64(a, 0, 1000000000000u, true, &v) != 0)
@@ -109,8 +99,9 @@ static int set_rate(struct scan_options *o, const char *a, char *e, size_t el)
 	return 0;
 }
 
-static int set_bandwidth(struct scan_options *o, const char *a, char *e, size_t el)
+static int set_bandwidth(void *ctx, const char *a, char *e, size_t el)
 {
+	struct scan_options *o = ctx;
 	uint64_t v;
 
 	if (parse_u64(a, 1, 1000000000000000u, true, &v) != 0)
@@ -120,37 +111,43 @@ static int set_bandwidth(struct scan_options *o, const char *a, char *e, size_t 
 	return 0;
 }
 
-static int set_probes(struct scan_options *o, const char *a, char *e, size_t el)
+static int set_probes(void *ctx, const char *a, char *e, size_t el)
 {
+	struct scan_options *o = ctx;
 	return parse_u32(a, 1, 1000, &o->probes) ? bad(e, el, "probe count (1..1000)", a) : 0;
 }
 
-static int set_cooldown(struct scan_options *o, const char *a, char *e, size_t el)
+static int set_cooldown(void *ctx, const char *a, char *e, size_t el)
 {
+	struct scan_options *o = ctx;
 	return parse_u32(a, 0, 3600, &o->cooldown_s) ? bad(e, el, "cooldown (0..3600 s)", a) : 0;
 }
 
-static int set_seed(struct scan_options *o, const char *a, char *e, size_t el)
+static int set_seed(void *ctx, const char *a, char *e, size_t el)
 {
+	struct scan_options *o = ctx;
 	o->seed_set = true;
 	return parse_u64(a, 0, UINT64_MAX, false, &o->seed) ? bad(e, el, "seed", a) : 0;
 }
 
-static int set_shards(struct scan_options *o, const char *a, char *e, size_t el)
+static int set_shards(void *ctx, const char *a, char *e, size_t el)
 {
+	struct scan_options *o = ctx;
 	o->shards_set = true;
 	return parse_u32(a, 1, 65535, &o->shards) ? bad(e, el, "shard count (1..65535)", a) : 0;
 }
 
-static int set_shard(struct scan_options *o, const char *a, char *e, size_t el)
+static int set_shard(void *ctx, const char *a, char *e, size_t el)
 {
+	struct scan_options *o = ctx;
 	o->shard_set = true;
 	return parse_u32(a, 0, 65534, &o->shard) ? bad(e, el, "shard index", a) : 0;
 }
 
 /* "A", "A-B" or a comma list of those. */
-static int set_source_ip(struct scan_options *o, const char *a, char *e, size_t el)
+static int set_source_ip(void *ctx, const char *a, char *e, size_t el)
 {
+	struct scan_options *o = ctx;
 	char buf[1024], *tok, *save = NULL;
 
 	if (strlen(a) >= sizeof(buf))
@@ -177,8 +174,9 @@ static int set_source_ip(struct scan_options *o, const char *a, char *e, size_t 
 	return o->nsrc_ips > 0 ? 0 : bad(e, el, "source address", a);
 }
 
-static int set_source_ports(struct scan_options *o, const char *a, char *e, size_t el)
+static int set_source_ports(void *ctx, const char *a, char *e, size_t el)
 {
+	struct scan_options *o = ctx;
 	unsigned first, last;
 	int n = 0;
 
@@ -190,8 +188,9 @@ static int set_source_ports(struct scan_options *o, const char *a, char *e, size
 	return 0;
 }
 
-static int set_gw_mac(struct scan_options *o, const char *a, char *e, size_t el)
+static int set_gw_mac(void *ctx, const char *a, char *e, size_t el)
 {
+	struct scan_options *o = ctx;
 	unsigned m[6];
 	int n = 0;
 
@@ -205,25 +204,29 @@ static int set_gw_mac(struct scan_options *o, const char *a, char *e, size_t el)
 	return 0;
 }
 
-static int set_gw_ip(struct scan_options *o, const char *a, char *e, size_t el)
+static int set_gw_ip(void *ctx, const char *a, char *e, size_t el)
 {
+	struct scan_options *o = ctx;
 	o->have_gw_ip = true;
 	return parse_ip(a, &o->gw_ip) ? bad(e, el, "gateway address", a) : 0;
 }
 
-static int set_max_targets(struct scan_options *o, const char *a, char *e, size_t el)
+static int set_max_targets(void *ctx, const char *a, char *e, size_t el)
 {
+	struct scan_options *o = ctx;
 	return parse_u64(a, 1, UINT64_MAX, true, &o->max_targets) ? bad(e, el, "target limit", a)
 								  : 0;
 }
 
-static int set_max_runtime(struct scan_options *o, const char *a, char *e, size_t el)
+static int set_max_runtime(void *ctx, const char *a, char *e, size_t el)
 {
+	struct scan_options *o = ctx;
 	return parse_u32(a, 1, 4000000, &o->max_runtime_s) ? bad(e, el, "runtime (seconds)", a) : 0;
 }
 
-static int set_ttl(struct scan_options *o, const char *a, char *e, size_t el)
+static int set_ttl(void *ctx, const char *a, char *e, size_t el)
 {
+	struct scan_options *o = ctx;
 	uint32_t v;
 
 	if (parse_u32(a, 1, 255, &v) != 0)
@@ -232,22 +235,25 @@ static int set_ttl(struct scan_options *o, const char *a, char *e, size_t el)
 	return 0;
 }
 
-static int set_dry_run(struct scan_options *o, const char *a, char *e, size_t el)
+static int set_dry_run(void *ctx, const char *a, char *e, size_t el)
 {
+	struct scan_options *o = ctx;
 	(void)e, (void)el;
 	o->dry_run = a;
 	return 0;
 }
 
-static int set_output(struct scan_options *o, const char *a, char *e, size_t el)
+static int set_output(void *ctx, const char *a, char *e, size_t el)
 {
+	struct scan_options *o = ctx;
 	(void)e, (void)el;
 	o->output = a;
 	return 0;
 }
 
-static int set_format(struct scan_options *o, const char *a, char *e, size_t el)
+static int set_format(void *ctx, const char *a, char *e, size_t el)
 {
+	struct scan_options *o = ctx;
 	if (strcmp(a, "csv") == 0)
 		o->format = SCAN_OUT_CSV;
 	else if (strcmp(a, "ndjson") == 0 || strcmp(a, "json") == 0)
@@ -257,56 +263,74 @@ static int set_format(struct scan_options *o, const char *a, char *e, size_t el)
 	return 0;
 }
 
-static int set_metadata(struct scan_options *o, const char *a, char *e, size_t el)
+static int set_metadata(void *ctx, const char *a, char *e, size_t el)
 {
+	struct scan_options *o = ctx;
 	(void)e, (void)el;
 	o->metadata = a;
 	return 0;
 }
 
-static int set_tx_queues(struct scan_options *o, const char *a, char *e, size_t el)
+static int set_tx_queues(void *ctx, const char *a, char *e, size_t el)
 {
+	struct scan_options *o = ctx;
 	return parse_u32(a, 1, ENGINE_MAX_TX_QUEUES, &o->tx_queues)
 		   ? bad(e, el, "TX queue count (1..16)", a)
 		   : 0;
 }
 
-static int set_iface(struct scan_options *o, const char *a, char *e, size_t el)
+static int set_ring_size(void *ctx, const char *a, char *e, size_t el)
 {
+	struct scan_options *o = ctx;
+	uint32_t v;
+
+	if (parse_u32(a, 16, 1u << 24, &v) != 0 || (v & (v - 1)) != 0)
+		return bad(e, el, "ring size (a power of two, 16..16777216)", a);
+	o->ring_size = v;
+	return 0;
+}
+
+static int set_iface(void *ctx, const char *a, char *e, size_t el)
+{
+	struct scan_options *o = ctx;
 	(void)e, (void)el;
 	o->iface = a;
 	return 0;
 }
 
-static int set_no_rst(struct scan_options *o, const char *a, char *e, size_t el)
+static int set_no_rst(void *ctx, const char *a, char *e, size_t el)
 {
+	struct scan_options *o = ctx;
 	(void)a, (void)e, (void)el;
 	o->no_rst = true;
 	return 0;
 }
 
-static int set_quiet(struct scan_options *o, const char *a, char *e, size_t el)
+static int set_quiet(void *ctx, const char *a, char *e, size_t el)
 {
+	struct scan_options *o = ctx;
 	(void)a, (void)e, (void)el;
 	o->quiet = true;
 	return 0;
 }
 
-static int set_verbose(struct scan_options *o, const char *a, char *e, size_t el)
+static int set_verbose(void *ctx, const char *a, char *e, size_t el)
 {
+	struct scan_options *o = ctx;
 	(void)a, (void)e, (void)el;
 	o->verbose = true;
 	return 0;
 }
 
-static int set_help(struct scan_options *o, const char *a, char *e, size_t el)
+static int set_help(void *ctx, const char *a, char *e, size_t el)
 {
+	struct scan_options *o = ctx;
 	(void)a, (void)e, (void)el;
 	o->help = true;
 	return 0;
 }
 
-static const struct opt_row rows[] = {
+static const struct mc_opt rows[] = {
     {"allowlist-file", 'w', "FILE", set_allow, "scan only these CIDRs (one a line, # comments)"},
     {"blocklist-file", 'b', "FILE", set_block, "never scan these CIDRs (added to the default)"},
     {"target-ports", 'p', "LIST", set_ports,
@@ -332,6 +356,9 @@ static const struct opt_row rows[] = {
     {"output-format", 0, "FMT", set_format, "csv (saddr,sport,ttl,window,isn,time) or ndjson"},
     {"metadata-file", 'm', "FILE", set_metadata, "write the scan's metadata JSON here"},
     {"tx-queues", 0, "N", set_tx_queues, "TX lcores/queues, 1..16 (default 1)"},
+    {"ring-size", 0, "N", set_ring_size,
+     "hit ring slots, a power of two (default 65536; hits that do not fit wait while "
+     "sending pauses)"},
     {"iface", 'i', "IF", set_iface, "send on IF via net_af_packet (else name a device after --)"},
     {"quiet", 'q', NULL, set_quiet, "no progress line"},
     {"verbose", 'v', NULL, set_verbose, "DPDK's own log at info level"},
@@ -339,27 +366,43 @@ static const struct opt_row rows[] = {
 };
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
 
+static const struct mc_cmd scan_cmd = {
+    .name = "scan",
+    .usage = "usage: mailcensus scan [OPTIONS] CIDR... [-- EAL-OPTIONS]\n\n"
+	     "SYN-scan (address, port) pairs with the DPDK engine. Targets are CIDR\n"
+	     "arguments and/or -w FILE; the IANA special-purpose ranges are never\n"
+	     "scanned unless named explicitly. The whole Internet is 0.0.0.0/0.\n",
+    .epilog =
+	"After --, DPDK EAL options, added to the defaults (--no-huge -m 256 --no-pci\n"
+	"--file-prefix mcPID --lcores 0@cpu0,TX@cpu1..,RX@cpu0); the same option given\n"
+	"there replaces its default. Devices: --iface IF (af_packet, qpairs = tx-queues+1),\n"
+	"or e.g. -- --vdev=net_null0,no-rx=1 (throughput), --vdev=net_memif0,role=client,...\n"
+	"\nexit status: 0 done, 1 the scan failed, 2 usage or start-up error\n",
+    .pass_after_dashdash = true,
+};
+
+struct mc_opt_group scan_options_group(struct scan_options *o)
+{
+	return (struct mc_opt_group){.title = "options", .opts = rows, .nopts = NROWS, .ctx = o};
+}
+
+void scan_options_usage_with(const struct mc_opt_group *extra, size_t nextra, const char *epilog,
+			     FILE *out)
+{
+	struct mc_opt_group groups[4] = {scan_options_group(NULL)};
+	struct mc_cmd cmd = scan_cmd;
+	size_t n = 1;
+
+	for (size_t i = 0; i < nextra && n < 4; i++)
+		groups[n++] = extra[i];
+	if (epilog != NULL)
+		cmd.epilog = epilog;
+	mc_opts_usage(&cmd, groups, n, out);
+}
+
 void scan_options_usage(FILE *out)
 {
-	fprintf(out, "usage: mailcensus scan [OPTIONS] CIDR... [-- EAL-OPTIONS]\n\n"
-		     "SYN-scan (address, port) pairs with the DPDK engine. Targets are CIDR\n"
-		     "arguments and/or -w FILE; the IANA special-purpose ranges are never\n"
-		     "scanned unless named explicitly. The whole Internet is 0.0.0.0/0.\n\n");
-	for (size_t i = 0; i < NROWS; i++) {
-		char left[48];
-		snprintf(left, sizeof(left), "%c%c%s--%s%s%s", rows[i].letter ? '-' : ' ',
-			 rows[i].letter ? rows[i].letter : ' ', rows[i].letter ? ", " : "  ",
-			 rows[i].name, rows[i].metavar ? " " : "",
-			 rows[i].metavar ? rows[i].metavar : "");
-		fprintf(out, "  %-30s %s\n", left, rows[i].help);
-	}
-	fprintf(
-	    out,
-	    "\nAfter --, DPDK EAL options, added to the defaults (--no-huge -m 256 --no-pci\n"
-	    "--file-prefix mcPID --lcores 0@cpu0,TX@cpu1..,RX@cpu0); the same option given\n"
-	    "there replaces its default. Devices: --iface IF (af_packet, qpairs = tx-queues+1),\n"
-	    "or e.g. -- --vdev=net_null0,no-rx=1 (throughput), --vdev=net_memif0,role=client,...\n"
-	    "\nexit status: 0 done, 1 the scan failed, 2 usage or start-up error\n");
+	scan_options_usage_with(NULL, 0, NULL, out);
 }
 
 static void defaults(struct scan_options *o)
@@ -374,6 +417,7 @@ static void defaults(struct scan_options *o)
 	o->ttl = 255;
 	o->tx_queues = 1;
 	o->format = SCAN_OUT_CSV;
+	o->ring_size = 1u << 16;
 }
 
 static int fill_defaults(struct scan_options *o);
@@ -421,70 +465,50 @@ static int fill_defaults(struct scan_options *o)
 	return 0;
 }
 
-static int build_getopt(struct option *lo, char *so, size_t solen)
+static int add_cidr(void *ctx, const char *w, char *err, size_t errlen)
 {
-	size_t k = 0;
+	struct scan_options *o = ctx;
 
-	for (size_t i = 0; i < NROWS; i++) {
-		lo[i] =
-		    (struct option){rows[i].name, rows[i].metavar ? required_argument : no_argument,
-				    NULL, (int)(256 + i)};
-		if (rows[i].letter && k + 3 < solen) {
-			so[k++] = rows[i].letter;
-			if (rows[i].metavar)
-				so[k++] = ':';
-		}
+	if (o->ncidrs == SCAN_MAX_CIDRS) {
+		snprintf(err, errlen, "more than %d CIDR arguments: use -w FILE", SCAN_MAX_CIDRS);
+		return -EINVAL;
 	}
-	lo[NROWS] = (struct option){0};
-	so[k] = '\0';
+	o->cidrs[o->ncidrs++] = w;
 	return 0;
 }
 
-static const struct opt_row *row_of(int c)
+int scan_options_parse_groups(struct scan_options *o, struct mc_opt_group *extra, size_t nextra,
+			      int argc, char **argv, char *err, size_t errlen)
 {
-	if (c >= 256 && (size_t)(c - 256) < NROWS)
-		return &rows[c - 256];
-	for (size_t i = 0; i < NROWS; i++)
-		if (rows[i].letter == c)
-			return &rows[i];
-	return NULL;
+	struct mc_opt_group groups[4];
+	struct mc_cmd cmd = scan_cmd;
+	size_t n = 1;
+	int rest, rc;
+
+	defaults(o);
+	groups[0] = scan_options_group(o);
+	for (size_t i = 0; i < nextra && n < 4; i++)
+		groups[n++] = extra[i];
+	cmd.word = add_cidr;
+	cmd.word_ctx = o;
+	rc = mc_opts_parse(&cmd, groups, n, argc, argv, &rest, err, errlen);
+	for (size_t i = 1; i < n; i++)
+		extra[i - 1].first_used = groups[i].first_used;
+	if (rc != 0)
+		return rc;
+	o->pass = argv + rest;
+	o->npass = argc - rest;
+	return 0;
+}
+
+int scan_options_check(struct scan_options *o, char *err, size_t errlen)
+{
+	return o->help ? 0 : check(o, err, errlen);
 }
 
 int scan_options_parse(struct scan_options *o, int argc, char **argv, char *err, size_t errlen)
 {
-	struct option lo[NROWS + 1];
-	char so[2 * NROWS + 2] = ":";
-	int own = argc, c, rc = 0;
+	int rc = scan_options_parse_groups(o, NULL, 0, argc, argv, err, errlen);
 
-	defaults(o);
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--") == 0) {
-			own = i;
-			o->pass = argv + i + 1;
-			o->npass = argc - i - 1;
-			break;
-		}
-	build_getopt(lo, so + 1, sizeof(so) - 1);
-	optind = 1;
-	opterr = 0;
-	while (rc == 0 && (c = getopt_long(own, argv, so, lo, NULL)) != -1) {
-		const struct opt_row *row = row_of(c);
-		if (c == '?' || c == ':' || row == NULL) {
-			snprintf(err, errlen, "%s option '%s' (see mailcensus scan --help)",
-				 c == ':' ? "missing value for" : "unknown", argv[optind - 1]);
-			return -EINVAL;
-		}
-		rc = row->set(o, optarg, err, errlen);
-	}
-	if (rc != 0 || o->help)
-		return rc;
-	for (int i = optind; i < own; i++) {
-		if (o->ncidrs == SCAN_MAX_CIDRS) {
-			snprintf(err, errlen, "more than %d CIDR arguments: use -w FILE",
-				 SCAN_MAX_CIDRS);
-			return -EINVAL;
-		}
-		o->cidrs[o->ncidrs++] = argv[i];
-	}
-	return check(o, err, errlen);
+	return rc != 0 ? rc : scan_options_check(o, err, errlen);
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/opts.h"
 #include "engine/engine.h"
 #include "engine/targets.h"
 
@@ -47,6 +48,7 @@ struct scan_options {
 	const char *output, *metadata;
 	enum scan_output_format format;
 	uint32_t tx_queues;
+	uint32_t ring_size; /* hit ring slots, a power of two */
 	const char *iface;
 	bool quiet, verbose, help;
 	bool no_rst;
@@ -58,7 +60,22 @@ struct scan_options {
  * flags fit together. 0, or -EINVAL with a one-line reason in err. */
 int scan_options_parse(struct scan_options *o, int argc, char **argv, char *err, size_t errlen);
 
+/* The parse alone, with more option groups in the same pass (scan --grab's
+ * census options; each extra group's first_used is set); then the checks
+ * and defaults of scan_options_parse. 0, or -EINVAL with a reason. */
+int scan_options_parse_groups(struct scan_options *o, struct mc_opt_group *extra, size_t nextra,
+			      int argc, char **argv, char *err, size_t errlen);
+int scan_options_check(struct scan_options *o, char *err, size_t errlen);
+
+/* The scan's own rows as a group filling o. */
+struct mc_opt_group scan_options_group(struct scan_options *o);
+
 /* Print --help, generated from the option table. */
 void scan_options_usage(FILE *out);
+
+/* --help with extra groups after the scan's own, and another epilog (NULL:
+ * the scan's). */
+void scan_options_usage_with(const struct mc_opt_group *extra, size_t nextra, const char *epilog,
+			     FILE *out);
 
 #endif

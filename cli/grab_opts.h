@@ -1,12 +1,13 @@
 /* grab_opts.h — command-line options of `mailcensus grab` (table-driven). */
-#ifndef PROBE_GRAB_OPTS_H
-#define PROBE_GRAB_OPTS_H
+#ifndef MC_CLI_GRAB_OPTS_H
+#define MC_CLI_GRAB_OPTS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/opts.h"
 #include "output/sink.h"
 #include "probes/grabber.h"
 
@@ -24,6 +25,14 @@ struct grab_opts {
 int grab_opts_parse(struct grab_opts *o, int argc, char **argv, char *err, size_t errlen);
 
 void grab_opts_usage(FILE *out);
+
+/* For `scan --grab`, which parses the grab options in its own pass:
+ * defaults into o; the census flags as an option group filling o (the
+ * grab setters under scan's names); the checks after parsing (0 or
+ * -EINVAL with a reason). */
+void grab_opts_init(struct grab_opts *o);
+struct mc_opt_group grab_census_group(struct grab_opts *o);
+int grab_opts_finish(struct grab_opts *o, char *err, size_t errlen);
 
 /* One line of a target list: "ADDR:PORT" or "ADDR,PORT", blanks around it
  * and a '#' comment allowed; "ADDR,PORT,more,fields" and the header line

@@ -7,19 +7,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "probes/grab_opts.h"
+#include "base/opts.h"
+#include "cli/grab_opts.h"
 
 #define GRAB_WORKERS_MAX 64
-
-typedef int (*opt_apply_fn)(struct grab_opts *o, const char *val, char *err, size_t errlen);
-
-struct opt_row {
-	const char *name; /* long name, without "--" */
-	char short_name;  /* 0 when none */
-	const char *arg;  /* value placeholder, NULL for a flag */
-	opt_apply_fn apply;
-	const char *help;
-};
 
 static int parse_uint(const char *val, unsigned long max, unsigned long *out, char *err,
 		      size_t errlen)
@@ -51,36 +42,41 @@ static int parse_secs(const char *val, uint32_t *ms, char *err, size_t errlen)
 	return 0;
 }
 
-static int opt_output(struct grab_opts *o, const char *v, char *e, size_t n)
+static int opt_output(void *ctx, const char *v, char *e, size_t n)
 {
+	struct grab_opts *o = ctx;
 	(void)e, (void)n;
 	o->sink.dir = v;
 	return 0;
 }
 
-static int opt_geo(struct grab_opts *o, const char *v, char *e, size_t n)
+static int opt_geo(void *ctx, const char *v, char *e, size_t n)
 {
+	struct grab_opts *o = ctx;
 	(void)e, (void)n;
 	o->sink.geo_db = v;
 	return 0;
 }
 
-static int opt_asn(struct grab_opts *o, const char *v, char *e, size_t n)
+static int opt_asn(void *ctx, const char *v, char *e, size_t n)
 {
+	struct grab_opts *o = ctx;
 	(void)e, (void)n;
 	o->sink.asn_db = v;
 	return 0;
 }
 
-static int opt_no_enrich(struct grab_opts *o, const char *v, char *e, size_t n)
+static int opt_no_enrich(void *ctx, const char *v, char *e, size_t n)
 {
+	struct grab_opts *o = ctx;
 	(void)v, (void)e, (void)n;
 	o->no_enrich_flag = true;
 	return 0;
 }
 
-static int opt_compress(struct grab_opts *o, const char *v, char *e, size_t n)
+static int opt_compress(void *ctx, const char *v, char *e, size_t n)
 {
+	struct grab_opts *o = ctx;
 	(void)v, (void)e, (void)n;
 	o->sink.compress = true;
 	return 0;
@@ -111,83 +107,100 @@ static int parse_size(const char *val, uint64_t unit, uint64_t *out, char *err, 
 	return 0;
 }
 
-static int opt_shard_records(struct grab_opts *o, const char *v, char *e, size_t n)
+static int opt_shard_records(void *ctx, const char *v, char *e, size_t n)
 {
+	struct grab_opts *o = ctx;
 	return parse_size(v, 1000, &o->sink.rotate_records, e, n);
 }
 
-static int opt_shard_bytes(struct grab_opts *o, const char *v, char *e, size_t n)
+static int opt_shard_bytes(void *ctx, const char *v, char *e, size_t n)
 {
+	struct grab_opts *o = ctx;
 	return parse_size(v, 1024, &o->sink.rotate_bytes, e, n);
 }
 
-static int opt_concurrency(struct grab_opts *o, const char *v, char *e, size_t n)
+static int opt_concurrency(void *ctx, const char *v, char *e, size_t n)
 {
+	struct grab_opts *o = ctx;
 	unsigned long x;
 	int r = parse_uint(v, 200000, &x, e, n);
 
-	if (r == 0 && x == 0) {
+	if (r != 0)
+		return r;
+	if (x == 0) {
 		snprintf(e, n, "--concurrency must be at least 1");
 		return -EINVAL;
 	}
 	o->grab.concurrency = (uint32_t)x;
-	return r;
+	return 0;
 }
 
-static int opt_connect_timeout(struct grab_opts *o, const char *v, char *e, size_t n)
+static int opt_connect_timeout(void *ctx, const char *v, char *e, size_t n)
 {
+	struct grab_opts *o = ctx;
 	return parse_secs(v, &o->grab.connect_timeout_ms, e, n);
 }
 
-static int opt_read_timeout(struct grab_opts *o, const char *v, char *e, size_t n)
+static int opt_read_timeout(void *ctx, const char *v, char *e, size_t n)
 {
+	struct grab_opts *o = ctx;
 	return parse_secs(v, &o->grab.read_timeout_ms, e, n);
 }
 
-static int opt_timeout(struct grab_opts *o, const char *v, char *e, size_t n)
+static int opt_timeout(void *ctx, const char *v, char *e, size_t n)
 {
+	struct grab_opts *o = ctx;
 	return parse_secs(v, &o->grab.total_timeout_ms, e, n);
 }
 
-static int opt_rate(struct grab_opts *o, const char *v, char *e, size_t n)
+static int opt_rate(void *ctx, const char *v, char *e, size_t n)
 {
+	struct grab_opts *o = ctx;
 	unsigned long x;
 	int r = parse_uint(v, 10000000, &x, e, n);
 
+	if (r != 0)
+		return r;
 	o->grab.rate = (uint32_t)x;
-	return r;
+	return 0;
 }
 
-static int opt_ca_file(struct grab_opts *o, const char *v, char *e, size_t n)
+static int opt_ca_file(void *ctx, const char *v, char *e, size_t n)
 {
+	struct grab_opts *o = ctx;
 	(void)e, (void)n;
 	o->grab.ca_file = v;
 	return 0;
 }
 
-static int opt_no_matrix(struct grab_opts *o, const char *v, char *e, size_t n)
+static int opt_no_matrix(void *ctx, const char *v, char *e, size_t n)
 {
+	struct grab_opts *o = ctx;
 	(void)v, (void)e, (void)n;
 	o->grab.tls_matrix = false;
 	return 0;
 }
 
-static int opt_workers(struct grab_opts *o, const char *v, char *e, size_t n)
+static int opt_workers(void *ctx, const char *v, char *e, size_t n)
 {
+	struct grab_opts *o = ctx;
 	unsigned long x;
 	int r = parse_uint(v, GRAB_WORKERS_MAX, &x, e, n);
 
-	if (r == 0 && x == 0) {
+	if (r != 0)
+		return r;
+	if (x == 0) {
 		snprintf(e, n, "--workers must be at least 1");
 		return -EINVAL;
 	}
 	o->workers = (unsigned)x;
-	return r;
+	return 0;
 }
 
 /* PORT=PROTO, e.g. 2143=imap; the first --port replaces the default map. */
-static int opt_port(struct grab_opts *o, const char *v, char *e, size_t n)
+static int opt_port(void *ctx, const char *v, char *e, size_t n)
 {
+	struct grab_opts *o = ctx;
 	static const char *const names[] = {"", "pop3", "imap", "pop3s", "imaps"};
 	const char *eq = strchr(v, '=');
 	char num[8];
@@ -216,28 +229,31 @@ static int opt_port(struct grab_opts *o, const char *v, char *e, size_t n)
 	return -EINVAL;
 }
 
-static int opt_verbose(struct grab_opts *o, const char *v, char *e, size_t n)
+static int opt_verbose(void *ctx, const char *v, char *e, size_t n)
 {
+	struct grab_opts *o = ctx;
 	(void)v, (void)e, (void)n;
 	o->verbosity = 1;
 	return 0;
 }
 
-static int opt_quiet(struct grab_opts *o, const char *v, char *e, size_t n)
+static int opt_quiet(void *ctx, const char *v, char *e, size_t n)
 {
+	struct grab_opts *o = ctx;
 	(void)v, (void)e, (void)n;
 	o->verbosity = -1;
 	return 0;
 }
 
-static int opt_help(struct grab_opts *o, const char *v, char *e, size_t n)
+static int opt_help(void *ctx, const char *v, char *e, size_t n)
 {
+	struct grab_opts *o = ctx;
 	(void)v, (void)e, (void)n;
 	o->help = true;
 	return 0;
 }
 
-static const struct opt_row opt_table[] = {
+static const struct mc_opt opt_table[] = {
     {"output", 'o', "DIR", opt_output,
      "results directory (shards + manifest.json); default: NDJSON on stdout"},
     {"geo-db", 0, "FILE", opt_geo, "country mmdb for enrichment"},
@@ -270,86 +286,101 @@ static const struct opt_row opt_table[] = {
 
 #define OPT_ROWS (sizeof(opt_table) / sizeof(opt_table[0]))
 
+/* The census flags of `scan --grab`: the same setters under the names a
+ * scan command line uses (grab-concurrency for grab's --concurrency, ...). */
+static const struct mc_opt census_table[] = {
+    {"results", 'O', "DIR", opt_output,
+     "results directory: shards + manifest.json (default: NDJSON records on stdout)"},
+    {"geo-db", 0, "FILE", opt_geo, "country mmdb for enrichment (with --asn-db)"},
+    {"asn-db", 0, "FILE", opt_asn, "ASN mmdb for enrichment (with --geo-db)"},
+    {"no-enrich", 0, NULL, opt_no_enrich, "no enrichment even if databases are named"},
+    {"compress", 0, NULL, opt_compress, "zstd-compress shards"},
+    {"shard-records", 0, "N", opt_shard_records,
+     "new output shard after N records (k/M suffix; default 1M)"},
+    {"shard-bytes", 0, "SIZE", opt_shard_bytes,
+     "new output shard after SIZE bytes (k/M/G suffix; default 256M)"},
+    {"grab-concurrency", 0, "N", opt_concurrency, "targets probed at once (default 1000)"},
+    {"grab-rate", 0, "N", opt_rate, "new probes per second, 0 = unlimited (default 0)"},
+    {"grab-connect-timeout", 0, "SEC", opt_connect_timeout, "TCP connect timeout (default 5)"},
+    {"grab-read-timeout", 0, "SEC", opt_read_timeout,
+     "longest wait for server bytes, incl. TLS handshakes (default 5)"},
+    {"grab-timeout", 0, "SEC", opt_timeout, "whole target incl. the version matrix (default 30)"},
+    {"ca-file", 0, "FILE", opt_ca_file, "extra trust anchors (PEM) for chain verification"},
+    {"no-tls-matrix", 0, NULL, opt_no_matrix, "skip the TLS 1.0-1.3 version matrix"},
+    {"grab-port", 0, "PORT=PROTO", opt_port,
+     "protocol of a port (pop3|imap|pop3s|imaps), repeatable; default 110=pop3 143=imap "
+     "993=imaps 995=pop3s"},
+};
+
+static const struct mc_cmd grab_cmd = {
+    .name = "grab",
+    .usage = "usage: mailcensus grab [OPTIONS] [FILE|-]\n\n"
+	     "Probe every target (lines 'ADDR:PORT' or 'ADDR,PORT'; '#' starts a comment;\n"
+	     "the CSV of `mailcensus scan -o` is read as is) from FILE or stdin:\n"
+	     "greeting, capabilities, STARTTLS, TLS version, cipher and certificate;\n"
+	     "then, on extra connections, the STARTTLS injection test\n"
+	     "(STARTTLS with a pipelined NOOP) and the TLS 1.0-1.3 version matrix.\n"
+	     "One JSON record per target; failures are records with \"error\".\n"
+	     "Targets outside $MAILCENSUS_SAFE_RANGE (when set) are refused (exit 2).\n",
+    .epilog = "exit status: 0 every target has a record, 1 the run failed (output),\n"
+	      "2 usage or start-up error.\n",
+};
+
 void grab_opts_usage(FILE *out)
 {
-	fprintf(out, "usage: mailcensus grab [OPTIONS] [FILE|-]\n\n"
-		     "Probe every target (lines 'ADDR:PORT' or 'ADDR,PORT'; '#' starts a comment;\n"
-		     "the CSV of `mailcensus scan -o` is read as is) from FILE or stdin:\n"
-		     "greeting, capabilities, STARTTLS, TLS version, cipher and certificate;\n"
-		     "then, on extra connections, the STARTTLS injection test\n"
-		     "(STARTTLS with a pipelined NOOP) and the TLS 1.0-1.3 version matrix.\n"
-		     "One JSON record per target; failures are records with \"error\".\n"
-		     "Targets outside $MAILCENSUS_SAFE_RANGE (when set) are refused (exit 2).\n\n"
-		     "options:\n");
-	for (size_t i = 0; i < OPT_ROWS; i++) {
-		const struct opt_row *r = &opt_table[i];
-		char lhs[48];
+	struct mc_opt_group g = {.title = "options", .opts = opt_table, .nopts = OPT_ROWS};
 
-		if (r->short_name)
-			snprintf(lhs, sizeof(lhs), "-%c, --%s%s%s", r->short_name, r->name,
-				 r->arg ? " " : "", r->arg ? r->arg : "");
-		else
-			snprintf(lhs, sizeof(lhs), "    --%s%s%s", r->name, r->arg ? " " : "",
-				 r->arg ? r->arg : "");
-		fprintf(out, "  %-28s %s\n", lhs, r->help);
-	}
-	fprintf(out, "\nexit status: 0 every target has a record, 1 the run failed (output),\n"
-		     "2 usage or start-up error.\n");
+	mc_opts_usage(&grab_cmd, &g, 1, out);
 }
 
-static const struct opt_row *find_opt(const char *arg)
+static int set_input(void *ctx, const char *w, char *err, size_t errlen)
 {
-	for (size_t i = 0; i < OPT_ROWS; i++) {
-		if (arg[1] == '-' && strcmp(arg + 2, opt_table[i].name) == 0)
-			return &opt_table[i];
-		if (arg[1] != '-' && arg[2] == '\0' && opt_table[i].short_name == arg[1])
-			return &opt_table[i];
+	struct grab_opts *o = ctx;
+
+	if (o->input != NULL) {
+		snprintf(err, errlen, "more than one input file");
+		return -EINVAL;
 	}
-	return NULL;
+	o->input = w;
+	return 0;
 }
 
-int grab_opts_parse(struct grab_opts *o, int argc, char **argv, char *err, size_t errlen)
+void grab_opts_init(struct grab_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	grab_config_defaults(&o->grab);
 	o->workers = 1;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const struct opt_row *row;
-		char name[64];
-		const char *val = NULL, *eq;
+}
 
-		if (a[0] != '-' || strcmp(a, "-") == 0) {
-			if (o->input != NULL) {
-				snprintf(err, errlen, "more than one input file");
-				return -EINVAL;
-			}
-			o->input = a;
-			continue;
-		}
-		eq = a[1] == '-' ? strchr(a, '=') : NULL; /* --name=value */
-		snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - a) : (int)strlen(a), a);
-		row = find_opt(name);
-		if (row == NULL) {
-			snprintf(err, errlen, "unknown option '%s'", a);
-			return -EINVAL;
-		}
-		if (row->arg != NULL) {
-			val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-			if (val == NULL) {
-				snprintf(err, errlen, "%s needs a value (%s)", name, row->arg);
-				return -EINVAL;
-			}
-		}
-		if (row->apply(o, val, err, errlen) < 0)
-			return -EINVAL;
-	}
+int grab_opts_finish(struct grab_opts *o, char *err, size_t errlen)
+{
 	if ((o->sink.geo_db == NULL) != (o->sink.asn_db == NULL) && !o->no_enrich_flag) {
 		snprintf(err, errlen, "give both --geo-db and --asn-db, or --no-enrich");
 		return -EINVAL;
 	}
 	o->sink.no_enrich = o->no_enrich_flag || o->sink.geo_db == NULL;
 	return 0;
+}
+
+int grab_opts_parse(struct grab_opts *o, int argc, char **argv, char *err, size_t errlen)
+{
+	struct mc_opt_group g = {.opts = opt_table, .nopts = OPT_ROWS, .ctx = o};
+	struct mc_cmd cmd = grab_cmd;
+
+	grab_opts_init(o);
+	cmd.word = set_input;
+	cmd.word_ctx = o;
+	if (mc_opts_parse(&cmd, &g, 1, argc, argv, NULL, err, errlen) != 0)
+		return -EINVAL;
+	return grab_opts_finish(o, err, errlen);
+}
+
+struct mc_opt_group grab_census_group(struct grab_opts *o)
+{
+	return (struct mc_opt_group){.title = "census (grab every responder while scanning)",
+				     .opts = census_table,
+				     .nopts = sizeof(census_table) / sizeof(census_table[0]),
+				     .ctx = o};
 }
 
 int grab_parse_target(const char *line, uint32_t *addr, uint16_t *port)

@@ -1,0 +1,59 @@
+/* census.h — `scan --grab`: the grabber as the engine's hit consumer.
+ *
+ * The one place where the three stages meet: the engine's receive lcore
+ * pushes validated hits into the SPSC ring, a writer thread appends them to
+ * the durable hit log (base/hitlog.h), a grab thread reads the log as it
+ * grows and probes each responder (probes/), and every finished record goes
+ * through the output sink (output/: enrichment, shards, manifest). See
+ * census.c for why no hit is lost when the grab stage falls behind. */
+#ifndef MC_CENSUS_H
+#define MC_CENSUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/hitlog.h"
+#include "engine/engine.h"
+#include "output/sink.h"
+#include "probes/grabber.h"
+
+struct census_grab;
+
+/* Open the sink, create the hit log (in the results directory, or an
+ * unnamed temporary without one) and build the grabber before any packet
+ * is sent, so that a bad results directory or database fails the command
+ * up front. 0, or -errno with a reason in err. */
+int census_grab_open(struct census_grab **out, const struct grab_config *gcfg,
+		     const struct out_sink_config *scfg, const struct mc_hitlog_id *id, char *err,
+		     size_t errlen);
+
+/* No progress line from the census (scan -q). */
+void census_grab_set_quiet(struct census_grab *c, bool quiet);
+
+/* The engine_consumer that runs the hit log writer and the grabber on
+ * threads of their own. */
+struct engine_consumer census_grab_consumer(struct census_grab *c);
+
+struct census_counts {
+	uint64_t records;      /* written to the sink */
+	uint64_t failed;       /* of the targets, those whose record has an error */
+	uint64_t hits_logged;  /* hits in the hit log */
+	uint64_t hits_read;    /* hits the grab stage read from it */
+	uint64_t hits_corrupt; /* records of the log with a bad checksum (never expected) */
+};
+
+/* Call after the consumer finished. */
+void census_grab_counts(const struct census_grab *c, struct census_counts *out);
+
+/* The scan never started: free everything, write no manifest, remove the
+ * hit log and the results directory if it was created for this run and is
+ * empty. */
+void census_grab_discard(struct census_grab *c);
+
+/* Seal the shards, write the manifest (with `meta`), close the hit log,
+ * free everything. 0, or -errno with a reason in err (a sink or hit log
+ * failure during the run, such as ENOSPC, is reported here too). */
+int census_grab_close(struct census_grab *c, const struct out_meta *meta, char *err, size_t errlen);
+
+#endif

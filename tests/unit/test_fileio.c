@@ -1,0 +1,71 @@
+/* test_fileio.c — the atomic, durable whole-file write. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/fileio.h"
+#include "tests/unit/test.h"
+
+static char dir[] = "/tmp/mc-test-fileio-XXXXXX";
+
+static size_t entries(void)
+{
+	char cmd[128];
+	FILE *p;
+	size_t n = 0;
+	int c;
+
+	snprintf(cmd, sizeof(cmd), "ls -A %s", dir);
+	p = popen(cmd, "r");
+	while (p != NULL && (c = fgetc(p)) != EOF)
+		n += c == '\n';
+	if (p != NULL)
+		pclose(p);
+	return n;
+}
+
+static void test_write_replace_and_fail(void)
+{
+	char path[256], err[256], buf[64] = {0};
+	int dfd, fd;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/meta.json", dir);
+	CHECK_INT_EQ(mc_file_write_atomic(AT_FDCWD, path, "{\"a\":1}\n", 8, err, sizeof(err)), 0);
+	fd = open(path, O_RDONLY);
+	CHECK(fd >= 0 && read(fd, buf, sizeof(buf)) == 8);
+	close(fd);
+	CHECK_STR_EQ(buf, "{\"a\":1}\n");
+	/* replace through a directory fd; no temporary is left */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	CHECK_INT_EQ(mc_file_write_atomic(dfd, "meta.json", "{}", 2, err, sizeof(err)), 0);
+	memset(buf, 0, sizeof(buf));
+	fd = open(path, O_RDONLY);
+	CHECK(fd >= 0 && read(fd, buf, sizeof(buf)) == 2);
+	close(fd);
+	CHECK_STR_EQ(buf, "{}");
+	CHECK_UINT_EQ(entries(), 1);
+	/* a directory that does not exist: an error with the name, nothing made */
+	snprintf(path, sizeof(path), "%s/no-such-dir/x.json", dir);
+	CHECK_INT_EQ(mc_file_write_atomic(AT_FDCWD, path, "x", 1, err, sizeof(err)), -ENOENT);
+	CHECK(strstr(err, "no-such-dir") != NULL);
+	/* the target is a directory: rename fails, the temporary is removed */
+	snprintf(path, sizeof(path), "%s/sub", dir);
+	CHECK_INT_EQ(mkdir(path, 0755), 0);
+	CHECK(mc_file_write_atomic(AT_FDCWD, path, "x", 1, err, sizeof(err)) < 0);
+	CHECK_UINT_EQ(entries(), 2);
+	rmdir(path);
+	unlinkat(dfd, "meta.json", 0);
+	close(dfd);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	RUN(test_write_replace_and_fail);
+	return test_summary();
+}
