@@ -17,6 +17,7 @@ struct dirs_opts {
 	size_t ndirs;
 	enum out_report_format fmt;
 	const char *outfile;
+	struct out_report_opts report;
 	bool help;
 };
 
@@ -55,6 +56,13 @@ static int set_output(void *ctx, const char *v, char *e, size_t n)
 	return 0;
 }
 
+static int set_map(void *ctx, const char *v, char *e, size_t n)
+{
+	(void)e, (void)n;
+	((struct dirs_opts *)ctx)->report.map_path = v;
+	return 0;
+}
+
 static const struct mc_opt verify_rows[] = {
     {"help", 'h', NULL, set_help, "this text"},
 };
@@ -72,6 +80,9 @@ static const struct mc_cmd verify_cmd = {
 static const struct mc_opt report_rows[] = {
     {"format", 'f', "FMT", set_format, "text (default), json, or html (one self-contained page)"},
     {"output", 'o', "FILE", set_output, "write to FILE instead of standard output"},
+    {"map", 0, "FILE", set_map,
+     "world map for the HTML page (default: world-map.tsv beside the manifest's geo database; "
+     "scripts/fetch-geo-data)"},
     {"help", 'h', NULL, set_help, "this text"},
 };
 
@@ -81,8 +92,9 @@ static const struct mc_cmd report_cmd = {
 	     "Summarise one or more results directories (e.g. one per shard of a census)\n"
 	     "from their shards alone: services and hosts per port and protocol, posture,\n"
 	     "cleartext logins, the TLS version matrix, certificate problems, STARTTLS\n"
-	     "injection, and the top countries and networks of hosts that accept a\n"
-	     "cleartext login. An address found in several directories is one host.\n",
+	     "injection, the top countries and networks of hosts that accept a\n"
+	     "cleartext login (HTML: a world map and country shares, docs/output.md).\n"
+	     "An address found in several directories is one host.\n",
     .epilog = "Exit status: 0 written, 1 a directory could not be read or the report\n"
 	      "not written, 2 usage error.\n",
     .word = add_dir,
@@ -149,7 +161,8 @@ int cmd_report(int argc, char **argv)
 		rc = -1;
 	}
 	if (rc == 0) {
-		rc = out_report_run(o->dirs, o->ndirs, o->fmt, o->outfile, err, sizeof(err));
+		rc = out_report_run(o->dirs, o->ndirs, o->fmt, &o->report, o->outfile, err,
+				    sizeof(err));
 		if (rc != 0)
 			fprintf(stderr, "mailcensus report: %s\n", err);
 		rc = rc != 0 ? 1 : 0;

@@ -10,5 +10,7 @@ int cmd_scan(int argc, char **argv);   /* scan_cmd.c: SYN scan, with --grab the 
 int cmd_grab(int argc, char **argv);   /* cmd_grab.c: grab a list of targets */
 int cmd_report(int argc, char **argv); /* cmd_report.c: census report from shards */
 int cmd_verify(int argc, char **argv); /* cmd_report.c: recheck a manifest */
+int cmd_diff(int argc, char **argv);   /* cmd_diff.c: compare two censuses */
+int cmd_export(int argc, char **argv); /* cmd_export.c: CSV, Shadowserver CSV, schemas */
 
 #endif

@@ -181,6 +181,14 @@ static int opt_no_matrix(void *ctx, const char *v, char *e, size_t n)
 	return 0;
 }
 
+static int opt_no_login_probe(void *ctx, const char *v, char *e, size_t n)
+{
+	struct grab_opts *o = ctx;
+	(void)v, (void)e, (void)n;
+	o->grab.login_probe = false;
+	return 0;
+}
+
 static int opt_workers(void *ctx, const char *v, char *e, size_t n)
 {
 	struct grab_opts *o = ctx;
@@ -275,6 +283,8 @@ static const struct mc_opt opt_table[] = {
      "extra trust anchors (PEM) for chain verification, besides the system store"},
     {"no-tls-matrix", 0, NULL, opt_no_matrix,
      "skip the TLS 1.0/1.1/1.2/1.3 version matrix (one extra connection per version)"},
+    {"no-login-probe", 0, NULL, opt_no_login_probe,
+     "skip the login probe; cleartext_login then from capabilities alone"},
     {"workers", 'w', "N", opt_workers, "worker threads, each with its own epoll loop (default 1)"},
     {"port", 'p', "PORT=PROTO", opt_port,
      "protocol of a port (pop3|imap|pop3s|imaps); repeatable; default 110=pop3 "
@@ -307,6 +317,8 @@ static const struct mc_opt census_table[] = {
     {"grab-timeout", 0, "SEC", opt_timeout, "whole target incl. the version matrix (default 30)"},
     {"ca-file", 0, "FILE", opt_ca_file, "extra trust anchors (PEM) for chain verification"},
     {"no-tls-matrix", 0, NULL, opt_no_matrix, "skip the TLS 1.0-1.3 version matrix"},
+    {"no-login-probe", 0, NULL, opt_no_login_probe,
+     "skip the pre-TLS login probe (no password is ever sent; see grab --help)"},
     {"grab-port", 0, "PORT=PROTO", opt_port,
      "protocol of a port (pop3|imap|pop3s|imaps), repeatable; default 110=pop3 143=imap "
      "993=imaps 995=pop3s"},
@@ -317,7 +329,9 @@ static const struct mc_cmd grab_cmd = {
     .usage = "usage: mailcensus grab [OPTIONS] [FILE|-]\n\n"
 	     "Probe every target (lines 'ADDR:PORT' or 'ADDR,PORT'; '#' starts a comment;\n"
 	     "the CSV of `mailcensus scan -o` is read as is) from FILE or stdin:\n"
-	     "greeting, capabilities, STARTTLS, TLS version, cipher and certificate;\n"
+	     "greeting, capabilities, a login probe before STARTTLS that never sends a\n"
+	     "credential (AUTH PLAIN/LOGIN cancelled with '*', USER " MC_LOGIN_PROBE_USER "\n"
+	     "without PASS), STARTTLS, TLS version, cipher and certificate;\n"
 	     "then, on extra connections, the STARTTLS injection test\n"
 	     "(STARTTLS with a pipelined NOOP) and the TLS 1.0-1.3 version matrix.\n"
 	     "One JSON record per target; failures are records with \"error\".\n"

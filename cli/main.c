@@ -17,6 +17,8 @@ static const struct subcommand subcommands[] = {
     {.name = "grab", .run = cmd_grab, .summary = "probe POP3/IMAP/TLS posture of listed targets"},
     {.name = "report", .run = cmd_report, .summary = "summarise a results directory"},
     {.name = "verify", .run = cmd_verify, .summary = "recheck a results directory's manifest"},
+    {.name = "diff", .run = cmd_diff, .summary = "compare two results directories"},
+    {.name = "export", .run = cmd_export, .summary = "records as CSV / Shadowserver CSV; schemas"},
 };
 
 static void usage(FILE *out)

@@ -123,6 +123,31 @@ static void targets(struct out_jw *w, const struct targets *t)
 	out_jw_lit(w, "}}");
 }
 
+/* "kernel_path": null, or the tap and its counters both ways. */
+static void kernel_path(struct out_jw *w, const struct engine_config *cfg,
+			const struct engine_result *res)
+{
+	key(w, "kernel_path");
+	if (!cfg->kernel_path) {
+		out_jw_lit(w, "null");
+		return;
+	}
+	out_jw_lit(w, "{\"mode\":\"tap\",\"iface\":");
+	out_jw_bytes(w, ENGINE_KPATH_IFACE, strlen(ENGINE_KPATH_IFACE));
+	key(w, "to_kernel");
+	out_jw_lit(w, "{\"frames\":");
+	out_jw_u64(w, res->to_kernel);
+	key_u64(w, "bytes", res->to_kernel_bytes);
+	key_u64(w, "drops", res->to_kernel_drops);
+	out_jw_lit(w, "}");
+	key(w, "from_kernel");
+	out_jw_lit(w, "{\"frames\":");
+	out_jw_u64(w, res->from_kernel);
+	key_u64(w, "bytes", res->from_kernel_bytes);
+	key_u64(w, "drops", res->from_kernel_drops);
+	out_jw_lit(w, "}}");
+}
+
 static void result(struct out_jw *w, const struct engine_result *res)
 {
 	char rate[32];
@@ -185,6 +210,7 @@ int scan_metadata_json(const struct engine_config *cfg, const struct engine_resu
 	out_jw_init(&w, buf, cap - 1);
 	config(&w, cfg, argc, argv);
 	targets(&w, cfg->targets);
+	kernel_path(&w, cfg, res);
 	result(&w, res);
 	out_jw_lit(&w, "}\n");
 	if (w.overflow) { /* cannot happen with the sizing above; be safe */

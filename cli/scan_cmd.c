@@ -25,6 +25,8 @@
 #include "cli/scan_engine.h"
 #include "output/sink.h"
 
+_Static_assert(GRAB_SOURCES_MAX >= ENGINE_MAX_SRC_IPS, "every scan source can be a grab source");
+
 /* The one flag that turns a scan into a census. */
 struct census_flag {
 	bool grab;
@@ -77,6 +79,11 @@ static int census(struct scan_options *so, struct grab_opts *go, int argc, char 
 	if (plan->opts->dry_run != NULL) {
 		snprintf(err, sizeof(err), "--dry-run sends nothing: nothing to grab");
 		goto out;
+	}
+	if (plan->opts->kernel_path) { /* the grab leaves from the scan's addresses, via the tap */
+		memcpy(go->grab.source_ips, plan->opts->src_ips,
+		       plan->opts->nsrc_ips * sizeof(plan->opts->src_ips[0]));
+		go->grab.nsource_ips = plan->opts->nsrc_ips;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	cli_fit_fd_limit(&go->grab, 1, warn, sizeof(warn));

@@ -75,6 +75,7 @@ static void fill_config(struct engine_config *cfg, const struct scan_options *o,
 	cfg->dry_run = o->dry_run != NULL;
 	cfg->ring_size = o->ring_size;
 	cfg->iface = o->iface;
+	cfg->kernel_path = o->kernel_path;
 	cfg->eal_argc = eal->argc;
 	cfg->eal_argv = (char **)eal->argv;
 }
@@ -103,7 +104,7 @@ static int check_writable(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-static void summary(const struct engine_result *res)
+static void summary(const struct engine_result *res, bool kernel_path)
 {
 	fprintf(stderr,
 		"mailcensus scan: %s; probed %llu targets, sent %llu SYNs (%.0f p/s), %llu hits, "
@@ -115,6 +116,16 @@ static void summary(const struct engine_result *res)
 		(unsigned long long)(res->dup_hits + res->dup_rsts),
 		(unsigned long long)res->ring_drops, (unsigned long long)res->imissed,
 		(unsigned long long)res->iface_rx_dropped);
+	if (kernel_path)
+		fprintf(stderr,
+			"mailcensus scan: kernel path %s: to the kernel %llu frames (%llu bytes, "
+			"%llu dropped), from the kernel %llu frames (%llu bytes, %llu dropped)\n",
+			ENGINE_KPATH_IFACE, (unsigned long long)res->to_kernel,
+			(unsigned long long)res->to_kernel_bytes,
+			(unsigned long long)res->to_kernel_drops,
+			(unsigned long long)res->from_kernel,
+			(unsigned long long)res->from_kernel_bytes,
+			(unsigned long long)res->from_kernel_drops);
 }
 
 int scan_plan_open(struct scan_plan **out, struct scan_options *opts, char *err, size_t errlen)
@@ -188,7 +199,7 @@ int scan_plan_run(struct scan_plan *p, const struct engine_consumer *consumer, i
 		  char **argv, struct engine_result *res, char **meta, char *err, size_t errlen)
 {
 	const struct scan_options *o = p->opts;
-	struct scan_progress progress = {0};
+	struct scan_progress progress = {.kernel_path = o->kernel_path};
 	struct responders w;
 	struct engine_consumer writer;
 	bool have_out = o->output != NULL && consumer == NULL;
@@ -222,7 +233,7 @@ int scan_plan_run(struct scan_plan *p, const struct engine_consumer *consumer, i
 	}
 	if (rc != 0)
 		return res->started ? 1 : 2;
-	summary(res);
+	summary(res, o->kernel_path);
 	if (metadata(p, res, argc, argv, meta, err, errlen) != 0)
 		return 1;
 	if (res->interrupted) {

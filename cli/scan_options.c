@@ -306,6 +306,18 @@ static int set_no_rst(void *ctx, const char *a, char *e, size_t el)
 	return 0;
 }
 
+static int set_kernel_path(void *ctx, const char *a, char *e, size_t el)
+{
+	struct scan_options *o = ctx;
+	if (strcmp(a, "tap") == 0)
+		o->kernel_path = true;
+	else if (strcmp(a, "none") == 0)
+		o->kernel_path = false;
+	else
+		return bad(e, el, "kernel path (tap or none)", a);
+	return 0;
+}
+
 static int set_quiet(void *ctx, const char *a, char *e, size_t el)
 {
 	struct scan_options *o = ctx;
@@ -360,6 +372,8 @@ static const struct mc_opt rows[] = {
      "hit ring slots, a power of two (default 65536; hits that do not fit wait while "
      "sending pauses)"},
     {"iface", 'i', "IF", set_iface, "send on IF via net_af_packet (else name a device after --)"},
+    {"kernel-path", 0, "MODE", set_kernel_path,
+     "tap: the grab leaves via the DPDK port from -S (docs/deploy.md)"},
     {"quiet", 'q', NULL, set_quiet, "no progress line"},
     {"verbose", 'v', NULL, set_verbose, "DPDK's own log at info level"},
     {"help", 'h', NULL, set_help, "this help"},
@@ -445,6 +459,11 @@ static int check(struct scan_options *o, char *err, size_t errlen)
 			 o->output != NULL ? "-o" : "--iface");
 	else if (o->dry_run != NULL && o->tx_queues != 1)
 		snprintf(err, errlen, "--dry-run writes one pcap: use --tx-queues 1");
+	else if (o->kernel_path && (o->dry_run != NULL || !o->have_gw_ip))
+		snprintf(err, errlen, "--kernel-path tap %s",
+			 o->dry_run != NULL
+			     ? "sends the kernel's frames: not with --dry-run"
+			     : "needs --gateway-ip ADDR (the kernel routes through it)");
 	else if (o->dry_run == NULL && !o->have_gw_mac && !o->have_gw_ip)
 		snprintf(err, errlen,
 			 "no gateway: give --gateway-ip ADDR (resolved by ARP) or -G MAC");

@@ -52,7 +52,8 @@ struct scan_options {
 	const char *iface;
 	bool quiet, verbose, help;
 	bool no_rst;
-	int npass; /* EAL words after -- */
+	bool kernel_path; /* --kernel-path tap */
+	int npass;	  /* EAL words after -- */
 	char **pass;
 };
 

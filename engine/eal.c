@@ -118,7 +118,7 @@ static int defaults(struct engine_eal_args *a, uint32_t tx_queues, bool verbose,
 /* Are we inside a named network namespace (one of /run/netns/, made by
  * `ip netns add`, as the test network's are)? PID 1's namespace cannot be
  * read in every container, so this is the test instead of "not the root". */
-static bool in_named_netns(void)
+bool eng_in_named_netns(void)
 {
 	struct stat self, ns;
 	struct dirent *e;
@@ -149,7 +149,13 @@ static const char *unsafe_device(int argc, char **argv)
 	if (getenv(MC_SAFE_RANGE_ENV) == NULL)
 		return NULL;
 	for (int i = 1; i < argc; i++) {
-		if (strstr(argv[i], "iface=") != NULL && !in_named_netns())
+		/* iface= (af_packet, pcap), or a device that makes a kernel
+		 * interface of its own (net_tap, net_tun, virtio_user on
+		 * vhost-kernel) even without iface= */
+		bool kernel_if =
+		    strstr(argv[i], "iface=") != NULL || strstr(argv[i], "net_tap") != NULL ||
+		    strstr(argv[i], "net_tun") != NULL || strstr(argv[i], "virtio_user") != NULL;
+		if (kernel_if && !eng_in_named_netns())
 			return argv[i];
 		/* -a ADDR, -aADDR, --allow ADDR, --allow=ADDR: a PCI device */
 		if (strncmp(argv[i], "-a", 2) == 0 || strncmp(argv[i], "--allow", 7) == 0)

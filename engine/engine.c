@@ -95,11 +95,31 @@ static void launch(struct eng_run *r)
 	unsigned lc = rte_get_next_lcore(-1, 1, 0);
 
 	for (uint32_t q = 0; q < r->cfg->tx_queues; q++) {
+		r->tx_lcore[q] = lc;
 		rte_eal_remote_launch(eng_tx_main, &r->tx[q], lc);
 		lc = rte_get_next_lcore(lc, 1, 0);
 	}
 	if (!r->cfg->dry_run)
-		rte_eal_remote_launch(eng_rx_main, &r->rx, lc);
+		r->rx_running = rte_eal_remote_launch(eng_rx_main, &r->rx, lc) == 0;
+}
+
+/* Stop the RX lcore and wait for every worker. */
+static void stop_rx(struct eng_run *r)
+{
+	atomic_store_explicit(&r->stop_rx, true, memory_order_release);
+	rte_eal_mp_wait_lcore();
+	r->rx_running = false;
+}
+
+/* With the kernel path the RX lcore keeps bridging after the scan: wait for
+ * the TX lcores, then until RX has stopped handling scan replies. */
+static void stop_scan_keep_bridge(struct eng_run *r)
+{
+	for (uint32_t q = 0; q < r->cfg->tx_queues; q++)
+		rte_eal_wait_lcore(r->tx_lcore[q]);
+	atomic_store_explicit(&r->bridge_only, true, memory_order_release);
+	while (r->rx_running && !atomic_load_explicit(&r->rx.bridge_ack, memory_order_acquire))
+		rte_delay_us_sleep(1000);
 }
 
 static bool tx_all_done(const struct eng_run *r)
@@ -152,8 +172,10 @@ static void finish(struct eng_run *r, struct engine_result *res)
 	double secs;
 
 	atomic_store_explicit(&r->stop_tx, true, memory_order_release);
-	atomic_store_explicit(&r->stop_rx, true, memory_order_release);
-	rte_eal_mp_wait_lcore();
+	if (r->cfg->kernel_path)
+		stop_scan_keep_bridge(r);
+	else
+		stop_rx(r);
 	mc_spsc_close(r->ring);
 	eng_stats_collect(r, res);
 	eng_port_counters(r, res);
@@ -173,7 +195,7 @@ int engine_run(const struct engine_config *cfg, const struct engine_consumer *co
 {
 	struct eng_run *r = aligned_alloc(64, sizeof(*r));
 	char rundir[PATH_MAX] = "";
-	bool eal = false, port = false, consuming = false;
+	bool eal = false, port = false, kpath = false, consuming = false;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -183,7 +205,10 @@ int engine_run(const struct engine_config *cfg, const struct engine_consumer *co
 	}
 	memset(r, 0, sizeof(*r));
 	r->cfg = cfg;
-	rc = eng_eal_init(cfg, rundir, sizeof(rundir), r->eal_log, sizeof(r->eal_log), err, errlen);
+	rc = cfg->kernel_path ? eng_kpath_check(cfg, err, errlen) : 0;
+	if (rc == 0)
+		rc = eng_eal_init(cfg, rundir, sizeof(rundir), r->eal_log, sizeof(r->eal_log), err,
+				  errlen);
 	eal = rc == 0;
 	if (rc == 0)
 		rc = prepare(r, err, errlen);
@@ -194,6 +219,10 @@ int engine_run(const struct engine_config *cfg, const struct engine_consumer *co
 		snprintf(res->notes, sizeof(res->notes), "%s%s", r->notes, r->eal_log);
 	if (rc == 0)
 		rc = gateway(r, res, err, errlen);
+	if (rc == 0 && cfg->kernel_path) {
+		kpath = true;
+		rc = eng_kpath_open(r, err, errlen);
+	}
 	if (rc == 0 && consumer != NULL) {
 		rc = consumer->start(consumer->ctx, r->ring);
 		if (rc != 0)
@@ -222,6 +251,12 @@ cleanup:
 			snprintf(err, errlen, "hit consumer failed: %s", strerror(-frc));
 		}
 	}
+	if (r->rx_running) { /* the kernel path's bridge: its final counters */
+		stop_rx(r);
+		eng_stats_collect(r, res);
+	}
+	if (kpath)
+		eng_kpath_close(r);
 	if (port)
 		eng_port_close(r);
 	if (eal)

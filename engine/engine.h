@@ -17,6 +17,7 @@
 
 #define ENGINE_MAX_SRC_IPS   64
 #define ENGINE_MAX_TX_QUEUES 16
+#define ENGINE_KPATH_IFACE   "mctap0" /* the kernel path's interface */
 
 struct targets;
 struct engine_result;
@@ -63,7 +64,11 @@ struct engine_config {
 	void *progress_ctx;
 	uint32_t ring_size; /* hit ring slots */
 	const char *iface;  /* af_packet's kernel interface, for its drop counter; or NULL */
-	int eal_argc;	    /* full EAL argv, argv[0] included (see engine_eal_args) */
+	/* --kernel-path tap: a kernel interface (net_tap, ENGINE_KPATH_IFACE)
+	 * with our source addresses, bridged to the port (engine/kpath.h);
+	 * needs gw_ip, not dry_run */
+	bool kernel_path;
+	int eal_argc; /* full EAL argv, argv[0] included (see engine_eal_args) */
 	char **eal_argv;
 };
 
@@ -89,6 +94,10 @@ struct engine_result {
 				     * of any queue) */
 	uint64_t imissed, rx_nombuf, oerrors, ierrors;
 	uint64_t iface_rx_dropped; /* kernel drops on cfg->iface during the scan (af_packet) */
+	/* the kernel path: frames (and bytes) handed to the kernel's tap, and
+	 * sent for it on the port; drops are frames the tap or the port refused */
+	uint64_t to_kernel, to_kernel_bytes, to_kernel_drops;
+	uint64_t from_kernel, from_kernel_bytes, from_kernel_drops;
 	uint64_t start_ns, tx_end_ns, end_ns; /* CLOCK_REALTIME */
 	double send_rate;		      /* sent / TX seconds */
 	uint8_t src_mac[6], gw_mac[6];

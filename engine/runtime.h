@@ -44,6 +44,9 @@ struct eng_rx_ctx {
 	_Alignas(64) const struct eng_run *run;
 	_Atomic uint64_t hits, dup_hits, rsts, dup_rsts, invalid, other, arp_replies, ring_drops;
 	_Atomic uint64_t rsts_sent;
+	_Atomic uint64_t to_kernel, to_kernel_bytes, to_kernel_drops;
+	_Atomic uint64_t from_kernel, from_kernel_bytes, from_kernel_drops;
+	_Atomic bool bridge_ack;       /* saw run->bridge_only: no scan reply is counted any more */
 	_Atomic uint64_t backlog_peak; /* most hits waiting in the backlog at once */
 	/* Hits the ring could not take yet, in order (RX-owned). While it is
 	 * not empty tx_hold is set and the TX lcores pause: the scan slows
@@ -68,9 +71,20 @@ struct eng_run {
 	uint64_t start_tsc;	  /* TX lcores launched */
 	uint64_t tx_deadline_tsc; /* 0 = none */
 	_Atomic bool stop_tx, stop_rx;
+	/* The kernel path outlives the scan: after the cooldown the RX lcore
+	 * only bridges (no scan replies counted or handed on) until the
+	 * consumer is done; it acknowledges the switch in rx.bridge_ack. */
+	_Atomic bool bridge_only;
+	bool rx_running;
+	unsigned tx_lcore[ENGINE_MAX_TX_QUEUES];
 	char eal_log[4096];
 	char notes[128];	 /* port choice, for engine_result.notes */
 	uint64_t iface_dropped0; /* cfg->iface's rx_dropped when TX began */
+	/* the kernel path (kpath.c), when cfg->kernel_path */
+	uint16_t tap_port;
+	bool tap_made, tap_started;
+	struct rte_mempool *kpool; /* the tap's receive buffers */
+	uint32_t nrules;	   /* source rules added (cfg->src_ips[0..nrules)) */
 	struct eng_tx_ctx tx[ENGINE_MAX_TX_QUEUES];
 	struct eng_rx_ctx rx;
 };
@@ -96,6 +110,17 @@ bool eng_is_our_ip(const struct engine_config *cfg, uint32_t ip);
 bool eng_arp_answer(const struct eng_run *r, uint16_t txq, const struct pkt_view *v);
 /* Main lcore, before the workers start: resolve cfg->gw_ip into r->gw_mac. */
 int eng_arp_resolve_gateway(struct eng_run *r, uint64_t *answered, char *err, size_t errlen);
+
+/* kpath.c: the kernel path (kpath.h). Open after the port is up (the tap
+ * takes the port's MAC), before the consumer starts; close before the port. */
+int eng_kpath_open(struct eng_run *r, char *err, size_t errlen);
+/* The checks of eng_kpath_open that need no DPDK (safe range and named
+ * namespace, a leftover interface, the port split): run before EAL too. */
+int eng_kpath_check(const struct engine_config *cfg, char *err, size_t errlen);
+void eng_kpath_close(struct eng_run *r);
+
+/* eal.c: are we inside a named network namespace (/run/netns/NAME)? */
+bool eng_in_named_netns(void);
 
 /* tx.c / rx.c: lcore entry points; arg is the eng_tx_ctx / eng_rx_ctx. */
 int eng_tx_main(void *arg);

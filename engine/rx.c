@@ -20,23 +20,38 @@
  * answered from the old connection's state (--no-rst turns this off). The
  * RSTs of one burst go out together on the RX lcore's own TX queue. When
  * no frame arrives for a while the lcore naps, so on a 2-CPU machine it
- * leaves its CPU to the main lcore and a second TX lcore. */
+ * leaves its CPU to the main lcore and a second TX lcore.
+ *
+ * With the kernel path (--kernel-path tap, kpath.h) the lcore is also the
+ * bridge: frames kpath_classify() calls the kernel's are handed, mbuf and
+ * all, to the tap's TX queue (no copy, no allocation), ARP requests for our
+ * address are answered and handed on too, and the loop drains the tap's RX
+ * queue onto the port's RX-lcore queue. After the scan's cooldown it hands
+ * its backlog to the ring and keeps bridging (no scan reply counted) until
+ * the grab stage is done. */
 #include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include "engine/kpath.h"
 #include "engine/runtime.h"
 #include "engine/targets.h"
 
 #define RX_IDLE_POLLS	   256 /* empty polls before the lcore naps */
 #define RX_NAP_US	   50
 #define RX_BACKLOG_WAIT_MS 30000 /* at the end: how long the backlog may take to drain */
+/* An empty poll of the tap is a read() system call, not a look at a ring:
+ * while the kernel is quiet the tap is polled every RX_TAP_EVERY-th loop (a
+ * frame waits a few microseconds longer), while it sends on every loop. */
+#define RX_TAP_EVERY 16
 
 struct rx_counts {
 	uint64_t hits, dup_hits, rsts, dup_rsts, invalid, other, arp_replies, ring_drops;
 	uint64_t rsts_sent;
+	uint64_t to_kernel, to_kernel_bytes, to_kernel_drops;
+	uint64_t from_kernel, from_kernel_bytes, from_kernel_drops;
 	uint32_t bl_head, bl_len; /* the backlog: ctx->backlog[bl_head .. +bl_len), circular */
 	uint64_t backlog_peak;
 	struct eng_rx_ctx *ctx;
@@ -76,13 +91,14 @@ static void drain_backlog(const struct eng_run *r, struct rx_counts *c)
 		atomic_store_explicit(&x->tx_hold, false, memory_order_relaxed);
 }
 
-/* RSTs built while a burst is processed, sent after it. */
-struct rst_batch {
+/* Frames built (RSTs) or kept (for the kernel) while a burst is processed,
+ * sent after it. */
+struct batch {
 	struct rte_mbuf *m[ENG_BURST];
 	uint16_t n;
 };
 
-static void rst_queue(const struct eng_run *r, const struct pkt_view *v, struct rst_batch *b)
+static void rst_queue(const struct eng_run *r, const struct pkt_view *v, struct batch *b)
 {
 	struct rte_mbuf *m;
 
@@ -95,7 +111,7 @@ static void rst_queue(const struct eng_run *r, const struct pkt_view *v, struct 
 	b->m[b->n++] = m;
 }
 
-static void rst_flush(const struct eng_run *r, struct rst_batch *b, struct rx_counts *c)
+static void rst_flush(const struct eng_run *r, struct batch *b, struct rx_counts *c)
 {
 	uint16_t sent = b->n > 0 ? rte_eth_tx_burst(r->port_id, r->arp_txq, b->m, b->n) : 0;
 
@@ -103,6 +119,41 @@ static void rst_flush(const struct eng_run *r, struct rst_batch *b, struct rx_co
 	if (sent < b->n)
 		rte_pktmbuf_free_bulk(b->m + sent, b->n - sent);
 	b->n = 0;
+}
+
+/* Hand the kept frames to the kernel's tap; what it refuses is a drop. */
+static void kernel_flush(const struct eng_run *r, struct batch *b, struct rx_counts *c)
+{
+	uint16_t sent = b->n > 0 ? rte_eth_tx_burst(r->tap_port, 0, b->m, b->n) : 0;
+
+	for (uint16_t i = 0; i < sent; i++)
+		c->to_kernel_bytes += rte_pktmbuf_pkt_len(b->m[i]);
+	c->to_kernel += sent;
+	if (sent < b->n) {
+		c->to_kernel_drops += b->n - sent;
+		rte_pktmbuf_free_bulk(b->m + sent, b->n - sent);
+	}
+	b->n = 0;
+}
+
+/* What the kernel sent on its tap goes out on the port, from the RX lcore's
+ * own queue. Returns the frames taken. */
+static uint16_t kernel_drain(const struct eng_run *r, struct rx_counts *c)
+{
+	struct rte_mbuf *pkts[ENG_BURST];
+	uint16_t n = rte_eth_rx_burst(r->tap_port, 0, pkts, ENG_BURST), sent;
+
+	if (n == 0)
+		return 0;
+	sent = rte_eth_tx_burst(r->port_id, r->arp_txq, pkts, n);
+	for (uint16_t i = 0; i < sent; i++)
+		c->from_kernel_bytes += rte_pktmbuf_pkt_len(pkts[i]);
+	c->from_kernel += sent;
+	if (sent < n) {
+		c->from_kernel_drops += n - sent;
+		rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+	}
+	return n;
 }
 
 static uint64_t now_ns(void)
@@ -113,17 +164,13 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void on_reply(const struct eng_run *r, const struct pkt_view *v, uint64_t t_ns,
-		     struct rx_counts *c, struct rst_batch *rst)
+/* A reply validate_reply accepted (kpath_classify): target `index`. */
+static void on_reply(const struct eng_run *r, const struct pkt_view *v, uint64_t index,
+		     uint64_t t_ns, struct rx_counts *c, struct batch *rst)
 {
-	uint64_t index;
 	bool synack = v->kind == PKT_TCP_SYNACK;
 	struct mc_hit hit;
 
-	if (validate_reply(&r->vctx, v, &index) == VALIDATE_INVALID) {
-		c->invalid++;
-		return;
-	}
 	if (synack)
 		rst_queue(r, v, rst);
 	if (dedup_test_and_set(r->seen, index)) {
@@ -145,31 +192,50 @@ static void on_reply(const struct eng_run *r, const struct pkt_view *v, uint64_t
 	hand_on(r, &hit, c);
 }
 
-static void on_frame(const struct eng_run *r, struct rte_mbuf *m, uint64_t t_ns,
-		     struct rx_counts *c, struct rst_batch *rst)
+/* One received frame. True when it was kept for the kernel (in `kern`);
+ * the caller frees the others. After the scan (bridge) only the kernel
+ * path and ARP are served. */
+static bool on_frame(const struct eng_run *r, struct rte_mbuf *m, uint64_t t_ns, bool bridge,
+		     struct rx_counts *c, struct batch *rst, struct batch *kern)
 {
 	struct pkt_view v;
+	uint64_t index = 0;
+	bool kpath = r->cfg->kernel_path;
 
-	switch (pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &v)) {
-	case PKT_TCP_SYNACK:
-	case PKT_TCP_RST:
-		on_reply(r, &v, t_ns, c, rst);
-		break;
-	case PKT_ARP_REQUEST:
+	pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &v);
+	switch (kpath_classify(&r->vctx, &v, &index)) {
+	case KPATH_SCAN_SYNACK:
+	case KPATH_SCAN_RST:
+		if (!bridge)
+			on_reply(r, &v, index, t_ns, c, rst);
+		return false;
+	case KPATH_ARP_REQUEST:
 		if (eng_arp_answer(r, r->arp_txq, &v))
 			c->arp_replies++;
 		else
 			c->other++;
-		break;
-	case PKT_MALFORMED:
+		break; /* the kernel learns the asker's MAC from it too */
+	case KPATH_KERNEL:
+		if (kpath)
+			break;
+		/* without a kernel path: today's counting */
+		(*(v.kind == PKT_TCP_SYNACK || v.kind == PKT_TCP_RST ? &c->invalid : &c->other))++;
+		return false;
+	case KPATH_INVALID:
 		c->invalid++;
-		break;
-	case PKT_OTHER:
-	case PKT_ARP_REPLY:
-	case PKT_TCP_OTHER:
+		return false;
+	case KPATH_OTHER:
 		c->other++;
-		break;
+		return false;
 	}
+	if (!kpath)
+		return false;
+	if (kern->n == ENG_BURST) { /* cannot happen: one burst fills at most one batch */
+		c->to_kernel_drops++;
+		return false;
+	}
+	kern->m[kern->n++] = m;
+	return true;
 }
 
 static void publish(struct eng_rx_ctx *ctx, const struct rx_counts *c)
@@ -184,31 +250,79 @@ static void publish(struct eng_rx_ctx *ctx, const struct rx_counts *c)
 	eng_store(&ctx->ring_drops, c->ring_drops);
 	eng_store(&ctx->rsts_sent, c->rsts_sent);
 	eng_store(&ctx->backlog_peak, c->backlog_peak);
+	eng_store(&ctx->to_kernel, c->to_kernel);
+	eng_store(&ctx->to_kernel_bytes, c->to_kernel_bytes);
+	eng_store(&ctx->to_kernel_drops, c->to_kernel_drops);
+	eng_store(&ctx->from_kernel, c->from_kernel);
+	eng_store(&ctx->from_kernel_bytes, c->from_kernel_bytes);
+	eng_store(&ctx->from_kernel_drops, c->from_kernel_drops);
+}
+
+/* One burst from RX queue q: classify, send RSTs and the kernel's frames,
+ * free the rest. Returns the frames received. */
+static uint16_t rx_queue(const struct eng_run *r, uint16_t q, bool bridge, struct rx_counts *c,
+			 struct batch *rst)
+{
+	struct rte_mbuf *pkts[ENG_BURST];
+	struct batch kern = {.n = 0};
+	uint16_t n = rte_eth_rx_burst(r->port_id, q, pkts, ENG_BURST), nfree = 0;
+	uint64_t t_ns;
+
+	if (n == 0)
+		return 0;
+	t_ns = now_ns();
+	for (uint16_t i = 0; i < n; i++)
+		if (!on_frame(r, pkts[i], t_ns, bridge, c, rst, &kern))
+			pkts[nfree++] = pkts[i];
+	if (nfree > 0)
+		rte_pktmbuf_free_bulk(pkts, nfree);
+	rst_flush(r, rst, c);
+	if (kern.n > 0)
+		kernel_flush(r, &kern, c);
+	return n;
+}
+
+/* What still waits goes to the ring before it is closed: the consumer is
+ * still draining it. Bounded, so that a consumer that stopped (an
+ * abandoned run) cannot hold the engine; what is left then is counted. */
+static void backlog_to_ring(struct eng_rx_ctx *ctx, struct rx_counts *c)
+{
+	for (unsigned waited = 0; c->bl_len > 0 && waited < RX_BACKLOG_WAIT_MS * 10; waited++) {
+		drain_backlog(ctx->run, c);
+		if (c->bl_len > 0)
+			rte_delay_us_sleep(100);
+	}
+	c->ring_drops += c->bl_len;
+	c->bl_len = 0;
+	atomic_store_explicit(&ctx->tx_hold, false, memory_order_relaxed);
 }
 
 int eng_rx_main(void *arg)
 {
 	struct eng_rx_ctx *ctx = arg;
 	const struct eng_run *r = ctx->run;
-	struct rte_mbuf *pkts[ENG_BURST];
 	struct rx_counts c = {.ctx = ctx};
-	struct rst_batch rst = {.n = 0};
-	unsigned idle = 0;
+	struct batch rst = {.n = 0};
+	unsigned idle = 0, tick = 0;
+	bool bridge = false, tap_busy = false;
 
 	while (!atomic_load_explicit(&r->stop_rx, memory_order_acquire)) {
 		uint32_t got = 0;
 
+		if (!bridge && atomic_load_explicit(&r->bridge_only, memory_order_acquire)) {
+			bridge = true; /* the scan is over; the ring is closed after the ack */
+			backlog_to_ring(ctx, &c);
+			publish(ctx, &c);
+			atomic_store_explicit(&ctx->bridge_ack, true, memory_order_release);
+		}
 		if (c.bl_len > 0)
 			drain_backlog(r, &c);
-		for (uint16_t q = 0; q < r->nb_rxq; q++) {
-			uint16_t n = rte_eth_rx_burst(r->port_id, q, pkts, ENG_BURST);
-			uint64_t t_ns = n > 0 ? now_ns() : 0;
-			for (uint16_t i = 0; i < n; i++)
-				on_frame(r, pkts[i], t_ns, &c, &rst);
-			if (n > 0)
-				rte_pktmbuf_free_bulk(pkts, n);
-			rst_flush(r, &rst, &c);
-			got += n;
+		for (uint16_t q = 0; q < r->nb_rxq; q++)
+			got += rx_queue(r, q, bridge, &c, &rst);
+		if (r->cfg->kernel_path && (tap_busy || ++tick % RX_TAP_EVERY == 0)) {
+			uint16_t k = kernel_drain(r, &c);
+			tap_busy = k > 0;
+			got += k;
 		}
 		if (got > 0) {
 			idle = 0;
@@ -217,17 +331,7 @@ int eng_rx_main(void *arg)
 			rte_delay_us_sleep(RX_NAP_US);
 		}
 	}
-	/* What still waits goes to the ring before it is closed: the consumer
-	 * is still draining it. Bounded, so that a consumer that stopped (an
-	 * abandoned run) cannot hold the engine; what is left then is counted. */
-	for (unsigned waited = 0; c.bl_len > 0 && waited < RX_BACKLOG_WAIT_MS * 10; waited++) {
-		drain_backlog(r, &c);
-		if (c.bl_len > 0)
-			rte_delay_us_sleep(100);
-	}
-	c.ring_drops += c.bl_len;
-	c.bl_len = 0;
-	atomic_store_explicit(&ctx->tx_hold, false, memory_order_relaxed);
+	backlog_to_ring(ctx, &c);
 	publish(ctx, &c);
 	return 0;
 }

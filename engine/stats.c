@@ -35,6 +35,12 @@ void eng_stats_collect(const struct eng_run *r, struct engine_result *res)
 	res->arp_replies = eng_load(&rx->arp_replies) + res->arp_replies_setup;
 	res->ring_drops = eng_load(&rx->ring_drops);
 	res->rsts_sent = eng_load(&rx->rsts_sent);
+	res->to_kernel = eng_load(&rx->to_kernel);
+	res->to_kernel_bytes = eng_load(&rx->to_kernel_bytes);
+	res->to_kernel_drops = eng_load(&rx->to_kernel_drops);
+	res->from_kernel = eng_load(&rx->from_kernel);
+	res->from_kernel_bytes = eng_load(&rx->from_kernel_bytes);
+	res->from_kernel_drops = eng_load(&rx->from_kernel_drops);
 	res->backlog_peak = eng_load(&rx->backlog_peak);
 	res->held_s = 0;
 	for (uint32_t q = 0; q < r->cfg->tx_queues; q++) {

@@ -23,7 +23,7 @@
 
 struct bench_opts {
 	struct out_sink_config sink;
-	uint64_t records, lookups, seed;
+	uint64_t records, lookups, seed, variant;
 	bool stdout_sink, whole_space, hostile, encode_only;
 };
 
@@ -119,6 +119,23 @@ static void fill_pool(struct mc_record *pool)
 			fill_tls(r, i);
 			r->caps_post_tls = r->caps_pre_tls;
 		}
+		/* two in three verdicts measured by the login probe, the rest from caps */
+		r->cleartext_login_evidence =
+		    r->port >= 993 || i % 3 != 0 ? MC_EVIDENCE_BEHAVIOUR : MC_EVIDENCE_CAPABILITY;
+		if (r->port < 993 && i % 3 != 0) {
+			r->login_steps = 1;
+			r->login[0].cmd =
+			    imap ? MC_LOGIN_CMD_IMAP_AUTH_PLAIN : MC_LOGIN_CMD_POP3_AUTH_PLAIN;
+			r->login[0].outcome = r->cleartext_login == MC_TRI_YES
+						  ? MC_LOGIN_ACCEPTED
+						  : MC_LOGIN_REFUSED_TLS;
+			const char *reply = r->cleartext_login == MC_TRI_YES
+						? "+ "
+						: "-ERR [AUTH] Authentication not allowed until "
+						  "SSL/TLS is enabled.";
+			r->login[0].reply_len = (uint16_t)strlen(reply);
+			memcpy(r->login[0].reply, reply, r->login[0].reply_len);
+		}
 	}
 }
 
@@ -171,11 +188,14 @@ static const char usage[] =
     "usage: mc-bench-output [--records N] [--dir DIR | --stdout] [--geo-db F --asn-db F |\n"
     "                       --no-enrich] [--rotate-records N] [--rotate-bytes N] [--compress]\n"
     "                       [--lookups N] [--encode-only] [--whole-space] [--hostile] [--seed S]\n"
+    "                       [--variant K]\n"
     "Writes N synthetic records (4 ports per host, addresses in 198.18.0.0/15, or\n"
     "anywhere with --whole-space) through the output sink and prints records/s;\n"
     "--lookups N also times N country+ASN lookups of random addresses; --hostile\n"
     "fills every server-supplied field with hostile bytes (for escaping tests);\n"
-    "--encode-only times mc_record_to_json() alone.\n"
+    "--encode-only times mc_record_to_json() alone; --variant K (K > 0) writes a later\n"
+    "census of the same seed for `mailcensus diff`: 5%% of the hosts gone, 10%% with\n"
+    "another shape (posture / TLS versions), and 5%% more hosts that are new.\n"
     "Exit status 1 when the sink fails (the reason is printed).\n";
 
 static int parse_opts(int argc, char **argv, struct bench_opts *o)
@@ -195,6 +215,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 	    {"hostile", no_argument, NULL, 'H'},
 	    {"encode-only", no_argument, NULL, 'E'},
 	    {"seed", required_argument, NULL, 'S'},
+	    {"variant", required_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -244,6 +265,9 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 			break;
 		case 'S':
 			o->seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'V':
+			o->variant = strtoull(optarg, NULL, 0);
 			break;
 		default:
 			fputs(usage, stderr);
@@ -343,10 +367,19 @@ int main(int argc, char **argv)
 	uint32_t ip = 0;
 	int rc = 0;
 	double t0 = now_s(), c0 = cpu_s();
-	for (uint64_t i = 0; i < o.records && rc == 0; i++) {
+	uint64_t extra = o.variant ? o.records / 20 / 4 * 4 : 0, vs = o.seed ^ 0xd1ff;
+	for (uint64_t i = 0; i < o.records + extra && rc == 0; i++) {
 		if (i % 4 == 0)
-			ip = rand_ip(&st, o.whole_space);
-		struct mc_record *r = &pool[(i / 4 * 4 + i % 4) % POOL];
+			ip = rand_ip(i < o.records ? &st : &vs, o.whole_space);
+		unsigned shift = 0;
+		if (o.variant != 0 && i < o.records) {
+			uint64_t h = (i / 4) ^ (o.variant * 0x9e3779b97f4a7c15ull);
+			unsigned roll = (unsigned)(mc_splitmix64(&h) % 100);
+			if (roll < 5)
+				continue; /* this host is gone */
+			shift = roll < 15 ? 4 * (1 + roll % 3) : 0;
+		}
+		struct mc_record *r = &pool[(i / 4 * 4 + shift + i % 4) % POOL];
 		r->ip = ip;
 		rc = out_sink_put(sink, r);
 	}

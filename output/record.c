@@ -37,6 +37,59 @@ const char *mc_posture_name(enum mc_posture posture)
 	return "unknown";
 }
 
+const char *mc_evidence_name(enum mc_evidence evidence)
+{
+	switch (evidence) {
+	case MC_EVIDENCE_CAPABILITY:
+		return "capability";
+	case MC_EVIDENCE_BEHAVIOUR:
+		return "behaviour";
+	case MC_EVIDENCE_NONE:
+		break;
+	}
+	return "none";
+}
+
+const char *mc_login_cmd_name(enum mc_login_cmd cmd)
+{
+	switch (cmd) {
+	case MC_LOGIN_CMD_POP3_AUTH_PLAIN:
+		return "AUTH PLAIN";
+	case MC_LOGIN_CMD_POP3_AUTH_LOGIN:
+		return "AUTH LOGIN";
+	case MC_LOGIN_CMD_POP3_USER:
+		return "USER " MC_LOGIN_PROBE_USER;
+	case MC_LOGIN_CMD_IMAP_AUTH_PLAIN:
+		return "AUTHENTICATE PLAIN";
+	case MC_LOGIN_CMD_IMAP_AUTH_LOGIN:
+		return "AUTHENTICATE LOGIN";
+	case MC_LOGIN_CMD_IMAP_LOGIN:
+		return "LOGIN";
+	case MC_LOGIN_CMD_NONE:
+		break;
+	}
+	return "none";
+}
+
+const char *mc_login_outcome_name(enum mc_login_outcome outcome)
+{
+	switch (outcome) {
+	case MC_LOGIN_NO_REPLY:
+		return "no_reply";
+	case MC_LOGIN_ACCEPTED:
+		return "accepted";
+	case MC_LOGIN_REFUSED_TLS:
+		return "refused_tls";
+	case MC_LOGIN_REFUSED:
+		return "refused";
+	case MC_LOGIN_BAD:
+		return "bad";
+	case MC_LOGIN_NOT_PROBED:
+		break;
+	}
+	return "not_probed";
+}
+
 void mc_caps_add(struct mc_caps *caps, const char *word, size_t len)
 {
 	size_t room = sizeof(caps->data) - caps->len;

@@ -19,6 +19,8 @@
 #define MC_CERT_SANS_MAX   16	 /* SAN entries kept */
 #define MC_CERT_SAN_LEN	   128	 /* bytes of one SAN entry */
 #define MC_ERROR_MAX	   160	 /* "stage: reason" */
+#define MC_LOGIN_STEPS	   4	 /* steps of the pre-TLS login probe kept */
+#define MC_LOGIN_REPLY_MAX 160	 /* bytes of one login-probe reply kept */
 #define MC_RECORD_JSON_MAX 65536 /* mc_record_to_json() never needs more (worst case ~40 KiB) */
 
 enum mc_proto {
@@ -42,6 +44,47 @@ enum mc_tri {
 	MC_TRI_UNKNOWN = 0, /* written as JSON null */
 	MC_TRI_NO,
 	MC_TRI_YES,
+};
+
+/* How cleartext_login was decided. */
+enum mc_evidence {
+	MC_EVIDENCE_NONE = 0,	/* not decided (cleartext_login null) */
+	MC_EVIDENCE_CAPABILITY, /* from the pre-TLS capability list alone */
+	MC_EVIDENCE_BEHAVIOUR,	/* from what the server did: the login probe, or TLS first */
+};
+
+/* The fixed user name the POP3 login probe sends with USER: no account of
+ * that name is expected anywhere, and PASS never follows (docs/probes.md). */
+#define MC_LOGIN_PROBE_USER "mailcensus-probe"
+
+/* A command of the pre-TLS login probe (probes/login.c). None carries a
+ * credential: USER names a fixed non-account, AUTH is cancelled with '*'. */
+enum mc_login_cmd {
+	MC_LOGIN_CMD_NONE = 0,
+	MC_LOGIN_CMD_POP3_AUTH_PLAIN, /* "AUTH PLAIN", no initial response */
+	MC_LOGIN_CMD_POP3_AUTH_LOGIN, /* "AUTH LOGIN" */
+	MC_LOGIN_CMD_POP3_USER,	      /* "USER <MC_LOGIN_PROBE_USER>", never PASS */
+	MC_LOGIN_CMD_IMAP_AUTH_PLAIN, /* "AUTHENTICATE PLAIN", no initial response */
+	MC_LOGIN_CMD_IMAP_AUTH_LOGIN, /* "AUTHENTICATE LOGIN" */
+	MC_LOGIN_CMD_IMAP_LOGIN,      /* LOGIN: needs a password, never sent (not_probed) */
+};
+
+/* What the server answered to one login-probe command. */
+enum mc_login_outcome {
+	MC_LOGIN_NOT_PROBED = 0, /* not sent (IMAP LOGIN) */
+	MC_LOGIN_NO_REPLY,	 /* sent; the connection ended before an answer */
+	MC_LOGIN_ACCEPTED,	 /* "+" continuation / "+OK": a credential would be taken now */
+	MC_LOGIN_REFUSED_TLS,	 /* refused, saying TLS is needed ([PRIVACYREQUIRED], "TLS", ...) */
+	MC_LOGIN_REFUSED,	 /* -ERR / NO for another (or no) reason */
+	MC_LOGIN_BAD,		 /* IMAP BAD: command or mechanism not understood */
+};
+
+struct mc_login_step {
+	enum mc_login_cmd cmd;
+	enum mc_login_outcome outcome;
+	uint16_t reply_len;
+	bool reply_truncated;
+	uint8_t reply[MC_LOGIN_REPLY_MAX]; /* raw status line, CRLF stripped */
 };
 
 /* A list of capability words, raw server bytes, NUL-separated, `count` items. */
@@ -87,7 +130,8 @@ struct mc_record {
 
 	enum mc_posture posture;
 	enum mc_tri cleartext_login; /* a password can be sent before TLS */
-	enum mc_tri tls_obsolete;    /* TLS 1.0 or 1.1 accepted */
+	enum mc_evidence cleartext_login_evidence;
+	enum mc_tri tls_obsolete; /* TLS 1.0 or 1.1 accepted */
 
 	uint16_t banner_len;
 	bool banner_truncated;
@@ -99,6 +143,9 @@ struct mc_record {
 	enum mc_tri starttls_advertised;
 	enum mc_tri starttls_accepted;
 	enum mc_tri starttls_injection;
+
+	uint8_t login_steps; /* used entries of login[] */
+	struct mc_login_step login[MC_LOGIN_STEPS];
 
 	struct mc_tls tls;
 
@@ -112,6 +159,9 @@ struct mc_record {
 
 const char *mc_proto_name(enum mc_proto proto);
 const char *mc_posture_name(enum mc_posture posture);
+const char *mc_evidence_name(enum mc_evidence evidence);
+const char *mc_login_cmd_name(enum mc_login_cmd cmd);
+const char *mc_login_outcome_name(enum mc_login_outcome outcome);
 
 /* Append one capability word (raw bytes) to a list; sets truncated on overflow. */
 void mc_caps_add(struct mc_caps *caps, const char *word, size_t len);

@@ -302,6 +302,37 @@ static void put_tls(struct out_jw *w, const struct mc_tls *t)
 	out_jw_lit(w, "}");
 }
 
+/* The login probe's steps: what we sent, what came back (raw, bounded). */
+static void put_login(struct out_jw *w, const struct mc_record *rec)
+{
+	unsigned n = rec->login_steps < MC_LOGIN_STEPS ? rec->login_steps : MC_LOGIN_STEPS;
+
+	out_jw_lit(w, "[");
+	for (unsigned i = 0; i < n; i++) {
+		const struct mc_login_step *st = &rec->login[i];
+		const char *cmd = mc_login_cmd_name(st->cmd);
+		const char *outcome = mc_login_outcome_name(st->outcome);
+		size_t len =
+		    st->reply_len <= MC_LOGIN_REPLY_MAX ? st->reply_len : MC_LOGIN_REPLY_MAX;
+
+		if (i != 0)
+			out_jw_lit(w, ",");
+		out_jw_lit(w, "{\"command\":\"");
+		out_jw_raw(w, cmd, strlen(cmd));
+		out_jw_lit(w, "\",\"outcome\":\"");
+		out_jw_raw(w, outcome, strlen(outcome));
+		out_jw_lit(w, "\",\"reply\":");
+		if (st->outcome == MC_LOGIN_NOT_PROBED || st->outcome == MC_LOGIN_NO_REPLY)
+			out_jw_lit(w, "null");
+		else
+			out_jw_bytes(w, st->reply, len);
+		out_jw_lit(w, ",\"reply_truncated\":");
+		out_jw_bool(w, st->reply_truncated);
+		out_jw_lit(w, "}");
+	}
+	out_jw_lit(w, "]");
+}
+
 static void put_head(struct out_jw *w, const struct mc_record *rec)
 {
 	out_jw_lit(w, "{\"ip\":");
@@ -318,7 +349,10 @@ static void put_head(struct out_jw *w, const struct mc_record *rec)
 	out_jw_raw(w, posture, strlen(posture));
 	out_jw_lit(w, "\",\"cleartext_login\":");
 	put_tri(w, rec->cleartext_login);
-	out_jw_lit(w, ",\"tls_obsolete\":");
+	out_jw_lit(w, ",\"cleartext_login_evidence\":\"");
+	const char *evidence = mc_evidence_name(rec->cleartext_login_evidence);
+	out_jw_raw(w, evidence, strlen(evidence));
+	out_jw_lit(w, "\",\"tls_obsolete\":");
 	put_tri(w, rec->tls_obsolete);
 	out_jw_lit(w, ",\"banner\":");
 	size_t blen = rec->banner_len <= MC_BANNER_MAX ? rec->banner_len : MC_BANNER_MAX;
@@ -345,7 +379,9 @@ size_t mc_record_to_json(const struct mc_record *rec, char *buf, size_t cap)
 	put_tri(&w, rec->starttls_accepted);
 	out_jw_lit(&w, ",\"injection\":");
 	put_tri(&w, rec->starttls_injection);
-	out_jw_lit(&w, "},\"tls\":");
+	out_jw_lit(&w, "},\"login_probe\":");
+	put_login(&w, rec);
+	out_jw_lit(&w, ",\"tls\":");
 	put_tls(&w, &rec->tls);
 	out_jw_lit(&w, ",\"geo\":{\"country\":");
 	out_jw_cstr_or_null(&w, rec->country, sizeof(rec->country));

@@ -5,7 +5,8 @@
  * are counted as records arrive; hosts need de-duplication, so each
  * distinct address gets one slot in an open-addressing hash table holding
  * the bit set of (port, proto) rows it answered on, the postures it showed,
- * and whether any of its ports took a cleartext login or TLS 1.0/1.1. Host
+ * and whether any of its ports took a cleartext login (and whether the login
+ * probe measured it, or only the capability list said so) or TLS 1.0/1.1. Host
  * counts per row, per posture and the top countries and networks of
  * cleartext-login hosts are read off that table at the end; countries are
  * counted in a 26x26 array, networks in a second small hash table keyed by
@@ -16,7 +17,6 @@
  * host; their manifests merge into one run: the earliest start, the latest
  * finish, complete only when every directory is, the first error, and each
  * database's attribution once. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -27,11 +27,11 @@
 #include "output/json.h"
 #include "output/record.h"
 #include "output/report.h"
-#include "output/shard.h"
+#include "output/results.h"
 
 struct host {
 	uint32_t ip;
-	bool used, cleartext, tls10, tls11;
+	bool used, cleartext, cleartext_behaviour, tls10, tls11;
 	uint8_t postures; /* bit per enum mc_posture */
 	char cc[3];
 	uint32_t asn;
@@ -40,7 +40,7 @@ struct host {
 
 struct network {
 	uint32_t asn; /* 0 = free slot */
-	uint64_t hosts;
+	uint64_t hosts, total;
 	char org[REP_ORG_LEN];
 };
 
@@ -50,7 +50,6 @@ struct collector {
 	size_t hcap, hused;
 	struct network *nets;
 	size_t ncap, nused;
-	struct out_json_arena arena;
 	bool no_manifest; /* a directory without manifest.json */
 };
 
@@ -217,8 +216,14 @@ static int count_record(struct collector *c, const struct out_json *rec)
 	st->svc_posture[p]++;
 	h->postures |= (uint8_t)(1u << p);
 	if (out_json_true(out_json_get(rec, "cleartext_login"))) {
+		const char *ev = out_json_str(out_json_get(rec, "cleartext_login_evidence"));
+
 		st->svc_cleartext++;
 		h->cleartext = true;
+		if (ev != NULL && strcmp(ev, "behaviour") == 0) {
+			st->svc_cleartext_behaviour++;
+			h->cleartext_behaviour = true;
+		}
 	}
 	const struct out_json *stls = out_json_get(rec, "starttls");
 	st->starttls_advertised += out_json_true(out_json_get(stls, "advertised"));
@@ -242,34 +247,6 @@ static int count_record(struct collector *c, const struct out_json *rec)
 			snprintf(n->org, sizeof(n->org), "%s", org);
 	}
 	return 0;
-}
-
-static int read_shard(struct collector *c, int dirfd, const char *name, char *err, size_t errlen)
-{
-	struct out_shard_reader *r;
-	char *line;
-	size_t len;
-	int rc = out_shard_reader_open(&r, dirfd, name, err, errlen);
-
-	if (rc != 0)
-		return rc;
-	c->st->shards++;
-	while ((rc = out_shard_reader_next(r, &line, &len, err, errlen)) == 1) {
-		struct out_json *v;
-		char jerr[96];
-		out_json_arena_reset(&c->arena);
-		if (out_json_parse(&c->arena, line, len, &v, jerr, sizeof(jerr)) != 0) {
-			c->st->bad_lines++;
-			continue;
-		}
-		rc = count_record(c, v);
-		if (rc != 0) {
-			snprintf(err, errlen, "out of memory");
-			break;
-		}
-	}
-	out_shard_reader_close(r);
-	return rc < 0 ? rc : 0;
 }
 
 /* Attribution of one database: its SOURCES.json entry (scripts/fetch-geo-data),
@@ -304,6 +281,13 @@ static void add_attribution(struct rep_stats *st, const struct out_json *db)
 					 built ?: "?");
 		}
 	}
+	if (dirfd >= 0 && st->map_path[0] == '\0' &&
+	    faccessat(dirfd, "world-map.tsv", R_OK, 0) == 0)
+		if (snprintf(st->map_path, sizeof(st->map_path), "%s/world-map.tsv", dir) >=
+		    (int)sizeof(st->map_path))
+			st->map_path[0] = '\0';
+	if (type != NULL && strncmp(type, "mailcensus-demo", 15) == 0)
+		st->demo_geo = true;
 	if (dirfd >= 0)
 		close(dirfd);
 	out_json_arena_free(&a);
@@ -345,34 +329,6 @@ static void read_manifest(struct rep_stats *st, const struct out_json *m)
 		add_attribution(st, d);
 }
 
-/* Without a manifest: every shard-*.ndjson[.zst] in name order. */
-static int read_listed_dir(struct collector *c, int dirfd, char *err, size_t errlen)
-{
-	struct dirent **names;
-	int fd = dup(dirfd), n, rc = 0;
-	char path[32];
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = scandir(path, &names, NULL, alphasort);
-	close(fd);
-	if (n < 0) {
-		snprintf(err, errlen, "cannot list the directory: %s", strerror(errno));
-		return -errno;
-	}
-	for (int i = 0; i < n; i++) {
-		const char *name = names[i]->d_name;
-		size_t len = strlen(name);
-		bool shard = strncmp(name, "shard-", 6) == 0 &&
-			     ((len > 7 && strcmp(name + len - 7, ".ndjson") == 0) ||
-			      (len > 11 && strcmp(name + len - 11, ".ndjson.zst") == 0));
-		if (shard && rc == 0)
-			rc = read_shard(c, dirfd, name, err, errlen);
-		free(names[i]);
-	}
-	free(names);
-	return rc;
-}
-
 static int top_cmp(const void *a, const void *b)
 {
 	const struct rep_top *x = a, *y = b;
@@ -399,11 +355,10 @@ static void top_insert(struct rep_top *top, size_t *n, const struct rep_top *e)
 static void finish(struct collector *c)
 {
 	struct rep_stats *st = c->st;
-	uint64_t *countries = calloc(26 * 26, sizeof(uint64_t));
 
 	st->hosts = c->hused;
 	for (size_t i = 0; i < c->ncap; i++)
-		c->nets[i].hosts = 0;
+		c->nets[i].hosts = c->nets[i].total = 0;
 	for (size_t i = 0; i < c->hcap; i++) {
 		const struct host *h = &c->hosts[i];
 		if (!h->used)
@@ -414,59 +369,62 @@ static void finish(struct collector *c)
 			st->host_posture[p] += (h->postures >> p) & 1;
 		st->hosts_tls10 += h->tls10;
 		st->hosts_tls11 += h->tls11;
+		st->hosts_obsolete += h->tls10 || h->tls11;
+		int cc = out_cc_index(h->cc);
+		struct network *n = h->asn ? net_get(c, h->asn) : NULL;
+		if (cc >= 0)
+			st->cc_hosts[cc]++;
+		if (n != NULL)
+			n->total++;
 		if (!h->cleartext)
 			continue;
 		st->hosts_cleartext++;
-		if (h->cc[0] >= 'A' && h->cc[0] <= 'Z' && h->cc[1] >= 'A' && h->cc[1] <= 'Z' &&
-		    countries)
-			countries[(h->cc[0] - 'A') * 26 + (h->cc[1] - 'A')]++;
+		st->hosts_cleartext_behaviour += h->cleartext_behaviour;
+		if (cc >= 0)
+			st->cc_cleartext[cc]++;
 		else
 			st->cleartext_no_country++;
-		struct network *n = h->asn ? net_get(c, h->asn) : NULL;
 		if (n != NULL)
 			n->hosts++;
 		else
 			st->cleartext_no_asn++;
 	}
-	for (int i = 0; countries != NULL && i < 26 * 26; i++) {
+	for (int i = 0; i < REP_CC; i++) {
 		struct rep_top e = {.country = {(char)('A' + i / 26), (char)('A' + i % 26), 0},
-				    .hosts = countries[i]};
-		if (countries[i] != 0)
+				    .hosts = st->cc_cleartext[i],
+				    .total = st->cc_hosts[i]};
+		if (e.hosts != 0)
 			top_insert(st->top_countries, &st->ntop_countries, &e);
 	}
 	for (size_t i = 0; i < c->ncap; i++) {
 		if (c->nets[i].asn == 0 || c->nets[i].hosts == 0)
 			continue;
-		struct rep_top e = {.asn = c->nets[i].asn, .hosts = c->nets[i].hosts};
+		struct rep_top e = {
+		    .asn = c->nets[i].asn, .hosts = c->nets[i].hosts, .total = c->nets[i].total};
 		snprintf(e.org, sizeof(e.org), "%s", c->nets[i].org);
 		top_insert(st->top_networks, &st->ntop_networks, &e);
 	}
-	free(countries);
 }
 
-static int collect_dir(struct collector *c, int dirfd, char *err, size_t errlen)
+static int on_manifest(void *ctx, const struct out_json *m)
 {
-	struct out_json_arena ma = {0};
-	struct out_json *m;
-	int rc;
+	read_manifest(((struct collector *)ctx)->st, m);
+	return 0;
+}
 
-	if (faccessat(dirfd, "manifest.json", F_OK, 0) != 0) {
-		c->no_manifest = true;
-		return read_listed_dir(c, dirfd, err, errlen);
-	}
-	rc = out_json_load(dirfd, "manifest.json", &ma, &m, err, errlen);
-	if (rc == 0) {
-		read_manifest(c->st, m);
-		const struct out_json *files = out_json_get(m, "files");
-		for (const struct out_json *f = files ? files->child : NULL; f && rc == 0;
-		     f = f->next) {
-			const char *name = out_json_str(out_json_get(f, "name"));
-			if (name != NULL && strchr(name, '/') == NULL)
-				rc = read_shard(c, dirfd, name, err, errlen);
-		}
-	}
-	out_json_arena_free(&ma);
-	return rc;
+static int on_record(void *ctx, const struct out_json *rec)
+{
+	return count_record(ctx, rec);
+}
+
+static void on_bad_line(void *ctx)
+{
+	((struct collector *)ctx)->st->bad_lines++;
+}
+
+static void on_shard(void *ctx)
+{
+	((struct collector *)ctx)->st->shards++;
 }
 
 int out_report_collect(const char *const *dirs, size_t ndirs, struct rep_stats *st, char *err,
@@ -477,14 +435,13 @@ int out_report_collect(const char *const *dirs, size_t ndirs, struct rep_stats *
 
 	memset(st, 0, sizeof(*st));
 	for (size_t i = 0; i < ndirs && rc == 0; i++) {
-		int dirfd = open(dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dirfd < 0) {
-			rc = -errno;
-			snprintf(err, errlen, "%s: %s", dirs[i], strerror(errno));
-			break;
-		}
-		rc = collect_dir(&c, dirfd, err, errlen);
-		close(dirfd);
+		static const struct out_results_cb cb = {.manifest = on_manifest,
+							 .record = on_record,
+							 .bad_line = on_bad_line,
+							 .shard = on_shard};
+		bool no_manifest = false;
+		rc = out_results_each(dirs[i], &cb, &c, &no_manifest, err, errlen);
+		c.no_manifest |= no_manifest;
 		if (rc != 0 && ndirs > 1) {
 			char why[384];
 			snprintf(why, sizeof(why), "%s", err);
@@ -500,8 +457,21 @@ int out_report_collect(const char *const *dirs, size_t ndirs, struct rep_stats *
 		finish(&c);
 	free(c.hosts);
 	free(c.nets);
-	out_json_arena_free(&c.arena);
 	return rc;
+}
+
+void out_report_headline(const struct rep_stats *st, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%llu hosts offer POP3/IMAP without TLS; %llu accept TLS 1.0/1.1.",
+		 (unsigned long long)st->host_posture[MC_POSTURE_NO_TLS],
+		 (unsigned long long)st->hosts_obsolete);
+}
+
+int out_cc_index(const char *cc)
+{
+	if (cc == NULL || cc[0] < 'A' || cc[0] > 'Z' || cc[1] < 'A' || cc[1] > 'Z' || cc[2] != '\0')
+		return -1;
+	return (cc[0] - 'A') * 26 + (cc[1] - 'A');
 }
 
 int out_report_format_parse(const char *name, enum out_report_format *fmt)
@@ -518,7 +488,8 @@ int out_report_format_parse(const char *name, enum out_report_format *fmt)
 }
 
 int out_report_run(const char *const *dirs, size_t ndirs, enum out_report_format fmt,
-		   const char *outfile, char *err, size_t errlen)
+		   const struct out_report_opts *opts, const char *outfile, char *err,
+		   size_t errlen)
 {
 	struct rep_stats *st = calloc(1, sizeof(*st));
 	FILE *out = stdout;
@@ -529,6 +500,8 @@ int out_report_run(const char *const *dirs, size_t ndirs, enum out_report_format
 		return rc;
 	}
 	rc = out_report_collect(dirs, ndirs, st, err, errlen);
+	if (rc == 0 && opts != NULL && opts->map_path != NULL)
+		snprintf(st->map_path, sizeof(st->map_path), "%s", opts->map_path);
 	if (rc == 0 && outfile != NULL && (out = fopen(outfile, "w")) == NULL) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: %s", outfile, strerror(errno));

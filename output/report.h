@@ -20,6 +20,8 @@ enum out_report_format {
 #define REP_ATTRIB_MAX 4
 #define REP_ATTRIB_LEN 512
 #define REP_ORG_LEN    128
+#define REP_CC	       (26 * 26) /* ISO 3166 alpha-2 codes, AA..ZZ */
+#define REP_PATH_LEN   512
 
 struct rep_row {
 	uint16_t port;
@@ -31,7 +33,8 @@ struct rep_top {
 	char country[3]; /* top countries */
 	uint32_t asn;	 /* top networks */
 	char org[REP_ORG_LEN];
-	uint64_t hosts;
+	uint64_t hosts; /* cleartext-login hosts */
+	uint64_t total; /* every host of that country / network */
 };
 
 struct rep_stats {
@@ -48,6 +51,10 @@ struct rep_stats {
 	uint64_t other_rows; /* services whose row did not fit */
 	uint64_t svc_posture[REP_POSTURES], host_posture[REP_POSTURES];
 	uint64_t svc_cleartext, hosts_cleartext;
+	/* ... of which measured by the login probe (cleartext_login_evidence
+	 * "behaviour"; a host: on at least one port), and the rest, from the
+	 * capability list alone (records without the field count here) */
+	uint64_t svc_cleartext_behaviour, hosts_cleartext_behaviour;
 	uint64_t ver_yes[REP_VERSIONS], ver_no[REP_VERSIONS], ver_unknown[REP_VERSIONS];
 	uint64_t svc_obsolete, hosts_tls10, hosts_tls11;
 	uint64_t certs, cert_expired, cert_self_signed, cert_invalid_chain;
@@ -55,6 +62,17 @@ struct rep_stats {
 	struct rep_top top_countries[REP_TOP], top_networks[REP_TOP];
 	size_t ntop_countries, ntop_networks;
 	uint64_t cleartext_no_country, cleartext_no_asn;
+	/* per country (index (c0-'A')*26 + c1-'A'): every host, cleartext-login hosts */
+	uint64_t cc_hosts[REP_CC], cc_cleartext[REP_CC];
+	uint64_t hosts_obsolete;     /* hosts accepting TLS 1.0 or 1.1 */
+	bool demo_geo;		     /* a database is scripts/gen-mmdb's demo data */
+	char map_path[REP_PATH_LEN]; /* world map (scripts/fetch-geo-data), "" = none */
+};
+
+/* What the caller adds to the shards: a world map file (NULL = the
+ * world-map.tsv beside the manifest's geo database, if there is one). */
+struct out_report_opts {
+	const char *map_path;
 };
 
 int out_report_format_parse(const char *name, enum out_report_format *fmt);
@@ -68,9 +86,16 @@ void out_report_text(const struct rep_stats *st, FILE *out);
 /* JSON text of the stats (malloc'd, NUL-terminated), or NULL. */
 char *out_report_json(const struct rep_stats *st);
 void out_report_html(const struct rep_stats *st, FILE *out);
+/* The choropleth world map section of the HTML page (report_map.c). */
+void out_report_html_map(const struct rep_stats *st, FILE *out);
+/* "N hosts offer POP3/IMAP without TLS; M accept TLS 1.0/1.1." */
+void out_report_headline(const struct rep_stats *st, char *buf, size_t cap);
+/* Index of an alpha-2 code in cc_* arrays, or -1. */
+int out_cc_index(const char *cc);
 
 /* collect + write in the format to `outfile` (NULL = stdout). */
 int out_report_run(const char *const *dirs, size_t ndirs, enum out_report_format fmt,
-		   const char *outfile, char *err, size_t errlen);
+		   const struct out_report_opts *opts, const char *outfile, char *err,
+		   size_t errlen);
 
 #endif

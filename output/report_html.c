@@ -103,11 +103,20 @@ static void head(FILE *out, const struct rep_stats *st)
 	} else {
 		fprintf(out, "no manifest.json: shards read from the directory listing");
 	}
+	char headline[256];
+	out_report_headline(st, headline, sizeof(headline));
+	fprintf(out, "</p>\n<p class=\"big\" id=\"headline\">");
+	html_escape(out, headline);
 	fprintf(out,
 		"</p>\n<p><span class=\"big\" id=\"cleartext-hosts\">%llu</span> of %llu hosts "
-		"(%llu of %llu services) accept a password in clear text.</p>\n",
+		"(%llu of %llu services) accept a password in clear text: "
+		"<span id=\"cleartext-behaviour\">%llu</span> measured by the login probe, "
+		"<span id=\"cleartext-capability\">%llu</span> from their capability list only."
+		"</p>\n",
 		(unsigned long long)st->hosts_cleartext, (unsigned long long)st->hosts,
-		(unsigned long long)st->svc_cleartext, (unsigned long long)st->records);
+		(unsigned long long)st->svc_cleartext, (unsigned long long)st->records,
+		(unsigned long long)st->hosts_cleartext_behaviour,
+		(unsigned long long)(st->hosts_cleartext - st->hosts_cleartext_behaviour));
 }
 
 static void ports_table(FILE *out, const struct rep_stats *st)
@@ -180,6 +189,7 @@ void out_report_html(const struct rep_stats *st, FILE *out)
 		bars[n].value = st->top_networks[n].hosts;
 	}
 	chart(out, "networks", "Top networks of cleartext-login hosts", bars, n, "#d08040");
+	out_report_html_map(st, out);
 	fprintf(out, "<p class=\"attrib\">");
 	for (size_t i = 0; i < st->nattrib; i++) {
 		html_escape(out, st->attribution[i]);

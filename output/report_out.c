@@ -50,9 +50,12 @@ static void text_tops(const struct rep_stats *st, FILE *out)
 
 	fprintf(out, "\nTop countries of cleartext-login hosts\n");
 	for (size_t i = 0; i < st->ntop_countries; i++)
-		fprintf(out, "  %-4s %10llu  %5.1f%%\n", st->top_countries[i].country,
-			(unsigned long long)st->top_countries[i].hosts,
-			pct(st->top_countries[i].hosts, st->hosts_cleartext));
+		fprintf(
+		    out, "  %-4s %10llu  %5.1f%% of them, %5.1f%% of the country's %llu hosts\n",
+		    st->top_countries[i].country, (unsigned long long)st->top_countries[i].hosts,
+		    pct(st->top_countries[i].hosts, st->hosts_cleartext),
+		    pct(st->top_countries[i].hosts, st->top_countries[i].total),
+		    (unsigned long long)st->top_countries[i].total);
 	if (st->cleartext_no_country)
 		fprintf(out, "  %-4s %10llu\n", "??", (unsigned long long)st->cleartext_no_country);
 	fprintf(out, "\nTop networks of cleartext-login hosts\n");
@@ -67,8 +70,12 @@ static void text_tops(const struct rep_stats *st, FILE *out)
 
 void out_report_text(const struct rep_stats *st, FILE *out)
 {
+	char headline[256];
+
 	fprintf(out, "mailcensus report\n");
 	text_run(st, out);
+	out_report_headline(st, headline, sizeof(headline));
+	fprintf(out, "%s\n", headline);
 	fprintf(out,
 		"targets: %llu probed, %llu unreachable (connect failed); %llu services on %llu "
 		"hosts; from %llu shards%s\n",
@@ -88,6 +95,13 @@ void out_report_text(const struct rep_stats *st, FILE *out)
 	fprintf(out, "\nCleartext login accepted: %llu services on %llu hosts (%.1f%% of hosts)\n",
 		(unsigned long long)st->svc_cleartext, (unsigned long long)st->hosts_cleartext,
 		pct(st->hosts_cleartext, st->hosts));
+	fprintf(out,
+		"  measured by the login probe: %llu services on %llu hosts\n"
+		"  from the capability list only: %llu services on %llu hosts\n",
+		(unsigned long long)st->svc_cleartext_behaviour,
+		(unsigned long long)st->hosts_cleartext_behaviour,
+		(unsigned long long)(st->svc_cleartext - st->svc_cleartext_behaviour),
+		(unsigned long long)(st->hosts_cleartext - st->hosts_cleartext_behaviour));
 	fprintf(out, "\nTLS versions (services)  accepted    refused  not measured\n");
 	for (int v = 0; v < REP_VERSIONS; v++)
 		fprintf(out, "  %-20s %10llu %10llu %12llu\n", version_names[v],
@@ -113,6 +127,11 @@ void out_report_text(const struct rep_stats *st, FILE *out)
 		fprintf(out, "%s\n", st->attribution[i]);
 	if (!st->enriched && st->have_manifest)
 		fprintf(out, "No geo/ASN enrichment in this run (--no-enrich).\n");
+	if (st->demo_geo)
+		fprintf(out,
+			"Countries and networks come from a demo database (scripts/gen-mmdb demo) "
+			"that places the test network's 198.18.0.0/15 addresses; no real database "
+			"places that range.\n");
 }
 
 static void jkey(struct out_jw *w, const char *key, uint64_t v, bool last)
@@ -171,7 +190,8 @@ static void json_tops(struct out_jw *w, const struct rep_stats *st)
 		out_jw_lit(w, "{\"country\":");
 		out_jw_bytes(w, st->top_countries[i].country, 2);
 		out_jw_lit(w, ",");
-		jkey(w, "hosts", st->top_countries[i].hosts, true);
+		jkey(w, "hosts", st->top_countries[i].hosts, false);
+		jkey(w, "hosts_total", st->top_countries[i].total, true);
 		out_jw_lit(w, "}");
 	}
 	out_jw_lit(w, "],\"top_networks_cleartext\":[");
@@ -181,7 +201,24 @@ static void json_tops(struct out_jw *w, const struct rep_stats *st)
 		out_jw_lit(w, "{");
 		jkey(w, "asn", st->top_networks[i].asn, false);
 		jstr(w, "org", st->top_networks[i].org);
-		jkey(w, "hosts", st->top_networks[i].hosts, true);
+		jkey(w, "hosts", st->top_networks[i].hosts, false);
+		jkey(w, "hosts_total", st->top_networks[i].total, true);
+		out_jw_lit(w, "}");
+	}
+	out_jw_lit(w, "],\"countries\":[");
+	bool first = true;
+	for (int i = 0; i < REP_CC; i++) {
+		if (st->cc_hosts[i] == 0)
+			continue;
+		char cc[3] = {(char)('A' + i / 26), (char)('A' + i % 26), 0};
+		if (!first)
+			out_jw_lit(w, ",");
+		out_jw_lit(w, "{\"country\":");
+		first = false;
+		out_jw_bytes(w, cc, 2);
+		out_jw_lit(w, ",");
+		jkey(w, "hosts", st->cc_hosts[i], false);
+		jkey(w, "cleartext_hosts", st->cc_cleartext[i], true);
 		out_jw_lit(w, "}");
 	}
 	out_jw_lit(w, "],");
@@ -191,8 +228,11 @@ static void json_tops(struct out_jw *w, const struct rep_stats *st)
 
 static void json_body(struct out_jw *w, const struct rep_stats *st)
 {
+	char headline[256];
 	out_jw_lit(w, "{");
 	json_run(w, st);
+	out_report_headline(st, headline, sizeof(headline));
+	jstr(w, "headline", headline);
 	jkey(w, "shards", st->shards, false);
 	jkey(w, "targets", st->targets, false);
 	jkey(w, "unreachable", st->unreachable, false);
@@ -225,7 +265,14 @@ static void json_body(struct out_jw *w, const struct rep_stats *st)
 	}
 	out_jw_lit(w, "},\"cleartext_login\":{");
 	jkey(w, "services", st->svc_cleartext, false);
-	jkey(w, "hosts", st->hosts_cleartext, true);
+	jkey(w, "hosts", st->hosts_cleartext, false);
+	out_jw_lit(w, "\"behaviour\":{");
+	jkey(w, "services", st->svc_cleartext_behaviour, false);
+	jkey(w, "hosts", st->hosts_cleartext_behaviour, true);
+	out_jw_lit(w, "},\"capability_only\":{");
+	jkey(w, "services", st->svc_cleartext - st->svc_cleartext_behaviour, false);
+	jkey(w, "hosts", st->hosts_cleartext - st->hosts_cleartext_behaviour, true);
+	out_jw_lit(w, "}");
 	out_jw_lit(w, "},\"tls_versions\":{");
 	for (int v = 0; v < REP_VERSIONS; v++) {
 		out_jw_lit(w, "\"");
@@ -238,6 +285,7 @@ static void json_body(struct out_jw *w, const struct rep_stats *st)
 	}
 	jkey(w, "hosts_tls1_0", st->hosts_tls10, false);
 	jkey(w, "hosts_tls1_1", st->hosts_tls11, false);
+	jkey(w, "hosts_obsolete", st->hosts_obsolete, false);
 	jkey(w, "obsolete_services", st->svc_obsolete, true);
 	out_jw_lit(w, "},\"certificates\":{");
 	jkey(w, "seen", st->certs, false);

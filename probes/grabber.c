@@ -9,13 +9,18 @@
  * connections and the next target, and an event for a connection that has
  * since been closed must not reach its successor.
  *
- * Life of a target: MAIN connection (protocol probe) -> on 110/143, if
- * STARTTLS worked, an INJECT connection (STARTTLS with a pipelined NOOP;
- * see pop3.c for why it cannot share the main connection) -> if TLS came
- * up and the matrix is on, one MATRIX connection per TLS version the main
- * handshake did not answer (pinned context; a handshake that fails -
- * dovecot's bare FIN right after our ClientHello, or an alert - counts as
- * "refused") -> classify -> record callback -> slot free.
+ * Life of a target: MAIN connection (protocol probe; when it ends inside
+ * the login probe - a server that stalls or drops the connection on AUTH -
+ * once more without the login probe, keeping the steps so far) -> on 110,
+ * when the server took STLS and the login probe still needs its USER step,
+ * a LOGIN connection (greeting, USER, QUIT; see pop3.c for why USER cannot
+ * precede STLS) -> on 110/143, if STARTTLS worked, an INJECT connection
+ * (STARTTLS with a pipelined NOOP; see pop3.c for why it cannot share the
+ * main connection) -> if TLS came up and the matrix is on, one MATRIX
+ * connection per TLS version the main handshake did not answer (pinned
+ * context; a handshake that fails - dovecot's bare FIN right after our
+ * ClientHello, or an alert - counts as "refused") -> classify -> record
+ * callback -> slot free.
  *
  * Timeouts are checked by a sweep over the busy slots every
  * GRAB_SWEEP_MS: each slot has a step deadline (connect, or the next server
@@ -36,6 +41,7 @@
 #include "probes/classify.h"
 #include "probes/grabber.h"
 #include "probes/io.h"
+#include "probes/login.h"
 #include "probes/session.h"
 #include "probes/tls.h"
 
@@ -46,6 +52,7 @@
 
 enum grab_phase {
 	GRAB_MAIN,   /* the protocol probe */
+	GRAB_LOGIN,  /* POP3 login probe's USER step (after the main connection took STLS) */
 	GRAB_INJECT, /* STARTTLS injection test (plaintext ports, after TLS worked) */
 	GRAB_MATRIX, /* one pinned TLS version */
 };
@@ -56,6 +63,7 @@ struct grab_slot {
 	enum grab_phase phase;
 	enum probe_tls_slot mslot; /* matrix version being tried */
 	bool main_tls;		   /* TLS came up on the main connection */
+	bool login_retry;	   /* main probe running again without the login probe */
 	uint32_t index, gen;
 	uint32_t addr;
 	uint16_t port;
@@ -114,6 +122,7 @@ void grab_config_defaults(struct grab_config *cfg)
 	cfg->read_timeout_ms = 5000;
 	cfg->total_timeout_ms = 30000;
 	cfg->tls_matrix = true;
+	cfg->login_probe = true;
 }
 
 enum mc_proto grab_port_proto(const struct grab_config *cfg, uint16_t port)
@@ -191,6 +200,13 @@ static bool want_inject(const struct grab_slot *s)
 	       r->caps_post_tls.count > 0 && now_ms() < s->target_deadline;
 }
 
+/* The POP3 login probe's USER step on a connection of its own (pop3.c). */
+static bool want_login(const struct grab_slot *s)
+{
+	return s->g->cfg.login_probe && probe_login_wants_connection(&s->rec) &&
+	       now_ms() < s->target_deadline;
+}
+
 /* The current connection is over (the target may go on). */
 static void conn_end(struct grab_slot *s)
 {
@@ -198,12 +214,26 @@ static void conn_end(struct grab_slot *s)
 	s->gen++;
 	if (s->phase == GRAB_INJECT && s->scratch.starttls_injection != MC_TRI_UNKNOWN)
 		s->rec.starttls_injection = s->scratch.starttls_injection;
-	if (s->phase == GRAB_MAIN && want_inject(s)) {
+	if (s->phase == GRAB_LOGIN)
+		probe_login_merge(&s->rec, &s->scratch);
+	if (s->phase == GRAB_MAIN && !s->login_retry && probe_login_broke(&s->rec) &&
+	    now_ms() < s->target_deadline) {
+		probe_login_restart(&s->rec); /* again, without the login probe */
+		s->login_retry = true;
+		slot_open(s);
+		return;
+	}
+	if (s->phase == GRAB_MAIN && want_login(s)) {
+		s->phase = GRAB_LOGIN;
+		slot_open(s);
+		return;
+	}
+	if ((s->phase == GRAB_MAIN || s->phase == GRAB_LOGIN) && want_inject(s)) {
 		s->phase = GRAB_INJECT;
 		slot_open(s);
 		return;
 	}
-	if (s->phase == GRAB_MAIN && !s->main_tls) {
+	if ((s->phase == GRAB_MAIN || s->phase == GRAB_LOGIN) && !s->main_tls) {
 		target_done(s);
 		return;
 	}
@@ -325,6 +355,12 @@ static bool slot_event(void *owner, struct io_conn *c, enum io_event ev, const c
 
 /* ---- starting connections and targets ----------------------------------- */
 
+/* The source address of a connection to addr (grab_config.source_ips). */
+static uint32_t slot_source(const struct grabber *g, uint32_t addr)
+{
+	return g->cfg.nsource_ips > 0 ? g->cfg.source_ips[addr % g->cfg.nsource_ips] : 0;
+}
+
 static void slot_open(struct grab_slot *s)
 {
 	struct grabber *g = s->g;
@@ -332,14 +368,17 @@ static void slot_open(struct grab_slot *s)
 
 	if (s->phase == GRAB_MAIN) {
 		probe_sess_init(&s->sess, &s->rec, s->rec.proto, PROBE_MODE_MAIN);
+		s->sess.login_probe = g->cfg.login_probe && !s->login_retry;
 	} else {
 		memset(&s->scratch, 0, sizeof(s->scratch));
 		probe_sess_init(&s->sess, &s->scratch, s->rec.proto,
-				s->phase == GRAB_INJECT ? PROBE_MODE_INJECT : PROBE_MODE_MATRIX);
+				s->phase == GRAB_INJECT	 ? PROBE_MODE_INJECT
+				: s->phase == GRAB_LOGIN ? PROBE_MODE_LOGIN
+							 : PROBE_MODE_MATRIX);
 	}
 	s->step_deadline = now_ms() + g->cfg.connect_timeout_ms;
 	g->stats.connections++;
-	if (io_connect(&s->io, g->epfd, s->addr, s->port, tag) < 0) {
+	if (io_connect(&s->io, g->epfd, slot_source(g, s->addr), s->addr, s->port, tag) < 0) {
 		s->io.state = IO_CONNECTING; /* so the failure is recorded as a connect error */
 		conn_failed(s, s->io.err, false);
 	}
@@ -357,6 +396,7 @@ static void target_start(struct grabber *g, const struct grab_target *t)
 	s->port = t->port;
 	s->phase = GRAB_MAIN;
 	s->main_tls = false;
+	s->login_retry = false;
 	memset(&s->rec, 0, sizeof(s->rec));
 	s->rec.ip = t->addr;
 	s->rec.port = t->port;

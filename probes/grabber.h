@@ -17,7 +17,8 @@
 #include "base/hit.h"
 #include "output/record.h"
 
-#define GRAB_PORTS_MAX 16
+#define GRAB_PORTS_MAX	 16
+#define GRAB_SOURCES_MAX 64
 
 struct grab_port_proto {
 	uint16_t port;
@@ -32,8 +33,15 @@ struct grab_config {
 	uint32_t rate;		   /* new targets per second, 0 = unlimited */
 	const char *ca_file;	   /* extra trust anchors for chain verification, or NULL */
 	bool tls_matrix;	   /* run the TLS 1.0-1.3 version matrix */
+	bool login_probe;	   /* pre-TLS login probe on 110/143 (login.h); default on */
 	uint16_t nports;	   /* 0 = defaults: 110 pop3, 143 imap, 993 imaps, 995 pop3s */
 	struct grab_port_proto ports[GRAB_PORTS_MAX];
+	/* Source addresses (host order): each connection to addr is bound to
+	 * source_ips[addr % nsource_ips], the address the SYN scan used for that
+	 * target (the engine's kernel path routes by source). 0: the kernel
+	 * picks. */
+	uint32_t source_ips[GRAB_SOURCES_MAX];
+	uint32_t nsource_ips;
 	/* The process's quit flag (base/quit.h) is read, not configured: at
 	 * MC_QUIT_STOP no new target starts, open ones run to their end
 	 * (bounded by the timeouts) and queued ones get no record; at

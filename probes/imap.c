@@ -3,8 +3,17 @@
  * Plaintext (143): greeting (* OK / * PREAUTH / * BYE; dovecot's cold start
  * may send "* OK Waiting for authentication process to respond.." before
  * the real greeting) -> capabilities (from [CAPABILITY ...] in the greeting,
- * else "a1 CAPABILITY") -> "a2 STARTTLS" -> TLS handshake -> "a4 CAPABILITY"
- * over TLS. STARTTLS is tried whether or not it was advertised.
+ * else "a1 CAPABILITY") -> login probe -> "a2 STARTTLS" -> TLS handshake ->
+ * "a4 CAPABILITY" over TLS. STARTTLS is tried whether or not it was
+ * advertised.
+ *
+ * The login probe (login.h; off with --no-login-probe): "a5 AUTHENTICATE
+ * PLAIN", then "a6 AUTHENTICATE LOGIN", both without an initial response.
+ * A "+" continuation means the server would take the credentials now; we
+ * answer "*", which RFC 3501 makes the server end with a tagged BAD. A
+ * tagged NO [PRIVACYREQUIRED] (or a refusal naming TLS) says TLS comes
+ * first. It stops at the first step accepted. LOGIN itself carries the
+ * password and is never sent: it is recorded as not_probed.
  *
  * STARTTLS injection (own connection, PROBE_MODE_INJECT; see pop3.c for
  * why): greeting -> "a2 STARTTLS\r\na3 NOOP\r\n" in one write -> handshake
@@ -21,11 +30,25 @@
  * STARTTLS -> handshake -> done. */
 #include <string.h>
 
+#include "probes/login.h"
 #include "probes/session.h"
+
+/* The login probe's steps, in order, each with its own tag (aN). */
+static const struct {
+	enum mc_login_cmd cmd;
+	const char *text;
+	int tag;
+} imap_login_steps[] = {
+    {MC_LOGIN_CMD_IMAP_AUTH_PLAIN, "a5 AUTHENTICATE PLAIN\r\n", 5},
+    {MC_LOGIN_CMD_IMAP_AUTH_LOGIN, "a6 AUTHENTICATE LOGIN\r\n", 6},
+};
+#define IMAP_LOGIN_NSTEPS (sizeof(imap_login_steps) / sizeof(imap_login_steps[0]))
 
 enum imap_state {
 	IMAP_GREETING,
 	IMAP_CAPA,
+	IMAP_LOGIN_REPLY,  /* login probe: "+" or the tagged answer to AUTHENTICATE */
+	IMAP_LOGIN_CANCEL, /* login probe: "*" sent, the tagged end of the exchange is due */
 	IMAP_STARTTLS_REPLY,
 	IMAP_TLS_HANDSHAKE,
 	IMAP_DONE,
@@ -38,6 +61,10 @@ static const char *imap_state_name(const struct probe_sess *s)
 		return "greeting";
 	case IMAP_CAPA:
 		return s->tls_up ? "capability-tls" : "capability";
+	case IMAP_LOGIN_REPLY:
+		return "login";
+	case IMAP_LOGIN_CANCEL:
+		return "login-cancel";
 	case IMAP_STARTTLS_REPLY:
 		return "starttls";
 	case IMAP_TLS_HANDSHAKE:
@@ -55,6 +82,15 @@ static void enter_state(struct probe_sess *s, enum imap_state next)
 	case IMAP_CAPA:
 		probe_sess_send(s, s->tls_up && !s->implicit ? "a4 CAPABILITY\r\n"
 							     : "a1 CAPABILITY\r\n");
+		break;
+	case IMAP_LOGIN_REPLY: /* the caller checked that a step is left and fits */
+		probe_login_begin(s, imap_login_steps[s->login_next].cmd);
+		probe_sess_send(s, imap_login_steps[s->login_next].text);
+		s->login_next++;
+		break;
+	case IMAP_LOGIN_CANCEL:
+		s->login_cancels++;
+		probe_sess_send(s, "*\r\n");
 		break;
 	case IMAP_STARTTLS_REPLY:
 		probe_sess_send(s, s->mode == PROBE_MODE_INJECT ? "a2 STARTTLS\r\na3 NOOP\r\n"
@@ -144,6 +180,19 @@ static void imap_start(struct probe_sess *s)
 	enter_state(s, IMAP_GREETING);
 }
 
+/* The next login-probe step; once a step was accepted or none is left,
+ * note LOGIN (not probed) and go on to STARTTLS. */
+static void imap_login_next(struct probe_sess *s)
+{
+	if (s->login_next < IMAP_LOGIN_NSTEPS && s->rec->login_steps < MC_LOGIN_STEPS &&
+	    !probe_login_accepted(s)) {
+		enter_state(s, IMAP_LOGIN_REPLY);
+		return;
+	}
+	probe_login_note_unprobed(s, MC_LOGIN_CMD_IMAP_LOGIN);
+	enter_state(s, IMAP_STARTTLS_REPLY);
+}
+
 static void imap_after_capa(struct probe_sess *s)
 {
 	struct mc_record *r = s->rec;
@@ -159,7 +208,10 @@ static void imap_after_capa(struct probe_sess *s)
 	}
 	r->starttls_advertised =
 	    probe_caps_has(&r->caps_pre_tls, "STARTTLS") ? MC_TRI_YES : MC_TRI_NO;
-	enter_state(s, IMAP_STARTTLS_REPLY);
+	if (s->login_probe && s->mode == PROBE_MODE_MAIN)
+		imap_login_next(s);
+	else
+		enter_state(s, IMAP_STARTTLS_REPLY);
 }
 
 static void imap_greeting(struct probe_sess *s, const char *line, size_t len)
@@ -191,7 +243,7 @@ static void imap_greeting(struct probe_sess *s, const char *line, size_t len)
 /* A tagged reply "aN OK|NO|BAD ...": the tag number, or -1 if untagged. */
 static int imap_tag(const char *line, size_t len)
 {
-	if (len >= 3 && line[0] == 'a' && line[1] >= '1' && line[1] <= '4' && line[2] == ' ')
+	if (len >= 3 && line[0] == 'a' && line[1] >= '1' && line[1] <= '9' && line[2] == ' ')
 		return line[1] - '0';
 	return -1;
 }
@@ -212,6 +264,51 @@ static void imap_capa_line(struct probe_sess *s, const char *line, size_t len)
 		imap_add_atoms(s, line + 13, len - 13);
 	else if (probe_starts_with(line, len, "* OK"))
 		imap_bracket_caps(s, line, len); /* e.g. the late real greeting */
+}
+
+/* The tag of the login step being run. */
+static int imap_login_tag(const struct probe_sess *s)
+{
+	return s->login_next > 0 ? imap_login_steps[s->login_next - 1].tag : -1;
+}
+
+/* The answer to AUTHENTICATE: a "+" continuation (the server would take the
+ * credentials now: cancel it), or the tagged OK/NO/BAD. Untagged lines and
+ * other tags are noise. */
+static void imap_login_line(struct probe_sess *s, const char *line, size_t len)
+{
+	if (len > 0 && line[0] == '+') {
+		probe_login_answer(s, MC_LOGIN_ACCEPTED, line, len);
+		enter_state(s, IMAP_LOGIN_CANCEL);
+		return;
+	}
+	if (imap_tag(line, len) != imap_login_tag(s))
+		return;
+	if (probe_starts_with(line + 3, len - 3, "OK"))
+		probe_login_answer(s, MC_LOGIN_ACCEPTED, line,
+				   len); /* no credential asked at all */
+	else if (probe_starts_with(line + 3, len - 3, "NO"))
+		probe_login_answer(s, probe_login_refusal(line, len, MC_LOGIN_REFUSED), line, len);
+	else
+		probe_login_answer(s, probe_login_refusal(line, len, MC_LOGIN_BAD), line, len);
+	imap_login_next(s);
+}
+
+/* After "*": the tagged reply that ends the exchange. A server that
+ * challenges again gets one more "*", then the probe gives up. */
+static void imap_login_cancel_line(struct probe_sess *s, const char *line, size_t len)
+{
+	if (len > 0 && line[0] == '+') {
+		if (s->login_cancels < PROBE_LOGIN_CANCELS_MAX) {
+			enter_state(s, IMAP_LOGIN_CANCEL);
+			return;
+		}
+		probe_sess_fail(s, imap_state_name(s), "cancel-ignored");
+		enter_state(s, IMAP_DONE);
+		return;
+	}
+	if (imap_tag(line, len) == imap_login_tag(s))
+		imap_login_next(s);
 }
 
 static void imap_starttls_line(struct probe_sess *s, const char *line, size_t len)
@@ -245,6 +342,12 @@ static void imap_dispatch(struct probe_sess *s, const char *line, size_t len)
 		break;
 	case IMAP_CAPA:
 		imap_capa_line(s, line, len);
+		break;
+	case IMAP_LOGIN_REPLY:
+		imap_login_line(s, line, len);
+		break;
+	case IMAP_LOGIN_CANCEL:
+		imap_login_cancel_line(s, line, len);
 		break;
 	case IMAP_STARTTLS_REPLY:
 		imap_starttls_line(s, line, len);

@@ -82,7 +82,20 @@ static const char *errno_reason(int e)
 	}
 }
 
-int io_connect(struct io_conn *c, int epfd, uint32_t addr, uint16_t port, uint64_t tag)
+/* Bind to src before connect. IP_BIND_ADDRESS_NO_PORT leaves the port to
+ * connect(), which may reuse it towards other destinations: without it
+ * every bound socket would hold a port of its own. */
+static int bind_source(int fd, uint32_t src)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(src)};
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+	return bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+}
+
+int io_connect(struct io_conn *c, int epfd, uint32_t src, uint32_t addr, uint16_t port,
+	       uint64_t tag)
 {
 	struct sockaddr_in sa = {
 	    .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(addr)};
@@ -100,6 +113,8 @@ int io_connect(struct io_conn *c, int epfd, uint32_t addr, uint16_t port, uint64
 		goto fail;
 	setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (src != 0 && bind_source(c->fd, src) < 0)
+		goto fail;
 	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS)
 		goto fail;
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &e) < 0)

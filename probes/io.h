@@ -59,8 +59,11 @@ struct io_conn {
 
 const char *io_state_name(enum io_state s);
 
-/* Start a non-blocking connect and register with epfd. 0 or -errno (err set). */
-int io_connect(struct io_conn *c, int epfd, uint32_t addr, uint16_t port, uint64_t tag);
+/* Start a non-blocking connect and register with epfd; from source address
+ * src (host order; the port stays the kernel's choice) unless src is 0.
+ * 0 or -errno (err set). */
+int io_connect(struct io_conn *c, int epfd, uint32_t src, uint32_t addr, uint16_t port,
+	       uint64_t tag);
 
 /* Queue bytes and try to send them now. 0 or -ENOBUFS when they do not fit. */
 int io_send(struct io_conn *c, int epfd, const void *data, size_t len);

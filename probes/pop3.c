@@ -1,8 +1,19 @@
 /* pop3.c — the POP3 probe as an explicit state machine.
  *
- * Plaintext (110):  greeting -> CAPA -> STLS -> TLS handshake -> CAPA again
- * over TLS. STLS is tried whether or not CAPA advertised it; advertised and
- * accepted are recorded separately.
+ * Plaintext (110):  greeting -> CAPA -> login probe -> STLS -> TLS handshake
+ * -> CAPA again over TLS. STLS is tried whether or not CAPA advertised it;
+ * advertised and accepted are recorded separately.
+ *
+ * The login probe (login.h; off with --no-login-probe) asks whether a
+ * password could cross in clear text, without sending one: "AUTH PLAIN",
+ * then "AUTH LOGIN" before STLS (a "+" continuation is answered with "*",
+ * which RFC 5034 makes the server refuse with -ERR: no state is left), then
+ * "USER <fixed non-account>" (never PASS) followed by a QUIT we do not wait
+ * for. It stops at the first step accepted. USER cannot go before STLS:
+ * its +OK leaves the server waiting for PASS, and GNU Mailutils pop3d then
+ * refuses STLS. So USER runs after a refused STLS on the main connection,
+ * or, when the server took STLS, on its own short plaintext connection
+ * (PROBE_MODE_LOGIN: greeting -> USER -> QUIT), which the grabber opens.
  *
  * STARTTLS injection (Poddebniak et al., USENIX Security 2021) runs on its
  * own connection (PROBE_MODE_INJECT): greeting -> "STLS\r\nNOOP\r\n" in one
@@ -22,14 +33,29 @@
  * whether the pinned version was accepted). */
 #include <string.h>
 
+#include "probes/login.h"
 #include "probes/session.h"
 
 #define POP3_CAPA_LINES_MAX 256 /* a CAPA list longer than this is hostile */
+
+/* The login probe's steps, in order. */
+static const struct {
+	enum mc_login_cmd cmd;
+	const char *text;
+} pop3_login_steps[] = {
+    {MC_LOGIN_CMD_POP3_AUTH_PLAIN, "AUTH PLAIN\r\n"},
+    {MC_LOGIN_CMD_POP3_AUTH_LOGIN, "AUTH LOGIN\r\n"},
+    {MC_LOGIN_CMD_POP3_USER, "USER " MC_LOGIN_PROBE_USER "\r\n"},
+};
+#define POP3_LOGIN_NSTEPS (sizeof(pop3_login_steps) / sizeof(pop3_login_steps[0]))
 
 enum pop3_state {
 	POP3_GREETING,
 	POP3_CAPA_STATUS,
 	POP3_CAPA_LIST,
+	POP3_LOGIN_REPLY,  /* login probe: the answer to AUTH PLAIN / AUTH LOGIN / USER */
+	POP3_LOGIN_CANCEL, /* login probe: "*" sent, the -ERR that ends the AUTH is due */
+	POP3_QUIT,	   /* login probe over: QUIT sent, not waited for */
 	POP3_STLS_REPLY,
 	POP3_TLS_HANDSHAKE,
 	POP3_DONE,
@@ -43,6 +69,12 @@ static const char *pop3_state_name(const struct probe_sess *s)
 	case POP3_CAPA_STATUS:
 	case POP3_CAPA_LIST:
 		return s->tls_up ? "capa-tls" : "capa";
+	case POP3_LOGIN_REPLY:
+		return "login";
+	case POP3_LOGIN_CANCEL:
+		return "login-cancel";
+	case POP3_QUIT:
+		return "quit";
 	case POP3_STLS_REPLY:
 		return "starttls";
 	case POP3_TLS_HANDSHAKE:
@@ -60,6 +92,19 @@ static void enter_state(struct probe_sess *s, enum pop3_state next)
 	case POP3_CAPA_STATUS:
 		s->capa_lines = 0;
 		probe_sess_send(s, "CAPA\r\n");
+		break;
+	case POP3_LOGIN_REPLY: /* the caller checked that a step is left and fits */
+		probe_login_begin(s, pop3_login_steps[s->login_next].cmd);
+		probe_sess_send(s, pop3_login_steps[s->login_next].text);
+		s->login_next++;
+		break;
+	case POP3_LOGIN_CANCEL:
+		s->login_cancels++;
+		probe_sess_send(s, "*\r\n");
+		break;
+	case POP3_QUIT: /* courtesy only: the connection closes at once */
+		probe_sess_send(s, "QUIT\r\n");
+		s->done = true;
 		break;
 	case POP3_STLS_REPLY:
 		probe_sess_send(s, s->mode == PROBE_MODE_INJECT ? "STLS\r\nNOOP\r\n" : "STLS\r\n");
@@ -86,6 +131,31 @@ static void pop3_start(struct probe_sess *s)
 	enter_state(s, POP3_GREETING);
 }
 
+/* Is the next login step still to run? Not once a step was accepted. */
+static bool pop3_login_more(const struct probe_sess *s)
+{
+	return s->login_next < POP3_LOGIN_NSTEPS && s->rec->login_steps < MC_LOGIN_STEPS &&
+	       !probe_login_accepted(s);
+}
+
+/* The next login-probe step. Before STLS only the AUTH steps run, then
+ * STLS; after a refused STLS (or on the login connection) USER, then QUIT. */
+static void pop3_login_next(struct probe_sess *s)
+{
+	bool before_stls =
+	    s->mode == PROBE_MODE_MAIN && s->rec->starttls_accepted == MC_TRI_UNKNOWN;
+
+	if (pop3_login_more(s) &&
+	    !(before_stls && pop3_login_steps[s->login_next].cmd == MC_LOGIN_CMD_POP3_USER))
+		enter_state(s, POP3_LOGIN_REPLY);
+	else if (before_stls)
+		enter_state(s, POP3_STLS_REPLY);
+	else if (s->rec->login_steps > 0 && probe_login_current(s) == MC_LOGIN_CMD_POP3_USER)
+		enter_state(s, POP3_QUIT);
+	else
+		enter_state(s, POP3_DONE);
+}
+
 /* The CAPA exchange is over (list ended, or CAPA refused). */
 static void pop3_after_capa(struct probe_sess *s)
 {
@@ -101,7 +171,46 @@ static void pop3_after_capa(struct probe_sess *s)
 		return;
 	}
 	r->starttls_advertised = probe_caps_has(&r->caps_pre_tls, "STLS") ? MC_TRI_YES : MC_TRI_NO;
-	enter_state(s, POP3_STLS_REPLY);
+	if (s->login_probe && s->mode == PROBE_MODE_MAIN)
+		pop3_login_next(s);
+	else
+		enter_state(s, POP3_STLS_REPLY);
+}
+
+/* The status line answering a login-probe command. A "+" line is a SASL
+ * continuation (AUTH) or +OK (USER): the server would take the credential
+ * next. An AUTH continuation is cancelled; USER needs nothing more. */
+static void pop3_login_line(struct probe_sess *s, const char *line, size_t len)
+{
+	if (len > 0 && line[0] == '+') {
+		probe_login_answer(s, MC_LOGIN_ACCEPTED, line, len);
+		if (probe_login_current(s) == MC_LOGIN_CMD_POP3_USER)
+			pop3_login_next(s);
+		else
+			enter_state(s, POP3_LOGIN_CANCEL);
+		return;
+	}
+	if (probe_starts_with(line, len, "-ERR"))
+		probe_login_answer(s, probe_login_refusal(line, len, MC_LOGIN_REFUSED), line, len);
+	else
+		probe_login_answer(s, MC_LOGIN_BAD, line, len);
+	pop3_login_next(s);
+}
+
+/* After "*": the -ERR that ends the exchange. A server that challenges
+ * again gets one more "*", then the probe gives up on this connection. */
+static void pop3_login_cancel_line(struct probe_sess *s, const char *line, size_t len)
+{
+	if (len > 0 && line[0] == '+' && !probe_starts_with(line, len, "+OK")) {
+		if (s->login_cancels < PROBE_LOGIN_CANCELS_MAX) {
+			enter_state(s, POP3_LOGIN_CANCEL);
+			return;
+		}
+		probe_sess_fail(s, pop3_state_name(s), "cancel-ignored");
+		enter_state(s, POP3_DONE);
+		return;
+	}
+	pop3_login_next(s);
 }
 
 static void pop3_greeting(struct probe_sess *s, const char *line, size_t len)
@@ -112,10 +221,14 @@ static void pop3_greeting(struct probe_sess *s, const char *line, size_t len)
 		enter_state(s, POP3_DONE);
 		return;
 	}
-	if (s->mode != PROBE_MODE_MAIN && !s->tls_up)
+	if (s->mode == PROBE_MODE_LOGIN) {
+		s->login_next = POP3_LOGIN_NSTEPS - 1; /* USER only */
+		pop3_login_next(s);
+	} else if (s->mode != PROBE_MODE_MAIN && !s->tls_up) {
 		enter_state(s, POP3_STLS_REPLY);
-	else
+	} else {
 		enter_state(s, POP3_CAPA_STATUS);
+	}
 }
 
 static void pop3_capa_status(struct probe_sess *s, const char *line, size_t len)
@@ -176,6 +289,12 @@ static void pop3_on_line(struct probe_sess *s, const char *line, size_t len)
 	case POP3_CAPA_LIST:
 		pop3_capa_item(s, line, len);
 		break;
+	case POP3_LOGIN_REPLY:
+		pop3_login_line(s, line, len);
+		break;
+	case POP3_LOGIN_CANCEL:
+		pop3_login_cancel_line(s, line, len);
+		break;
 	case POP3_STLS_REPLY:
 		if (probe_starts_with(line, len, "+OK")) {
 			s->rec->starttls_accepted = MC_TRI_YES;
@@ -185,10 +304,14 @@ static void pop3_on_line(struct probe_sess *s, const char *line, size_t len)
 			/* not advertised: refusal is the answer (posture no_tls), not a failure */
 			if (s->rec->starttls_advertised == MC_TRI_YES)
 				probe_sess_fail(s, "starttls", "starttls-refused");
-			enter_state(s, POP3_DONE);
+			if (!s->done && s->login_probe && s->mode == PROBE_MODE_MAIN)
+				pop3_login_next(s); /* USER, on this plaintext connection */
+			else
+				enter_state(s, POP3_DONE);
 		}
 		break;
 	case POP3_TLS_HANDSHAKE:
+	case POP3_QUIT:
 	case POP3_DONE:
 		break; /* plaintext after +OK to STLS is dropped by the io layer */
 	}

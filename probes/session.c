@@ -28,6 +28,7 @@ void probe_sess_init(struct probe_sess *s, struct mc_record *rec, enum mc_proto 
 	s->proto = proto;
 	s->mode = mode;
 	s->implicit = proto == MC_PROTO_POP3S || proto == MC_PROTO_IMAPS;
+	s->login_probe = true;
 }
 
 void probe_sess_send(struct probe_sess *s, const char *text)

@@ -25,6 +25,8 @@ enum probe_mode {
 	PROBE_MODE_INJECT, /* injection test: greeting, STARTTLS+NOOP in one write, handshake,
 			      caps over TLS: is the NOOP answered? (starttls_injection) */
 	PROBE_MODE_MATRIX, /* version matrix: greeting, STARTTLS, handshake, stop */
+	PROBE_MODE_LOGIN,  /* POP3 login probe's USER step on its own plaintext connection
+			      (the server took STLS on the main one): greeting, USER, QUIT */
 };
 
 struct probe_sess {
@@ -39,13 +41,17 @@ struct probe_sess {
 	size_t tx_len;
 	bool want_tls;
 	bool done;
-	bool tls_up; /* set by the caller once the handshake completed */
+	bool tls_up;	  /* set by the caller once the handshake completed */
+	bool login_probe; /* run the pre-TLS login probe (MAIN mode, plaintext ports);
+			     probe_sess_init sets it, the grabber copies its config */
 
 	/* protocol scratch */
 	uint32_t literal_left; /* IMAP: literal bytes still to skip */
 	uint16_t capa_lines;   /* POP3: lines of the current CAPA list */
 	uint16_t lines;	       /* lines seen on this connection */
 	bool saw_tagged;       /* IMAP: a tagged reply ended the current command */
+	uint8_t login_next;    /* login probe: index of the next step to run */
+	uint8_t login_cancels; /* "*" lines sent for the current step */
 };
 
 /* A protocol's callbacks. Each returns nothing; results are in the session. */

@@ -18,6 +18,7 @@ say() { printf 'testnet[%s]: %s\n' "$name" "$*" >&2; }
 ns_exists() { ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$1"; }
 in_scan() { ip netns exec "$ns_scan" "$@"; }
 in_srv() { ip netns exec "$ns_srv" "$@"; }
+in_nic() { ip netns exec "$ns_nic" "$@"; }
 
 # Every process still inside one of our namespaces is ours: stop them all.
 kill_ns_pids() { # NS
@@ -60,8 +61,10 @@ tn_down() {
 		done
 		for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
 	fi
+	kill_ns_pids "$ns_nic"
 	kill_ns_pids "$ns_srv"
 	kill_ns_pids "$ns_scan"
+	ns_exists "$ns_nic" && ip netns del "$ns_nic"
 	ns_exists "$ns_srv" && ip netns del "$ns_srv"
 	ns_exists "$ns_scan" && ip netns del "$ns_scan"
 	rm -rf "$dir"
@@ -140,6 +143,11 @@ export MC_GW_MAC=$SRV_MAC
 export MC_TRUTH=$dir/truth.json
 export MC_TESTNET_DIR=$dir
 export MC_CA_CERT=$dir/certs/ca.pem
+export MC_NS_NIC=$ns_nic
+export MC_NIC_IF=nic0
+export MC_NIC_IP=$NIC_IP
+export MC_NIC_GW_IP=$NIC_GW_IP
+export MC_NIC_MAC=$NIC_MAC
 export MAILCENSUS_SAFE_RANGE=198.18.0.0/15
 ENV
 }

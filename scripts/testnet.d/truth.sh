@@ -8,7 +8,11 @@
 # truth_write emits one line per (address, port) into python3, which writes
 # $dir/truth.json (format in docs/testnet.md). Certificate SHA-256 is that of
 # the DER leaf each instance serves; chain_valid is `openssl verify` against
-# the test CA as the only extra trust anchor.
+# the test CA as the only extra trust anchor. cleartext_login_evidence is
+# "behaviour" on every open port: every dovecot here answers the grabber's
+# login probe (AUTH PLAIN "+ " when plaintext auth is allowed, "NO
+# [PRIVACYREQUIRED]" / "-ERR ... SSL/TLS" when disable_plaintext_auth is
+# set), and on 993/995 TLS comes first.
 
 # Leaf certificates that verify against the test CA, one path a line: a
 # single `openssl verify` for all of them (each openssl run costs ~0.1 s).
@@ -91,6 +95,7 @@ for line in sys.stdin:
     if state == "open":
         proto, posture, clear, adv, acc, v10, v11, v12, v13, sha, chain = f[5:]
         entry.update(proto=proto, posture=posture, cleartext_login=val(clear),
+                     cleartext_login_evidence="behaviour",
                      starttls_advertised=val(adv), starttls_accepted=val(acc),
                      tls_versions=None if v10 == "null" else
                      {"tls1_0": val(v10), "tls1_1": val(v11), "tls1_2": val(v12), "tls1_3": val(v13)},

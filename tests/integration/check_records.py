@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """check_records.py TRUTH TARGETS RECORDS RC ELAPSED — every target has exactly
 one JSON record and each record matches the test network's ground truth
-(posture, cleartext_login, STARTTLS advertised/accepted, TLS version matrix,
+(posture, cleartext_login and its evidence, STARTTLS advertised/accepted, TLS version matrix,
 leaf certificate SHA-256, chain validity; closed ports refused, silent ones
 timed out). Shared by test_grab_testnet.sh and test_census_testnet.sh.
 Prints one line per check; exits 1 if any failed."""
@@ -62,6 +62,8 @@ for key in targets:
     same("proto", r["proto"], exp["proto"])
     same("posture", r["posture"], exp["posture"])
     same("cleartext_login", r["cleartext_login"], exp["cleartext_login"])
+    if "cleartext_login_evidence" in exp:
+        same("cleartext_login_evidence", r["cleartext_login_evidence"], exp["cleartext_login_evidence"])
     st = r["starttls"]
     same("starttls.advertised", st["advertised"], exp["starttls_advertised"])
     # on 993/995 STARTTLS is not tried: accepted is null where the truth says false

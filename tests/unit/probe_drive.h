@@ -61,6 +61,31 @@ static inline void drive_start(struct drive *d, enum mc_proto proto, enum probe_
 	drive_flush(d);
 }
 
+/* drive_start with the pre-TLS login probe off (--no-login-probe), for tests
+ * of other parts of a machine; the probe only starts after the capabilities. */
+static inline void drive_start_no_login(struct drive *d, enum mc_proto proto, enum probe_mode mode)
+{
+	drive_start(d, proto, mode);
+	d->s.login_probe = false;
+}
+
+/* The login probe's steps as "outcome,outcome,..." for comparisons. */
+static inline const char *drive_login(const struct mc_record *rec, char *buf, size_t cap)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (uint8_t i = 0; i < rec->login_steps && i < MC_LOGIN_STEPS; i++) {
+		int w = snprintf(buf + o, cap - o, "%s%s", i ? "," : "",
+				 mc_login_outcome_name(rec->login[i].outcome));
+
+		if (w < 0 || (size_t)w >= cap - o)
+			break;
+		o += (size_t)w;
+	}
+	return buf;
+}
+
 /* Feed one segment; a STARTTLS accepted inside it completes the simulated
  * handshake and drops the segment's remaining plaintext. */
 static inline void drive_feed(struct drive *d, const char *data, size_t len)

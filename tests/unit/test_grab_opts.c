@@ -47,6 +47,7 @@ static void test_options(void)
 		      "--port",
 		      "2143=imap",
 		      "--no-tls-matrix",
+		      "--no-login-probe",
 		      "--workers",
 		      "2",
 		      "-"};
@@ -57,7 +58,8 @@ static void test_options(void)
 	char *bad4[] = {"grab", "--shard-records", "0"};
 	char *bad5[] = {"grab", "--shard-bytes", "99999999999G"};
 
-	CHECK_INT_EQ(grab_opts_parse(&o, 10, ok, err, sizeof(err)), 0);
+	CHECK_INT_EQ(grab_opts_parse(&o, 11, ok, err, sizeof(err)), 0);
+	CHECK(!o.grab.login_probe);
 	CHECK_UINT_EQ(o.grab.concurrency, 50);
 	CHECK_UINT_EQ(o.grab.read_timeout_ms, 500);
 	CHECK_INT_EQ(grab_port_proto(&o.grab, 2143), MC_PROTO_IMAP);
@@ -70,6 +72,7 @@ static void test_options(void)
 	CHECK_INT_EQ(grab_opts_parse(&o, 3, bad2, err, sizeof(err)), -EINVAL);
 	CHECK_INT_EQ(grab_opts_parse(&o, 3, bad3, err, sizeof(err)), -EINVAL);
 	CHECK_INT_EQ(grab_opts_parse(&o, 4, rot, err, sizeof(err)), 0);
+	CHECK(o.grab.login_probe); /* on by default */
 	CHECK_UINT_EQ(o.sink.rotate_records, 2000);
 	CHECK_UINT_EQ(o.sink.rotate_bytes, 64ull << 20);
 	CHECK_INT_EQ(grab_opts_parse(&o, 3, bad4, err, sizeof(err)), -EINVAL);

@@ -21,7 +21,7 @@
 #define LOOPBACK 0x7f000001u
 
 enum script {
-	SCRIPT_POP3_DRIP, /* greeting in 1-byte writes, CAPA, STLS refused */
+	SCRIPT_POP3_DRIP, /* greeting in 1-byte writes, CAPA, login probe, STLS refused */
 	SCRIPT_SILENT,	  /* accept, say nothing */
 	SCRIPT_RESET_MID, /* half a line, then RST */
 };
@@ -76,9 +76,15 @@ static void *serve(void *arg)
 		}
 		read_line(c); /* CAPA */
 		(void)!write(c, "+OK\r\nUSER\r\n.\r\n", 14);
+		read_line(c); /* AUTH PLAIN */
+		(void)!write(c, "-ERR unknown command\r\n", 22);
+		read_line(c); /* AUTH LOGIN */
+		(void)!write(c, "-ERR unknown command\r\n", 22);
 		read_line(c); /* STLS */
 		(void)!write(c, "-ERR no TLS here\r\n", 18);
-		read_line(c);
+		read_line(c); /* USER, after the refused STLS */
+		(void)!write(c, "+OK\r\n", 5);
+		read_line(c); /* QUIT */
 		break;
 	case SCRIPT_SILENT:
 		read_line(c); /* until the grabber gives up and closes */
@@ -160,6 +166,10 @@ static void test_scripted_servers(void)
 		CHECK_UINT_EQ(r->banner_len, 14);
 		CHECK_STR_EQ(mc_posture_name(r->posture), "no_tls");
 		CHECK_INT_EQ(r->cleartext_login, MC_TRI_YES);
+		CHECK_INT_EQ(r->cleartext_login_evidence, MC_EVIDENCE_BEHAVIOUR);
+		CHECK_UINT_EQ(r->login_steps, 3);
+		CHECK_INT_EQ(r->login[2].cmd, MC_LOGIN_CMD_POP3_USER);
+		CHECK_INT_EQ(r->login[2].outcome, MC_LOGIN_ACCEPTED);
 		CHECK_UINT_EQ(r->caps_pre_tls.count, 1);
 	}
 	r = find(&res, srv[1].port);
@@ -212,8 +222,9 @@ struct inject_server {
 	pthread_t thread;
 };
 
-/* One connection: plaintext lines until STLS; a pipelined line that came
- * with STLS is kept and answered over TLS (the bug being tested for). */
+/* One connection: plaintext lines until STLS (the login probe's USER is
+ * accepted, other commands refused); a pipelined line that came with STLS
+ * is kept and answered over TLS (the bug being tested for). */
 static void inject_conn(int c, SSL_CTX *ctx)
 {
 	char buf[512];
@@ -235,6 +246,10 @@ static void inject_conn(int c, SSL_CTX *ctx)
 
 			if (strncmp(buf, "CAPA", 4) == 0)
 				(void)!write(c, "+OK\r\nUSER\r\nSTLS\r\n.\r\n", 20);
+			else if (strncmp(buf, "USER ", 5) == 0)
+				(void)!write(c, "+OK\r\n", 5);
+			else if (!stls)
+				(void)!write(c, "-ERR unknown command\r\n", 22);
 			have -= (size_t)(nl + 2 - buf);
 			memmove(buf, nl + 2, have + 1);
 			if (stls) {
@@ -276,7 +291,7 @@ static void *inject_serve(void *arg)
 static void test_tls_and_injection(void)
 {
 	static struct results res;
-	struct inject_server srv = {.conns = 2}; /* main + injection test */
+	struct inject_server srv = {.conns = 3}; /* main + login probe's USER + injection test */
 	struct grab_config cfg;
 	struct grabber *g;
 	char err[256];
@@ -307,6 +322,12 @@ static void test_tls_and_injection(void)
 	CHECK_INT_EQ(r->starttls_accepted, MC_TRI_YES);
 	CHECK_INT_EQ(r->starttls_injection, MC_TRI_YES);
 	CHECK_STR_EQ(mc_posture_name(r->posture), "starttls_optional");
+	/* AUTH PLAIN, AUTH LOGIN refused on the main connection; USER +OK on its own */
+	CHECK_INT_EQ(r->cleartext_login_evidence, MC_EVIDENCE_BEHAVIOUR);
+	CHECK_UINT_EQ(r->login_steps, 3);
+	CHECK_INT_EQ(r->login[2].cmd, MC_LOGIN_CMD_POP3_USER);
+	CHECK_INT_EQ(r->login[2].outcome, MC_LOGIN_ACCEPTED);
+	CHECK_UINT_EQ(r->banner_len, 14); /* "+OK vulnerable": the main connection's greeting */
 	CHECK_STR_EQ(r->tls.version, "TLSv1.3");
 	CHECK(r->tls.cert.present);
 	CHECK(r->tls.cert.self_signed);

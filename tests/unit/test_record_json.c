@@ -174,7 +174,20 @@ static void fill_full(struct mc_record *r)
 	r->time_us = 1795928673123456;
 	r->posture = MC_POSTURE_STARTTLS_OPTIONAL;
 	r->cleartext_login = MC_TRI_YES;
+	r->cleartext_login_evidence = MC_EVIDENCE_BEHAVIOUR;
 	r->tls_obsolete = MC_TRI_NO;
+	r->login_steps = 3;
+	r->login[0].cmd = MC_LOGIN_CMD_IMAP_AUTH_PLAIN;
+	r->login[0].outcome = MC_LOGIN_ACCEPTED;
+	memcpy(r->login[0].reply, "+ ", 2);
+	r->login[0].reply_len = 2;
+	r->login[1].cmd = MC_LOGIN_CMD_IMAP_AUTH_LOGIN;
+	r->login[1].outcome = MC_LOGIN_REFUSED_TLS;
+	memcpy(r->login[1].reply, "a6 NO [PRIVACYREQUIRED] \"x\"\xff", 28);
+	r->login[1].reply_len = 28;
+	r->login[1].reply_truncated = true;
+	r->login[2].cmd = MC_LOGIN_CMD_IMAP_LOGIN;
+	r->login[2].outcome = MC_LOGIN_NOT_PROBED;
 	memcpy(r->banner, "* OK \"hi\"\x01\xff", 11);
 	r->banner_len = 11;
 	mc_caps_add(&r->caps_pre_tls, "IMAP4rev1", 9);
@@ -219,11 +232,18 @@ static void test_full_record(void)
 	CHECK_STR_EQ(
 	    buf, "{\"ip\":\"198.18.1.11\",\"port\":143,\"proto\":\"imap\","
 		 "\"time\":\"2026-11-29T05:04:33.123456Z\",\"posture\":\"starttls_optional\","
-		 "\"cleartext_login\":true,\"tls_obsolete\":false,"
+		 "\"cleartext_login\":true,\"cleartext_login_evidence\":\"behaviour\","
+		 "\"tls_obsolete\":false,"
 		 "\"banner\":\"* OK \\\"hi\\\"\\u0001\\ufffd\",\"banner_truncated\":false,"
 		 "\"capabilities\":{\"pre_tls\":[\"IMAP4rev1\",\"STARTTLS\"],\"post_tls\":[],"
 		 "\"truncated\":false},"
 		 "\"starttls\":{\"advertised\":true,\"accepted\":true,\"injection\":false},"
+		 "\"login_probe\":[{\"command\":\"AUTHENTICATE PLAIN\",\"outcome\":\"accepted\","
+		 "\"reply\":\"+ \",\"reply_truncated\":false},"
+		 "{\"command\":\"AUTHENTICATE LOGIN\",\"outcome\":\"refused_tls\","
+		 "\"reply\":\"a6 NO [PRIVACYREQUIRED] \\\"x\\\"\\ufffd\",\"reply_truncated\":true},"
+		 "{\"command\":\"LOGIN\",\"outcome\":\"not_probed\",\"reply\":null,"
+		 "\"reply_truncated\":false}],"
 		 "\"tls\":{\"version\":\"TLSv1.3\",\"cipher\":\"TLS_AES_256_GCM_SHA384\","
 		 "\"versions\":{\"tls1_0\":false,\"tls1_1\":false,\"tls1_2\":true,\"tls1_3\":true},"
 		 "\"cert\":{\"subject\":\"CN=b.test\",\"issuer\":\"CN=Test CA\","
@@ -254,10 +274,12 @@ static void test_empty_record(void)
 	CHECK_STR_EQ(
 	    buf, "{\"ip\":\"198.18.1.20\",\"port\":110,\"proto\":\"pop3\","
 		 "\"time\":\"1970-01-01T00:00:00.000000Z\",\"posture\":\"unknown\","
-		 "\"cleartext_login\":null,\"tls_obsolete\":null,\"banner\":\"\","
+		 "\"cleartext_login\":null,\"cleartext_login_evidence\":\"none\","
+		 "\"tls_obsolete\":null,\"banner\":\"\","
 		 "\"banner_truncated\":false,\"capabilities\":{\"pre_tls\":[],\"post_tls\":[],"
 		 "\"truncated\":false},\"starttls\":{\"advertised\":null,\"accepted\":null,"
-		 "\"injection\":null},\"tls\":{\"version\":null,\"cipher\":null,\"versions\":"
+		 "\"injection\":null},\"login_probe\":[],\"tls\":{\"version\":null,\"cipher\":null,"
+		 "\"versions\":"
 		 "{\"tls1_0\":null,\"tls1_1\":null,\"tls1_2\":null,\"tls1_3\":null},\"cert\":null},"
 		 "\"geo\":{\"country\":null},\"asn\":{\"number\":null,\"org\":null},"
 		 "\"error\":\"connect: connection refused\"}\n");
@@ -274,6 +296,10 @@ static void test_worst_case_fits(void)
 	r.banner_truncated = r.caps_pre_tls.truncated = r.caps_post_tls.truncated = true;
 	r.tls.present = r.tls.cert.present = r.tls.cert.expired = true;
 	r.tls.cert.self_signed = r.tls.cert.chain_valid = true;
+	for (int i = 0; i < MC_LOGIN_STEPS; i++) {
+		r.login[i].outcome = MC_LOGIN_REFUSED;
+		r.login[i].reply_truncated = true;
+	}
 	r.banner_len = MC_BANNER_MAX;
 	r.caps_pre_tls.len = MC_CAPS_BYTES;
 	r.caps_post_tls.len = MC_CAPS_BYTES;
