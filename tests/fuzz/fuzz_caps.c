@@ -3,8 +3,9 @@
  *
  * Byte 0 picks the part:
  *   0 classifier: a record built from the input (protocol, STARTTLS answer,
- *     TLS 1.0/1.1 answers, a pre-TLS capability list, TLS up or not) through
- *     probe_classify(), compared with the issue 4 rules written out below;
+ *     TLS 1.0/1.1 answers, a pre-TLS capability list, the login probe's
+ *     step outcomes, TLS up or not) through probe_classify(), compared with
+ *     the issue 4 / issue 18 rules written out below (verdict and evidence);
  *   1 IMAP capabilities in a greeting ("* OK " + fuzz line), 2 in an
  *     untagged "* CAPABILITY " response, 3 a POP3 CAPA list: the recorded
  *     list (items, bytes, truncation) and "STARTTLS advertised" equal a
@@ -89,15 +90,17 @@ static void feed_str(struct fp_conn *c, const char *s, bool tls)
 
 /* ---- 0: classifier ----------------------------------------------------- */
 
-static enum mc_tri ref_cleartext(const struct mc_record *r)
+static enum mc_tri ref_by_caps(const struct mc_record *r)
 {
 	const struct mc_caps *caps = &r->caps_pre_tls;
 	size_t off = 0;
 
 	if (caps->count == 0)
 		return MC_TRI_UNKNOWN;
+	if (ref_has(caps, "LOGINDISABLED") || ref_has(caps, "XTLSREQUIRED"))
+		return MC_TRI_NO;
 	if (r->proto == MC_PROTO_IMAP)
-		return ref_has(caps, "LOGINDISABLED") ? MC_TRI_NO : MC_TRI_YES;
+		return MC_TRI_YES;
 	if (ref_has(caps, "USER"))
 		return MC_TRI_YES;
 	for (uint16_t i = 0; i < caps->count; i++) { /* "SASL mech mech ..." */
@@ -120,6 +123,26 @@ static enum mc_tri ref_cleartext(const struct mc_record *r)
 	return MC_TRI_NO;
 }
 
+/* Issue 18: the login probe's behaviour first (a step accepted: yes; one
+ * refused naming TLS and none accepted: no), then the capabilities. */
+static enum mc_tri ref_cleartext(const struct mc_record *r, enum mc_evidence *ev)
+{
+	bool accepted = false, refused_tls = false;
+	enum mc_tri v;
+
+	for (size_t i = 0; i < r->login_steps && i < MC_LOGIN_STEPS; i++) {
+		accepted |= r->login[i].outcome == MC_LOGIN_ACCEPTED;
+		refused_tls |= r->login[i].outcome == MC_LOGIN_REFUSED_TLS;
+	}
+	if (accepted || refused_tls) {
+		*ev = MC_EVIDENCE_BEHAVIOUR;
+		return accepted ? MC_TRI_YES : MC_TRI_NO;
+	}
+	v = ref_by_caps(r);
+	*ev = v == MC_TRI_UNKNOWN ? MC_EVIDENCE_NONE : MC_EVIDENCE_CAPABILITY;
+	return v;
+}
+
 static void part_classify(struct fuzz_in *in)
 {
 	static const enum mc_proto protos[] = {MC_PROTO_POP3, MC_PROTO_IMAP, MC_PROTO_POP3S,
@@ -129,6 +152,7 @@ static void part_classify(struct fuzz_in *in)
 	bool tls_up = a & 0x80;
 	enum mc_posture want_posture;
 	enum mc_tri want_clear, want_obs;
+	enum mc_evidence want_ev;
 
 	memset(&r, 0, sizeof(r));
 	r.proto = protos[a & 3];
@@ -140,6 +164,9 @@ static void part_classify(struct fuzz_in *in)
 		size_t n = fuzz_take(in, fuzz_u8(in) % 40, &w);
 		probe_caps_add(&r.caps_pre_tls, (const char *)w, n);
 	}
+	r.login_steps = fuzz_u8(in) % (MC_LOGIN_STEPS + 2); /* beyond the array too */
+	for (size_t i = 0; i < MC_LOGIN_STEPS; i++)
+		r.login[i].outcome = (enum mc_login_outcome)(fuzz_u8(in) % 6);
 	if (r.tls.tls1_0 == MC_TRI_YES || r.tls.tls1_1 == MC_TRI_YES)
 		want_obs = MC_TRI_YES;
 	else if (r.tls.tls1_0 == MC_TRI_NO && r.tls.tls1_1 == MC_TRI_NO)
@@ -148,9 +175,10 @@ static void part_classify(struct fuzz_in *in)
 		want_obs = MC_TRI_UNKNOWN;
 	if (r.proto == MC_PROTO_POP3S || r.proto == MC_PROTO_IMAPS) {
 		want_clear = tls_up ? MC_TRI_NO : MC_TRI_UNKNOWN;
+		want_ev = tls_up ? MC_EVIDENCE_BEHAVIOUR : MC_EVIDENCE_NONE;
 		want_posture = tls_up ? MC_POSTURE_IMPLICIT_TLS : MC_POSTURE_UNKNOWN;
 	} else {
-		want_clear = ref_cleartext(&r);
+		want_clear = ref_cleartext(&r, &want_ev);
 		if (r.starttls_accepted == MC_TRI_NO)
 			want_posture = MC_POSTURE_NO_TLS;
 		else if (r.starttls_accepted == MC_TRI_UNKNOWN || !tls_up ||
@@ -165,6 +193,8 @@ static void part_classify(struct fuzz_in *in)
 		   want_obs);
 	FUZZ_CHECK(r.cleartext_login == want_clear, "cleartext_login %d, want %d",
 		   r.cleartext_login, want_clear);
+	FUZZ_CHECK(r.cleartext_login_evidence == want_ev, "evidence %d, want %d",
+		   r.cleartext_login_evidence, want_ev);
 	FUZZ_CHECK(r.posture == want_posture, "posture %d, want %d", r.posture, want_posture);
 }
 

@@ -2,7 +2,8 @@
  * buffer exactly as the grabber feeds them (fuzz_probe.h).
  *
  * Input: byte 0 picks the protocol (pop3, imap, pop3s, imaps) and the mode
- * (main, injection, version matrix); bytes 1-2 the length of the server's
+ * (main with the pre-TLS login probe, injection, version matrix, POP3 login
+ * connection); bytes 1-2 the length of the server's
  * plaintext stream; byte 3 seeds the fuzzer's own cut points; the rest is
  * the plaintext stream followed by the stream over TLS.
  *
@@ -11,7 +12,7 @@
  * one segment, one byte at a time, cut where the fuzzer says, or, for
  * inputs up to 160 bytes, cut once at every byte boundary; and for every
  * run: the record encodes as strict JSON; capability lists are well formed;
- * we sent only the protocol's own commands; STARTTLS is "accepted" exactly
+ * we sent only the protocol's own commands (never a password); STARTTLS is "accepted" exactly
  * when a handshake followed on 110/143 and never measured on 993/995; the
  * injection verdict exists only in injection mode after TLS; a posture that
  * claims TLS has it. */
@@ -93,12 +94,23 @@ static void same(const struct outcome *a, const struct outcome *b, const char *h
 /* Every request is one of the protocol's commands. */
 static void check_sent(const struct fp_conn *c)
 {
-	static const char *const pop3[] = {"CAPA\r\n", "STLS\r\nNOOP\r\n", "STLS\r\n"};
-	static const char *const imap[] = {"a1 CAPABILITY\r\n", "a2 STARTTLS\r\na3 NOOP\r\n",
-					   "a2 STARTTLS\r\n", "a4 CAPABILITY\r\n"};
+	/* the login probe's commands included: never a password (no PASS, no
+	 * credentials after AUTH: a continuation is cancelled with "*") */
+	static const char *const pop3[] = {"CAPA\r\n",	     "STLS\r\nNOOP\r\n",
+					   "STLS\r\n",	     "AUTH PLAIN\r\n",
+					   "AUTH LOGIN\r\n", "USER " MC_LOGIN_PROBE_USER "\r\n",
+					   "*\r\n",	     "QUIT\r\n"};
+	static const char *const imap[] = {"a1 CAPABILITY\r\n",
+					   "a2 STARTTLS\r\na3 NOOP\r\n",
+					   "a2 STARTTLS\r\n",
+					   "a4 CAPABILITY\r\n",
+					   "a5 AUTHENTICATE PLAIN\r\n",
+					   "a6 AUTHENTICATE LOGIN\r\n",
+					   "*\r\n"};
 	bool is_pop3 = c->rec.proto == MC_PROTO_POP3 || c->rec.proto == MC_PROTO_POP3S;
 	const char *const *cmds = is_pop3 ? pop3 : imap;
-	size_t ncmds = is_pop3 ? 3 : 4, off = 0;
+	size_t ncmds = is_pop3 ? sizeof(pop3) / sizeof(pop3[0]) : sizeof(imap) / sizeof(imap[0]),
+	       off = 0;
 
 	FUZZ_CHECK(!c->sent_overflow, "sent more than %zu bytes", sizeof(c->sent));
 	while (off < c->sent_len) {
@@ -178,7 +190,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fuzz_in in = {data, size};
 	uint8_t sel = fuzz_u8(&in);
 	enum mc_proto proto = protos[sel & 3];
-	enum probe_mode mode = (enum probe_mode)((sel >> 2) % 3);
+	enum probe_mode mode = (enum probe_mode)((sel >> 2) % 4);
 	size_t np = fuzz_u16(&in);
 	uint32_t rng = fuzz_u8(&in);
 	const uint8_t *plain, *tls;

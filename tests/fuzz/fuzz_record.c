@@ -35,6 +35,8 @@ static void fix_bools(struct mc_record *r)
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		fix_bool(all[i]);
+	for (size_t i = 0; i < MC_LOGIN_STEPS; i++)
+		fix_bool(&r->login[i].reply_truncated);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
