@@ -14,13 +14,16 @@
  * file that is not a complete sequence of frames is an error, not a short
  * read; with the correct manifest, verify finds no problem exactly when
  * every line is a JSON object (strict reference) and the last line ends,
- * and with any manifest it returns a count or -EINVAL, never crashes. */
+ * and with any manifest it returns a count or -EINVAL, never crashes; the
+ * walk that report, diff and export share (out_results_each) hands over
+ * every line that is JSON and counts the others. */
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <unistd.h>
 #include <zstd.h>
 
+#include "output/results.h"
 #include "output/shard.h"
 #include "output/verify.h"
 #include "tests/fuzz/fuzz_util.h"
@@ -77,6 +80,35 @@ static void sha256_hex(const uint8_t *d, size_t n, char hex[65])
 	out_hex(hex, md, 32);
 }
 
+/* What out_results_each() (report, diff, export) handed over. */
+struct walked {
+	size_t manifests, records, bad, shards;
+};
+
+static int on_manifest(void *ctx, const struct out_json *m)
+{
+	(void)m;
+	((struct walked *)ctx)->manifests++;
+	return 0;
+}
+
+static int on_record(void *ctx, const struct out_json *rec)
+{
+	FUZZ_CHECK(rec != NULL, "a NULL record");
+	((struct walked *)ctx)->records++;
+	return 0;
+}
+
+static void on_bad(void *ctx)
+{
+	((struct walked *)ctx)->bad++;
+}
+
+static void on_shard(void *ctx)
+{
+	((struct walked *)ctx)->shards++;
+}
+
 static bool is_object(const uint8_t *l, size_t n)
 {
 	size_t i = 0;
@@ -97,7 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool zst = flags & 1;
 	const char *name = zst ? "shard-00000.ndjson.zst" : "shard-00000.ndjson";
 	const uint8_t *man = NULL, *file;
-	size_t nman = 0, nfile, ntext = 0, lines = 0, got_lines = 0, off = 0;
+	size_t nman = 0, nfile, ntext = 0, lines = 0, got_lines = 0, off = 0, json_lines = 0;
 	int zrc = 0, rc, problems;
 	bool all_objects = true, unterminated, got_unterminated;
 	struct out_shard_reader *r = NULL;
@@ -174,6 +206,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const uint8_t *nl = memchr(text + p, '\n', ntext - p);
 		size_t n = nl ? (size_t)(nl - (text + p)) : ntext - p;
 		all_objects &= is_object(text + p, n);
+		json_lines += fuzz_json_check(text + p, n, NULL, NULL);
 		lines++;
 		p += n + 1;
 	}
@@ -188,6 +221,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(write_file(dirfd, "manifest.json", manifest, (size_t)n), "manifest");
 	}
 	problems = out_verify_dir(dir, sink);
+	{ /* the walk report, diff and export share */
+		static const struct out_results_cb cb = {.manifest = on_manifest,
+							 .record = on_record,
+							 .bad_line = on_bad,
+							 .shard = on_shard};
+		struct walked w = {0};
+		bool no_manifest = true;
+		int wrc = out_results_each(dir, &cb, &w, &no_manifest, err, sizeof(err));
+
+		FUZZ_CHECK(wrc <= 0 && !no_manifest, "walk %d", wrc);
+		if (!(flags & 2)) {
+			FUZZ_CHECK(wrc == 0 && w.manifests == 1 && w.shards == 1, "walk %d: %s",
+				   wrc, err);
+			FUZZ_CHECK(w.records == json_lines && w.records + w.bad == lines,
+				   "walk: %zu records, %zu bad; reference %zu JSON of %zu lines",
+				   w.records, w.bad, json_lines, lines);
+		}
+	}
 	FUZZ_CHECK(problems >= 0 || problems == -EINVAL, "verify returned %d", problems);
 	if (!(flags & 2))
 		FUZZ_CHECK((problems == 0) == (all_objects && !unterminated),
