@@ -22,4 +22,14 @@ int mc_file_write_atomic(int dirfd, const char *name, const void *data, size_t l
 /* fsync the directory that holds path (AT_FDCWD-relative). 0 or -errno. */
 int mc_fsync_parent(const char *path);
 
+/* Open name in dirfd for reading only if it is a regular file: no symlink
+ * is followed (-ELOOP) and a FIFO or device is refused (-EINVAL) without
+ * blocking on it (O_NONBLOCK until fstat said regular). fd, or -errno. */
+int mc_file_open_regular(int dirfd, const char *name);
+
+/* The whole regular file name (mc_file_open_regular), at most max bytes
+ * (-EFBIG before reading a larger one), NUL-terminated in a malloc'd *out
+ * of *len bytes. 0 or -errno. */
+int mc_file_read(int dirfd, const char *name, size_t max, char **out, size_t *len);
+
 #endif

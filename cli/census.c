@@ -78,11 +78,43 @@ static void on_record(void *ctx, struct mc_record *rec)
 	}
 }
 
+/* A resumed census re-sends the scan; hits that already have a record are
+ * not grabbed twice. */
+static bool skip_recorded(void *ctx, uint32_t addr, uint16_t port)
+{
+	const struct census_grab *c = ctx;
+
+	return out_sink_recorded(c->sink, addr, port);
+}
+
+/* A resumed census starts a new hit log; the last session's is kept as
+ * hits.log.N (the first free N) beside it. Until the engine restarts from
+ * a checkpoint, the scan is sent again and finds those hits again. */
+static int keep_old_hitlog(int dirfd, char *err, size_t errlen)
+{
+	char name[32];
+
+	for (unsigned n = 1; n < 100000; n++) {
+		snprintf(name, sizeof(name), "%s.%u", MC_HITLOG_NAME, n);
+		if (renameat2(dirfd, MC_HITLOG_NAME, dirfd, name, RENAME_NOREPLACE) == 0 ||
+		    errno == ENOENT)
+			return 0;
+		if (errno != EEXIST) {
+			snprintf(err, errlen, "keep the last hit log as %s: %s", name,
+				 strerror(errno));
+			return -errno;
+		}
+	}
+	snprintf(err, errlen, "too many old hit logs");
+	return -EEXIST;
+}
+
 int census_grab_open(struct census_grab **out, const struct grab_config *gcfg,
 		     const struct out_sink_config *scfg, const struct mc_hitlog_id *id, char *err,
 		     size_t errlen)
 {
 	struct census_grab *c = calloc(1, sizeof(*c));
+	struct grab_config g = *gcfg;
 	int rc;
 
 	if (c == NULL || (c->log = malloc(sizeof(*c->log))) == NULL) {
@@ -103,13 +135,20 @@ int census_grab_open(struct census_grab **out, const struct grab_config *gcfg,
 			goto fail_sink;
 		}
 	}
+	rc = scfg->resume && c->dirfd >= 0 ? keep_old_hitlog(c->dirfd, err, errlen) : 0;
+	if (rc != 0)
+		goto fail_sink;
 	rc = mc_hitlog_create(c->log, c->dirfd, c->dirfd >= 0 ? MC_HITLOG_NAME : CENSUS_TMP_DIR, id,
 			      err, errlen);
 	if (rc == 0)
 		rc = mc_hitlog_open_fd(&c->reader, c->log->fd, err, errlen);
 	if (rc != 0)
 		goto fail_sink;
-	c->grabber = grabber_new(gcfg, on_record, c, err, errlen);
+	if (scfg->resume) {
+		g.skip = skip_recorded;
+		g.skip_ctx = c;
+	}
+	c->grabber = grabber_new(&g, on_record, c, err, errlen);
 	if (c->grabber == NULL) {
 		rc = -EINVAL;
 		goto fail_sink;
@@ -239,6 +278,11 @@ static int consumer_finish(void *ctx)
 	if (c->sink_rc != 0)
 		return c->sink_rc;
 	return c->run_rc;
+}
+
+void census_grab_set_interrupted(struct census_grab *c, int signo)
+{
+	out_sink_set_interrupted(c->sink, signo);
 }
 
 void census_grab_set_quiet(struct census_grab *c, bool quiet)

@@ -23,10 +23,15 @@ struct census_grab;
 /* Open the sink, create the hit log (in the results directory, or an
  * unnamed temporary without one) and build the grabber before any packet
  * is sent, so that a bad results directory or database fails the command
- * up front. 0, or -errno with a reason in err. */
+ * up front. With scfg->resume the sink takes over an unfinished census,
+ * the last session's hit log is kept as hits.log.N, and the grabber skips
+ * every hit that already has a record. 0, or -errno with a reason in err. */
 int census_grab_open(struct census_grab **out, const struct grab_config *gcfg,
 		     const struct out_sink_config *scfg, const struct mc_hitlog_id *id, char *err,
 		     size_t errlen);
+
+/* The scan was stopped by a signal: the manifest will say interrupted. */
+void census_grab_set_interrupted(struct census_grab *c, int signo);
 
 /* No progress line from the census (scan -q). */
 void census_grab_set_quiet(struct census_grab *c, bool quiet);

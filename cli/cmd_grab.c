@@ -1,8 +1,16 @@
-/* cmd_grab.c — `mailcensus grab`: targets from a file or stdin, records to
- * the output sink. Reads and checks every target first (a target outside
- * the safe range is a start-up error, before any connection), then runs
- * one grabber per worker thread over an interleaved share of the list. */
+/* cmd_grab.c — `mailcensus grab` and `mailcensus resume`: targets from a
+ * file or stdin, records to the output sink. Reads and checks every target
+ * first (a target outside the safe range is a start-up error, before any
+ * connection), then runs one grabber per worker thread over an interleaved
+ * share of the list.
+ *
+ * Resume: the manifest of a grab run names its words, its working
+ * directory and its targets file with the file's SHA-256. `resume DIR`
+ * parses the same words again (plus options that cannot change the target
+ * set), refuses a targets file whose bytes changed, lets the sink take the
+ * directory over, and grabs only the targets that have no record yet. */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,20 +18,32 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
-#include "cli/commands.h"
-#include "cli/proclimits.h"
+#include <openssl/evp.h>
+
 #include "base/log.h"
 #include "base/quit.h"
 #include "base/safety.h"
-#include "output/sink.h"
+#include "cli/commands.h"
 #include "cli/grab_opts.h"
+#include "cli/proclimits.h"
+#include "output/sink.h"
 #include "probes/grabber.h"
 
 struct grab_target_list {
 	uint32_t *addr;
 	uint16_t *port;
+	uint32_t *name_at; /* offset+1 of the target's name in names, 0 for none */
 	size_t n, cap;
+	char *names; /* NUL-terminated names, back to back */
+	size_t names_len, names_cap;
+	char sha256[65]; /* of the file's bytes */
+};
+
+/* What a resumed run brings along. */
+struct grab_resume {
+	const char *sha256; /* of the targets file the run started with */
 };
 
 struct grab_run {
@@ -58,51 +78,121 @@ static int list_push(struct grab_target_list *l, uint32_t addr, uint16_t port)
 		if (p == NULL)
 			return -ENOMEM;
 		l->port = p;
+		uint32_t *na = realloc(l->name_at, cap * sizeof(*na));
+		if (na == NULL)
+			return -ENOMEM;
+		l->name_at = na;
 		l->cap = cap;
 	}
 	l->addr[l->n] = addr;
+	l->name_at[l->n] = 0;
 	l->port[l->n++] = port;
 	return 0;
 }
 
-/* Read and check every target. 0, or an exit status (2) after a message. */
+/* Keep the last pushed target's name; 0 or -ENOMEM. */
+static int list_name(struct grab_target_list *l, const char *name)
+{
+	size_t n = strlen(name) + 1;
+
+	if (name[0] == '\0')
+		return 0;
+	if (l->names_len + n > l->names_cap) {
+		size_t cap = l->names_cap ? l->names_cap * 2 : 65536;
+		char *p = cap > UINT32_MAX - 1 ? NULL : realloc(l->names, cap);
+
+		if (p == NULL)
+			return -ENOMEM;
+		l->names = p;
+		l->names_cap = cap;
+	}
+	memcpy(l->names + l->names_len, name, n);
+	l->name_at[l->n - 1] = (uint32_t)l->names_len + 1;
+	l->names_len += n;
+	return 0;
+}
+
+/* One line (getline: any length); NUL bytes are an error, not a line end. */
+static int parse_line(const char *line, size_t len, unsigned long lineno,
+		      struct grab_target_list *l)
+{
+	uint32_t addr;
+	uint16_t port;
+	char why[160], name[MC_NAME_MAX];
+
+	if (strlen(line) != len) {
+		log_error("grab: line %lu: a NUL byte (a target file is text)", lineno);
+		return 2;
+	}
+	int r = grab_parse_target_named(line, &addr, &port, name, sizeof(name));
+	if (r < 0) {
+		log_error("grab: line %lu: not ADDR:PORT: %.60s", lineno, line);
+		return 2;
+	}
+	if (r > 0 && !mc_safe_allows(addr, addr, why, sizeof(why))) {
+		log_error("grab: line %lu: refused: %s", lineno, why);
+		return 2;
+	}
+	if (r > 0 && (list_push(l, addr, port) < 0 || list_name(l, name) < 0)) {
+		log_error("grab: out of memory for targets");
+		return 2;
+	}
+	return 0;
+}
+
+/* Read and check every target, hashing the file's bytes. 0, or an exit
+ * status (2) after a message. */
 static int read_targets(const char *path, struct grab_target_list *l)
 {
 	FILE *in = (path == NULL || strcmp(path, "-") == 0) ? stdin : fopen(path, "r");
-	char line[256], why[160];
+	EVP_MD_CTX *sha = EVP_MD_CTX_new();
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
 	unsigned long lineno = 0;
+	unsigned char md[32];
+	unsigned mdlen = 0;
 	int rc = 0;
 
-	if (in == NULL) {
-		log_error("grab: cannot open %s: %s", path, strerror(errno));
-		return 2;
+	if (in == NULL || sha == NULL || !EVP_DigestInit_ex(sha, EVP_sha256(), NULL)) {
+		log_error("grab: cannot open %s: %s", path, in ? "out of memory" : strerror(errno));
+		rc = 2;
 	}
-	for (;;) {
-		uint32_t addr;
-		uint16_t port;
-		int r = grab_read_target(in, line, sizeof(line), &addr, &port);
-
-		if (rc != 0 || r == -ENODATA)
-			break;
-		lineno++;
-		if (r == -E2BIG) {
-			log_error("grab: line %lu: longer than %zu bytes", lineno,
-				  sizeof(line) - 1);
-			rc = 2;
-		} else if (r < 0) {
-			log_error("grab: line %lu: not ADDR:PORT: %.60s", lineno, line);
-			rc = 2;
-		} else if (r > 0 && !mc_safe_allows(addr, addr, why, sizeof(why))) {
-			log_error("grab: line %lu: refused: %s", lineno, why);
-			rc = 2;
-		} else if (r > 0 && list_push(l, addr, port) < 0) {
-			log_error("grab: out of memory for targets");
-			rc = 2;
-		}
+	while (rc == 0 && (len = getline(&line, &cap, in)) >= 0) {
+		EVP_DigestUpdate(sha, line, (size_t)len);
+		rc = parse_line(line, (size_t)len, ++lineno, l);
 	}
-	if (in != stdin)
+	if (rc == 0 && ferror(in)) {
+		log_error("grab: reading %s: %s", path ? path : "stdin", strerror(errno));
+		rc = 2;
+	}
+	if (rc == 0) {
+		EVP_DigestFinal_ex(sha, md, &mdlen);
+		for (unsigned i = 0; i < 32; i++)
+			snprintf(l->sha256 + 2 * i, 3, "%02x", md[i]);
+	}
+	free(line);
+	EVP_MD_CTX_free(sha);
+	if (in != NULL && in != stdin)
 		fclose(in);
 	return rc;
+}
+
+/* Resume: drop the targets that already have a record. */
+static void drop_recorded(struct grab_target_list *l, const struct out_sink *sink)
+{
+	size_t o = 0, n = l->n;
+
+	for (size_t i = 0; i < n; i++) {
+		if (out_sink_recorded(sink, l->addr[i], l->port[i]))
+			continue;
+		l->addr[o] = l->addr[i];
+		l->name_at[o] = l->name_at[i];
+		l->port[o++] = l->port[i];
+	}
+	l->n = o;
+	log_info("grab: resume: %zu of %zu targets already have a record, %zu to grab", n - o, n,
+		 o);
 }
 
 static void put_record(void *ctx, struct mc_record *rec)
@@ -126,7 +216,10 @@ static void *worker_main(void *arg)
 	struct grabber *g = w->g;
 
 	for (size_t i = w->index; i < run->targets->n && mc_quit_level() == MC_QUIT_NONE; i += nw) {
-		w->result = grabber_add(g, run->targets->addr[i], run->targets->port[i]);
+		const struct grab_target_list *t = run->targets;
+
+		w->result = grabber_add_named(g, t->addr[i], t->port[i],
+					      t->name_at[i] ? t->names + t->name_at[i] - 1 : NULL);
 		if (w->result < 0 && w->result != -EINTR)
 			break;
 	}
@@ -191,14 +284,128 @@ static int make_workers(struct grab_run *run, struct grab_worker *ws, unsigned n
 	return 0;
 }
 
+/* The manifest's metadata, with what `resume` needs when the targets came
+ * from a file; it goes into the very first manifest, so that a run killed
+ * at any moment after it can be resumed. */
+struct grab_meta {
+	char cmdline[1024], cwd[PATH_MAX], abs[PATH_MAX];
+	struct out_meta m;
+};
+
+static void fill_meta(struct grab_meta *gm, const struct grab_opts *opts, int argc, char **argv,
+		      const char *sha256)
+{
+	bool resumable = opts->input != NULL && strcmp(opts->input, "-") != 0 &&
+			 getcwd(gm->cwd, sizeof(gm->cwd)) != NULL &&
+			 realpath(opts->input, gm->abs) != NULL;
+
+	out_command_line(gm->cmdline, sizeof(gm->cmdline), argc, argv);
+	gm->m = (struct out_meta){.command_line = gm->cmdline,
+				  .shards = 1,
+				  .command = resumable ? "grab" : NULL,
+				  .cwd = gm->cwd,
+				  .argc = argc - 1,
+				  .argv = argv + 1,
+				  .targets_path = gm->abs,
+				  .targets_sha256 = sha256};
+}
+
+/* Open the sink; on resume, check the targets file and drop what is recorded. */
+static int open_sink(struct grab_run *run, struct grab_opts *opts, struct grab_target_list *targets,
+		     const struct grab_meta *meta, const struct grab_resume *res)
+{
+	char err[512];
+
+	if (res != NULL && strcmp(targets->sha256, res->sha256) != 0) {
+		log_error("grab: resume: the targets file %s changed since the run started "
+			  "(SHA-256 %s, the run's %s): that would change the target set; refused",
+			  opts->input, targets->sha256, res->sha256);
+		return 2;
+	}
+	opts->sink.meta = &meta->m;
+	if (out_sink_open(&run->sink, &opts->sink, err, sizeof(err)) < 0) {
+		log_error("grab: %s", err);
+		return 2;
+	}
+	if (res != NULL)
+		drop_recorded(targets, run->sink);
+	return 0;
+}
+
+/* The command after option parsing: grab (res NULL) or resume. argv[0] is
+ * "grab"; on resume argc/argv are the run's own words, without the options
+ * the resume added. */
+static int grab_main(struct grab_opts *opts, const struct grab_resume *res, int argc, char **argv)
+{
+	struct grab_target_list targets = {0};
+	struct grab_run run = {.opts = opts, .targets = &targets};
+	struct grab_worker *ws = NULL;
+	struct grab_meta *meta = malloc(sizeof(*meta));
+	char err[256];
+	int rc;
+
+	if (meta == NULL)
+		mc_fatal("grab: out of memory");
+	mc_log_set_level(opts->verbosity > 0   ? MC_LOG_INFO
+			 : opts->verbosity < 0 ? MC_LOG_ERROR
+					       : MC_LOG_WARN);
+	rc = read_targets(opts->input, &targets);
+	fill_meta(meta, opts, argc, argv, targets.sha256);
+	if (rc == 0)
+		rc = open_sink(&run, opts, &targets, meta, res);
+	if (rc != 0)
+		goto out;
+	pthread_mutex_init(&run.sink_lock, NULL);
+	mc_quit_install();
+	signal(SIGPIPE, SIG_IGN);
+	{
+		char warn[256];
+
+		cli_fit_fd_limit(&opts->grab, opts->workers, warn, sizeof(warn));
+		if (warn[0] != '\0')
+			log_warn("grab: %s", warn);
+	}
+	ws = calloc(opts->workers, sizeof(*ws));
+	if (ws == NULL)
+		mc_fatal("grab: out of memory");
+	if (make_workers(&run, ws, opts->workers) < 0) {
+		out_sink_discard(run.sink);
+		rc = 2;
+		goto unlock;
+	}
+	rc = run_workers(ws, opts->workers);
+	if (run.sink_err != 0) {
+		log_error("grab: output: %s", out_sink_strerror(run.sink));
+		rc = 1;
+	}
+	if (mc_quit_signal() != 0) {
+		out_sink_set_interrupted(run.sink, mc_quit_signal());
+		rc = 1; /* interrupted: not every target has a record */
+	} else if (mc_quit_level() != MC_QUIT_NONE && rc == 0) {
+		rc = 1;
+	}
+	if (out_sink_close(run.sink, NULL, err, sizeof(err)) < 0) {
+		log_error("grab: output: %s", err);
+		rc = 1;
+	}
+unlock:
+	pthread_mutex_destroy(&run.sink_lock);
+out:
+	for (unsigned i = 0; ws != NULL && i < opts->workers; i++)
+		grabber_free(ws[i].g);
+	free(ws);
+	free(meta);
+	free(targets.addr);
+	free(targets.port);
+	free(targets.name_at);
+	free(targets.names);
+	return rc;
+}
+
 int cmd_grab(int argc, char **argv)
 {
 	struct grab_opts opts;
-	struct grab_target_list targets = {0};
-	struct grab_run run = {.opts = &opts, .targets = &targets};
-	struct grab_worker *ws = NULL;
-	char err[256], cmdline[1024];
-	int rc;
+	char err[256];
 
 	if (grab_opts_parse(&opts, argc, argv, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mailcensus grab: %s (try --help)\n", err);
@@ -208,54 +415,91 @@ int cmd_grab(int argc, char **argv)
 		grab_opts_usage(stdout);
 		return 0;
 	}
-	mc_log_set_level(opts.verbosity > 0   ? MC_LOG_INFO
-			 : opts.verbosity < 0 ? MC_LOG_ERROR
-					      : MC_LOG_WARN);
-	rc = read_targets(opts.input, &targets);
-	if (rc != 0)
-		goto out;
-	if (out_sink_open(&run.sink, &opts.sink, err, sizeof(err)) < 0) {
-		log_error("grab: %s", err);
-		rc = 2;
-		goto out;
-	}
-	pthread_mutex_init(&run.sink_lock, NULL);
-	mc_quit_install();
-	signal(SIGPIPE, SIG_IGN);
-	{
-		char warn[256];
+	return grab_main(&opts, NULL, argc, argv);
+}
 
-		cli_fit_fd_limit(&opts.grab, opts.workers, warn, sizeof(warn));
-		if (warn[0] != '\0')
-			log_warn("grab: %s", warn);
+/* Options a resume may add: they change how fast and how patiently, never
+ * which targets or what a record holds. */
+static const struct {
+	const char *name;
+	char short_name;
+	bool value;
+} resume_extras[] = {
+    {"workers", 'w', true},	  {"concurrency", 'c', true}, {"rate", 'r', true},
+    {"connect-timeout", 0, true}, {"read-timeout", 0, true},  {"timeout", 0, true},
+    {"seal-every", 0, true},	  {"verbose", 'v', false},    {"quiet", 'q', false},
+};
+
+/* Check the words given after `resume DIR`. 0, or 2 after a message. */
+static int check_extras(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i], *eq = strchr(a, '=');
+		size_t n = eq ? (size_t)(eq - a) : strlen(a);
+		int found = -1;
+
+		for (size_t k = 0;
+		     a[0] == '-' && k < sizeof(resume_extras) / sizeof(resume_extras[0]); k++) {
+			const char *name = resume_extras[k].name;
+			if ((a[1] == '-' && n == strlen(name) + 2 &&
+			     strncmp(a + 2, name, n - 2) == 0) ||
+			    (a[1] != '-' && a[1] == resume_extras[k].short_name && a[2] == '\0'))
+				found = (int)k;
+		}
+		if (found < 0) {
+			log_error("resume: %s would change the target set or the records of this "
+				  "run (the targets file, -o and the record options come from the "
+				  "manifest); allowed: --workers --concurrency --rate "
+				  "--connect-timeout --read-timeout --timeout --seal-every -v -q",
+				  a);
+			return 2;
+		}
+		if (resume_extras[found].value && eq == NULL)
+			i++;
 	}
-	ws = calloc(opts.workers, sizeof(*ws));
-	if (ws == NULL)
-		mc_fatal("grab: out of memory");
-	if (make_workers(&run, ws, opts.workers) < 0) {
-		rc = 2;
-		goto close_sink;
+	return 0;
+}
+
+/* ["grab"] + the run's words + the extras; NULL-terminated. */
+static char **resume_argv(const struct out_resume *r, int argc, char **argv)
+{
+	char **v = calloc((size_t)(r->argc + argc + 2), sizeof(char *));
+
+	if (v == NULL)
+		return NULL;
+	v[0] = "grab";
+	memcpy(v + 1, r->argv, (size_t)r->argc * sizeof(char *));
+	memcpy(v + 1 + r->argc, argv, (size_t)argc * sizeof(char *));
+	return v;
+}
+
+int cmd_grab_resume(const char *dir, const struct out_resume *r, int argc, char **argv)
+{
+	struct grab_opts opts;
+	char err[256];
+	char **full = NULL;
+	int rc = check_extras(argc, argv);
+
+	if (rc != 0)
+		return rc;
+	if (r->targets_sha256 == NULL) {
+		log_error("resume: %s: the run's targets came from stdin: cannot be resumed", dir);
+		return 2;
 	}
-	rc = run_workers(ws, opts.workers);
-	if (run.sink_err != 0) {
-		log_error("grab: output: %s", out_sink_strerror(run.sink));
-		rc = 1;
+	full = resume_argv(r, argc, argv);
+	if (full == NULL) {
+		log_error("resume: out of memory");
+		return 2;
 	}
-close_sink:
-	out_command_line(cmdline, sizeof(cmdline), argc, argv);
-	if (out_sink_close(run.sink, &(struct out_meta){.command_line = cmdline, .shards = 1}, err,
-			   sizeof(err)) < 0) {
-		log_error("grab: output: %s", err);
-		rc = 1;
+	if (grab_opts_parse(&opts, r->argc + argc + 1, full, err, sizeof(err)) < 0) {
+		log_error("resume: the run's options: %s", err);
+		free(full);
+		return 2;
 	}
-	if (mc_quit_level() != MC_QUIT_NONE && rc == 0 && run.sink_err == 0)
-		rc = 1; /* interrupted: not every target has a record */
-	pthread_mutex_destroy(&run.sink_lock);
-out:
-	for (unsigned i = 0; ws != NULL && i < opts.workers; i++)
-		grabber_free(ws[i].g);
-	free(ws);
-	free(targets.addr);
-	free(targets.port);
+	opts.sink.dir = dir;
+	opts.sink.resume = true;
+	rc =
+	    grab_main(&opts, &(struct grab_resume){.sha256 = r->targets_sha256}, r->argc + 1, full);
+	free(full);
 	return rc;
 }

@@ -19,6 +19,7 @@ struct dirs_opts {
 	const char *outfile;
 	struct out_report_opts report;
 	bool help;
+	bool partial; /* verify: accept an intact run that did not complete */
 };
 
 static int add_dir(void *ctx, const char *w, char *err, size_t errlen)
@@ -63,17 +64,31 @@ static int set_map(void *ctx, const char *v, char *e, size_t n)
 	return 0;
 }
 
+static int set_partial(void *ctx, const char *v, char *e, size_t n)
+{
+	(void)v, (void)e, (void)n;
+	((struct dirs_opts *)ctx)->partial = true;
+	return 0;
+}
+
 static const struct mc_opt verify_rows[] = {
+    {"partial", 0, NULL, set_partial,
+     "accept a run that did not complete (killed, interrupted, failed) when what it left is "
+     "intact"},
     {"help", 'h', NULL, set_help, "this text"},
 };
 
 static const struct mc_cmd verify_cmd = {
     .name = "verify",
-    .usage = "usage: mailcensus verify DIR\n"
+    .usage = "usage: mailcensus verify [--partial] DIR\n"
 	     "Recheck a results directory: every shard listed in DIR/manifest.json must\n"
 	     "have the recorded size, SHA-256 and record count, every line must be a JSON\n"
-	     "object, and no shard may be missing from the manifest.\n",
-    .epilog = "Exit status: 0 all match, 1 a mismatch, 2 usage error or no readable manifest.\n",
+	     "object, and no shard may be missing from the manifest. The first line says\n"
+	     "how the run ended (complete, interrupted by a signal, failed, or running /\n"
+	     "killed).\n",
+    .epilog = "Exit status: 0 all match and the run is complete (or --partial), 1 a\n"
+	      "mismatch, 2 usage error or no readable manifest, 3 intact but the run is\n"
+	      "not complete.\n",
     .word = add_dir,
 };
 
@@ -130,14 +145,16 @@ int cmd_verify(int argc, char **argv)
 
 	if (o == NULL)
 		return 2;
-	rc = parse(&verify_cmd, verify_rows, 1, o, argc, argv);
+	rc = parse(&verify_cmd, verify_rows, sizeof(verify_rows) / sizeof(verify_rows[0]), o, argc,
+		   argv);
 	if (rc == 0 && o->ndirs != 1) {
 		fprintf(stderr, "mailcensus verify: give one results directory (see --help)\n");
 		rc = -1;
 	}
 	if (rc == 0) {
-		int vr = out_verify_dir(o->dirs[0], stdout);
-		rc = vr < 0 ? 2 : vr > 0 ? 1 : 0;
+		bool complete = false;
+		int vr = out_verify_dir(o->dirs[0], &complete, stdout);
+		rc = vr < 0 ? 2 : vr > 0 ? 1 : complete || o->partial ? 0 : 3;
 	} else {
 		rc = rc > 0 ? 0 : 2;
 	}

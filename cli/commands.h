@@ -12,5 +12,13 @@ int cmd_report(int argc, char **argv); /* cmd_report.c: census report from shard
 int cmd_verify(int argc, char **argv); /* cmd_report.c: recheck a manifest */
 int cmd_diff(int argc, char **argv);   /* cmd_diff.c: compare two censuses */
 int cmd_export(int argc, char **argv); /* cmd_export.c: CSV, Shadowserver CSV, schemas */
+int cmd_resume(int argc, char **argv); /* resume_cmd.c: continue an unfinished run */
+
+/* The resumes of one kind of run, called by cmd_resume from the run's
+ * working directory with the absolute results directory, the manifest's
+ * resume object and the options given after DIR. Exit status. */
+struct out_resume;
+int cmd_grab_resume(const char *dir, const struct out_resume *r, int argc, char **argv);
+int cmd_scan_resume(const char *dir, const struct out_resume *r, int argc, char **argv);
 
 #endif

@@ -119,6 +119,22 @@ static int opt_shard_bytes(void *ctx, const char *v, char *e, size_t n)
 	return parse_size(v, 1024, &o->sink.rotate_bytes, e, n);
 }
 
+static int opt_seal_every(void *ctx, const char *v, char *e, size_t n)
+{
+	struct grab_opts *o = ctx;
+	unsigned long x;
+	int r = parse_uint(v, 86400, &x, e, n);
+
+	if (r != 0)
+		return r;
+	if (x == 0) {
+		snprintf(e, n, "--seal-every must be at least 1 second");
+		return -EINVAL;
+	}
+	o->sink.seal_every_s = (uint32_t)x;
+	return 0;
+}
+
 static int opt_concurrency(void *ctx, const char *v, char *e, size_t n)
 {
 	struct grab_opts *o = ctx;
@@ -178,6 +194,14 @@ static int opt_no_matrix(void *ctx, const char *v, char *e, size_t n)
 	struct grab_opts *o = ctx;
 	(void)v, (void)e, (void)n;
 	o->grab.tls_matrix = false;
+	return 0;
+}
+
+static int opt_jarm(void *ctx, const char *v, char *e, size_t n)
+{
+	struct grab_opts *o = ctx;
+	(void)v, (void)e, (void)n;
+	o->grab.jarm = true;
 	return 0;
 }
 
@@ -273,6 +297,9 @@ static const struct mc_opt opt_table[] = {
      "start a new shard after N records (k/M suffix; default 1M)"},
     {"shard-bytes", 0, "SIZE", opt_shard_bytes,
      "start a new shard after SIZE bytes (k/M/G suffix; default 256M)"},
+    {"seal-every", 0, "SEC", opt_seal_every,
+     "seal the open shard when its first record is SEC old (default 60): "
+     "the most a kill -9 loses"},
     {"concurrency", 'c', "N", opt_concurrency, "targets open at once per worker (default 1000)"},
     {"connect-timeout", 0, "SEC", opt_connect_timeout, "TCP connect timeout (default 5)"},
     {"read-timeout", 0, "SEC", opt_read_timeout,
@@ -282,7 +309,9 @@ static const struct mc_opt opt_table[] = {
     {"ca-file", 0, "FILE", opt_ca_file,
      "extra trust anchors (PEM) for chain verification, besides the system store"},
     {"no-tls-matrix", 0, NULL, opt_no_matrix,
-     "skip the TLS 1.0/1.1/1.2/1.3 version matrix (one extra connection per version)"},
+     "skip the hand-built hellos (version matrix, SSLv3, legacy suites)"},
+    {"jarm", 0, NULL, opt_jarm,
+     "JARM fingerprint per TLS target (10 more connections, via STARTTLS)"},
     {"no-login-probe", 0, NULL, opt_no_login_probe,
      "skip the login probe; cleartext_login then from capabilities alone"},
     {"workers", 'w', "N", opt_workers, "worker threads, each with its own epoll loop (default 1)"},
@@ -309,6 +338,8 @@ static const struct mc_opt census_table[] = {
      "new output shard after N records (k/M suffix; default 1M)"},
     {"shard-bytes", 0, "SIZE", opt_shard_bytes,
      "new output shard after SIZE bytes (k/M/G suffix; default 256M)"},
+    {"seal-every", 0, "SEC", opt_seal_every,
+     "seal the open shard when its first record is SEC old (default 60)"},
     {"grab-concurrency", 0, "N", opt_concurrency, "targets probed at once (default 1000)"},
     {"grab-rate", 0, "N", opt_rate, "new probes per second, 0 = unlimited (default 0)"},
     {"grab-connect-timeout", 0, "SEC", opt_connect_timeout, "TCP connect timeout (default 5)"},
@@ -316,7 +347,8 @@ static const struct mc_opt census_table[] = {
      "longest wait for server bytes, incl. TLS handshakes (default 5)"},
     {"grab-timeout", 0, "SEC", opt_timeout, "whole target incl. the version matrix (default 30)"},
     {"ca-file", 0, "FILE", opt_ca_file, "extra trust anchors (PEM) for chain verification"},
-    {"no-tls-matrix", 0, NULL, opt_no_matrix, "skip the TLS 1.0-1.3 version matrix"},
+    {"no-tls-matrix", 0, NULL, opt_no_matrix, "skip the hand-built hellos (version matrix)"},
+    {"jarm", 0, NULL, opt_jarm, "JARM fingerprint of every TLS target (10 extra connections)"},
     {"no-login-probe", 0, NULL, opt_no_login_probe,
      "skip the pre-TLS login probe (no password is ever sent; see grab --help)"},
     {"grab-port", 0, "PORT=PROTO", opt_port,
@@ -327,17 +359,23 @@ static const struct mc_opt census_table[] = {
 static const struct mc_cmd grab_cmd = {
     .name = "grab",
     .usage = "usage: mailcensus grab [OPTIONS] [FILE|-]\n\n"
-	     "Probe every target (lines 'ADDR:PORT' or 'ADDR,PORT'; '#' starts a comment;\n"
-	     "the CSV of `mailcensus scan -o` is read as is) from FILE or stdin:\n"
+	     "Probe every target (lines 'ADDR:PORT' or 'ADDR,PORT', optionally followed by\n"
+	     "a DNS name, ' NAME' or ',NAME', sent as SNI and checked against the\n"
+	     "certificate; '#' starts a comment; the CSV of `mailcensus scan -o` is read\n"
+	     "as is) from FILE or stdin:\n"
 	     "greeting, capabilities, a login probe before STARTTLS that never sends a\n"
 	     "credential (AUTH PLAIN/LOGIN cancelled with '*', USER " MC_LOGIN_PROBE_USER "\n"
 	     "without PASS), STARTTLS, TLS version, cipher and certificate;\n"
 	     "then, on extra connections, the STARTTLS injection test\n"
-	     "(STARTTLS with a pipelined NOOP) and the TLS 1.0-1.3 version matrix.\n"
+	     "(STARTTLS with a pipelined NOOP) and hand-built ClientHellos that read\n"
+	     "only the ServerHello: the SSLv2/SSLv3/TLS 1.0-1.3 version matrix and the\n"
+	     "legacy suites (RC4, 3DES, DES, EXPORT, NULL, anonymous); JARM on --jarm.\n"
 	     "One JSON record per target; failures are records with \"error\".\n"
 	     "Targets outside $MAILCENSUS_SAFE_RANGE (when set) are refused (exit 2).\n",
-    .epilog = "exit status: 0 every target has a record, 1 the run failed (output),\n"
-	      "2 usage or start-up error.\n",
+    .epilog = "An interrupted or killed run with -o continues with `mailcensus resume DIR`\n"
+	      "(same options and targets file; targets already recorded are skipped).\n\n"
+	      "exit status: 0 every target has a record, 1 the run failed (output) or was\n"
+	      "interrupted, 2 usage or start-up error.\n",
 };
 
 void grab_opts_usage(FILE *out)
@@ -397,9 +435,68 @@ struct mc_opt_group grab_census_group(struct grab_opts *o)
 				     .ctx = o};
 }
 
+/* A DNS name as a target may carry it: 1..253 bytes of letters, digits,
+ * '-', '_' and '.', with at least one letter (a number is a CSV field of
+ * `scan -o`, not a name). */
+static bool target_name_ok(const char *s)
+{
+	bool letter = false;
+	size_t n = 0;
+
+	for (; s[n] != '\0'; n++) {
+		char c = s[n];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+			letter = true;
+		else if (!(c >= '0' && c <= '9') && c != '-' && c != '_' && c != '.')
+			return false;
+	}
+	return letter && n > 0 && n < MC_NAME_MAX;
+}
+
+/* What follows the port: nothing, " NAME" (ADDR:PORT NAME), ",NAME" (a
+ * third CSV column) or scan -o's numeric CSV fields. */
+static int target_tail(char sepc, const char *end, char *name, size_t namecap)
+{
+	const char *field = end + 1, *comma;
+	char tmp[MC_NAME_MAX];
+	size_t n;
+
+	if (*end == '\0')
+		return 1;
+	if (sepc == ':' && (*end == ' ' || *end == '\t')) {
+		while (*field == ' ' || *field == '\t')
+			field++;
+		n = strlen(field);
+	} else if (sepc == ',' && *end == ',') {
+		comma = strchr(field, ',');
+		n = comma ? (size_t)(comma - field) : strlen(field);
+		if (n == 0 || strspn(field, "0123456789") == n)
+			return 1; /* scan -o: saddr,sport,ttl,window,isn,time */
+	} else {
+		return -EINVAL;
+	}
+	if (n >= sizeof(tmp))
+		return -EINVAL;
+	memcpy(tmp, field, n);
+	tmp[n] = '\0';
+	if (!target_name_ok(tmp) || n >= namecap)
+		return -EINVAL;
+	memcpy(name, tmp, n + 1);
+	return 1;
+}
+
 int grab_parse_target(const char *line, uint32_t *addr, uint16_t *port)
 {
-	char buf[256], *p, *sep, *end;
+	char name[MC_NAME_MAX];
+
+	return grab_parse_target_named(line, addr, port, name, sizeof(name));
+}
+
+int grab_parse_target_named(const char *line, uint32_t *addr, uint16_t *port, char *name,
+			    size_t namecap)
+{
+	char buf[512], *p, *sep, *end;
 	char sepc;
 	const char *hash = strchr(line, '#');
 	size_t n = hash ? (size_t)(hash - line) : strlen(line);
@@ -431,36 +528,12 @@ int grab_parse_target(const char *line, uint32_t *addr, uint16_t *port)
 		return -EINVAL;
 	errno = 0;
 	v = strtoul(p, &end, 10);
+	name[0] = '\0';
 	/* ADDR,PORT may go on with more CSV fields: `scan -o` writes
-	 * saddr,sport,ttl,window,isn,time */
-	if (errno != 0 || (*end != '\0' && !(sepc == ',' && *end == ',')) || v == 0 || v > 65535)
+	 * saddr,sport,ttl,window,isn,time; a name may follow either form */
+	if (errno != 0 || v == 0 || v > 65535 || target_tail(sepc, end, name, namecap) < 0)
 		return -EINVAL;
 	*addr = ntohl(ia.s_addr);
 	*port = (uint16_t)v;
 	return 1;
-}
-
-int grab_read_target(FILE *in, char *line, size_t cap, uint32_t *addr, uint16_t *port)
-{
-	size_t n = 0;
-	bool nul = false, any = false;
-	int c;
-
-	while ((c = getc(in)) != EOF) {
-		any = true;
-		if (n + 1 < cap)
-			line[n] = (char)c;
-		n++;
-		nul |= c == '\0';
-		if (c == '\n')
-			break;
-	}
-	if (!any)
-		return -ENODATA;
-	line[n < cap ? n : cap - 1] = '\0';
-	if (n >= cap)
-		return -E2BIG;
-	if (nul)
-		return -EINVAL;
-	return grab_parse_target(line, addr, port);
 }

@@ -40,11 +40,10 @@ int grab_opts_finish(struct grab_opts *o, char *err, size_t errlen);
  * line, -EINVAL when it does not parse. */
 int grab_parse_target(const char *line, uint32_t *addr, uint16_t *port);
 
-/* The next line of a target list from `in`, whole, into line[0..cap) and
- * through grab_parse_target(): 1 a target, 0 blank or comment, -EINVAL it
- * does not parse (or holds a NUL byte), -E2BIG it is longer than cap - 1
- * bytes with its newline (the rest of it is skipped, never read as a line
- * of its own), -ENODATA end of input. */
-int grab_read_target(FILE *in, char *line, size_t cap, uint32_t *addr, uint16_t *port);
+/* The same, keeping a name that follows: "ADDR:PORT NAME" or "ADDR,PORT,NAME"
+ * (a DNS name: letters, digits, '-', '_', '.'; scan -o's numeric CSV
+ * fields are not a name). name is "" when there is none. */
+int grab_parse_target_named(const char *line, uint32_t *addr, uint16_t *port, char *name,
+			    size_t namecap);
 
 #endif

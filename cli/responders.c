@@ -6,6 +6,7 @@
 #include "cli/responders.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
@@ -21,12 +22,17 @@ int responders_open(struct responders *w, const char *path, enum scan_output_for
 		w->f = stdout;
 	} else {
 		if (snprintf(w->path, sizeof(w->path), "%s", path) >= (int)sizeof(w->path) ||
-		    snprintf(w->tmp, sizeof(w->tmp), "%s.tmp", path) >= (int)sizeof(w->tmp)) {
+		    snprintf(w->tmp, sizeof(w->tmp), "%s.tmp.%ld", path, (long)getpid()) >=
+			(int)sizeof(w->tmp)) {
 			snprintf(err, errlen, "output path too long");
 			return -ENAMETOOLONG;
 		}
-		w->f = fopen(w->tmp, "w");
+		/* never through a planted link, never over a file that is there */
+		int fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		w->f = fd >= 0 ? fdopen(fd, "w") : NULL;
 		if (w->f == NULL) {
+			if (fd >= 0)
+				close(fd);
 			int rc = -errno;
 			snprintf(err, errlen, "cannot write %s: %s", w->tmp, strerror(errno));
 			return rc;

@@ -18,6 +18,9 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
+#include "base/quit.h"
 #include "cli/census.h"
 #include "cli/commands.h"
 #include "cli/grab_opts.h"
@@ -53,8 +56,103 @@ static const char census_epilog[] =
     "or e.g. -- --vdev=net_null0,no-rx=1 (throughput), --vdev=net_memif0,role=client,...\n"
     "\nexit status: 0 done, 1 the scan failed, 2 usage or start-up error\n";
 
-/* The census: engine + grabber + sink. Returns the exit status. */
-static int census(struct scan_options *so, struct grab_opts *go, int argc, char **argv)
+/* The manifest's metadata from the first manifest on, with the words
+ * `resume` needs: the scan's own (argv after "scan") plus the seed when it
+ * was drawn here, so that a resume sends the same permutation. */
+struct census_meta {
+	char cmdline[4096], cwd[PATH_MAX], seed[24];
+	char **words;
+	char path[2][PATH_MAX], sha[2][65]; /* the allow- and blocklist */
+	const char *paths[2], *shas[2];
+	struct out_meta m;
+};
+
+/* Lowercase hex SHA-256 of a file's bytes. 0 or -errno. */
+static int file_sha256(const char *path, char hex[65])
+{
+	FILE *f = fopen(path, "rb");
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char buf[65536], md[32];
+	unsigned mdlen = 0;
+	size_t n;
+	int rc = 0;
+
+	if (f == NULL || ctx == NULL || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+		rc = f == NULL ? -errno : -ENOMEM;
+	while (rc == 0 && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+		EVP_DigestUpdate(ctx, buf, n);
+	if (rc == 0 && ferror(f))
+		rc = -EIO;
+	if (rc == 0 && EVP_DigestFinal_ex(ctx, md, &mdlen))
+		for (unsigned i = 0; i < 32; i++)
+			snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	EVP_MD_CTX_free(ctx);
+	if (f != NULL)
+		fclose(f);
+	return rc;
+}
+
+/* The files that define the scan's target set, with their SHA-256. */
+static int census_files(struct census_meta *cm, const struct scan_options *so, char *err,
+			size_t errlen)
+{
+	const char *files[2] = {so->allow_file, so->block_file};
+	int n = 0;
+
+	for (int i = 0; i < 2; i++) {
+		if (files[i] == NULL)
+			continue;
+		if (realpath(files[i], cm->path[n]) == NULL ||
+		    file_sha256(cm->path[n], cm->sha[n]) != 0) {
+			snprintf(err, errlen, "%s: %s", files[i], strerror(errno));
+			return -EIO;
+		}
+		cm->paths[n] = cm->path[n];
+		cm->shas[n] = cm->sha[n];
+		n++;
+	}
+	return n;
+}
+
+static int census_meta_fill(struct census_meta *cm, const struct scan_options *so, int argc,
+			    char **argv, char *err, size_t errlen)
+{
+	int n = 0;
+
+	cm->words = calloc((size_t)argc + 3, sizeof(char *));
+	if (cm->words == NULL || getcwd(cm->cwd, sizeof(cm->cwd)) == NULL) {
+		snprintf(err, errlen, "cannot name the working directory for resume");
+		return -ENOMEM;
+	}
+	for (int i = 1; i < argc; i++)
+		cm->words[n++] = argv[i];
+	snprintf(cm->seed, sizeof(cm->seed), "%llu", (unsigned long long)so->seed);
+	if (!so->seed_set) {
+		cm->words[n++] = "--seed";
+		cm->words[n++] = cm->seed;
+	}
+	int nfiles = census_files(cm, so, err, errlen);
+	if (nfiles < 0)
+		return nfiles;
+	out_command_line(cm->cmdline, sizeof(cm->cmdline), argc, argv);
+	cm->m = (struct out_meta){.command_line = cm->cmdline,
+				  .seed = so->seed,
+				  .shard = so->shard,
+				  .shards = so->shards,
+				  .command = "scan",
+				  .cwd = cm->cwd,
+				  .argc = n,
+				  .argv = cm->words,
+				  .nfiles = nfiles,
+				  .file_paths = cm->paths,
+				  .file_sha256 = cm->shas};
+	return 0;
+}
+
+/* The census: engine + grabber + sink. `resume_dir`: continue the
+ * unfinished census there. Returns the exit status. */
+static int census(struct scan_options *so, struct grab_opts *go, int argc, char **argv,
+		  const char *resume_dir)
 {
 	struct scan_plan *plan = NULL;
 	struct census_grab *c = NULL;
@@ -62,8 +160,13 @@ static int census(struct scan_options *so, struct grab_opts *go, int argc, char 
 	struct engine_result res;
 	char err[512] = "", warn[256], cmdline[4096];
 	char *meta_json = NULL;
+	struct census_meta *cm = calloc(1, sizeof(*cm));
 	int status = 2;
 
+	if (cm == NULL) {
+		free(so);
+		return 2;
+	}
 	if (grab_opts_finish(go, err, sizeof(err)) != 0) {
 		free(so);
 		goto out;
@@ -89,6 +192,13 @@ static int census(struct scan_options *so, struct grab_opts *go, int argc, char 
 	cli_fit_fd_limit(&go->grab, 1, warn, sizeof(warn));
 	if (warn[0] != '\0')
 		fprintf(stderr, "mailcensus scan: %s\n", warn);
+	if (resume_dir != NULL) {
+		go->sink.dir = resume_dir;
+		go->sink.resume = true;
+	}
+	if (census_meta_fill(cm, plan->opts, argc, argv, err, sizeof(err)) != 0)
+		goto out;
+	go->sink.meta = &cm->m;
 	{
 		struct mc_hitlog_id id = {.seed = plan->opts->seed,
 					  .shard = plan->opts->shard,
@@ -99,6 +209,8 @@ static int census(struct scan_options *so, struct grab_opts *go, int argc, char 
 	census_grab_set_quiet(c, plan->opts->quiet);
 	consumer = census_grab_consumer(c);
 	status = scan_plan_run(plan, &consumer, argc, argv, &res, &meta_json, err, sizeof(err));
+	if (mc_quit_signal() != 0 && status != 2)
+		census_grab_set_interrupted(c, mc_quit_signal());
 	if (status == 2) { /* nothing was sent: leave nothing behind */
 		census_grab_discard(c);
 		goto out;
@@ -131,11 +243,14 @@ out:
 	if (err[0] != '\0')
 		fprintf(stderr, "mailcensus scan: %s\n", err);
 	free(meta_json);
+	free(cm->words);
+	free(cm);
 	scan_plan_free(plan);
 	return status;
 }
 
-int cmd_scan(int argc, char **argv)
+/* scan, or with resume_dir the resume of a census (its words must hold --grab). */
+static int scan_main(int argc, char **argv, const char *resume_dir)
 {
 	struct scan_options *so = malloc(sizeof(*so)); /* 128 KiB of ports */
 	struct grab_opts go;
@@ -176,7 +291,52 @@ int cmd_scan(int argc, char **argv)
 		free(so);
 		return 2;
 	}
+	if (!flag.grab && resume_dir != NULL) {
+		fprintf(stderr, "mailcensus resume: the run's words are not a census (--grab)\n");
+		free(so);
+		return 2;
+	}
 	if (!flag.grab)
 		return scan_engine_command(so, argc, argv);
-	return census(so, &go, argc, argv);
+	return census(so, &go, argc, argv, resume_dir);
+}
+
+int cmd_scan(int argc, char **argv)
+{
+	return scan_main(argc, argv, NULL);
+}
+
+int cmd_scan_resume(const char *dir, const struct out_resume *r, int argc, char **argv)
+{
+	char **words;
+	int status;
+
+	if (argc > 0) {
+		fprintf(stderr,
+			"mailcensus resume: a census resume takes no options (%s): the scan's "
+			"words come from the manifest\n",
+			argv[0]);
+		return 2;
+	}
+	for (int i = 0; i < r->nfiles; i++) {
+		char sha[65] = "";
+		if (file_sha256(r->file_paths[i], sha) != 0 ||
+		    strcmp(sha, r->file_sha256[i]) != 0) {
+			fprintf(stderr,
+				"mailcensus resume: %s changed since the run started (SHA-256 %s, "
+				"the run's %s): that would change the target set; refused\n",
+				r->file_paths[i], sha[0] ? sha : "unreadable", r->file_sha256[i]);
+			return 2;
+		}
+	}
+	words = calloc((size_t)r->argc + 2, sizeof(char *));
+	if (words == NULL) {
+		fprintf(stderr, "mailcensus resume: out of memory\n");
+		return 2;
+	}
+	words[0] = "scan";
+	memcpy(words + 1, r->argv, (size_t)r->argc * sizeof(char *));
+	status = scan_main(r->argc + 1, words, dir);
+	free(words);
+	return status;
 }

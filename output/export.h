@@ -14,7 +14,7 @@ extern const char out_record_schema_json[]; /* output/schema/record.schema.json,
 extern const size_t out_record_schema_json_len;
 
 #define EXPORT_PATH_MAX 4 /* nesting depth of a schema leaf */
-#define EXPORT_COLS_MAX 64
+#define EXPORT_COLS_MAX 128
 
 enum export_type { EXPORT_STRING, EXPORT_INT, EXPORT_BOOL, EXPORT_TIMESTAMP };
 

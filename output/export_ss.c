@@ -12,9 +12,10 @@
  * executes STARTTLS-injected commands also goes to the vulnerable report,
  * severity `medium` (their default; their severity guide puts "unencrypted
  * services requiring login" and "vulnerabilities requiring MITM" there).
- * Columns we cannot fill (reverse DNS, region, city, NAICS, sector, JARM,
- * serial number, MD5/SHA-1/SHA-512 fingerprints, SSLv3, validation level)
- * stay empty; booleans are Y/N as in their SSL reports. */
+ * Columns we cannot fill (reverse DNS, region, city, NAICS, sector,
+ * MD5/SHA-1/SHA-512 fingerprints, validation level) stay empty; JARM only
+ * with grab --jarm, SSLv3 only where the hello plan measured it; booleans
+ * are Y/N as in their SSL reports. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,7 +67,7 @@ static const struct ss_col ss_cols[] = {
     {"cert_expired", SS_YN, "expired", NULL, NULL},
     {"cert_issue_date", SS_TIME, "not_before", "cert", NULL},
     {"cert_length", SS_VALUE, "tls", "cert", "key_bits"},
-    {"cert_serial_number", SS_EMPTY, NULL, NULL, NULL},
+    {"cert_serial_number", SS_VALUE, "tls", "cert", "serial"},
     {"cert_valid", SS_YN, "chain_valid", NULL, NULL},
     {"cipher_suite", SS_VALUE, "tls", "cipher", NULL},
     {"handshake", SS_VALUE, "tls", "version", NULL},
@@ -83,7 +84,7 @@ static const struct ss_col ss_cols[] = {
     DN("issuer", "state_or_province_name", "ST"),
     DN("issuer", "street_address", "street"),
     DN("issuer", "surname", "SN"),
-    {"jarm", SS_EMPTY, NULL, NULL, NULL},
+    {"jarm", SS_VALUE, "tls", "jarm", NULL},
     {"key_algorithm", SS_VALUE, "tls", "cert", "key_type"},
     {"md5_fingerprint", SS_EMPTY, NULL, NULL, NULL},
     {"self_signed", SS_YN, "self_signed", NULL, NULL},
@@ -92,7 +93,7 @@ static const struct ss_col ss_cols[] = {
     {"sha512_fingerprint", SS_EMPTY, NULL, NULL, NULL},
     {"signature_algorithm", SS_VALUE, "tls", "cert", "sig_alg"},
     {"ssl_version", SS_EMPTY, NULL, NULL, NULL},
-    {"sslv3_supported", SS_EMPTY, NULL, NULL, NULL},
+    {"sslv3_supported", SS_VALUE, "tls", "versions", "ssl3"},
     DN("subject", "business_category", "businessCategory"),
     DN("subject", "common_name", "CN"),
     DN("subject", "country", "C"),

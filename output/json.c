@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fileio.h"
 #include "output/json.h"
 
 #define CHUNK_MIN (64u << 10)
@@ -479,37 +480,7 @@ uint64_t out_json_u64(const struct out_json *v, uint64_t dflt)
 
 int out_read_file(int dirfd, const char *name, char **out, size_t *len)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	int rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) != 0 || st.st_size < 0 || (uint64_t)st.st_size > LOAD_MAX) {
-		close(fd);
-		return -EFBIG;
-	}
-	char *buf = malloc((size_t)st.st_size + 1);
-	size_t got = 0;
-	while (buf != NULL && got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n <= 0) {
-			rc = n < 0 ? -errno : -EIO;
-			break;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	if (buf == NULL)
-		return -ENOMEM;
-	if (rc != 0) {
-		free(buf);
-		return rc;
-	}
-	buf[got] = '\0';
-	*out = buf;
-	*len = got;
-	return 0;
+	return mc_file_read(dirfd, name, LOAD_MAX, out, len);
 }
 
 int out_json_load(int dirfd, const char *name, struct out_json_arena *a, struct out_json **root,

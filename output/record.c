@@ -37,6 +37,14 @@ const char *mc_posture_name(enum mc_posture posture)
 	return "unknown";
 }
 
+const char *mc_legacy_name(enum mc_legacy f)
+{
+	static const char *const names[MC_LEGACY_COUNT] = {"rc4",    "3des", "des",
+							   "export", "null", "anon"};
+
+	return (unsigned)f < MC_LEGACY_COUNT ? names[f] : "unknown";
+}
+
 const char *mc_evidence_name(enum mc_evidence evidence)
 {
 	switch (evidence) {

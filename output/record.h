@@ -19,6 +19,9 @@
 #define MC_CERT_SANS_MAX   16	 /* SAN entries kept */
 #define MC_CERT_SAN_LEN	   128	 /* bytes of one SAN entry */
 #define MC_ERROR_MAX	   160	 /* "stage: reason" */
+#define MC_NAME_MAX	   254	 /* a target's DNS name (253) + NUL */
+#define MC_CERT_CHAIN_MAX  8	 /* certificates of the presented chain hashed */
+#define MC_CERT_SERIAL_MAX 81	 /* hex digits of the serial kept (40 bytes), + NUL */
 #define MC_LOGIN_STEPS	   4	 /* steps of the pre-TLS login probe kept */
 #define MC_LOGIN_REPLY_MAX 160	 /* bytes of one login-probe reply kept */
 #define MC_RECORD_JSON_MAX 65536 /* mc_record_to_json() never needs more (worst case ~40 KiB) */
@@ -44,6 +47,17 @@ enum mc_tri {
 	MC_TRI_UNKNOWN = 0, /* written as JSON null */
 	MC_TRI_NO,
 	MC_TRI_YES,
+};
+
+/* Legacy cipher-suite families, as measured by hand-built ClientHellos. */
+enum mc_legacy {
+	MC_LEGACY_RC4,
+	MC_LEGACY_3DES,
+	MC_LEGACY_DES, /* single DES (not export) */
+	MC_LEGACY_EXPORT,
+	MC_LEGACY_NULL, /* no encryption */
+	MC_LEGACY_ANON, /* anonymous DH / ECDH: no server authentication */
+	MC_LEGACY_COUNT,
 };
 
 /* How cleartext_login was decided. */
@@ -99,18 +113,27 @@ struct mc_cert {
 	bool present;
 	char subject[MC_CERT_NAME_MAX];
 	char issuer[MC_CERT_NAME_MAX];
-	uint16_t san_count;
+	uint16_t san_count;  /* entries kept in sans */
+	uint16_t san_total;  /* DNS / email / URI / IP names in the certificate */
+	bool sans_truncated; /* a name was dropped (more than MC_CERT_SANS_MAX) or cut */
+	bool san_nul;	     /* a name held a NUL byte (kept, escaped as \u0000) */
 	char sans[MC_CERT_SANS_MAX][MC_CERT_SAN_LEN];
-	int64_t not_before; /* Unix seconds */
-	int64_t not_after;  /* Unix seconds */
+	uint8_t san_len[MC_CERT_SANS_MAX]; /* bytes of sans[i]; 0 = NUL-terminated text */
+	int64_t not_before;		   /* Unix seconds */
+	int64_t not_after;		   /* Unix seconds */
 	bool expired;
 	bool self_signed;
 	char key_type[16]; /* "RSA", "EC", "ED25519", ... */
 	uint32_t key_bits;
-	char sig_alg[64]; /* OpenSSL's long name, e.g. "sha256WithRSAEncryption" */
-	char sha256[65];  /* lowercase hex of the leaf's DER */
+	char sig_alg[64];		 /* OpenSSL's long name, e.g. "sha256WithRSAEncryption" */
+	char sha256[65];		 /* lowercase hex of the leaf's DER */
+	char spki_sha256[65];		 /* lowercase hex of the leaf's SubjectPublicKeyInfo DER */
+	char serial[MC_CERT_SERIAL_MAX]; /* lowercase hex, as many digits as the DER holds */
+	bool serial_truncated;
 	uint16_t chain_len;
-	bool chain_valid;      /* verified against the system trust store */
+	uint8_t chain_hashed;			  /* entries of chain_sha256 (leaf first) */
+	char chain_sha256[MC_CERT_CHAIN_MAX][65]; /* every presented certificate's DER */
+	bool chain_valid;			  /* verified against the system trust store */
 	char chain_error[128]; /* X509_verify_cert_error_string() when not valid */
 };
 
@@ -118,7 +141,22 @@ struct mc_tls {
 	bool present;	  /* a TLS session was established on the main connection */
 	char version[16]; /* "TLSv1.3", ... */
 	char cipher[64];  /* OpenSSL cipher name */
+	enum mc_tri
+	    name_match; /* leaf matches the target's name (X509_check_host); null without one */
 	enum mc_tri tls1_0, tls1_1, tls1_2, tls1_3; /* the version matrix */
+	enum mc_tri ssl2, ssl3;			    /* hand-built hellos only */
+	enum mc_tri legacy[MC_LEGACY_COUNT];	    /* a suite of the family was chosen */
+	uint8_t hello_probes;			    /* hand-built hello connections made */
+	char hello_error[64];			    /* first protocol violation seen, or "" */
+	/* Key exchange and handshake facts of the main session (present only). */
+	char kx_group[32];	  /* "X25519", "prime256v1", "ffdhe2048", "DH", "" */
+	uint32_t kx_bits;	  /* size of the DH prime / EC group, 0 unknown */
+	enum mc_tri secure_reneg; /* RFC 5746 (null for TLS 1.3: no renegotiation) */
+	enum mc_tri ems;	  /* RFC 7627 extended master secret */
+	enum mc_tri ticket;	  /* a session ticket was issued (RFC 5077 / TLS 1.3 NST) */
+	enum mc_tri ocsp_stapled; /* an OCSP response came with the handshake */
+	char alpn[32];		  /* protocol the server selected ("imap", "pop3"), or "" */
+	char jarm[63];		  /* JARM fingerprint (--jarm), "" when not measured */
 	struct mc_cert cert;
 };
 
@@ -126,12 +164,13 @@ struct mc_record {
 	uint32_t ip; /* host byte order */
 	uint16_t port;
 	enum mc_proto proto;
-	int64_t time_us; /* when the probe finished, Unix microseconds (UTC) */
+	char name[MC_NAME_MAX]; /* the target's name (SNI, name_match), "" when none */
+	int64_t time_us;	/* when the probe finished, Unix microseconds (UTC) */
 
 	enum mc_posture posture;
 	enum mc_tri cleartext_login; /* a password can be sent before TLS */
 	enum mc_evidence cleartext_login_evidence;
-	enum mc_tri tls_obsolete; /* TLS 1.0 or 1.1 accepted */
+	enum mc_tri tls_obsolete; /* SSLv2, SSLv3, TLS 1.0 or 1.1 accepted */
 
 	uint16_t banner_len;
 	bool banner_truncated;
@@ -159,6 +198,7 @@ struct mc_record {
 
 const char *mc_proto_name(enum mc_proto proto);
 const char *mc_posture_name(enum mc_posture posture);
+const char *mc_legacy_name(enum mc_legacy f); /* "rc4", "3des", "des", "export", "null", "anon" */
 const char *mc_evidence_name(enum mc_evidence evidence);
 const char *mc_login_cmd_name(enum mc_login_cmd cmd);
 const char *mc_login_outcome_name(enum mc_login_outcome outcome);

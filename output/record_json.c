@@ -250,9 +250,18 @@ static void put_cert(struct out_jw *w, const struct mc_cert *c)
 	for (unsigned i = 0; i < nsans; i++) {
 		if (i != 0)
 			out_jw_lit(w, ",");
-		out_jw_cstr(w, c->sans[i], sizeof(c->sans[i]));
+		if (c->san_len[i] > 0 && c->san_len[i] < sizeof(c->sans[i]))
+			out_jw_bytes(w, c->sans[i], c->san_len[i]); /* may hold NUL bytes */
+		else
+			out_jw_cstr(w, c->sans[i], sizeof(c->sans[i]));
 	}
-	out_jw_lit(w, "],\"not_before\":");
+	out_jw_lit(w, "],\"sans_total\":");
+	out_jw_u64(w, c->san_total > c->san_count ? c->san_total : c->san_count);
+	out_jw_lit(w, ",\"sans_truncated\":");
+	out_jw_bool(w, c->sans_truncated);
+	out_jw_lit(w, ",\"san_nul\":");
+	out_jw_bool(w, c->san_nul);
+	out_jw_lit(w, ",\"not_before\":");
 	put_cert_time(w, c->not_before);
 	out_jw_lit(w, ",\"not_after\":");
 	put_cert_time(w, c->not_after);
@@ -268,12 +277,51 @@ static void put_cert(struct out_jw *w, const struct mc_cert *c)
 	out_jw_cstr_or_null(w, c->sig_alg, sizeof(c->sig_alg));
 	out_jw_lit(w, ",\"sha256\":");
 	out_jw_cstr_or_null(w, c->sha256, sizeof(c->sha256));
-	out_jw_lit(w, ",\"chain_len\":");
+	out_jw_lit(w, ",\"spki_sha256\":");
+	out_jw_cstr_or_null(w, c->spki_sha256, sizeof(c->spki_sha256));
+	out_jw_lit(w, ",\"serial\":");
+	out_jw_cstr_or_null(w, c->serial, sizeof(c->serial));
+	out_jw_lit(w, ",\"serial_truncated\":");
+	out_jw_bool(w, c->serial_truncated);
+	out_jw_lit(w, ",\"chain_sha256\":[");
+	for (unsigned i = 0; i < c->chain_hashed && i < MC_CERT_CHAIN_MAX; i++) {
+		if (i != 0)
+			out_jw_lit(w, ",");
+		out_jw_cstr(w, c->chain_sha256[i], sizeof(c->chain_sha256[i]));
+	}
+	out_jw_lit(w, "],\"chain_len\":");
 	out_jw_u64(w, c->chain_len);
 	out_jw_lit(w, ",\"chain_valid\":");
 	out_jw_bool(w, c->chain_valid);
 	out_jw_lit(w, ",\"chain_error\":");
 	out_jw_cstr_or_null(w, c->chain_error, sizeof(c->chain_error));
+	out_jw_lit(w, "}");
+}
+
+/* Key exchange and handshake facts of the main session; null without one. */
+static void put_kx(struct out_jw *w, const struct mc_tls *t)
+{
+	if (!t->present) {
+		out_jw_lit(w, "null");
+		return;
+	}
+	out_jw_lit(w, "{\"group\":");
+	out_jw_cstr_or_null(w, t->kx_group, sizeof(t->kx_group));
+	out_jw_lit(w, ",\"bits\":");
+	if (t->kx_bits > 0)
+		out_jw_u64(w, t->kx_bits);
+	else
+		out_jw_lit(w, "null");
+	out_jw_lit(w, ",\"secure_renegotiation\":");
+	put_tri(w, t->secure_reneg);
+	out_jw_lit(w, ",\"extended_master_secret\":");
+	put_tri(w, t->ems);
+	out_jw_lit(w, ",\"session_ticket\":");
+	put_tri(w, t->ticket);
+	out_jw_lit(w, ",\"ocsp_stapled\":");
+	put_tri(w, t->ocsp_stapled);
+	out_jw_lit(w, ",\"alpn\":");
+	out_jw_cstr_or_null(w, t->alpn, sizeof(t->alpn));
 	out_jw_lit(w, "}");
 }
 
@@ -289,7 +337,13 @@ static void put_tls(struct out_jw *w, const struct mc_tls *t)
 		out_jw_cstr_or_null(w, t->cipher, sizeof(t->cipher));
 	else
 		out_jw_lit(w, "null");
-	out_jw_lit(w, ",\"versions\":{\"tls1_0\":");
+	out_jw_lit(w, ",\"name_match\":");
+	put_tri(w, t->name_match);
+	out_jw_lit(w, ",\"versions\":{\"ssl2\":");
+	put_tri(w, t->ssl2);
+	out_jw_lit(w, ",\"ssl3\":");
+	put_tri(w, t->ssl3);
+	out_jw_lit(w, ",\"tls1_0\":");
 	put_tri(w, t->tls1_0);
 	out_jw_lit(w, ",\"tls1_1\":");
 	put_tri(w, t->tls1_1);
@@ -297,7 +351,26 @@ static void put_tls(struct out_jw *w, const struct mc_tls *t)
 	put_tri(w, t->tls1_2);
 	out_jw_lit(w, ",\"tls1_3\":");
 	put_tri(w, t->tls1_3);
-	out_jw_lit(w, "},\"cert\":");
+	out_jw_lit(w, "},\"legacy\":{");
+	for (int f = 0; f < MC_LEGACY_COUNT; f++) {
+		const char *name = mc_legacy_name((enum mc_legacy)f);
+
+		if (f != 0)
+			out_jw_lit(w, ",");
+		out_jw_lit(w, "\"");
+		out_jw_raw(w, name, strlen(name));
+		out_jw_lit(w, "\":");
+		put_tri(w, t->legacy[f]);
+	}
+	out_jw_lit(w, "},\"hello\":{\"probes\":");
+	out_jw_u64(w, t->hello_probes);
+	out_jw_lit(w, ",\"error\":");
+	out_jw_cstr_or_null(w, t->hello_error, sizeof(t->hello_error));
+	out_jw_lit(w, "},\"jarm\":");
+	out_jw_cstr_or_null(w, t->jarm, sizeof(t->jarm));
+	out_jw_lit(w, ",\"kx\":");
+	put_kx(w, t);
+	out_jw_lit(w, ",\"cert\":");
 	put_cert(w, &t->cert);
 	out_jw_lit(w, "}");
 }
@@ -342,7 +415,9 @@ static void put_head(struct out_jw *w, const struct mc_record *rec)
 	out_jw_lit(w, ",\"proto\":\"");
 	const char *proto = mc_proto_name(rec->proto);
 	out_jw_raw(w, proto, strlen(proto));
-	out_jw_lit(w, "\",\"time\":");
+	out_jw_lit(w, "\",\"name\":");
+	out_jw_cstr_or_null(w, rec->name, sizeof(rec->name));
+	out_jw_lit(w, ",\"time\":");
 	out_jw_time(w, rec->time_us, true);
 	out_jw_lit(w, ",\"posture\":\"");
 	const char *posture = mc_posture_name(rec->posture);

@@ -25,13 +25,15 @@
 
 #include "base/ipv4.h"
 #include "output/json.h"
+#include "output/manifest.h"
 #include "output/record.h"
 #include "output/report.h"
 #include "output/results.h"
 
 struct host {
 	uint32_t ip;
-	bool used, cleartext, cleartext_behaviour, tls10, tls11;
+	bool used, cleartext, cleartext_behaviour, tls10, tls11, ssl2, ssl3;
+	uint8_t legacy;	  /* bit per mc_legacy family accepted by a service */
 	uint8_t postures; /* bit per enum mc_posture */
 	char cc[3];
 	uint32_t asn;
@@ -175,6 +177,14 @@ static void count_tls(struct rep_stats *st, struct host *h, const struct out_jso
 		h->tls10 = true;
 	if (out_json_true(out_json_get(vers, "tls1_1")))
 		h->tls11 = true;
+	if (out_json_true(out_json_get(vers, "ssl2")))
+		h->ssl2 = true;
+	if (out_json_true(out_json_get(vers, "ssl3")))
+		h->ssl3 = true;
+	for (int f = 0; f < MC_LEGACY_COUNT; f++)
+		if (out_json_true(out_json_get(out_json_get(tls, "legacy"),
+					       mc_legacy_name((enum mc_legacy)f))))
+			h->legacy |= (uint8_t)(1u << f);
 	if (out_json_true(out_json_get(rec, "tls_obsolete")))
 		st->svc_obsolete++;
 	if (cert == NULL || cert->type != OUT_JSON_OBJECT)
@@ -321,7 +331,10 @@ static void read_manifest(struct rep_stats *st, const struct out_json *m)
 		snprintf(st->finished, sizeof(st->finished), "%s", finished);
 	if (st->error[0] == '\0')
 		copy_str(st->error, sizeof(st->error), out_json_get(m, "error"));
-	st->complete = (first || st->complete) && out_json_true(out_json_get(m, "complete"));
+	bool complete = out_manifest_state(m) == OUT_RUN_COMPLETE;
+	if (first || (st->complete && !complete))
+		out_manifest_describe(m, st->state, sizeof(st->state));
+	st->complete = (first || st->complete) && complete;
 	st->enriched = (first || st->enriched) && out_json_true(out_json_get(m, "enriched"));
 	st->have_manifest = true;
 	const struct out_json *dbs = out_json_get(m, "databases");
@@ -369,7 +382,12 @@ static void finish(struct collector *c)
 			st->host_posture[p] += (h->postures >> p) & 1;
 		st->hosts_tls10 += h->tls10;
 		st->hosts_tls11 += h->tls11;
-		st->hosts_obsolete += h->tls10 || h->tls11;
+		st->hosts_ssl2 += h->ssl2;
+		st->hosts_ssl3 += h->ssl3;
+		st->hosts_legacy += h->legacy != 0;
+		for (int f = 0; f < MC_LEGACY_COUNT; f++)
+			st->hosts_legacy_fam[f] += (h->legacy >> f) & 1;
+		st->hosts_obsolete += h->tls10 || h->tls11 || h->ssl2 || h->ssl3;
 		int cc = out_cc_index(h->cc);
 		struct network *n = h->asn ? net_get(c, h->asn) : NULL;
 		if (cc >= 0)

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "output/record.h"
+
 enum out_report_format {
 	OUT_REPORT_TEXT,
 	OUT_REPORT_JSON,
@@ -40,6 +42,7 @@ struct rep_top {
 struct rep_stats {
 	/* from the manifest (empty when absent) */
 	char version[32], started[40], finished[40], command_line[256], error[256];
+	char state[320]; /* how the run ended: "complete", "interrupted by SIGTERM", ... */
 	bool have_manifest, complete, enriched;
 	char attribution[REP_ATTRIB_MAX][REP_ATTRIB_LEN];
 	size_t nattrib;
@@ -57,6 +60,9 @@ struct rep_stats {
 	uint64_t svc_cleartext_behaviour, hosts_cleartext_behaviour;
 	uint64_t ver_yes[REP_VERSIONS], ver_no[REP_VERSIONS], ver_unknown[REP_VERSIONS];
 	uint64_t svc_obsolete, hosts_tls10, hosts_tls11;
+	uint64_t hosts_ssl2, hosts_ssl3;
+	uint64_t hosts_legacy; /* a host with a service accepting any legacy suite */
+	uint64_t hosts_legacy_fam[MC_LEGACY_COUNT]; /* by family (record.h mc_legacy) */
 	uint64_t certs, cert_expired, cert_self_signed, cert_invalid_chain;
 	uint64_t starttls_advertised, starttls_accepted, starttls_injection;
 	struct rep_top top_countries[REP_TOP], top_networks[REP_TOP];
@@ -64,7 +70,7 @@ struct rep_stats {
 	uint64_t cleartext_no_country, cleartext_no_asn;
 	/* per country (index (c0-'A')*26 + c1-'A'): every host, cleartext-login hosts */
 	uint64_t cc_hosts[REP_CC], cc_cleartext[REP_CC];
-	uint64_t hosts_obsolete;     /* hosts accepting TLS 1.0 or 1.1 */
+	uint64_t hosts_obsolete;     /* hosts accepting SSLv2, SSLv3, TLS 1.0 or 1.1 */
 	bool demo_geo;		     /* a database is scripts/gen-mmdb's demo data */
 	char map_path[REP_PATH_LEN]; /* world map (scripts/fetch-geo-data), "" = none */
 };

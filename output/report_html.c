@@ -98,7 +98,7 @@ static void head(FILE *out, const struct rep_stats *st)
 		html_escape(out, st->finished);
 		if (!st->complete) {
 			fprintf(out, ", <b>incomplete</b>: ");
-			html_escape(out, st->error);
+			html_escape(out, st->state);
 		}
 	} else {
 		fprintf(out, "no manifest.json: shards read from the directory listing");
@@ -138,6 +138,10 @@ static void ports_table(FILE *out, const struct rep_stats *st)
 	} rows[] = {
 	    {"Hosts accepting TLS 1.0", st->hosts_tls10},
 	    {"Hosts accepting TLS 1.1", st->hosts_tls11},
+	    {"Hosts accepting SSLv3", st->hosts_ssl3},
+	    {"Hosts accepting SSLv2", st->hosts_ssl2},
+	    {"Hosts accepting a legacy suite (RC4, 3DES, DES, EXPORT, NULL, anon)",
+	     st->hosts_legacy},
 	    {"Certificates seen", st->certs},
 	    {"Expired certificates", st->cert_expired},
 	    {"Self-signed certificates", st->cert_self_signed},

@@ -38,8 +38,8 @@ static void text_run(const struct rep_stats *st, FILE *out)
 		fprintf(out, "run: no manifest.json (shards read from the directory listing)\n");
 		return;
 	}
-	fprintf(out, "run: mailcensus %s, %s .. %s, %s%s\n", st->version, st->started, st->finished,
-		st->complete ? "complete" : "INCOMPLETE: ", st->complete ? "" : st->error);
+	fprintf(out, "run: mailcensus %s, %s .. %s\n", st->version, st->started,
+		st->finished[0] ? st->finished : "(not finished)");
 	if (st->command_line[0] != '\0')
 		fprintf(out, "command: %s\n", st->command_line);
 }
@@ -72,7 +72,12 @@ void out_report_text(const struct rep_stats *st, FILE *out)
 {
 	char headline[256];
 
-	fprintf(out, "mailcensus report\n");
+	/* the first line says how the run ended */
+	if (!st->have_manifest)
+		fprintf(out, "mailcensus report: no manifest.json\n");
+	else
+		fprintf(out, "mailcensus report: run %s%s\n", st->complete ? "" : "INCOMPLETE, ",
+			st->state);
 	text_run(st, out);
 	out_report_headline(st, headline, sizeof(headline));
 	fprintf(out, "%s\n", headline);
@@ -111,6 +116,13 @@ void out_report_text(const struct rep_stats *st, FILE *out)
 		"  hosts accepting TLS 1.0: %llu, TLS 1.1: %llu; obsolete-TLS services: %llu\n",
 		(unsigned long long)st->hosts_tls10, (unsigned long long)st->hosts_tls11,
 		(unsigned long long)st->svc_obsolete);
+	fprintf(out, "  hosts accepting SSLv2: %llu, SSLv3: %llu; a legacy suite: %llu (",
+		(unsigned long long)st->hosts_ssl2, (unsigned long long)st->hosts_ssl3,
+		(unsigned long long)st->hosts_legacy);
+	for (int f = 0; f < MC_LEGACY_COUNT; f++)
+		fprintf(out, "%s%s %llu", f ? ", " : "", mc_legacy_name((enum mc_legacy)f),
+			(unsigned long long)st->hosts_legacy_fam[f]);
+	fprintf(out, ")\n");
 	fprintf(
 	    out, "\nCertificates: %llu seen; expired %llu, self-signed %llu, invalid chain %llu\n",
 	    (unsigned long long)st->certs, (unsigned long long)st->cert_expired,
@@ -169,6 +181,7 @@ static void json_run(struct out_jw *w, const struct rep_stats *st)
 		out_jw_lit(w, "\"enriched\":");
 		out_jw_bool(w, st->enriched);
 		out_jw_lit(w, ",");
+		jstr(w, "state", st->state);
 	}
 	out_jw_lit(w, "\"complete\":");
 	out_jw_bool(w, st->have_manifest && st->complete);
@@ -286,7 +299,21 @@ static void json_body(struct out_jw *w, const struct rep_stats *st)
 	jkey(w, "hosts_tls1_0", st->hosts_tls10, false);
 	jkey(w, "hosts_tls1_1", st->hosts_tls11, false);
 	jkey(w, "hosts_obsolete", st->hosts_obsolete, false);
+	jkey(w, "hosts_ssl2", st->hosts_ssl2, false);
+	jkey(w, "hosts_ssl3", st->hosts_ssl3, false);
 	jkey(w, "obsolete_services", st->svc_obsolete, true);
+	out_jw_lit(w, "},\"legacy_suites\":{");
+	jkey(w, "hosts", st->hosts_legacy, false);
+	for (int f = 0; f < MC_LEGACY_COUNT; f++) {
+		const char *name = mc_legacy_name((enum mc_legacy)f);
+
+		out_jw_lit(w, "\"hosts_");
+		out_jw_raw(w, name, strlen(name));
+		out_jw_lit(w, "\":");
+		out_jw_u64(w, st->hosts_legacy_fam[f]);
+		if (f + 1 < MC_LEGACY_COUNT)
+			out_jw_lit(w, ",");
+	}
 	out_jw_lit(w, "},\"certificates\":{");
 	jkey(w, "seen", st->certs, false);
 	jkey(w, "expired", st->cert_expired, false);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "output/manifest.h"
 #include "output/results.h"
 #include "output/shard.h"
 
@@ -82,20 +83,19 @@ static int walk_dir(struct walk *w, int dirfd, bool *no_manifest, char *err, siz
 	struct out_json *m;
 	int rc;
 
-	if (faccessat(dirfd, "manifest.json", F_OK, 0) != 0) {
+	if (faccessat(dirfd, OUT_MANIFEST_NAME, F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
 		*no_manifest = true;
 		return read_listed_dir(w, dirfd, err, errlen);
 	}
 	*no_manifest = false;
-	rc = out_json_load(dirfd, "manifest.json", &ma, &m, err, errlen);
+	/* verify's load and shape check (regular file, bounded, an object,
+	 * shard names without a path): what verify refuses, readers refuse */
+	rc = out_manifest_load(dirfd, &ma, &m, err, errlen);
 	if (rc == 0 && w->cb->manifest != NULL)
 		rc = w->cb->manifest(w->ctx, m);
 	const struct out_json *files = rc == 0 ? out_json_get(m, "files") : NULL;
-	for (const struct out_json *f = files ? files->child : NULL; f && rc == 0; f = f->next) {
-		const char *name = out_json_str(out_json_get(f, "name"));
-		if (name != NULL && strchr(name, '/') == NULL)
-			rc = read_shard(w, dirfd, name, err, errlen);
-	}
+	for (const struct out_json *f = files ? files->child : NULL; f && rc == 0; f = f->next)
+		rc = read_shard(w, dirfd, out_json_str(out_json_get(f, "name")), err, errlen);
 	out_json_arena_free(&ma);
 	return rc;
 }

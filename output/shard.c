@@ -71,7 +71,7 @@ int out_fsync_dir(int dirfd)
 
 static int open_file(struct out_shard *sh, char *err, size_t errlen)
 {
-	int flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC;
+	int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
 
 	sh->fd = openat(sh->dirfd, sh->tmp_name, flags | O_DIRECT, 0644);
 	sh->direct = sh->fd >= 0;

@@ -16,6 +16,8 @@
 #include <openssl/evp.h>
 #include <zstd.h>
 
+#include "base/fileio.h"
+#include "output/manifest.h"
 #include "output/record.h"
 #include "output/shard.h"
 
@@ -44,6 +46,7 @@ int out_shard_reader_open(struct out_shard_reader **out, int dirfd, const char *
 
 	if (r == NULL)
 		return -ENOMEM;
+	r->fd = -1;
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	r->in = malloc(READ_BUF);
 	r->text = malloc(LINE_CAP + READ_BUF);
@@ -57,10 +60,11 @@ int out_shard_reader_open(struct out_shard_reader **out, int dirfd, const char *
 		snprintf(err, errlen, "%s: out of memory", name);
 		return -ENOMEM;
 	}
-	r->fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	r->fd = mc_file_open_regular(dirfd, name); /* no symlink, FIFO or device */
 	if (r->fd < 0) {
-		int e = errno;
-		snprintf(err, errlen, "%s: %s", name, strerror(e));
+		int e = -r->fd;
+		snprintf(err, errlen, "%s: %s", name,
+			 e == EINVAL || e == ELOOP ? "not a regular file (refused)" : strerror(e));
 		out_shard_reader_close(r);
 		return -e;
 	}
@@ -190,7 +194,7 @@ void out_shard_reader_close(struct out_shard_reader *r)
 {
 	if (r == NULL)
 		return;
-	if (r->fd > 0)
+	if (r->fd >= 0)
 		close(r->fd);
 	EVP_MD_CTX_free(r->sha);
 	ZSTD_freeDCtx(r->zd);

@@ -1,17 +1,30 @@
 /* sink.c — the output stage: enrich, encode, append to shards, seal, manifest.
  *
+ * Crash model: a record is safe once its shard is sealed (fsync, rename,
+ * directory fsync) and the manifest rewritten to list it. Shards are sealed
+ * by size, by record count, and by age: a timer thread seals the open shard
+ * once its first record is seal_every seconds old, so a kill -9 loses at
+ * most that window. The manifest exists from open on and says "running"
+ * until close says how the run ended.
+ *
  * Error model: the first failure (typically ENOSPC) poisons the sink. The
  * unfinished shard is a temporary file; it is unlinked at once, which both
  * keeps "a final name means a whole shard" true and frees the space the
- * manifest needs. out_sink_close() then still writes manifest.json (marked
- * "complete": false with the reason), so every shard that was sealed before
- * the failure remains listed and verifiable. */
+ * manifest needs. out_sink_close() then still writes manifest.json (state
+ * failed, with the reason), so every shard sealed before the failure
+ * remains listed and verifiable, and `mailcensus resume` can continue.
+ *
+ * Threads: out_sink_put() callers serialise among themselves; the sink's
+ * own mutex only keeps them apart from the timer thread. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +32,8 @@
 #include "output/enrich.h"
 #include "output/json.h"
 #include "output/jw.h"
+#include "output/manifest.h"
+#include "output/resume_dir.h"
 #include "output/shard.h"
 #include "output/sink.h"
 
@@ -30,30 +45,107 @@ struct out_sink {
 	int dirfd; /* -1: NDJSON on stdout */
 	struct out_db *geo, *asn;
 	struct out_shard *cur;
-	uint32_t next_index;
-	struct out_shard_info *infos;
-	size_t ninfos, capinfos;
-	uint64_t records, records_lost, lookup_errors;
-	int64_t started_us;
-	bool created_dir; /* open_dir made the directory (discard removes it) */
-	int failed;	  /* -errno of the first failure, 0 when none */
+	int64_t cur_first_us;	  /* time of the open shard's first record */
+	struct out_resume_dir rd; /* shards, next index, recorded keys, sessions */
+	uint64_t records, records_lost;
+	enum out_run_state state;
+	int signo;
+	/* metadata for the manifest (copies) */
+	char *command_line, *engine_json, *resume_json;
+	uint64_t seed;
+	uint32_t shard, shards;
+	bool created_dir;    /* open_dir made the directory (discard removes it) */
+	bool wrote_manifest; /* this sink wrote manifest.json (a fresh run's discard removes it) */
+	bool reserved;	     /* manifest.json.reserve holds room for the last manifest */
+	int failed;	     /* -errno of the first failure, 0 when none */
 	char reason[512];
+	/* the seal timer */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t timer;
+	bool timer_running, timer_stop;
 	char line[MC_RECORD_JSON_MAX];
 };
 
-static int64_t now_us(void)
-{
-	struct timespec ts;
+static int fail(struct out_sink *s, int rc);
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+static int write_manifest_once(struct out_sink *s, char *err, size_t errlen)
+{
+	struct out_manifest m = {
+	    .state = s->state,
+	    .signo = s->signo,
+	    .error = s->failed ? s->reason : NULL,
+	    .started = s->rd.started,
+	    .sessions = s->rd.sessions,
+	    .command_line = s->command_line,
+	    .seed = s->seed,
+	    .shard = s->shard,
+	    .shards = s->shards,
+	    .engine_json = s->engine_json,
+	    .resume_json = s->resume_json,
+	    .records_lost = s->records_lost,
+	    .lookup_errors = s->rd.lookup_errors,
+	    .compress = s->cfg.compress,
+	    .enriched = !s->cfg.no_enrich,
+	    .geo = s->geo,
+	    .asn = s->asn,
+	    .files = s->rd.infos,
+	    .nfiles = s->rd.ninfos,
+	};
+	return out_manifest_write(s->dirfd, &m, err, errlen);
+}
+
+/* A full disk must not cost the manifest: give up the reserve and retry.
+ * A routine rewrite that needed the reserve ends the run (failed, ENOSPC),
+ * so that the final manifest still finds room where this one was. */
+static int write_manifest(struct out_sink *s, char *err, size_t errlen)
+{
+	int rc = write_manifest_once(s, err, errlen);
+
+	if (rc != -ENOSPC || !s->reserved)
+		return rc;
+	out_manifest_unreserve(s->dirfd);
+	s->reserved = false;
+	rc = write_manifest_once(s, err, errlen);
+	if (rc == 0 && s->state == OUT_RUN_RUNNING) {
+		snprintf(s->reason, sizeof(s->reason),
+			 "manifest: %s (its reserve was used; the run stops here)",
+			 strerror(ENOSPC));
+		fail(s, -ENOSPC);
+	}
+	return rc;
+}
+
+/* Is there anything of a run in the directory? Names the first thing found. */
+static bool holds_run(int dirfd, char *what, size_t cap)
+{
+	int fd = dup(dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	bool found = false;
+
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	while (!found && (e = readdir(d)) != NULL) {
+		found = strncmp(e->d_name, "shard-", 6) == 0 ||
+			strncmp(e->d_name, OUT_MANIFEST_NAME, strlen(OUT_MANIFEST_NAME)) == 0;
+		if (found)
+			snprintf(what, cap, "%s", e->d_name);
+	}
+	closedir(d);
+	return found;
 }
 
 static int open_dir(struct out_sink *s, const char *dir, char *err, size_t errlen)
 {
-	if (mkdir(dir, 0755) == 0)
+	char what[NAME_MAX + 1];
+
+	if (!s->cfg.resume && mkdir(dir, 0755) == 0)
 		s->created_dir = true;
-	else if (errno != EEXIST) {
+	else if (!s->cfg.resume && errno != EEXIST) {
 		snprintf(err, errlen, "results directory %s: %s", dir, strerror(errno));
 		return -errno;
 	}
@@ -62,15 +154,24 @@ static int open_dir(struct out_sink *s, const char *dir, char *err, size_t errle
 		snprintf(err, errlen, "results directory %s: %s", dir, strerror(errno));
 		return -errno;
 	}
-	char first[OUT_SHARD_NAME_MAX];
-	out_shard_name(first, sizeof(first), 0, s->cfg.compress);
-	if (faccessat(s->dirfd, "manifest.json", F_OK, 0) == 0 ||
-	    faccessat(s->dirfd, first, F_OK, 0) == 0) {
+	/* one writer per directory: held until exit, released by the kernel on kill -9 */
+	if (flock(s->dirfd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		snprintf(err, errlen, "results directory %s: %s", dir,
+			 e == EWOULDBLOCK ? "another mailcensus process is writing to it"
+					  : strerror(e));
+		return e == EWOULDBLOCK ? -EBUSY : -e;
+	}
+	if (s->cfg.resume)
+		return out_resume_dir_open(&s->rd, s->dirfd, s->cfg.compress, err, errlen);
+	if (holds_run(s->dirfd, what, sizeof(what))) {
 		snprintf(err, errlen,
-			 "results directory %s already holds a run (manifest.json or %s)", dir,
-			 first);
+			 "results directory %s already holds a run (%s): continue it with "
+			 "`mailcensus resume %s`, or choose a new directory",
+			 dir, what, dir);
 		return -EEXIST;
 	}
+	out_resume_dir_fresh(&s->rd);
 	return 0;
 }
 
@@ -90,6 +191,93 @@ static int open_dbs(struct out_sink *s, char *err, size_t errlen)
 	return rc;
 }
 
+static int fail(struct out_sink *s, int rc)
+{
+	s->failed = rc;
+	s->state = OUT_RUN_FAILED;
+	if (s->cur != NULL) {
+		s->records_lost += out_shard_records(s->cur);
+		out_shard_abort(s->cur);
+		s->cur = NULL;
+	}
+	return rc;
+}
+
+/* Seal the open shard and list it in a rewritten manifest. */
+static int seal_current(struct out_sink *s)
+{
+	struct out_shard_info info;
+	uint64_t pending = out_shard_records(s->cur);
+	int rc = out_shard_seal(s->cur, &info, s->reason, sizeof(s->reason));
+
+	s->cur = NULL;
+	if (rc != 0) {
+		s->records_lost += pending;
+		return fail(s, rc);
+	}
+	rc = out_resume_dir_add(&s->rd, &info);
+	if (rc != 0) {
+		snprintf(s->reason, sizeof(s->reason), "out of memory");
+		return fail(s, rc);
+	}
+	rc = write_manifest(s, s->reason, sizeof(s->reason));
+	return rc != 0 ? fail(s, rc) : 0;
+}
+
+static void *timer_main(void *arg)
+{
+	struct out_sink *s = arg;
+	int64_t every = (int64_t)s->cfg.seal_every_s * 1000000;
+
+	pthread_mutex_lock(&s->lock);
+	while (!s->timer_stop) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		pthread_cond_timedwait(&s->wake, &s->lock, &until);
+		if (!s->timer_stop && s->cur != NULL && s->failed == 0 &&
+		    out_now_us() - s->cur_first_us >= every)
+			seal_current(s);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+static void timer_stop(struct out_sink *s)
+{
+	if (!s->timer_running)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->timer_stop = true;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(s->timer, NULL);
+	s->timer_running = false;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+/* Copy the metadata (caller holds the lock or no other thread runs). */
+static void set_meta(struct out_sink *s, const struct out_meta *m)
+{
+	char *resume = out_manifest_resume_json(m);
+
+	free(s->command_line);
+	free(s->engine_json);
+	s->command_line = dup_or_null(m->command_line);
+	s->engine_json = dup_or_null(m->engine_json);
+	if (resume != NULL) { /* a meta without a command keeps the resume object */
+		free(s->resume_json);
+		s->resume_json = resume;
+	}
+	s->seed = m->seed;
+	s->shard = m->shard;
+	s->shards = m->shards;
+}
+
 int out_sink_open(struct out_sink **out, const struct out_sink_config *cfg, char *err,
 		  size_t errlen)
 {
@@ -102,14 +290,38 @@ int out_sink_open(struct out_sink **out, const struct out_sink_config *cfg, char
 	}
 	s->cfg = *cfg;
 	s->dirfd = -1;
-	s->started_us = now_us();
+	s->state = OUT_RUN_RUNNING;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->wake, NULL);
 	if (s->cfg.rotate_records == 0)
 		s->cfg.rotate_records = DEFAULT_ROTATE_RECORDS;
 	if (s->cfg.rotate_bytes == 0)
 		s->cfg.rotate_bytes = DEFAULT_ROTATE_BYTES;
+	if (s->cfg.seal_every_s == 0)
+		s->cfg.seal_every_s = OUT_SEAL_EVERY_DEFAULT;
 	rc = open_dbs(s, err, errlen);
 	if (rc == 0 && cfg->dir != NULL)
 		rc = open_dir(s, cfg->dir, err, errlen);
+	if (rc == 0 && s->dirfd >= 0) {
+		/* the manifest first, with what resume needs: a kill before it leaves
+		 * at most its temporary, a kill after it a resumable run */
+		if (cfg->meta != NULL)
+			set_meta(s, cfg->meta);
+		rc = write_manifest(s, err, errlen);
+		s->wrote_manifest = rc == 0;
+		s->reserved = rc == 0 && out_manifest_reserve(s->dirfd) == 0;
+		if (rc != 0) {
+			char why[256];
+			snprintf(why, sizeof(why), "%s", err);
+			snprintf(err, errlen, "results directory %s: %s", cfg->dir, why);
+		}
+	}
+	if (rc == 0 && s->dirfd >= 0) {
+		rc = -pthread_create(&s->timer, NULL, timer_main, s);
+		s->timer_running = rc == 0;
+		if (rc != 0)
+			snprintf(err, errlen, "seal timer: %s", strerror(-rc));
+	}
 	if (rc != 0) {
 		out_sink_discard(s);
 		return rc;
@@ -118,39 +330,24 @@ int out_sink_open(struct out_sink **out, const struct out_sink_config *cfg, char
 	return 0;
 }
 
-static int fail(struct out_sink *s, int rc)
+void out_sink_set_interrupted(struct out_sink *s, int signo)
 {
-	s->failed = rc;
-	if (s->cur != NULL) {
-		s->records_lost += out_shard_records(s->cur);
-		out_shard_abort(s->cur);
-		s->cur = NULL;
+	pthread_mutex_lock(&s->lock);
+	if (s->state == OUT_RUN_RUNNING) {
+		s->state = OUT_RUN_INTERRUPTED;
+		s->signo = signo;
 	}
-	return rc;
+	pthread_mutex_unlock(&s->lock);
 }
 
-static int seal_current(struct out_sink *s)
+bool out_sink_recorded(const struct out_sink *s, uint32_t addr, uint16_t port)
 {
-	if (s->ninfos == s->capinfos) {
-		size_t cap = s->capinfos ? 2 * s->capinfos : 16;
-		struct out_shard_info *n = realloc(s->infos, cap * sizeof(*n));
-		if (n == NULL) {
-			snprintf(s->reason, sizeof(s->reason), "out of memory");
-			return fail(s, -ENOMEM);
-		}
-		s->infos = n;
-		s->capinfos = cap;
-	}
-	uint64_t pending = out_shard_records(s->cur);
-	int rc = out_shard_seal(s->cur, &s->infos[s->ninfos], s->reason, sizeof(s->reason));
-	s->cur = NULL;
-	if (rc != 0) {
-		s->records_lost += pending;
-		s->failed = rc;
-		return rc;
-	}
-	s->ninfos++;
-	return 0;
+	return out_resume_dir_has(&s->rd, addr, port);
+}
+
+uint64_t out_sink_recorded_count(const struct out_sink *s)
+{
+	return s->rd.nkeys;
 }
 
 static int write_stdout(struct out_sink *s, const char *p, size_t n)
@@ -170,14 +367,14 @@ static int write_stdout(struct out_sink *s, const char *p, size_t n)
 	return 0;
 }
 
-int out_sink_put(struct out_sink *s, struct mc_record *rec)
+static int put_locked(struct out_sink *s, struct mc_record *rec)
 {
 	if (s->failed != 0) {
 		s->records_lost++;
 		return s->failed;
 	}
 	if ((s->geo != NULL || s->asn != NULL) && out_enrich_record(s->geo, s->asn, rec) != 0)
-		s->lookup_errors++;
+		s->rd.lookup_errors++;
 	size_t n = mc_record_to_json(rec, s->line, sizeof(s->line));
 	if (n == 0) { /* cannot happen: MC_RECORD_JSON_MAX covers the worst case */
 		snprintf(s->reason, sizeof(s->reason), "record too large to encode");
@@ -187,9 +384,11 @@ int out_sink_put(struct out_sink *s, struct mc_record *rec)
 	if (s->dirfd < 0)
 		return write_stdout(s, s->line, n);
 	int rc = 0;
-	if (s->cur == NULL)
-		rc = out_shard_open(&s->cur, s->dirfd, s->next_index++, s->cfg.compress, s->reason,
-				    sizeof(s->reason));
+	if (s->cur == NULL) {
+		rc = out_shard_open(&s->cur, s->dirfd, s->rd.next_index++, s->cfg.compress,
+				    s->reason, sizeof(s->reason));
+		s->cur_first_us = out_now_us();
+	}
 	if (rc == 0)
 		rc = out_shard_append(s->cur, s->line, n, 1, s->reason, sizeof(s->reason));
 	if (rc != 0) {
@@ -202,186 +401,34 @@ int out_sink_put(struct out_sink *s, struct mc_record *rec)
 	return 0;
 }
 
+int out_sink_put(struct out_sink *s, struct mc_record *rec)
+{
+	pthread_mutex_lock(&s->lock);
+	int rc = put_locked(s, rec);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
 const char *out_sink_strerror(const struct out_sink *s)
 {
 	return s->reason;
 }
 
-static void put_str(struct out_jw *w, const char *s)
+static void sink_free(struct out_sink *s)
 {
-	if (s == NULL)
-		out_jw_lit(w, "null");
-	else
-		out_jw_bytes(w, s, strlen(s));
-}
-
-static void put_db(struct out_jw *w, const char *role, const struct out_db *db)
-{
-	struct out_db_info info;
-
-	out_db_info(db, &info);
-	out_jw_lit(w, "{\"role\":");
-	put_str(w, role);
-	out_jw_lit(w, ",\"path\":");
-	put_str(w, info.path);
-	out_jw_lit(w, ",\"database_type\":");
-	put_str(w, info.database_type);
-	out_jw_lit(w, ",\"build_epoch\":");
-	out_jw_u64(w, info.build_epoch);
-	out_jw_lit(w, ",\"build_date\":");
-	out_jw_time(w, (int64_t)info.build_epoch * 1000000, false);
-	out_jw_lit(w, ",\"layout\":");
-	put_str(w, info.layout);
-	out_jw_lit(w, "}");
-}
-
-static void put_files(struct out_jw *w, const struct out_sink *s)
-{
-	out_jw_lit(w, "[");
-	for (size_t i = 0; i < s->ninfos; i++) {
-		const struct out_shard_info *f = &s->infos[i];
-		if (i != 0)
-			out_jw_lit(w, ",");
-		out_jw_lit(w, "\n  {\"name\":");
-		put_str(w, f->name);
-		out_jw_lit(w, ",\"records\":");
-		out_jw_u64(w, f->records);
-		out_jw_lit(w, ",\"bytes\":");
-		out_jw_u64(w, f->bytes);
-		out_jw_lit(w, ",\"raw_bytes\":");
-		out_jw_u64(w, f->raw_bytes);
-		out_jw_lit(w, ",\"sha256\":");
-		put_str(w, f->sha256);
-		out_jw_lit(w, "}");
-	}
-	out_jw_lit(w, "]");
-}
-
-/* The engine's object verbatim when it is valid JSON, else as a string (the
- * manifest must stay parseable whatever the caller hands us). */
-static void put_engine(struct out_jw *w, const char *json)
-{
-	struct out_json_arena a = {0};
-	struct out_json *v;
-	char err[64];
-
-	if (json == NULL || json[0] == '\0')
-		out_jw_lit(w, "null");
-	else if (out_json_parse(&a, json, strlen(json), &v, err, sizeof(err)) == 0)
-		out_jw_raw(w, json, strlen(json));
-	else
-		out_jw_bytes(w, json, strlen(json));
-	out_json_arena_free(&a);
-}
-
-static void put_manifest(struct out_jw *w, const struct out_sink *s, const struct out_meta *m)
-{
-	out_jw_lit(w, "{\"format\":\"mailcensus-results/1\",\n\"mailcensus_version\":");
-	put_str(w, MC_VERSION);
-	out_jw_lit(w, ",\n\"command_line\":");
-	put_str(w, m ? m->command_line : NULL);
-	out_jw_lit(w, ",\n\"seed\":");
-	out_jw_u64(w, m ? m->seed : 0);
-	out_jw_lit(w, ",\n\"shard\":");
-	out_jw_u64(w, m ? m->shard : 0);
-	out_jw_lit(w, ",\n\"shards\":");
-	out_jw_u64(w, m && m->shards ? m->shards : 1);
-	out_jw_lit(w, ",\n\"started\":");
-	out_jw_time(w, s->started_us, true);
-	out_jw_lit(w, ",\n\"finished\":");
-	out_jw_time(w, now_us(), true);
-	out_jw_lit(w, ",\n\"complete\":");
-	out_jw_bool(w, s->failed == 0);
-	out_jw_lit(w, ",\n\"error\":");
-	put_str(w, s->failed ? s->reason : NULL);
-	out_jw_lit(w, ",\n\"records\":");
-	out_jw_u64(w, s->records - s->records_lost);
-	out_jw_lit(w, ",\n\"records_lost\":");
-	out_jw_u64(w, s->records_lost);
-	out_jw_lit(w, ",\n\"compress\":");
-	out_jw_bool(w, s->cfg.compress);
-	out_jw_lit(w, ",\n\"enriched\":");
-	out_jw_bool(w, !s->cfg.no_enrich);
-	out_jw_lit(w, ",\n\"lookup_errors\":");
-	out_jw_u64(w, s->lookup_errors);
-	out_jw_lit(w, ",\n\"databases\":[");
-	if (s->geo != NULL)
-		put_db(w, "geo", s->geo);
-	if (s->asn != NULL) {
-		if (s->geo != NULL)
-			out_jw_lit(w, ",");
-		put_db(w, "asn", s->asn);
-	}
-	out_jw_lit(w, "],\n\"engine\":");
-	put_engine(w, m ? m->engine_json : NULL);
-	out_jw_lit(w, ",\n\"files\":");
-	put_files(w, s);
-	out_jw_lit(w, "}\n");
-}
-
-/* Write a whole file atomically: temp, fsync, rename, fsync dir. */
-static int write_atomic(int dirfd, const char *name, const char *data, size_t len, char *err,
-			size_t errlen)
-{
-	char tmp[128];
-	int rc = 0;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
-	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		rc = -errno;
-		goto out;
-	}
-	while (len > 0 && rc == 0) {
-		ssize_t w = write(fd, data, len);
-		if (w < 0 && errno != EINTR)
-			rc = -errno;
-		if (w > 0) {
-			data += w;
-			len -= (size_t)w;
-		}
-	}
-	if (rc == 0 && fsync(fd) != 0)
-		rc = -errno;
-	if (close(fd) != 0 && rc == 0)
-		rc = -errno;
-	if (rc == 0 && renameat(dirfd, tmp, dirfd, name) != 0)
-		rc = -errno;
-	if (rc == 0)
-		rc = out_fsync_dir(dirfd);
-	if (rc != 0)
-		unlinkat(dirfd, tmp, 0);
-out:
-	if (rc != 0)
-		snprintf(err, errlen, "write %s: %s", name, strerror(-rc));
-	return rc;
-}
-
-static int write_manifest(struct out_sink *s, const struct out_meta *m, char *err, size_t errlen)
-{
-	size_t cap = 65536 + s->ninfos * 512;
-	if (m != NULL && m->command_line != NULL)
-		cap += 6 * strlen(m->command_line);
-	if (m != NULL && m->engine_json != NULL)
-		cap += strlen(m->engine_json);
-	char *buf = malloc(cap);
-	struct out_jw w;
-	int rc;
-
-	if (buf == NULL) {
-		snprintf(err, errlen, "manifest: out of memory");
-		return -ENOMEM;
-	}
-	out_jw_init(&w, buf, cap);
-	put_manifest(&w, s, m);
-	if (w.overflow) {
-		snprintf(err, errlen, "manifest: too large");
-		rc = -EOVERFLOW;
-	} else {
-		rc = write_atomic(s->dirfd, "manifest.json", buf, (size_t)(w.p - buf), err, errlen);
-	}
-	free(buf);
-	return rc;
+	if (s->reserved)
+		out_manifest_unreserve(s->dirfd);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	out_db_close(s->geo);
+	out_db_close(s->asn);
+	out_resume_dir_free(&s->rd);
+	free(s->command_line);
+	free(s->engine_json);
+	free(s->resume_json);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->wake);
+	free(s);
 }
 
 int out_sink_close(struct out_sink *s, const struct out_meta *meta, char *err, size_t errlen)
@@ -390,11 +437,16 @@ int out_sink_close(struct out_sink *s, const struct out_meta *meta, char *err, s
 
 	if (s == NULL)
 		return 0;
+	timer_stop(s);
+	if (meta != NULL)
+		set_meta(s, meta);
 	if (s->cur != NULL && s->failed == 0)
 		seal_current(s);
+	if (s->state == OUT_RUN_RUNNING)
+		s->state = OUT_RUN_COMPLETE;
 	if (s->dirfd >= 0) {
 		char merr[256];
-		rc = write_manifest(s, meta, merr, sizeof(merr));
+		rc = write_manifest(s, merr, sizeof(merr));
 		if (rc != 0 && s->failed == 0) {
 			s->failed = rc;
 			snprintf(s->reason, sizeof(s->reason), "%s", merr);
@@ -402,18 +454,14 @@ int out_sink_close(struct out_sink *s, const struct out_meta *meta, char *err, s
 			size_t n = strlen(s->reason);
 			snprintf(s->reason + n, sizeof(s->reason) - n, "; %s", merr);
 		}
-		close(s->dirfd);
 	}
 	rc = s->failed;
 	if (rc != 0)
 		snprintf(err, errlen,
 			 "%s (%zu shards sealed and listed in the manifest, %llu "
 			 "records lost)",
-			 s->reason, s->ninfos, (unsigned long long)s->records_lost);
-	out_db_close(s->geo);
-	out_db_close(s->asn);
-	free(s->infos);
-	free(s);
+			 s->reason, s->rd.ninfos, (unsigned long long)s->records_lost);
+	sink_free(s);
 	return rc;
 }
 
@@ -427,16 +475,26 @@ void out_command_line(char *out, size_t cap, int argc, char **argv)
 
 void out_sink_discard(struct out_sink *s)
 {
+	char err[256];
+
 	if (s == NULL)
 		return;
+	timer_stop(s);
 	if (s->cur != NULL)
 		out_shard_abort(s->cur);
-	if (s->dirfd >= 0)
-		close(s->dirfd);
-	if (s->created_dir && s->ninfos == 0)
+	if (s->wrote_manifest && s->cfg.resume) {
+		s->state = s->rd.prev_state; /* the run is as unfinished as before */
+		s->signo = s->rd.prev_signo;
+		s->failed = s->rd.prev_state == OUT_RUN_FAILED ? -EIO : 0;
+		snprintf(s->reason, sizeof(s->reason), "%s", s->rd.prev_error);
+		write_manifest(s, err, sizeof(err));
+	} else if (s->wrote_manifest && s->rd.ninfos == 0) {
+		unlinkat(s->dirfd, OUT_MANIFEST_NAME, 0);
+	}
+	if (s->reserved)
+		out_manifest_unreserve(s->dirfd);
+	s->reserved = false;
+	if (s->created_dir && s->rd.ninfos == 0)
 		rmdir(s->cfg.dir); /* fails, harmlessly, if anything else is inside */
-	out_db_close(s->geo);
-	out_db_close(s->asn);
-	free(s->infos);
-	free(s);
+	sink_free(s);
 }

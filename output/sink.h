@@ -3,9 +3,14 @@
  * One thread calls out_sink_put(); callers serialise. With cfg->dir == NULL
  * every record becomes one NDJSON line on stdout. With a directory, records
  * go to shard-NNNNN.ndjson[.zst] files, each written under a temporary name,
- * fsynced and renamed when full (rotate_records / rotate_bytes) or at close,
- * and out_sink_close() writes manifest.json (atomically) listing every shard
- * with its record count, bytes and SHA-256 plus the scan metadata.
+ * fsynced and renamed when full (rotate_records / rotate_bytes), when its
+ * first record is seal_every seconds old (a timer thread of the sink sees
+ * to it even when no record arrives), or at close. manifest.json is written
+ * at open and rewritten atomically after every seal, listing every sealed
+ * shard with its record count, bytes and SHA-256 plus the run's metadata
+ * and state ("running" until out_sink_close() says complete, interrupted
+ * or failed). So after a kill -9 the directory holds a manifest that lists
+ * every whole shard and says the run did not finish.
  *
  * Before encoding, put() fills rec->country / asn / asn_org from the
  * configured mmdb databases (unless no_enrich). */
@@ -19,32 +24,76 @@
 #include "output/record.h"
 
 struct out_sink;
+struct out_meta;
 
 struct out_sink_config {
 	const char *dir; /* results directory (shards + manifest); NULL = NDJSON lines on stdout */
-	const char *geo_db;	 /* country mmdb path, NULL = none */
-	const char *asn_db;	 /* ASN mmdb path, NULL = none */
-	bool no_enrich;		 /* when false, a NULL or unreadable db is an error at open */
-	uint64_t rotate_records; /* 0 = default (1,000,000) */
-	uint64_t rotate_bytes;	 /* 0 = default (256 MiB) */
-	bool compress;		 /* zstd shards */
+	const char *geo_db;	     /* country mmdb path, NULL = none */
+	const char *asn_db;	     /* ASN mmdb path, NULL = none */
+	bool no_enrich;		     /* when false, a NULL or unreadable db is an error at open */
+	uint64_t rotate_records;     /* 0 = default (1,000,000) */
+	uint64_t rotate_bytes;	     /* 0 = default (256 MiB) */
+	bool compress;		     /* zstd shards */
+	uint32_t seal_every_s;	     /* 0 = default (60): longest a record waits for its seal */
+	bool resume;		     /* continue the unfinished run in dir (see out_sink_open) */
+	const struct out_meta *meta; /* for the first manifest (copied), or NULL */
 };
+
+#define OUT_SEAL_EVERY_DEFAULT 60
+
+enum out_run_state {
+	OUT_RUN_RUNNING,     /* not finished (or killed before it could say so) */
+	OUT_RUN_COMPLETE,    /* every target has its record */
+	OUT_RUN_INTERRUPTED, /* stopped by a signal (SIGINT, SIGTERM, SIGHUP) */
+	OUT_RUN_FAILED,	     /* stopped by an error (e.g. ENOSPC), named in "error" */
+};
+
+const char *out_run_state_name(enum out_run_state st);
 
 struct out_meta { /* goes into manifest.json */
 	const char *command_line;
 	uint64_t seed;
 	uint32_t shard, shards;
 	const char *engine_json; /* the engine's metadata object as JSON text, or NULL */
+	/* What `mailcensus resume` needs; command NULL = the run cannot be resumed. */
+	const char *command; /* "grab" */
+	const char *cwd;     /* relative paths in argv are relative to it */
+	int argc;	     /* the command's words after its name */
+	char *const *argv;
+	const char *targets_path;   /* the targets file (absolute), or NULL */
+	const char *targets_sha256; /* its SHA-256 (hex) */
+	/* Other files that define the target set (scan: the allow- and
+	 * blocklist), absolute, with their SHA-256 (hex): resume refuses a
+	 * changed one. */
+	int nfiles;
+	const char *const *file_paths;
+	const char *const *file_sha256;
 };
 
 /* The manifest's command_line: "mailcensus" and argv[0..argc) joined by
  * spaces, truncated to cap. */
 void out_command_line(char *out, size_t cap, int argc, char **argv);
 
-/* Open a sink: opens the databases, creates the directory if needed (it must
- * not already hold a manifest.json). 0, or -errno with a reason in err. */
+/* Open a sink: opens the databases, creates the directory if needed and
+ * writes a first manifest (state running), so that an unwritable directory
+ * fails here, before any packet. A fresh run refuses a directory that holds
+ * anything of a run (manifest, shards, leftover temporary files): -EEXIST,
+ * the reason names `mailcensus resume`. With cfg->resume the directory must
+ * hold an unfinished run: leftover temporary files are removed, every
+ * listed shard is re-read against the manifest (and a whole shard sealed
+ * after the last manifest write is adopted), and the (address, port) of
+ * every record is remembered for out_sink_recorded(). 0, or -errno with a
+ * reason in err (-EALREADY: the run is complete, nothing to resume). */
 int out_sink_open(struct out_sink **out, const struct out_sink_config *cfg, char *err,
 		  size_t errlen);
+
+/* The run was stopped by signal `signo`: close writes state interrupted. */
+void out_sink_set_interrupted(struct out_sink *s, int signo);
+
+/* Resume: does the directory already hold a record of (addr, port)? */
+bool out_sink_recorded(const struct out_sink *s, uint32_t addr, uint16_t port);
+/* Resume: how many distinct (addr, port) the directory held at open. */
+uint64_t out_sink_recorded_count(const struct out_sink *s);
 
 /* Enrich, encode and append one record. 0, or -errno (e.g. -ENOSPC); after a
  * failure the sink refuses further records and out_sink_strerror() says why. */
@@ -53,14 +102,41 @@ int out_sink_put(struct out_sink *s, struct mc_record *rec);
 /* Reason of the last failure ("" when none). */
 const char *out_sink_strerror(const struct out_sink *s);
 
-/* Seal the last shard, write the manifest, free the sink (always freed, even
- * on error). 0, or -errno with a reason in err. */
+/* Seal the last shard, write the final manifest (complete, interrupted or
+ * failed; `meta` replaces the metadata when not NULL), free the sink
+ * (always freed, even on error). 0, or -errno with a reason in err. */
 int out_sink_close(struct out_sink *s, const struct out_meta *meta, char *err, size_t errlen);
 
 /* Throw a sink away before anything was meant to be written (the command
- * failed to start): no manifest; an open shard is removed under its
- * temporary name, and a results directory the sink created is removed when
- * no shard was sealed in it. */
+ * failed to start): a fresh run's first manifest is removed, a resumed
+ * run's manifest gets its previous state back; an open shard is removed
+ * under its temporary name, and a results directory the sink created is
+ * removed when no shard was sealed in it. */
 void out_sink_discard(struct out_sink *s);
+
+/* What a results directory says about resuming it (manifest "resume"). */
+struct out_resume {
+	enum out_run_state state;
+	char describe[320]; /* out of the manifest, for people */
+	char *command;	    /* "grab"; NULL when the run cannot be resumed */
+	char *cwd;
+	int argc;
+	char **argv;
+	char *targets_path, *targets_sha256;
+	int nfiles; /* other target-defining files and their SHA-256 */
+	char **file_paths, **file_sha256;
+};
+
+/* Read DIR/manifest.json for `mailcensus resume`. 0, or -errno with reason
+ * (-ENOENT: no manifest; see out_resume_clear_leftovers). */
+int out_resume_load(const char *dir, struct out_resume *r, char *err, size_t errlen);
+
+/* A directory without a manifest (the run was killed before its first one
+ * was written, so nothing was recorded): remove the run's temporary files
+ * so that a fresh run may use it. *removed counts them. 0; -EEXIST when the
+ * directory holds a sealed shard (not ours to remove without a manifest);
+ * -errno otherwise; a reason in err. */
+int out_resume_clear_leftovers(const char *dir, size_t *removed, char *err, size_t errlen);
+void out_resume_free(struct out_resume *r);
 
 #endif

@@ -3,29 +3,30 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "output/json.h"
+#include "output/manifest.h"
 #include "output/shard.h"
 #include "output/verify.h"
 
-/* Recheck one listed shard; returns the number of problems. */
-static int check_shard(int dirfd, const struct out_json *f, FILE *out, uint64_t *records)
+/* Read one shard: every line a JSON object, the last one terminated; its
+ * line count, size and SHA-256 into the out-parameters. Problems found. */
+static int read_shard(int dirfd, const char *name, FILE *out, uint64_t *nlines, uint64_t *nbytes,
+		      char sha[65])
 {
-	const char *name = out_json_str(out_json_get(f, "name"));
 	struct out_shard_reader *r = NULL;
 	struct out_json_arena arena = {0};
-	char err[256], sha[65];
+	char err[256];
 	int problems = 0;
 	uint64_t lines = 0, bytes, raw;
 
-	if (name == NULL || strchr(name, '/') != NULL || name[0] == '.') {
-		fprintf(out, "manifest: a files[] entry has no valid name\n");
-		return 1;
-	}
+	sha[0] = '\0';
 	if (out_shard_reader_open(&r, dirfd, name, err, sizeof(err)) != 0) {
 		fprintf(out, "%s\n", err);
 		return 1;
@@ -56,6 +57,21 @@ static int check_shard(int dirfd, const struct out_json *f, FILE *out, uint64_t 
 	out_shard_reader_totals(r, &bytes, &raw, sha);
 	out_shard_reader_close(r);
 	out_json_arena_free(&arena);
+	*nlines = lines;
+	*nbytes = bytes;
+	return problems;
+}
+
+/* Recheck one listed shard; returns the number of problems. */
+static int check_shard(int dirfd, const struct out_json *f, FILE *out, uint64_t *records)
+{
+	const char *name = out_json_str(out_json_get(f, "name")); /* checked at load */
+	uint64_t lines = 0, bytes = 0;
+	char sha[65];
+	int problems = read_shard(dirfd, name, out, &lines, &bytes, sha);
+
+	if (problems != 0 && bytes == 0 && lines == 0)
+		return problems; /* could not be opened */
 	uint64_t want_records = out_json_u64(out_json_get(f, "records"), UINT64_MAX);
 	uint64_t want_bytes = out_json_u64(out_json_get(f, "bytes"), UINT64_MAX);
 	const char *want_sha = out_json_str(out_json_get(f, "sha256"));
@@ -88,9 +104,45 @@ static bool listed(const struct out_json *files, const char *name)
 	return false;
 }
 
-/* Shard files in the directory that the manifest does not list. */
-static int check_unlisted(int dirfd, const struct out_json *files, FILE *out)
+/* Highest shard index the manifest lists. */
+static long last_listed(const struct out_json *files)
 {
+	long last = -1;
+	unsigned idx;
+
+	for (const struct out_json *f = files ? files->child : NULL; f != NULL; f = f->next)
+		if (sscanf(out_json_str(out_json_get(f, "name")) ?: "", "shard-%u", &idx) == 1 &&
+		    (long)idx > last)
+			last = (long)idx;
+	return last;
+}
+
+/* An unlisted shard in a run that did not finish: whole and newer than every
+ * listed one means it was sealed after the last manifest write (resume
+ * adopts it); anything else is a problem. */
+static int check_late_shard(int dirfd, const char *name, long last, FILE *out)
+{
+	unsigned idx;
+	uint64_t lines = 0, bytes = 0;
+	char sha[65];
+
+	if (sscanf(name, "shard-%u", &idx) != 1 || (long)idx <= last) {
+		fprintf(out, "%s: not listed in the manifest\n", name);
+		return 1;
+	}
+	int problems = read_shard(dirfd, name, out, &lines, &bytes, sha);
+	if (problems == 0)
+		fprintf(out,
+			"note: %s (%" PRIu64 " records) was sealed after the last manifest write; "
+			"`mailcensus resume` adopts it\n",
+			name, lines);
+	return problems;
+}
+
+/* Shard files in the directory that the manifest does not list. */
+static int check_unlisted(int dirfd, const struct out_json *files, bool complete, FILE *out)
+{
+	long last = last_listed(files);
 	int problems = 0, fd = dup(dirfd);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *e;
@@ -105,37 +157,37 @@ static int check_unlisted(int dirfd, const struct out_json *files, FILE *out)
 		size_t n = strlen(e->d_name);
 		if (strncmp(e->d_name, "shard-", 6) != 0)
 			continue;
-		if (n > 4 && strcmp(e->d_name + n - 4, ".tmp") == 0) {
+		if (n > 4 && strcmp(e->d_name + n - 4, ".tmp") == 0) { /* a kill's leftover */
 			fprintf(out, "note: %s is an unfinished shard (not part of the results)\n",
 				e->d_name);
 			continue;
 		}
-		if (!listed(files, e->d_name)) {
+		if (listed(files, e->d_name))
+			continue;
+		if (complete) {
 			fprintf(out, "%s: not listed in the manifest\n", e->d_name);
 			problems++;
+		} else {
+			problems += check_late_shard(dirfd, e->d_name, last, out);
 		}
 	}
 	closedir(d);
 	return problems;
 }
 
-static int check_manifest(int dirfd, const struct out_json *m, FILE *out)
+static int check_manifest(int dirfd, const struct out_json *m, bool *complete, FILE *out)
 {
-	const struct out_json *files = out_json_get(m, "files");
+	const struct out_json *files = out_json_get(m, "files"); /* checked at load */
 	uint64_t records = 0;
 	int problems = 0;
+	char state[320];
 
-	if (strcmp(out_json_str(out_json_get(m, "format")) ?: "", "mailcensus-results/1") != 0) {
-		fprintf(out, "manifest: unknown format (want \"mailcensus-results/1\")\n");
-		return 1;
-	}
-	if (files == NULL || files->type != OUT_JSON_ARRAY) {
-		fprintf(out, "manifest: no files[] array\n");
-		return 1;
-	}
+	*complete = out_manifest_state(m) == OUT_RUN_COMPLETE;
+	out_manifest_describe(m, state, sizeof(state));
+	fprintf(out, "run: %s\n", state);
 	for (const struct out_json *f = files->child; f != NULL; f = f->next)
 		problems += check_shard(dirfd, f, out, &records);
-	problems += check_unlisted(dirfd, files, out);
+	problems += check_unlisted(dirfd, files, *complete, out);
 	uint64_t want = out_json_u64(out_json_get(m, "records"), UINT64_MAX);
 	if (want != records) {
 		fprintf(out,
@@ -143,16 +195,13 @@ static int check_manifest(int dirfd, const struct out_json *m, FILE *out)
 			records, want);
 		problems++;
 	}
-	if (!out_json_true(out_json_get(m, "complete")))
-		fprintf(out, "note: the run did not complete: %s\n",
-			out_json_str(out_json_get(m, "error")) ?: "(no reason given)");
-	fprintf(out, "%s: %zu shards, %" PRIu64 " records, %d problem%s\n",
+	fprintf(out, "%s: %zu shards, %" PRIu64 " records, %d problem%s%s\n",
 		problems ? "FAILED" : "OK", files->count, records, problems,
-		problems == 1 ? "" : "s");
+		problems == 1 ? "" : "s", *complete ? "" : " (the run is not complete)");
 	return problems;
 }
 
-int out_verify_dir(const char *dir, FILE *out)
+int out_verify_dir(const char *dir, bool *complete, FILE *out)
 {
 	struct out_json_arena arena = {0};
 	struct out_json *m;
@@ -165,15 +214,12 @@ int out_verify_dir(const char *dir, FILE *out)
 		fprintf(out, "%s: %s\n", dir, strerror(errno));
 		return rc;
 	}
-	rc = out_json_load(dirfd, "manifest.json", &arena, &m, err, sizeof(err));
-	if (rc == 0 && m->type != OUT_JSON_OBJECT) {
-		snprintf(err, sizeof(err), "manifest.json: not a JSON object");
-		rc = -EINVAL;
-	}
+	*complete = false;
+	rc = out_manifest_load(dirfd, &arena, &m, err, sizeof(err));
 	if (rc != 0)
 		fprintf(out, "%s/%s\n", dir, err);
 	else
-		rc = check_manifest(dirfd, m, out);
+		rc = check_manifest(dirfd, m, complete, out);
 	out_json_arena_free(&arena);
 	close(dirfd);
 	return rc;

@@ -21,8 +21,12 @@
  *     advertised. Without a capability list it is unknown.
  *     cleartext_login_evidence says which rule decided. On 993/995 nothing
  *     is sent before TLS: no, by behaviour (TLS came first).
- *   tls_obsolete: yes when TLS 1.0 or 1.1 was accepted, no when both were
- *     measured and refused, unknown otherwise.
+ *   tls_obsolete: yes when SSLv2, SSLv3, TLS 1.0 or 1.1 was accepted, no
+ *     when SSLv3, TLS 1.0 and 1.1 were measured and refused (SSLv2 is only
+ *     asked where SSLv3 is accepted), unknown otherwise.
+ * "TLS up" for the posture means a session on the main connection, or a
+ * hand-built hello that the server answered with a version: a server that
+ * speaks only what OpenSSL 3 cannot offer is not "no_tls".
  * A probe that failed before the answer was known leaves the field unknown. */
 #include <string.h>
 #include <strings.h>
@@ -112,9 +116,10 @@ static void cleartext_login(struct mc_record *rec)
 
 static enum mc_tri tls_obsolete(const struct mc_tls *tls)
 {
-	if (tls->tls1_0 == MC_TRI_YES || tls->tls1_1 == MC_TRI_YES)
+	if (tls->ssl2 == MC_TRI_YES || tls->ssl3 == MC_TRI_YES || tls->tls1_0 == MC_TRI_YES ||
+	    tls->tls1_1 == MC_TRI_YES)
 		return MC_TRI_YES;
-	if (tls->tls1_0 == MC_TRI_NO && tls->tls1_1 == MC_TRI_NO)
+	if (tls->ssl3 == MC_TRI_NO && tls->tls1_0 == MC_TRI_NO && tls->tls1_1 == MC_TRI_NO)
 		return MC_TRI_NO;
 	return MC_TRI_UNKNOWN;
 }

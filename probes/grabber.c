@@ -16,11 +16,12 @@
  * a LOGIN connection (greeting, USER, QUIT; see pop3.c for why USER cannot
  * precede STLS) -> on 110/143, if STARTTLS worked, an INJECT connection
  * (STARTTLS with a pipelined NOOP; see pop3.c for why it cannot share the
- * main connection) -> if TLS came up and the matrix is on, one MATRIX
- * connection per TLS version the main handshake did not answer (pinned
- * context; a handshake that fails - dovecot's bare FIN right after our
- * ClientHello, or an alert - counts as "refused") -> classify -> record
- * callback -> slot free.
+ * main connection) -> if a TLS handshake was tried and the matrix is on,
+ * HELLO connections: each sends one hand-built ClientHello (after STARTTLS
+ * on 110/143), reads only the answer and closes; tlsplan.c decides which
+ * hellos and what the answers mean, within GRAB_EXTRA_CONN_MAX connections
+ * beyond the main one -> on --jarm, the ten JARM hellos (jarm.c) ->
+ * classify -> record callback -> slot free.
  *
  * Timeouts are checked by a sweep over the busy slots every
  * GRAB_SWEEP_MS: each slot has a step deadline (connect, or the next server
@@ -32,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,29 +43,39 @@
 #include "probes/classify.h"
 #include "probes/grabber.h"
 #include "probes/io.h"
+#include "probes/jarm.h"
 #include "probes/login.h"
 #include "probes/session.h"
 #include "probes/tls.h"
+#include "probes/tlsplan.h"
 
 #define GRAB_SWEEP_MS	50
 #define GRAB_EVENTS	512
 #define GRAB_FD_RESERVE 16
 #define GRAB_CONC_MAX	200000
+/* Connections a target may cost beyond the main one (injection test and
+ * hand-built hellos together), without --jarm. */
+#define GRAB_EXTRA_CONN_MAX 4
+#define GRAB_HELLO_RX	    4096 /* server bytes kept while waiting for a ServerHello */
 
 enum grab_phase {
 	GRAB_MAIN,   /* the protocol probe */
 	GRAB_LOGIN,  /* POP3 login probe's USER step (after the main connection took STLS) */
 	GRAB_INJECT, /* STARTTLS injection test (plaintext ports, after TLS worked) */
-	GRAB_MATRIX, /* one pinned TLS version */
+	GRAB_HELLO,  /* one hand-built ClientHello (tlsplan.c): ServerHello or refusal */
+	GRAB_JARM,   /* one of the ten JARM hellos (--jarm) */
 };
 
 struct grab_slot {
 	struct grabber *g;
 	bool busy;
 	enum grab_phase phase;
-	enum probe_tls_slot mslot; /* matrix version being tried */
-	bool main_tls;		   /* TLS came up on the main connection */
-	bool login_retry;	   /* main probe running again without the login probe */
+	bool main_tls;	       /* TLS came up on the main connection */
+	bool main_tls_failed;  /* the main handshake failed (not a timeout) */
+	bool injected;	       /* the injection connection ran */
+	bool hello_answered;   /* the current hello got its verdict */
+	uint16_t main_version; /* wire version of the main session */
+	bool login_retry;      /* main probe running again without the login probe */
 	uint32_t index, gen;
 	uint32_t addr;
 	uint16_t port;
@@ -72,12 +84,19 @@ struct grab_slot {
 	const struct probe_proto_ops *ops;
 	struct probe_sess sess;
 	struct mc_record rec;
-	struct mc_record scratch; /* what matrix sessions write; discarded */
+	struct mc_record scratch; /* what inject/hello sessions write; discarded */
+	struct probe_plan plan;
+	uint16_t hello_len;
+	uint8_t
+	    hello[PROBE_HELLO_MAX > PROBE_JARM_HELLO_MAX ? PROBE_HELLO_MAX : PROBE_JARM_HELLO_MAX];
+	struct probe_jarm_run jarm; /* --jarm */
+	uint8_t hello_rx[GRAB_HELLO_RX];
 };
 
 struct grab_target {
 	uint32_t addr;
 	uint16_t port;
+	char name[MC_NAME_MAX]; /* "" when the target has none */
 };
 
 struct grabber {
@@ -86,7 +105,6 @@ struct grabber {
 	void *ctx;
 	int epfd;
 	SSL_CTX *ctx_main;
-	SSL_CTX *ctx_ver[PROBE_TLS_SLOTS];
 	struct grab_slot *slots;
 	uint32_t *free_list;
 	uint32_t nfree, active;
@@ -157,7 +175,7 @@ static void target_done(struct grab_slot *s)
 {
 	struct grabber *g = s->g;
 
-	probe_classify(&s->rec, s->main_tls);
+	probe_classify(&s->rec, s->main_tls || probe_plan_any_accepted(&s->rec.tls));
 	s->rec.time_us = now_us_real();
 	g->stats.targets_done++;
 	if (s->rec.error[0] != '\0')
@@ -171,23 +189,95 @@ static void target_done(struct grab_slot *s)
 
 static void slot_open(struct grab_slot *s);
 
-/* Next matrix version still unanswered, or done with the target. */
-static void next_matrix(struct grab_slot *s)
+/* Next JARM hello (--jarm, when a TLS handshake was tried), or the
+ * fingerprint and the end of the target. */
+static void next_jarm(struct grab_slot *s)
 {
-	enum probe_tls_slot v = s->phase == GRAB_MATRIX ? s->mslot + 1 : PROBE_TLS_1_0;
+	struct probe_jarm_rand r;
+	char host[MC_NAME_MAX];
+	uint32_t a = s->addr;
+	int n = -1;
 
-	if (!s->g->cfg.tls_matrix)
-		v = PROBE_TLS_SLOTS;
-	for (; v < PROBE_TLS_SLOTS; v++)
-		if (*probe_tls_matrix(&s->rec.tls, v) == MC_TRI_UNKNOWN)
-			break;
-	if (v >= PROBE_TLS_SLOTS || now_ms() >= s->target_deadline) {
+	if (!s->g->cfg.jarm || !(s->main_tls || s->main_tls_failed) ||
+	    now_ms() >= s->target_deadline) {
 		target_done(s);
 		return;
 	}
-	s->phase = GRAB_MATRIX;
-	s->mslot = v;
+	if (!probe_jarm_run_more(&s->jarm)) {
+		probe_jarm_run_finish(&s->jarm, s->rec.tls.jarm);
+		target_done(s);
+		return;
+	}
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		memset(&r, 0x5a, sizeof(r));
+	if (s->rec.name[0] == '\0') /* jarm.py sends the address as SNI */
+		snprintf(host, sizeof(host), "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255,
+			 a & 255);
+	n = probe_jarm_build(s->jarm.next, s->rec.name[0] ? s->rec.name : host, &r, s->hello,
+			     sizeof(s->hello));
+	if (n <= 0) {
+		target_done(s);
+		return;
+	}
+	s->hello_len = (uint16_t)n;
+	s->hello_answered = false;
+	s->phase = GRAB_JARM;
 	slot_open(s);
+}
+
+/* After the hellos: JARM from its first hello. */
+static void start_jarm(struct grab_slot *s)
+{
+	probe_jarm_run_init(&s->jarm);
+	next_jarm(s);
+}
+
+/* Next hand-built hello of the plan, or done with the target. */
+static void next_hello(struct grab_slot *s)
+{
+	struct probe_hello_spec spec = {0};
+	uint8_t rnd[96];
+	int n;
+
+	if (now_ms() >= s->target_deadline || !probe_plan_next(&s->plan, &s->rec.tls, &spec)) {
+		start_jarm(s);
+		return;
+	}
+	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
+		memset(rnd, 0x5a, sizeof(rnd)); /* no handshake completes: any bytes do */
+	memcpy(spec.random, rnd, 32);
+	memcpy(spec.session_id, rnd + 32, 32);
+	memcpy(spec.share, rnd + 64, 32);
+	spec.sni = s->rec.name[0] != '\0' ? s->rec.name : NULL;
+	n = probe_hello_build(&spec, s->hello, sizeof(s->hello));
+	if (n <= 0) {
+		probe_plan_answer(&s->plan, &s->rec.tls, PLAN_LOST, NULL);
+		target_done(s);
+		return;
+	}
+	s->hello_len = (uint16_t)n;
+	s->hello_answered = false;
+	s->phase = GRAB_HELLO;
+	slot_open(s);
+}
+
+/* The hello plan runs when the matrix is on and a TLS handshake was tried
+ * on the main connection: it came up, or it failed in a way a server that
+ * speaks only what OpenSSL 3 cannot offer would make it fail. */
+static void start_hellos(struct grab_slot *s)
+{
+	unsigned budget = GRAB_EXTRA_CONN_MAX - (s->injected ? 1 : 0);
+
+	if (!(s->main_tls || s->main_tls_failed)) {
+		target_done(s);
+		return;
+	}
+	if (!s->g->cfg.tls_matrix) {
+		start_jarm(s);
+		return;
+	}
+	probe_plan_init(&s->plan, &s->rec.tls, s->main_tls ? s->main_version : 0, budget);
+	next_hello(s);
 }
 
 /* The injection test is worth a connection: STARTTLS worked and so did
@@ -210,6 +300,8 @@ static bool want_login(const struct grab_slot *s)
 /* The current connection is over (the target may go on). */
 static void conn_end(struct grab_slot *s)
 {
+	if (s->phase == GRAB_MAIN && s->io.ssl != NULL && s->main_tls)
+		probe_tls_record_late(s->io.ssl, &s->rec.tls);
 	io_close(&s->io);
 	s->gen++;
 	if (s->phase == GRAB_INJECT && s->scratch.starttls_injection != MC_TRI_UNKNOWN)
@@ -230,14 +322,50 @@ static void conn_end(struct grab_slot *s)
 	}
 	if ((s->phase == GRAB_MAIN || s->phase == GRAB_LOGIN) && want_inject(s)) {
 		s->phase = GRAB_INJECT;
+		s->injected = true;
 		slot_open(s);
 		return;
 	}
-	if ((s->phase == GRAB_MAIN || s->phase == GRAB_LOGIN) && !s->main_tls) {
-		target_done(s);
+	if (s->phase == GRAB_JARM) {
+		if (!s->hello_answered)
+			probe_jarm_run_answer(&s->jarm, NULL, false);
+		next_jarm(s);
 		return;
 	}
-	next_matrix(s);
+	if (s->phase != GRAB_HELLO) {
+		start_hellos(s);
+		return;
+	}
+	if (!s->hello_answered) /* greeting or STARTTLS failed on this connection */
+		probe_plan_answer(&s->plan, &s->rec.tls, PLAN_LOST, NULL);
+	next_hello(s);
+}
+
+/* A hello connection ended before the parser had a verdict. EOF or reset
+ * right after our hello is a refusal (dovecot closes without an alert);
+ * EOF after part of an answer is a truncated answer. */
+static void hello_failed(struct grab_slot *s, enum io_state st, bool timeout)
+{
+	struct probe_hello_result res;
+
+	if (st != IO_RAW || s->hello_answered)
+		return; /* never sent the hello: conn_end records it as lost */
+	if (s->phase == GRAB_JARM) {
+		if (s->io.raw_rx_len > 0)
+			probe_hello_parse(s->hello_rx, s->io.raw_rx_len, &res);
+		probe_jarm_run_answer(&s->jarm, s->io.raw_rx_len > 0 ? &res : NULL, timeout);
+		s->hello_answered = true;
+		return;
+	}
+	s->hello_answered = true;
+	if (timeout) {
+		probe_plan_answer(&s->plan, &s->rec.tls, PLAN_TIMEOUT, NULL);
+	} else if (s->io.raw_rx_len == 0) {
+		probe_plan_answer(&s->plan, &s->rec.tls, PLAN_REFUSED, NULL);
+	} else {
+		probe_hello_parse(s->hello_rx, s->io.raw_rx_len, &res);
+		probe_plan_answer(&s->plan, &s->rec.tls, PLAN_ANSWERED, &res);
+	}
 }
 
 /* The connection failed, closed or timed out: record why. */
@@ -246,9 +374,8 @@ static void conn_failed(struct grab_slot *s, const char *reason, bool timeout)
 	enum io_state st = s->io.state;
 	char why[IO_ERR_MAX + 32];
 
-	if (s->phase == GRAB_MATRIX) {
-		if (st == IO_TLS_HANDSHAKE && !timeout)
-			*probe_tls_matrix(&s->rec.tls, s->mslot) = MC_TRI_NO;
+	if (s->phase == GRAB_HELLO || s->phase == GRAB_JARM) {
+		hello_failed(s, st, timeout);
 	} else if (s->phase == GRAB_INJECT) {
 		/* The server fed our pipelined NOOP to its TLS layer (dovecot):
 		 * it did not execute it as a command. */
@@ -257,6 +384,7 @@ static void conn_failed(struct grab_slot *s, const char *reason, bool timeout)
 	} else if (st == IO_CONNECTING || st == IO_IDLE) {
 		probe_sess_fail(&s->sess, "connect", timeout ? "connect-timeout" : reason);
 	} else if (st == IO_TLS_HANDSHAKE) {
+		s->main_tls_failed = !timeout;
 		snprintf(why, sizeof(why), "tls-handshake-failed: %s", reason);
 		probe_sess_fail(&s->sess, "tls", why);
 	} else if (!s->sess.done) {
@@ -267,9 +395,37 @@ static void conn_failed(struct grab_slot *s, const char *reason, bool timeout)
 
 /* ---- events from the io layer ------------------------------------------- */
 
-static SSL_CTX *slot_ctx(const struct grab_slot *s)
+/* TLS now (after STARTTLS, or at once on 993/995): OpenSSL on the main and
+ * injection connections, our own hello on a plan connection. */
+static int start_secure(struct grab_slot *s)
 {
-	return s->phase == GRAB_MATRIX ? s->g->ctx_ver[s->mslot] : s->g->ctx_main;
+	if (s->phase == GRAB_HELLO || s->phase == GRAB_JARM)
+		return io_start_raw(&s->io, s->g->epfd, s->hello, s->hello_len, s->hello_rx,
+				    sizeof(s->hello_rx));
+	if (io_start_tls(&s->io, s->g->epfd, s->g->ctx_main) < 0)
+		return -ENOMEM;
+	return probe_tls_prepare(s->io.ssl, s->rec.proto, s->rec.name);
+}
+
+/* More server bytes after our hello: a verdict ends the connection. */
+static bool on_raw(struct grab_slot *s)
+{
+	struct probe_hello_result res;
+	enum probe_hello_kind k = probe_hello_parse(s->hello_rx, s->io.raw_rx_len, &res);
+
+	if (k == PROBE_HELLO_NEED_MORE && s->io.raw_rx_len < sizeof(s->hello_rx))
+		return false;
+	if (k == PROBE_HELLO_NEED_MORE) {
+		res.kind = PROBE_HELLO_MALFORMED;
+		res.why = "answer-too-long";
+	}
+	if (s->phase == GRAB_JARM)
+		probe_jarm_run_answer(&s->jarm, &res, false);
+	else
+		probe_plan_answer(&s->plan, &s->rec.tls, PLAN_ANSWERED, &res);
+	s->hello_answered = true;
+	conn_end(s);
+	return false;
 }
 
 /* Carry out what the session asked for. false when the connection ended or
@@ -288,7 +444,7 @@ static bool apply_requests(struct grab_slot *s)
 		return false;
 	}
 	if (s->sess.want_tls && s->io.state == IO_PLAIN) {
-		if (io_start_tls(&s->io, g->epfd, slot_ctx(s)) < 0) {
+		if (start_secure(s) < 0) {
 			conn_failed(s, s->io.err, false);
 			return false;
 		}
@@ -299,17 +455,14 @@ static bool apply_requests(struct grab_slot *s)
 
 static bool on_tls_ready(struct grab_slot *s)
 {
-	if (s->phase == GRAB_MATRIX) {
-		*probe_tls_matrix(&s->rec.tls, s->mslot) = MC_TRI_YES;
-		conn_end(s);
-		return false;
-	}
 	if (s->phase == GRAB_INJECT) {
 		s->ops->on_tls_ready(&s->sess);
 		return apply_requests(s);
 	}
 	s->main_tls = true;
+	s->main_version = (uint16_t)SSL_version(s->io.ssl);
 	probe_tls_record(s->io.ssl, &s->rec.tls);
+	probe_tls_name_match(s->io.ssl, s->rec.name, &s->rec.tls);
 	s->ops->on_tls_ready(&s->sess);
 	return apply_requests(s);
 }
@@ -324,7 +477,7 @@ static bool slot_event(void *owner, struct io_conn *c, enum io_event ev, const c
 	switch (ev) {
 	case IO_EV_CONNECTED:
 		if (s->sess.implicit) {
-			if (io_start_tls(&s->io, s->g->epfd, slot_ctx(s)) < 0) {
+			if (start_secure(s) < 0) {
 				conn_failed(s, s->io.err, false);
 				return false;
 			}
@@ -349,6 +502,8 @@ static bool slot_event(void *owner, struct io_conn *c, enum io_event ev, const c
 	case IO_EV_ERROR:
 		conn_failed(s, s->io.err, false);
 		return false;
+	case IO_EV_RAW:
+		return on_raw(s);
 	}
 	return false;
 }
@@ -396,11 +551,15 @@ static void target_start(struct grabber *g, const struct grab_target *t)
 	s->port = t->port;
 	s->phase = GRAB_MAIN;
 	s->main_tls = false;
+	s->main_tls_failed = false;
+	s->injected = false;
+	s->main_version = 0;
 	s->login_retry = false;
 	memset(&s->rec, 0, sizeof(s->rec));
 	s->rec.ip = t->addr;
 	s->rec.port = t->port;
 	s->rec.proto = grab_port_proto(&g->cfg, t->port);
+	memcpy(s->rec.name, t->name, sizeof(s->rec.name));
 	s->target_deadline = now_ms() + g->cfg.total_timeout_ms;
 	s->ops = probe_proto_lookup(s->rec.proto);
 	if (s->ops == NULL) {
@@ -450,7 +609,7 @@ static void sweep(struct grabber *g, int64_t now)
 			why = "target-timeout";
 			s->target_deadline = now; /* no matrix after this */
 		} else if (now >= s->step_deadline) {
-			why = s->io.state == IO_TLS_HANDSHAKE ? "timeout"
+			why = s->io.state == IO_TLS_HANDSHAKE || s->io.state == IO_RAW ? "timeout"
 			      : strcmp(s->ops->state_name(&s->sess), "greeting") == 0
 				  ? "greeting-timeout"
 				  : "read-timeout";
@@ -491,6 +650,15 @@ static int grab_poll(struct grabber *g, int timeout_ms)
 
 int grabber_add(struct grabber *g, uint32_t addr, uint16_t port)
 {
+	return grabber_add_named(g, addr, port, NULL);
+}
+
+int grabber_add_named(struct grabber *g, uint32_t addr, uint16_t port, const char *name)
+{
+	struct grab_target *t;
+
+	if (name != NULL && strlen(name) >= sizeof(t->name))
+		return -EINVAL;
 	while (g->qlen == g->qcap) {
 		int r = grab_poll(g, GRAB_SWEEP_MS);
 
@@ -499,7 +667,10 @@ int grabber_add(struct grabber *g, uint32_t addr, uint16_t port)
 		if (quitting(g))
 			return -EINTR;
 	}
-	g->queue[(g->qhead + g->qlen) % g->qcap] = (struct grab_target){addr, port};
+	t = &g->queue[(g->qhead + g->qlen) % g->qcap];
+	t->addr = addr;
+	t->port = port;
+	snprintf(t->name, sizeof(t->name), "%s", name ? name : "");
 	g->qlen++;
 	if (g->nfree > 0)
 		start_pending(g);
@@ -527,8 +698,16 @@ int grabber_run_source(struct grabber *g, const struct grab_source *src)
 		int r = 0;
 
 		while (g->qlen < g->qcap && (r = src->next(src->ctx, &hit)) == 1) {
-			g->queue[(g->qhead + g->qlen) % g->qcap] =
-			    (struct grab_target){hit.addr, hit.port};
+			if (g->cfg.skip != NULL &&
+			    g->cfg.skip(g->cfg.skip_ctx, hit.addr, hit.port)) {
+				g->stats.skipped++;
+				continue;
+			}
+			struct grab_target *t = &g->queue[(g->qhead + g->qlen) % g->qcap];
+
+			t->addr = hit.addr;
+			t->port = hit.port;
+			t->name[0] = '\0';
 			g->qlen++;
 			got = true;
 		}
@@ -570,15 +749,8 @@ static int check_nofile(uint32_t need, char *err, size_t errlen)
 
 static int make_contexts(struct grabber *g, char *err, size_t errlen)
 {
-	g->ctx_main = probe_tls_ctx_new(PROBE_TLS_SLOTS, g->cfg.ca_file, err, errlen);
-	if (g->ctx_main == NULL)
-		return -EINVAL;
-	for (int v = 0; v < PROBE_TLS_SLOTS; v++) {
-		g->ctx_ver[v] = probe_tls_ctx_new((enum probe_tls_slot)v, NULL, err, errlen);
-		if (g->ctx_ver[v] == NULL)
-			return -EINVAL;
-	}
-	return 0;
+	g->ctx_main = probe_tls_ctx_new(g->cfg.ca_file, err, errlen);
+	return g->ctx_main == NULL ? -EINVAL : 0;
 }
 
 struct grabber *grabber_new(const struct grab_config *cfg, grab_record_fn fn, void *ctx, char *err,
@@ -638,8 +810,6 @@ void grabber_free(struct grabber *g)
 		if (g->slots[i].busy)
 			io_close(&g->slots[i].io);
 	SSL_CTX_free(g->ctx_main);
-	for (int v = 0; v < PROBE_TLS_SLOTS; v++)
-		SSL_CTX_free(g->ctx_ver[v]);
 	if (g->epfd >= 0)
 		close(g->epfd);
 	free(g->slots);

@@ -32,7 +32,8 @@ struct grab_config {
 	uint32_t total_timeout_ms; /* whole target incl. the matrix; default 30000 */
 	uint32_t rate;		   /* new targets per second, 0 = unlimited */
 	const char *ca_file;	   /* extra trust anchors for chain verification, or NULL */
-	bool tls_matrix;	   /* run the TLS 1.0-1.3 version matrix */
+	bool tls_matrix;	   /* run the hand-built hellos (version matrix, legacy suites) */
+	bool jarm;		   /* JARM fingerprint (10 more connections per TLS target) */
 	bool login_probe;	   /* pre-TLS login probe on 110/143 (login.h); default on */
 	uint16_t nports;	   /* 0 = defaults: 110 pop3, 143 imap, 993 imaps, 995 pop3s */
 	struct grab_port_proto ports[GRAB_PORTS_MAX];
@@ -46,6 +47,11 @@ struct grab_config {
 	 * MC_QUIT_STOP no new target starts, open ones run to their end
 	 * (bounded by the timeouts) and queued ones get no record; at
 	 * MC_QUIT_ABANDON open ones are dropped too. */
+	/* A resumed census: hits for which skip() says true already have their
+	 * record and are not grabbed again (called on the grabber's thread).
+	 * NULL = grab every hit. */
+	bool (*skip)(void *ctx, uint32_t addr, uint16_t port);
+	void *skip_ctx;
 };
 
 /* Fill the defaults above. */
@@ -63,6 +69,7 @@ struct grab_stats {
 	uint64_t targets_failed; /* records with a non-empty error */
 	uint64_t connections;
 	uint32_t open_peak; /* most slots busy at once */
+	uint64_t skipped;   /* hits not grabbed: skip() said they have a record */
 };
 
 struct grabber;
@@ -75,6 +82,11 @@ struct grabber *grabber_new(const struct grab_config *cfg, grab_record_fn fn, vo
  * port with no configured protocol still yields a record (error "config:
  * unknown-port"). */
 int grabber_add(struct grabber *g, uint32_t addr, uint16_t port);
+
+/* The same with the target's DNS name (NULL or "" for none; at most
+ * MC_NAME_MAX - 1 bytes, else -EINVAL): sent as SNI on every TLS
+ * connection of the target and checked against the certificate. */
+int grabber_add_named(struct grabber *g, uint32_t addr, uint16_t port, const char *name);
 
 /* Where the hits to grab come from (the census: the hit log, read as it
  * grows). next: 1 with a hit, 0 when none is ready now, -errno. done: true

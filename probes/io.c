@@ -42,6 +42,8 @@ const char *io_state_name(enum io_state s)
 		return "tls-handshake";
 	case IO_TLS:
 		return "tls";
+	case IO_RAW:
+		return "raw";
 	case IO_CLOSED:
 		return "closed";
 	}
@@ -235,6 +237,65 @@ int io_start_tls(struct io_conn *c, int epfd, SSL_CTX *ctx)
 
 static void read_lines(struct io_conn *c, int epfd, io_event_fn fn, void *owner);
 
+int io_start_raw(struct io_conn *c, int epfd, const uint8_t *tx, size_t txlen, uint8_t *rx,
+		 size_t rxcap)
+{
+	if (txlen == 0 || txlen > UINT16_MAX || rxcap == 0 || rxcap > UINT16_MAX) {
+		snprintf(c->err, sizeof(c->err), "bad raw buffers");
+		return -EINVAL;
+	}
+	probe_linebuf_reset(&c->lb);
+	c->tx_off = c->tx_len = 0;
+	c->raw_tx = tx;
+	c->raw_tx_len = (uint16_t)txlen;
+	c->raw_tx_off = 0;
+	c->raw_rx = rx;
+	c->raw_rx_cap = (uint16_t)rxcap;
+	c->raw_rx_len = 0;
+	c->state = IO_RAW;
+	set_interest(c, epfd, EPOLLOUT);
+	return 0;
+}
+
+/* IO_RAW: push our bytes, then collect the server's. */
+static void raw_step(struct io_conn *c, int epfd, uint32_t revents, io_event_fn fn, void *owner)
+{
+	ssize_t n;
+
+	while (c->raw_tx_off < c->raw_tx_len) {
+		n = send(c->fd, c->raw_tx + c->raw_tx_off, (size_t)(c->raw_tx_len - c->raw_tx_off),
+			 MSG_NOSIGNAL);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			set_interest(c, epfd, EPOLLOUT);
+			return;
+		}
+		if (n < 0) {
+			snprintf(c->err, sizeof(c->err), "%s", errno_reason(errno));
+			fn(owner, c, IO_EV_ERROR, NULL, 0);
+			return;
+		}
+		c->raw_tx_off = (uint16_t)(c->raw_tx_off + n);
+	}
+	set_interest(c, epfd, EPOLLIN);
+	if (!(revents & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		return;
+	if (c->raw_rx_len >= c->raw_rx_cap) {
+		fn(owner, c, IO_EV_RAW, NULL, 0);
+		return;
+	}
+	n = recv(c->fd, c->raw_rx + c->raw_rx_len, (size_t)(c->raw_rx_cap - c->raw_rx_len), 0);
+	if (n > 0) {
+		c->raw_rx_len = (uint16_t)(c->raw_rx_len + n);
+		fn(owner, c, IO_EV_RAW, NULL, 0);
+	} else if (n == 0) {
+		snprintf(c->err, sizeof(c->err), "eof");
+		fn(owner, c, IO_EV_EOF, NULL, 0);
+	} else if (errno != EAGAIN && errno != EINTR) {
+		snprintf(c->err, sizeof(c->err), "%s", errno_reason(errno));
+		fn(owner, c, IO_EV_ERROR, NULL, 0);
+	}
+}
+
 static void handshake_step(struct io_conn *c, int epfd, io_event_fn fn, void *owner)
 {
 	int r;
@@ -358,6 +419,9 @@ void io_handle(struct io_conn *c, int epfd, uint32_t revents, io_event_fn fn, vo
 		return;
 	case IO_TLS_HANDSHAKE:
 		handshake_step(c, epfd, fn, owner);
+		return;
+	case IO_RAW:
+		raw_step(c, epfd, revents, fn, owner);
 		return;
 	case IO_PLAIN:
 	case IO_TLS:

@@ -25,6 +25,7 @@ enum io_state {
 	IO_PLAIN,
 	IO_TLS_HANDSHAKE,
 	IO_TLS,
+	IO_RAW, /* our own bytes (a hand-built hello) out, the server's raw bytes in */
 	IO_CLOSED,
 };
 
@@ -35,6 +36,7 @@ enum io_event {
 	IO_EV_LINE_TOO_LONG,
 	IO_EV_EOF,   /* orderly close by the server (err says where: "eof") */
 	IO_EV_ERROR, /* connect failure, reset, TLS failure; err holds the reason */
+	IO_EV_RAW,   /* IO_RAW: more server bytes in raw_rx (or raw_rx is full) */
 };
 
 struct io_conn;
@@ -54,6 +56,11 @@ struct io_conn {
 	uint16_t tx_len, tx_off;
 	char tx[IO_TX_MAX];
 	char err[IO_ERR_MAX];
+	/* IO_RAW: buffers owned by the caller (io_start_raw) */
+	const uint8_t *raw_tx;
+	uint8_t *raw_rx;
+	uint16_t raw_tx_len, raw_tx_off;
+	uint16_t raw_rx_len, raw_rx_cap;
 	struct probe_linebuf lb;
 };
 
@@ -71,6 +78,13 @@ int io_send(struct io_conn *c, int epfd, const void *data, size_t len);
 /* Begin a TLS handshake on the connection (after STARTTLS, or at once for
  * implicit TLS). Drops buffered plaintext. Result arrives as TLS_READY or ERROR. */
 int io_start_tls(struct io_conn *c, int epfd, SSL_CTX *ctx);
+
+/* Switch the connection to raw bytes (after STARTTLS, or at once for
+ * implicit TLS): send tx[0..txlen), then deliver IO_EV_RAW each time the
+ * server's bytes grow rx (up to rxcap). Drops buffered plaintext. Both
+ * buffers must outlive the connection. */
+int io_start_raw(struct io_conn *c, int epfd, const uint8_t *tx, size_t txlen, uint8_t *rx,
+		 size_t rxcap);
 
 /* Handle epoll readiness for this connection. */
 void io_handle(struct io_conn *c, int epfd, uint32_t revents, io_event_fn fn, void *owner);

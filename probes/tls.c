@@ -8,32 +8,32 @@
  * learn is trusted: the certificate chain is verified against the system
  * store (plus --ca-file) only to record the verdict, never to decide
  * whether to talk (SSL_VERIFY_NONE; OpenSSL still stores the result). */
+#include <arpa/inet.h>
+#include <errno.h>
 #include <openssl/err.h>
+#include <openssl/tls1.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "probes/tls.h"
+#include "probes/tlsplan.h"
 
 #define PROBE_TLS_MAX_CERT_LIST (96 * 1024) /* bytes of certificate chain we accept */
 #define PROBE_TLS_VERIFY_DEPTH	8
 
-static const int slot_version[PROBE_TLS_SLOTS] = {TLS1_VERSION, TLS1_1_VERSION, TLS1_2_VERSION,
-						  TLS1_3_VERSION};
-
-SSL_CTX *probe_tls_ctx_new(enum probe_tls_slot slot, const char *ca_file, char *err, size_t errlen)
+SSL_CTX *probe_tls_ctx_new(const char *ca_file, char *err, size_t errlen)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-	int lo = slot < PROBE_TLS_SLOTS ? slot_version[slot] : TLS1_VERSION;
-	int hi = slot < PROBE_TLS_SLOTS ? slot_version[slot] : TLS1_3_VERSION;
 
 	if (ctx == NULL) {
 		snprintf(err, errlen, "SSL_CTX_new failed");
 		return NULL;
 	}
 	SSL_CTX_set_security_level(ctx, 0);
-	if (!SSL_CTX_set_min_proto_version(ctx, lo) || !SSL_CTX_set_max_proto_version(ctx, hi) ||
+	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION) ||
+	    !SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) ||
 	    !SSL_CTX_set_cipher_list(ctx, "DEFAULT:@SECLEVEL=0")) {
 		snprintf(err, errlen, "cannot configure TLS versions/ciphers");
 		goto fail;
@@ -44,9 +44,10 @@ SSL_CTX *probe_tls_ctx_new(enum probe_tls_slot slot, const char *ca_file, char *
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
 				  SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_LEGACY_SERVER_CONNECT);
-	if (slot < PROBE_TLS_SLOTS)
-		return ctx; /* matrix contexts only test a version: no trust store needed */
+	SSL_CTX_set_options(ctx, SSL_OP_LEGACY_SERVER_CONNECT);
+	/* The record reports a session ticket (kept only in the session, which
+	 * dies with the connection) and a stapled OCSP response: ask for both. */
+	SSL_CTX_set_tlsext_status_type(ctx, TLSEXT_STATUSTYPE_ocsp);
 	if (!SSL_CTX_set_default_verify_paths(ctx)) {
 		snprintf(err, errlen, "cannot load the system trust store");
 		goto fail;
@@ -59,32 +60,6 @@ SSL_CTX *probe_tls_ctx_new(enum probe_tls_slot slot, const char *ca_file, char *
 fail:
 	SSL_CTX_free(ctx);
 	return NULL;
-}
-
-enum probe_tls_slot probe_tls_slot_of(const SSL *ssl)
-{
-	int v = SSL_version(ssl);
-
-	for (int i = 0; i < PROBE_TLS_SLOTS; i++)
-		if (slot_version[i] == v)
-			return (enum probe_tls_slot)i;
-	return PROBE_TLS_SLOTS;
-}
-
-enum mc_tri *probe_tls_matrix(struct mc_tls *tls, enum probe_tls_slot slot)
-{
-	switch (slot) {
-	case PROBE_TLS_1_0:
-		return &tls->tls1_0;
-	case PROBE_TLS_1_1:
-		return &tls->tls1_1;
-	case PROBE_TLS_1_2:
-		return &tls->tls1_2;
-	case PROBE_TLS_1_3:
-	case PROBE_TLS_SLOTS:
-		break;
-	}
-	return &tls->tls1_3;
 }
 
 static void name_text(const X509_NAME *name, char *out, size_t cap)
@@ -102,12 +77,26 @@ static void name_text(const X509_NAME *name, char *out, size_t cap)
 	BIO_free(bio);
 }
 
-static void copy_bounded(char *dst, size_t cap, const void *src, size_t len)
+/* One SAN kept with its length: a NUL byte inside a name (the classic
+ * "good.example\0.evil" trick) is kept and flagged, never cut there. */
+static void san_keep(struct mc_cert *c, const unsigned char *p, size_t len)
 {
-	if (len > cap - 1)
-		len = cap - 1;
-	memcpy(dst, src, len);
-	dst[len] = '\0';
+	size_t i = c->san_count;
+
+	if (i >= MC_CERT_SANS_MAX) {
+		c->sans_truncated = true;
+		return;
+	}
+	if (memchr(p, '\0', len) != NULL)
+		c->san_nul = true;
+	if (len > MC_CERT_SAN_LEN - 1) {
+		len = MC_CERT_SAN_LEN - 1;
+		c->sans_truncated = true;
+	}
+	memcpy(c->sans[i], p, len);
+	c->sans[i][len] = '\0';
+	c->san_len[i] = (uint8_t)len;
+	c->san_count++;
 }
 
 static void cert_sans(X509 *leaf, struct mc_cert *c)
@@ -115,30 +104,70 @@ static void cert_sans(X509 *leaf, struct mc_cert *c)
 	GENERAL_NAMES *names = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
 	int n = names ? sk_GENERAL_NAME_num(names) : 0;
 
-	for (int i = 0; i < n && c->san_count < MC_CERT_SANS_MAX; i++) {
+	for (int i = 0; i < n; i++) {
 		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
-		char *dst = c->sans[c->san_count];
+		char ip[INET6_ADDRSTRLEN];
 		const unsigned char *p;
 		int len;
 
 		if (gn->type == GEN_DNS || gn->type == GEN_EMAIL || gn->type == GEN_URI) {
 			p = ASN1_STRING_get0_data(gn->d.ia5);
 			len = ASN1_STRING_length(gn->d.ia5);
-			copy_bounded(dst, MC_CERT_SAN_LEN, p, (size_t)len);
-			/* a NUL inside the name must not end it early ("good\0.evil"):
-			 * 0xFF, shown as U+FFFD, as capabilities do */
-			for (int k = 0; k < len && k < MC_CERT_SAN_LEN - 1; k++)
-				if (dst[k] == '\0')
-					dst[k] = (char)0xff;
-		} else if (gn->type == GEN_IPADD && ASN1_STRING_length(gn->d.ip) == 4) {
+			san_keep(c, p, len > 0 ? (size_t)len : 0);
+		} else if (gn->type == GEN_IPADD && (ASN1_STRING_length(gn->d.ip) == 4 ||
+						     ASN1_STRING_length(gn->d.ip) == 16)) {
 			p = ASN1_STRING_get0_data(gn->d.ip);
-			snprintf(dst, MC_CERT_SAN_LEN, "%u.%u.%u.%u", p[0], p[1], p[2], p[3]);
+			inet_ntop(ASN1_STRING_length(gn->d.ip) == 4 ? AF_INET : AF_INET6, p, ip,
+				  sizeof(ip));
+			san_keep(c, (const unsigned char *)ip, strlen(ip));
 		} else {
 			continue;
 		}
-		c->san_count++;
+		if (c->san_total < UINT16_MAX)
+			c->san_total++;
 	}
 	GENERAL_NAMES_free(names);
+}
+
+static void hex_of(const unsigned char *md, size_t n, char *out, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; i < n && 2 * i + 2 < cap; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	out[2 * i] = '\0';
+}
+
+/* Serial (magnitude in hex, "-" for the negative ones broken CAs issue),
+ * SPKI hash and the hash of every presented certificate. */
+static void cert_ids(X509 *leaf, STACK_OF(X509) * chain, struct mc_cert *c)
+{
+	const ASN1_INTEGER *sn = X509_get0_serialNumber(leaf);
+	unsigned char *spki = NULL;
+	int spki_len;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	int n = chain ? sk_X509_num(chain) : 0;
+
+	if (sn != NULL) {
+		size_t len = (size_t)ASN1_STRING_length(sn), neg = sn->type == V_ASN1_NEG_INTEGER;
+		size_t room = (sizeof(c->serial) - 1 - neg) / 2;
+
+		if (neg)
+			c->serial[0] = '-';
+		c->serial_truncated = len > room;
+		hex_of(ASN1_STRING_get0_data(sn), len > room ? room : len, c->serial + neg,
+		       sizeof(c->serial) - neg);
+	}
+	/* the whole SubjectPublicKeyInfo DER (as HPKP pins and CT monitors
+	 * hash it), not X509_pubkey_digest()'s key bits alone */
+	spki_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(leaf), &spki);
+	if (spki_len > 0 && EVP_Digest(spki, (size_t)spki_len, md, &mdlen, EVP_sha256(), NULL))
+		hex_of(md, mdlen, c->spki_sha256, sizeof(c->spki_sha256));
+	OPENSSL_free(spki);
+	for (int i = 0; i < n && c->chain_hashed < MC_CERT_CHAIN_MAX; i++)
+		if (X509_digest(sk_X509_value(chain, i), EVP_sha256(), md, &mdlen))
+			hex_of(md, mdlen, c->chain_sha256[c->chain_hashed++], 65);
 }
 
 static int64_t asn1_unix(const ASN1_TIME *t)
@@ -187,24 +216,7 @@ static const char *sig_name(int nid)
 	return name ? name : "unknown";
 }
 
-static void cert_record(SSL *ssl, struct mc_cert *c)
-{
-	X509 *leaf = SSL_get0_peer_certificate(ssl);
-	STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
-	long verify;
-
-	if (leaf == NULL)
-		return;
-	probe_cert_leaf(leaf, c);
-	c->chain_len = (uint16_t)(chain ? sk_X509_num(chain) : 1);
-	verify = SSL_get_verify_result(ssl);
-	c->chain_valid = verify == X509_V_OK;
-	if (!c->chain_valid)
-		snprintf(c->chain_error, sizeof(c->chain_error), "%s",
-			 X509_verify_cert_error_string(verify));
-}
-
-void probe_cert_leaf(X509 *leaf, struct mc_cert *c)
+void probe_tls_cert(X509 *leaf, STACK_OF(X509) * chain, struct mc_cert *c)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
@@ -213,6 +225,7 @@ void probe_cert_leaf(X509 *leaf, struct mc_cert *c)
 	name_text(X509_get_subject_name(leaf), c->subject, sizeof(c->subject));
 	name_text(X509_get_issuer_name(leaf), c->issuer, sizeof(c->issuer));
 	cert_sans(leaf, c);
+	cert_ids(leaf, chain, c);
 	c->not_before = asn1_unix(X509_get0_notBefore(leaf));
 	c->not_after = asn1_unix(X509_get0_notAfter(leaf));
 	c->expired = X509_cmp_current_time(X509_get0_notAfter(leaf)) < 0;
@@ -220,19 +233,114 @@ void probe_cert_leaf(X509 *leaf, struct mc_cert *c)
 	cert_key(leaf, c);
 	snprintf(c->sig_alg, sizeof(c->sig_alg), "%s", sig_name(X509_get_signature_nid(leaf)));
 	if (X509_digest(leaf, EVP_sha256(), md, &mdlen))
-		for (unsigned int i = 0; i < mdlen && i < 32; i++)
-			snprintf(c->sha256 + 2 * i, 3, "%02x", md[i]);
+		hex_of(md, mdlen, c->sha256, sizeof(c->sha256));
+	c->chain_len = (uint16_t)(chain ? sk_X509_num(chain) : 1);
+}
+
+static void cert_record(SSL *ssl, struct mc_cert *c)
+{
+	X509 *leaf = SSL_get0_peer_certificate(ssl);
+	long verify;
+
+	if (leaf == NULL)
+		return;
+	probe_tls_cert(leaf, SSL_get_peer_cert_chain(ssl), c);
+	verify = SSL_get_verify_result(ssl);
+	c->chain_valid = verify == X509_V_OK;
+	if (!c->chain_valid)
+		snprintf(c->chain_error, sizeof(c->chain_error), "%s",
+			 X509_verify_cert_error_string(verify));
+}
+
+/* Key exchange: the named group when OpenSSL knows one, else the kind of
+ * the server's ephemeral key ("DH" for a TLS 1.2 DHE prime), and its size. */
+static void kx_record(SSL *ssl, struct mc_tls *tls)
+{
+	int nid = SSL_get_negotiated_group(ssl);
+	EVP_PKEY *key = NULL;
+	const char *name = nid > 0 && !(nid & TLSEXT_nid_unknown) ? OBJ_nid2sn(nid) : NULL;
+
+	if (SSL_get_peer_tmp_key(ssl, &key) && key != NULL) {
+		tls->kx_bits = (uint32_t)EVP_PKEY_get_bits(key);
+		if (name == NULL && EVP_PKEY_get_base_id(key) == EVP_PKEY_DH)
+			name = "DH";
+		EVP_PKEY_free(key);
+	}
+	snprintf(tls->kx_group, sizeof(tls->kx_group), "%s", name ? name : "");
+}
+
+static enum mc_tri tri(int v)
+{
+	return v < 0 ? MC_TRI_UNKNOWN : v ? MC_TRI_YES : MC_TRI_NO;
+}
+
+/* Handshake facts of the main session: renegotiation and EMS mean nothing
+ * in TLS 1.3 (no renegotiation; the key schedule always binds the
+ * transcript): null there. */
+static void handshake_facts(SSL *ssl, struct mc_tls *tls)
+{
+	const unsigned char *alpn = NULL, *ocsp = NULL;
+	unsigned int alpn_len = 0;
+	bool tls13 = SSL_version(ssl) >= TLS1_3_VERSION;
+
+	kx_record(ssl, tls);
+	tls->secure_reneg = tls13 ? MC_TRI_UNKNOWN : tri(SSL_get_secure_renegotiation_support(ssl));
+	tls->ems = tls13 ? MC_TRI_UNKNOWN : tri(SSL_get_extms_support(ssl));
+	tls->ocsp_stapled =
+	    SSL_get_tlsext_status_ocsp_resp(ssl, &ocsp) > 0 ? MC_TRI_YES : MC_TRI_NO;
+	SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
+	if (alpn_len >= sizeof(tls->alpn))
+		alpn_len = sizeof(tls->alpn) - 1;
+	if (alpn != NULL)
+		memcpy(tls->alpn, alpn, alpn_len);
+	tls->alpn[alpn_len] = '\0';
+	probe_tls_record_late(ssl, tls);
+}
+
+void probe_tls_record_late(SSL *ssl, struct mc_tls *tls)
+{
+	SSL_SESSION *sess = SSL_get_session(ssl);
+
+	if (tls->present && sess != NULL && tls->ticket != MC_TRI_YES)
+		tls->ticket = SSL_SESSION_has_ticket(sess) ? MC_TRI_YES : MC_TRI_NO;
+}
+
+int probe_tls_prepare(SSL *ssl, enum mc_proto proto, const char *name)
+{
+	static const unsigned char imap[] = "\x04imap", pop3[] = "\x04pop3";
+	bool is_imap = proto == MC_PROTO_IMAP || proto == MC_PROTO_IMAPS;
+
+	/* RFC 7301 IDs registered for mail (RFC 8314 section 7.2) */
+	if (SSL_set_alpn_protos(ssl, is_imap ? imap : pop3, 5) != 0)
+		return -EINVAL;
+	if (name != NULL && name[0] != '\0' && !SSL_set_tlsext_host_name(ssl, name))
+		return -EINVAL;
+	return 0;
+}
+
+void probe_tls_name_match(SSL *ssl, const char *name, struct mc_tls *tls)
+{
+	X509 *leaf = SSL_get0_peer_certificate(ssl);
+	int r;
+
+	if (name == NULL || name[0] == '\0' || leaf == NULL)
+		return;
+	/* RFC 6125: DNS-ID first, the subject CN only without any; a wildcard
+	 * only as the whole left-most label */
+	r = X509_check_host(leaf, name, strlen(name), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL);
+	tls->name_match = r == 1 ? MC_TRI_YES : r == 0 ? MC_TRI_NO : MC_TRI_UNKNOWN;
 }
 
 void probe_tls_record(SSL *ssl, struct mc_tls *tls)
 {
 	const char *cipher = SSL_get_cipher_name(ssl);
-	enum probe_tls_slot slot = probe_tls_slot_of(ssl);
+	enum mc_tri *cell = probe_plan_cell(tls, (uint16_t)SSL_version(ssl));
 
 	tls->present = true;
 	snprintf(tls->version, sizeof(tls->version), "%s", SSL_get_version(ssl));
 	snprintf(tls->cipher, sizeof(tls->cipher), "%s", cipher ? cipher : "");
-	if (slot < PROBE_TLS_SLOTS)
-		*probe_tls_matrix(tls, slot) = MC_TRI_YES;
+	if (cell != NULL)
+		*cell = MC_TRI_YES;
+	handshake_facts(ssl, tls);
 	cert_record(ssl, &tls->cert);
 }

@@ -7,35 +7,32 @@
 
 #include "output/record.h"
 
-/* Matrix slots, in the order of struct mc_tls's tls1_0..tls1_3. */
-enum probe_tls_slot {
-	PROBE_TLS_1_0,
-	PROBE_TLS_1_1,
-	PROBE_TLS_1_2,
-	PROBE_TLS_1_3,
-	PROBE_TLS_SLOTS,
-};
+/* The client context of the main and injection connections: any version
+ * from TLS 1.0 up, the system trust store plus ca_file (may be NULL) to
+ * record the chain verdict, status_request, session tickets. NULL with a
+ * reason in err on failure. (The version matrix needs no context: it is
+ * measured with hand-built hellos, tlshello.c.) */
+SSL_CTX *probe_tls_ctx_new(const char *ca_file, char *err, size_t errlen);
 
-/* A client context. `slot` < PROBE_TLS_SLOTS pins min = max = that version;
- * PROBE_TLS_SLOTS means "any version from TLS 1.0 up" (the main probe).
- * The main context loads the system trust store plus ca_file (may be NULL)
- * to record the chain verdict; matrix contexts load none. NULL with a reason
- * in err on failure. */
-SSL_CTX *probe_tls_ctx_new(enum probe_tls_slot slot, const char *ca_file, char *err, size_t errlen);
-
-/* The slot of a negotiated version ("TLSv1.2" -> PROBE_TLS_1_2), or
- * PROBE_TLS_SLOTS when it is none of the four. */
-enum probe_tls_slot probe_tls_slot_of(const SSL *ssl);
-
-/* The matrix answer for one slot. */
-enum mc_tri *probe_tls_matrix(struct mc_tls *tls, enum probe_tls_slot slot);
-
-/* The leaf certificate's own facts (names, SANs, dates, key, signature
- * algorithm, SHA-256) into *c; the chain fields are left alone. The
- * certificate is the server's: fuzz_cert feeds this arbitrary DER. */
-void probe_cert_leaf(X509 *leaf, struct mc_cert *c);
-
-/* Record version, cipher and certificate details of an established session. */
+/* Record version, cipher, key exchange and handshake facts, and the
+ * certificate details of an established session. */
 void probe_tls_record(SSL *ssl, struct mc_tls *tls);
+
+/* Certificate details of a leaf and the presented chain (leaf first, may
+ * be NULL); everything but the chain verdict. */
+void probe_tls_cert(X509 *leaf, STACK_OF(X509) * chain, struct mc_cert *c);
+
+/* Facts that arrive after the handshake (a TLS 1.3 session ticket): call
+ * again before the connection closes. */
+void probe_tls_record_late(SSL *ssl, struct mc_tls *tls);
+
+/* Per-connection settings before the handshake starts: ALPN "imap" or
+ * "pop3", and SNI when the target has a name (NULL or "" for none).
+ * 0 or -EINVAL. */
+int probe_tls_prepare(SSL *ssl, enum mc_proto proto, const char *name);
+
+/* Does the session's leaf certificate match the target's name (RFC 6125,
+ * X509_check_host)? Leaves tls->name_match null without a name. */
+void probe_tls_name_match(SSL *ssl, const char *name, struct mc_tls *tls);
 
 #endif

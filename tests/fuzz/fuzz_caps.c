@@ -159,6 +159,8 @@ static void part_classify(struct fuzz_in *in)
 	r.starttls_accepted = (enum mc_tri)((a >> 2) % 3);
 	r.tls.tls1_0 = (enum mc_tri)(fuzz_u8(in) % 3);
 	r.tls.tls1_1 = (enum mc_tri)(fuzz_u8(in) % 3);
+	r.tls.ssl3 = (enum mc_tri)(a >> 5 & 1 ? fuzz_u8(in) % 3 : MC_TRI_UNKNOWN);
+	r.tls.ssl2 = (enum mc_tri)(a >> 6 & 1 ? fuzz_u8(in) % 3 : MC_TRI_UNKNOWN);
 	for (uint8_t i = 0; i < nwords; i++) {
 		const uint8_t *w;
 		size_t n = fuzz_take(in, fuzz_u8(in) % 40, &w);
@@ -167,9 +169,12 @@ static void part_classify(struct fuzz_in *in)
 	r.login_steps = fuzz_u8(in) % (MC_LOGIN_STEPS + 2); /* beyond the array too */
 	for (size_t i = 0; i < MC_LOGIN_STEPS; i++)
 		r.login[i].outcome = (enum mc_login_outcome)(fuzz_u8(in) % 6);
-	if (r.tls.tls1_0 == MC_TRI_YES || r.tls.tls1_1 == MC_TRI_YES)
+	/* SSLv2, SSLv3, TLS 1.0 or 1.1 accepted: yes; SSLv3, 1.0 and 1.1 all
+	 * refused: no (SSLv2 is only asked where SSLv3 is accepted) */
+	if (r.tls.ssl2 == MC_TRI_YES || r.tls.ssl3 == MC_TRI_YES || r.tls.tls1_0 == MC_TRI_YES ||
+	    r.tls.tls1_1 == MC_TRI_YES)
 		want_obs = MC_TRI_YES;
-	else if (r.tls.tls1_0 == MC_TRI_NO && r.tls.tls1_1 == MC_TRI_NO)
+	else if (r.tls.ssl3 == MC_TRI_NO && r.tls.tls1_0 == MC_TRI_NO && r.tls.tls1_1 == MC_TRI_NO)
 		want_obs = MC_TRI_NO;
 	else
 		want_obs = MC_TRI_UNKNOWN;

@@ -2,8 +2,9 @@
  * arbitrary content: the fuzzer's bytes laid over a struct mc_record
  * (enums out of range, strings without terminators, lengths beyond their
  * arrays, any times); only the bools (a byte other than 0/1 is undefined
- * behaviour), the SHA-256 (hex the program writes, or empty) and the
- * country (from the geo database) are kept in shape.
+ * behaviour), the hex fields the program writes (digests,
+ * serial, JARM: hex or empty), the hello count and the country (from the
+ * geo database) are kept in shape.
  *
  * Invariants: the line fits MC_RECORD_JSON_MAX; it is exactly one line of
  * strict UTF-8 JSON that validates against record.schema.json
@@ -28,15 +29,28 @@ static void fix_bool(bool *b)
 
 static void fix_bools(struct mc_record *r)
 {
-	bool *const all[] = {&r->banner_truncated,	  &r->caps_pre_tls.truncated,
-			     &r->caps_post_tls.truncated, &r->tls.present,
-			     &r->tls.cert.present,	  &r->tls.cert.expired,
-			     &r->tls.cert.self_signed,	  &r->tls.cert.chain_valid};
+	bool *const all[] = {
+	    &r->banner_truncated,     &r->caps_pre_tls.truncated,   &r->caps_post_tls.truncated,
+	    &r->tls.present,	      &r->tls.cert.present,	    &r->tls.cert.expired,
+	    &r->tls.cert.self_signed, &r->tls.cert.chain_valid,	    &r->tls.cert.sans_truncated,
+	    &r->tls.cert.san_nul,     &r->tls.cert.serial_truncated};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		fix_bool(all[i]);
 	for (size_t i = 0; i < MC_LOGIN_STEPS; i++)
 		fix_bool(&r->login[i].reply_truncated);
+}
+
+/* A hex field: `len` lowercase hex digits from the fuzzer's bytes, or empty. */
+static void shape_hex(char *f, size_t cap, size_t len)
+{
+	bool empty = (uint8_t)f[0] & 0x80;
+
+	if (len > cap - 1)
+		len = cap - 1;
+	for (size_t i = 0; i < len; i++)
+		f[i] = "0123456789abcdef"[(uint8_t)f[i] & 15];
+	f[empty ? 0 : len] = '\0';
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -52,10 +66,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&rec, 0, sizeof(rec));
 	memcpy(&rec, data, size < sizeof(rec) ? size : sizeof(rec));
 	fix_bools(&rec);
-	/* the SHA-256 is ours (hex of a digest), not server text: keep it shaped */
-	for (size_t i = 0; i < 64; i++)
-		rec.tls.cert.sha256[i] = "0123456789abcdef"[(uint8_t)rec.tls.cert.sha256[i] & 15];
-	rec.tls.cert.sha256[rec.tls.cert.sha256[64] & 1 ? 64 : 0] = '\0';
+	/* digests and the serial are hex the program writes, not server text */
+	shape_hex(rec.tls.cert.sha256, sizeof(rec.tls.cert.sha256), 64);
+	shape_hex(rec.tls.cert.spki_sha256, sizeof(rec.tls.cert.spki_sha256), 64);
+	for (size_t i = 0; i < MC_CERT_CHAIN_MAX; i++)
+		shape_hex(rec.tls.cert.chain_sha256[i], sizeof(rec.tls.cert.chain_sha256[i]), 64);
+	shape_hex(rec.tls.jarm, sizeof(rec.tls.jarm), 62);
+	shape_hex(rec.tls.cert.serial, sizeof(rec.tls.cert.serial),
+		  (uint8_t)rec.tls.cert.serial[1] % sizeof(rec.tls.cert.serial));
+	/* a count of connections the grabber made (at most 4), not server bytes */
+	rec.tls.hello_probes %= 5;
 	/* the country comes from the geo database (enrich.c), not from a server;
 	 * enrich.c takes any 2-byte code from it (docs/fuzzing.md, open finding) */
 	for (size_t i = 0; i < 2; i++)

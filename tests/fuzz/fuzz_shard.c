@@ -131,7 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *man = NULL, *file;
 	size_t nman = 0, nfile, ntext = 0, lines = 0, got_lines = 0, off = 0, json_lines = 0;
 	int zrc = 0, rc, problems;
-	bool all_objects = true, unterminated, got_unterminated;
+	bool all_objects = true, unterminated, got_unterminated, complete = false;
 	struct out_shard_reader *r = NULL;
 	char err[512], sha[65], want_sha[65], manifest[1024];
 	uint64_t bytes = 0, raw = 0;
@@ -220,7 +220,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				 lines, name, lines, nfile, want_sha);
 		FUZZ_CHECK(write_file(dirfd, "manifest.json", manifest, (size_t)n), "manifest");
 	}
-	problems = out_verify_dir(dir, sink);
+	problems = out_verify_dir(dir, &complete, sink);
+	FUZZ_CHECK((flags & 2) || problems < 0 || complete, "a complete run read as incomplete");
 	{ /* the walk report, diff and export share */
 		static const struct out_results_cb cb = {.manifest = on_manifest,
 							 .record = on_record,

@@ -6,17 +6,16 @@
  * four decimal parts 0-255 without leading zeros) and an optional "/N" of one or two digits, N <=
  * 32; host bits cleared; 1 targets_parse_ports(): "N" or "N-M" items (decimal, 1-65535, N <= M)
  *     separated by single commas, duplicates dropped in order, at most `max`;
- *   2 grab_parse_target(): one line of a grab target list or of `scan -o`'s
- *     CSV (ADDR:PORT or ADDR,PORT[,more fields], blanks, '#' comments, the
- *     "saddr," header);
+ *   2 grab_parse_target_named() (cli/grab_opts.c), one line of a grab target
+ *     list (grab reads whole lines with getline()) or of `scan -o`'s CSV:
+ *     ADDR:PORT [NAME] or ADDR,PORT[,NAME or numeric fields], blanks, '#'
+ *     comments, the "saddr," header; and grab_parse_target() agrees;
  *   3 allow/block list files through targets_build(): the file read as fgets
  *     does (255-byte pieces; a piece without a newline before end of file is
  *     "line too long"), '#' comments, blank lines; the set built equals the
  *     reference's (requested minus the IANA blocklist, except for an entry
  *     wholly inside one of its ranges, minus the user blocklist), its
  *     exclusion count adds up, and every index maps to its pair and back;
- *   5 a whole grab target list through grab_read_target() (what `grab FILE`
- *     runs): each line whole, an over-long one refused as one, never split;
  *   4 MAILCENSUS_SAFE_RANGE through mc_safe_allows(): a list of CIDRs
  *     separated by commas or blanks (at most 16, the variable under 512
  *     bytes, each CIDR strict as above with 0-32 bits); an interval is
@@ -154,29 +153,69 @@ static void part_ports(const char *s, size_t max)
 		   "'%s': %zu ports, reference %zu", s, n, wn);
 }
 
-/* grab_parse_target()'s answer for a line, by the reference rules. */
-static int ref_grab_line(const char *line, uint32_t *raddr, uint64_t *v)
+static bool ref_name_ok(const char *s, size_t n)
 {
-	const char *hash = strchr(line, '#');
-	size_t n = hash ? (size_t)(hash - line) : strlen(line), s = 0, sep;
+	bool letter = false;
 
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+			letter = true;
+		else if (!(c >= '0' && c <= '9') && c != '-' && c != '_' && c != '.')
+			return false;
+	}
+	return letter && n > 0 && n < MC_NAME_MAX;
+}
+
+/* grab_parse_target_named()'s answer for a line, by the documented rules:
+ * '#' comment and blanks trimmed; blank or "saddr," header: 0; then
+ * ADDR:PORT [NAME] or ADDR,PORT[,NAME | ,numeric scan -o fields...]. */
+static int ref_grab_line(const char *line, uint32_t *raddr, uint64_t *v, char *name)
+{
+	const char *hash = strchr(line, '#'), *t;
+	size_t n = hash ? (size_t)(hash - line) : strlen(line), s = 0, sep, p, d, e;
+
+	name[0] = '\0';
 	while (n > 0 && strchr(" \t\r\n", line[n - 1]) != NULL)
 		n--;
 	while (s < n && (line[s] == ' ' || line[s] == '\t'))
 		s++;
-	if (s == n || (n - s >= 6 && strncmp(line + s, "saddr,", 6) == 0))
+	t = line + s;
+	n -= s;
+	if (n == 0 || strncmp(t, "saddr,", 6) == 0)
 		return 0;
-	for (sep = s; sep < n && line[sep] != ':' && line[sep] != ','; sep++)
+	for (sep = 0; sep < n && t[sep] != ':' && t[sep] != ','; sep++)
 		;
-	if (n - s < 256 && sep < n && ref_quad(line + s, sep - s, raddr)) {
-		size_t p = sep + 1, d;
-		while (p < n && line[p] == ' ')
-			p++;
-		d = ref_digits(line + p, v);
-		/* the port ends the line, or (after a comma) a CSV field follows */
-		if (d > 0 && *v >= 1 && *v <= 65535 &&
-		    (p + d == n || (line[sep] == ',' && line[p + d] == ',')))
-			return 1;
+	if (n >= 512 || sep == n || !ref_quad(t, sep, raddr))
+		return -EINVAL;
+	for (p = sep + 1; p < n && t[p] == ' '; p++)
+		;
+	d = p < n ? ref_digits(t + p, v) : 0;
+	if (d == 0 || *v < 1 || *v > 65535)
+		return -EINVAL;
+	e = p + d;
+	if (e == n)
+		return 1;
+	if (t[sep] == ':' && (t[e] == ' ' || t[e] == '\t')) {
+		while (e < n && (t[e] == ' ' || t[e] == '\t'))
+			e++;
+		if (!ref_name_ok(t + e, n - e))
+			return -EINVAL;
+		memcpy(name, t + e, n - e);
+		name[n - e] = '\0';
+		return 1;
+	}
+	if (t[sep] == ',' && t[e] == ',') {
+		size_t f = e + 1, k = f, digits = 0;
+		while (k < n && t[k] != ',')
+			digits += t[k] >= '0' && t[k] <= '9', k++;
+		if (k == f || digits == k - f)
+			return 1; /* scan -o's numeric fields */
+		if (!ref_name_ok(t + f, k - f))
+			return -EINVAL;
+		memcpy(name, t + f, k - f);
+		name[k - f] = '\0';
+		return 1;
 	}
 	return -EINVAL;
 }
@@ -186,50 +225,15 @@ static void part_grab_line(const char *line)
 	uint32_t addr = 0, raddr = 0;
 	uint16_t port = 0;
 	uint64_t v = 0;
-	int rc = grab_parse_target(line, &addr, &port), want = ref_grab_line(line, &raddr, &v);
+	char name[MC_NAME_MAX], rname[1024];
+	int rc = grab_parse_target_named(line, &addr, &port, name, sizeof(name));
+	int want = ref_grab_line(line, &raddr, &v, rname);
 
 	FUZZ_CHECK(rc == want, "'%s': %d, reference %d", line, rc, want);
-	FUZZ_CHECK(rc != 1 || (addr == raddr && port == v), "'%s': %08x:%u vs %08x:%u", line, addr,
-		   port, raddr, (unsigned)v);
-}
-
-/* A whole target list through grab_read_target(), as `grab FILE` reads it:
- * lines end at '\n' (the last may not), a line of 256 bytes or more with
- * its newline is one -E2BIG, a NUL refuses its line. */
-static void part_grab_file(const uint8_t *d, size_t n)
-{
-	FILE *in = fmemopen((void *)d, n, "r");
-	char line[256], text[256];
-	size_t i = 0;
-
-	FUZZ_CHECK(in != NULL || n == 0, "fmemopen");
-	while (in != NULL) {
-		uint32_t addr = 0, raddr = 0;
-		uint16_t port = 0;
-		uint64_t v = 0;
-		int rc = grab_read_target(in, line, sizeof(line), &addr, &port), want;
-		const uint8_t *nl = i < n ? memchr(d + i, '\n', n - i) : NULL;
-		size_t len = nl ? (size_t)(nl - (d + i)) + 1 : n - i;
-
-		if (i == n) {
-			FUZZ_CHECK(rc == -ENODATA, "rc %d after the last line", rc);
-			break;
-		}
-		if (len >= sizeof(line)) {
-			want = -E2BIG;
-		} else if (memchr(d + i, '\0', len) != NULL) {
-			want = -EINVAL;
-		} else {
-			memcpy(text, d + i, len);
-			text[len] = '\0';
-			want = ref_grab_line(text, &raddr, &v);
-		}
-		FUZZ_CHECK(rc == want, "line at %zu: %d, reference %d", i, rc, want);
-		FUZZ_CHECK(rc != 1 || (addr == raddr && port == v), "line at %zu: target", i);
-		i += len;
-	}
-	if (in != NULL)
-		fclose(in);
+	FUZZ_CHECK(rc != 1 || (addr == raddr && port == v && strcmp(name, rname) == 0),
+		   "'%s': %08x:%u '%s' vs %08x:%u '%s'", line, addr, port, name, raddr, (unsigned)v,
+		   rname);
+	FUZZ_CHECK(grab_parse_target(line, &addr, &port) == rc, "named and unnamed differ");
 }
 
 /* ---- 3: allow/block files ---------------------------------------------- */
@@ -486,12 +490,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n;
 
 	switch (sel % 6) {
-	case 5: {
-		const uint8_t *f;
-		size_t nf = fuzz_take(&in, SIZE_MAX, &f);
-		part_grab_file(f, nf);
-		return 0;
-	}
 	case 3:
 		part_files(&in);
 		return 0;
@@ -508,7 +506,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		part_cidr(text);
 	else if (sel % 6 == 1)
 		part_ports(text, 1 + (sel >> 3) * 8u);
-	else
+	else /* 2, and 5 (whole lists before grab read lines with getline()) */
 		part_grab_line(text);
 	return 0;
 }

@@ -3,6 +3,9 @@
 #include "probes/classify.h"
 #include "probes/session.h"
 
+/* Rows may leave the trailing SSL cells out: they are unknown (0). */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
 struct row {
 	const char *what;
 	enum mc_proto proto;
@@ -15,6 +18,8 @@ struct row {
 	enum mc_tri obsolete;
 	const char *login; /* login-probe outcomes, ',' separated ("" = not run) */
 	enum mc_evidence evidence;
+	enum mc_tri v3; /* SSLv3 cell (hand-built hello) */
+	enum mc_tri v2; /* SSLv2 cell */
 };
 
 #define CAP  MC_EVIDENCE_CAPABILITY
@@ -25,7 +30,14 @@ static const struct row rows[] = {
     {"imap no tls", MC_PROTO_IMAP, "IMAP4rev1,AUTH=PLAIN", MC_TRI_NO, false, 0, 0,
      MC_POSTURE_NO_TLS, MC_TRI_YES, MC_TRI_UNKNOWN, "", CAP},
     {"imap optional", MC_PROTO_IMAP, "IMAP4rev1,STARTTLS", MC_TRI_YES, true, MC_TRI_NO, MC_TRI_NO,
-     MC_POSTURE_STARTTLS_OPTIONAL, MC_TRI_YES, MC_TRI_NO, "", CAP},
+     MC_POSTURE_STARTTLS_OPTIONAL, MC_TRI_YES, MC_TRI_NO, "", CAP, MC_TRI_NO},
+    {"ssl3 not measured", MC_PROTO_IMAP, "IMAP4rev1,STARTTLS", MC_TRI_YES, true, MC_TRI_NO,
+     MC_TRI_NO, MC_POSTURE_STARTTLS_OPTIONAL, MC_TRI_YES, MC_TRI_UNKNOWN, "", CAP},
+    {"ssl3 only, found by a hello", MC_PROTO_IMAP, "IMAP4rev1,STARTTLS,LOGINDISABLED", MC_TRI_YES,
+     true, MC_TRI_NO, MC_TRI_NO, MC_POSTURE_STARTTLS_REQUIRED, MC_TRI_NO, MC_TRI_YES, "", CAP,
+     MC_TRI_YES},
+    {"ssl2 accepted", MC_PROTO_POP3S, "", MC_TRI_UNKNOWN, true, MC_TRI_NO, MC_TRI_NO,
+     MC_POSTURE_IMPLICIT_TLS, MC_TRI_NO, MC_TRI_YES, "", BEH, MC_TRI_NO, MC_TRI_YES},
     {"imap required", MC_PROTO_IMAP, "IMAP4rev1,STARTTLS,LOGINDISABLED", MC_TRI_YES, true,
      MC_TRI_YES, MC_TRI_NO, MC_POSTURE_STARTTLS_REQUIRED, MC_TRI_NO, MC_TRI_YES, "", CAP},
     {"imap logindisabled lowercase", MC_PROTO_IMAP, "imap4rev1,logindisabled", MC_TRI_YES, true,
@@ -51,7 +63,7 @@ static const struct row rows[] = {
     {"never got to starttls", MC_PROTO_IMAP, "", MC_TRI_UNKNOWN, false, 0, 0, MC_POSTURE_UNKNOWN,
      MC_TRI_UNKNOWN, MC_TRI_UNKNOWN, "", NONE},
     {"imaps", MC_PROTO_IMAPS, "", MC_TRI_UNKNOWN, true, MC_TRI_NO, MC_TRI_NO,
-     MC_POSTURE_IMPLICIT_TLS, MC_TRI_NO, MC_TRI_NO, "", BEH},
+     MC_POSTURE_IMPLICIT_TLS, MC_TRI_NO, MC_TRI_NO, "", BEH, MC_TRI_NO},
     {"pop3s legacy", MC_PROTO_POP3S, "", MC_TRI_UNKNOWN, true, MC_TRI_YES, MC_TRI_YES,
      MC_POSTURE_IMPLICIT_TLS, MC_TRI_NO, MC_TRI_YES, "", BEH},
     {"pop3s failed", MC_PROTO_POP3S, "", MC_TRI_UNKNOWN, false, 0, 0, MC_POSTURE_UNKNOWN,
@@ -129,6 +141,8 @@ static void test_rules_table(void)
 		rec.starttls_accepted = r->accepted;
 		rec.tls.tls1_0 = r->v10;
 		rec.tls.tls1_1 = r->v11;
+		rec.tls.ssl3 = r->v3;
+		rec.tls.ssl2 = r->v2;
 		probe_classify(&rec, r->tls_up);
 		CHECK_STR_EQ(mc_posture_name(rec.posture), mc_posture_name(r->posture));
 		CHECK_INT_EQ(rec.cleartext_login, r->cleartext);

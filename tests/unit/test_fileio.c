@@ -64,8 +64,38 @@ static void test_write_replace_and_fail(void)
 	rmdir(dir);
 }
 
+/* Only regular files are read: no symlink followed, no FIFO waited on, no
+ * file larger than the bound read. */
+static void test_read_regular_only(void)
+{
+	char d[] = "/tmp/mc-test-fileio2-XXXXXX", *buf = NULL;
+	size_t len = 0;
+	int dfd;
+
+	CHECK(mkdtemp(d) != NULL);
+	dfd = open(d, O_RDONLY | O_DIRECTORY);
+	CHECK_INT_EQ(mc_file_write_atomic(dfd, "m.json", "{\"x\":1}", 7, (char[64]){0}, 64), 0);
+	CHECK_INT_EQ(mc_file_read(dfd, "m.json", 1024, &buf, &len), 0);
+	CHECK_UINT_EQ(len, 7);
+	CHECK_STR_EQ(buf, "{\"x\":1}");
+	free(buf);
+	CHECK_INT_EQ(mc_file_read(dfd, "m.json", 6, &buf, &len), -EFBIG);
+	CHECK_INT_EQ(symlinkat("m.json", dfd, "link"), 0);
+	CHECK_INT_EQ(mc_file_read(dfd, "link", 1024, &buf, &len), -ELOOP);
+	CHECK_INT_EQ(mkfifoat(dfd, "fifo", 0600), 0);
+	CHECK_INT_EQ(mc_file_read(dfd, "fifo", 1024, &buf, &len), -EINVAL); /* returns at once */
+	CHECK_INT_EQ(mc_file_open_regular(AT_FDCWD, "/dev/urandom"), -EINVAL);
+	CHECK_INT_EQ(mc_file_read(dfd, "missing", 1024, &buf, &len), -ENOENT);
+	unlinkat(dfd, "m.json", 0);
+	unlinkat(dfd, "link", 0);
+	unlinkat(dfd, "fifo", 0);
+	close(dfd);
+	rmdir(d);
+}
+
 int main(void)
 {
 	RUN(test_write_replace_and_fail);
+	RUN(test_read_regular_only);
 	return test_summary();
 }

@@ -198,15 +198,37 @@ static void fill_full(struct mc_record *r)
 	r->tls.present = true;
 	strcpy(r->tls.version, "TLSv1.3");
 	strcpy(r->tls.cipher, "TLS_AES_256_GCM_SHA384");
+	strcpy(r->name, "b.test");
+	r->tls.name_match = MC_TRI_YES;
 	r->tls.tls1_0 = MC_TRI_NO;
 	r->tls.tls1_1 = MC_TRI_NO;
 	r->tls.tls1_2 = MC_TRI_YES;
 	r->tls.tls1_3 = MC_TRI_YES;
+	r->tls.ssl3 = MC_TRI_NO;
+	r->tls.legacy[MC_LEGACY_RC4] = MC_TRI_NO;
+	r->tls.legacy[MC_LEGACY_3DES] = MC_TRI_YES;
+	r->tls.hello_probes = 3;
+	strcpy(r->tls.kx_group, "X25519");
+	r->tls.kx_bits = 253;
+	r->tls.ems = MC_TRI_YES;
+	r->tls.ticket = MC_TRI_NO;
+	r->tls.ocsp_stapled = MC_TRI_NO;
+	strcpy(r->tls.alpn, "imap");
 	r->tls.cert.present = true;
 	strcpy(r->tls.cert.subject, "CN=b.test");
 	strcpy(r->tls.cert.issuer, "CN=Test CA");
-	r->tls.cert.san_count = 1;
+	r->tls.cert.san_count = 2;
+	r->tls.cert.san_total = 3;
+	r->tls.cert.sans_truncated = true;
+	r->tls.cert.san_nul = true;
 	strcpy(r->tls.cert.sans[0], "DNS:b.test");
+	memcpy(r->tls.cert.sans[1], "a\0.evil", 7); /* a NUL inside a name: kept, escaped */
+	r->tls.cert.san_len[1] = 7;
+	strcpy(r->tls.cert.spki_sha256, "cd02");
+	strcpy(r->tls.cert.serial, "0a1b");
+	r->tls.cert.chain_hashed = 2;
+	strcpy(r->tls.cert.chain_sha256[0], "ab01");
+	strcpy(r->tls.cert.chain_sha256[1], "ef03");
 	r->tls.cert.not_before = 1767225600; /* 2026-01-01 */
 	r->tls.cert.not_after = 1798761600;  /* 2027-01-01 */
 	strcpy(r->tls.cert.key_type, "EC");
@@ -230,29 +252,40 @@ static void test_full_record(void)
 	CHECK(n > 0);
 	buf[n] = '\0';
 	CHECK_STR_EQ(
-	    buf, "{\"ip\":\"198.18.1.11\",\"port\":143,\"proto\":\"imap\","
-		 "\"time\":\"2026-11-29T05:04:33.123456Z\",\"posture\":\"starttls_optional\","
-		 "\"cleartext_login\":true,\"cleartext_login_evidence\":\"behaviour\","
-		 "\"tls_obsolete\":false,"
-		 "\"banner\":\"* OK \\\"hi\\\"\\u0001\\ufffd\",\"banner_truncated\":false,"
-		 "\"capabilities\":{\"pre_tls\":[\"IMAP4rev1\",\"STARTTLS\"],\"post_tls\":[],"
-		 "\"truncated\":false},"
-		 "\"starttls\":{\"advertised\":true,\"accepted\":true,\"injection\":false},"
-		 "\"login_probe\":[{\"command\":\"AUTHENTICATE PLAIN\",\"outcome\":\"accepted\","
-		 "\"reply\":\"+ \",\"reply_truncated\":false},"
-		 "{\"command\":\"AUTHENTICATE LOGIN\",\"outcome\":\"refused_tls\","
-		 "\"reply\":\"a6 NO [PRIVACYREQUIRED] \\\"x\\\"\\ufffd\",\"reply_truncated\":true},"
-		 "{\"command\":\"LOGIN\",\"outcome\":\"not_probed\",\"reply\":null,"
-		 "\"reply_truncated\":false}],"
-		 "\"tls\":{\"version\":\"TLSv1.3\",\"cipher\":\"TLS_AES_256_GCM_SHA384\","
-		 "\"versions\":{\"tls1_0\":false,\"tls1_1\":false,\"tls1_2\":true,\"tls1_3\":true},"
-		 "\"cert\":{\"subject\":\"CN=b.test\",\"issuer\":\"CN=Test CA\","
-		 "\"sans\":[\"DNS:b.test\"],\"not_before\":\"2026-01-01T00:00:00Z\","
-		 "\"not_after\":\"2027-01-01T00:00:00Z\",\"expired\":false,\"self_signed\":false,"
-		 "\"key_type\":\"EC\",\"key_bits\":256,\"sig_alg\":\"ecdsa-with-SHA256\","
-		 "\"sha256\":\"ab01\",\"chain_len\":2,\"chain_valid\":true,\"chain_error\":null}},"
-		 "\"geo\":{\"country\":\"DE\"},\"asn\":{\"number\":64500,\"org\":\"Example "
-		 "\\\"Net\\\"\"},\"error\":null}\n");
+	    buf,
+	    "{\"ip\":\"198.18.1.11\",\"port\":143,\"proto\":\"imap\",\"name\":\"b.test\","
+	    "\"time\":\"2026-11-29T05:04:33.123456Z\",\"posture\":\"starttls_optional\","
+	    "\"cleartext_login\":true,\"cleartext_login_evidence\":\"behaviour\","
+	    "\"tls_obsolete\":false,"
+	    "\"banner\":\"* OK \\\"hi\\\"\\u0001\\ufffd\",\"banner_truncated\":false,"
+	    "\"capabilities\":{\"pre_tls\":[\"IMAP4rev1\",\"STARTTLS\"],\"post_tls\":[],"
+	    "\"truncated\":false},"
+	    "\"starttls\":{\"advertised\":true,\"accepted\":true,\"injection\":false},"
+	    "\"login_probe\":[{\"command\":\"AUTHENTICATE PLAIN\",\"outcome\":\"accepted\","
+	    "\"reply\":\"+ \",\"reply_truncated\":false},"
+	    "{\"command\":\"AUTHENTICATE LOGIN\",\"outcome\":\"refused_tls\","
+	    "\"reply\":\"a6 NO [PRIVACYREQUIRED] \\\"x\\\"\\ufffd\",\"reply_truncated\":true},"
+	    "{\"command\":\"LOGIN\",\"outcome\":\"not_probed\",\"reply\":null,"
+	    "\"reply_truncated\":false}],"
+	    "\"tls\":{\"version\":\"TLSv1.3\",\"cipher\":\"TLS_AES_256_GCM_SHA384\","
+	    "\"name_match\":true,"
+	    "\"versions\":{\"ssl2\":null,\"ssl3\":false,\"tls1_0\":false,\"tls1_1\":false,"
+	    "\"tls1_2\":true,\"tls1_3\":true},"
+	    "\"legacy\":{\"rc4\":false,\"3des\":true,\"des\":null,\"export\":null,"
+	    "\"null\":null,\"anon\":null},\"hello\":{\"probes\":3,\"error\":null},\"jarm\":null,"
+	    "\"kx\":{\"group\":\"X25519\",\"bits\":253,\"secure_renegotiation\":null,"
+	    "\"extended_master_secret\":true,\"session_ticket\":false,\"ocsp_stapled\":false,"
+	    "\"alpn\":\"imap\"},"
+	    "\"cert\":{\"subject\":\"CN=b.test\",\"issuer\":\"CN=Test CA\","
+	    "\"sans\":[\"DNS:b.test\",\"a\\u0000.evil\"],\"sans_total\":3,"
+	    "\"sans_truncated\":true,\"san_nul\":true,\"not_before\":\"2026-01-01T00:00:00Z\","
+	    "\"not_after\":\"2027-01-01T00:00:00Z\",\"expired\":false,\"self_signed\":false,"
+	    "\"key_type\":\"EC\",\"key_bits\":256,\"sig_alg\":\"ecdsa-with-SHA256\","
+	    "\"sha256\":\"ab01\",\"spki_sha256\":\"cd02\",\"serial\":\"0a1b\","
+	    "\"serial_truncated\":false,\"chain_sha256\":[\"ab01\",\"ef03\"],"
+	    "\"chain_len\":2,\"chain_valid\":true,\"chain_error\":null}},"
+	    "\"geo\":{\"country\":\"DE\"},\"asn\":{\"number\":64500,\"org\":\"Example "
+	    "\\\"Net\\\"\"},\"error\":null}\n");
 	CHECK_UINT_EQ(n, strlen(buf));
 	/* Too small a buffer: 0, never a partial line. */
 	CHECK_UINT_EQ(mc_record_to_json(&r, buf, n - 1), 0);
@@ -272,15 +305,18 @@ static void test_empty_record(void)
 	size_t n = mc_record_to_json(&r, buf, sizeof(buf));
 	buf[n] = '\0';
 	CHECK_STR_EQ(
-	    buf, "{\"ip\":\"198.18.1.20\",\"port\":110,\"proto\":\"pop3\","
+	    buf, "{\"ip\":\"198.18.1.20\",\"port\":110,\"proto\":\"pop3\",\"name\":null,"
 		 "\"time\":\"1970-01-01T00:00:00.000000Z\",\"posture\":\"unknown\","
 		 "\"cleartext_login\":null,\"cleartext_login_evidence\":\"none\","
 		 "\"tls_obsolete\":null,\"banner\":\"\","
 		 "\"banner_truncated\":false,\"capabilities\":{\"pre_tls\":[],\"post_tls\":[],"
 		 "\"truncated\":false},\"starttls\":{\"advertised\":null,\"accepted\":null,"
 		 "\"injection\":null},\"login_probe\":[],\"tls\":{\"version\":null,\"cipher\":null,"
-		 "\"versions\":"
-		 "{\"tls1_0\":null,\"tls1_1\":null,\"tls1_2\":null,\"tls1_3\":null},\"cert\":null},"
+		 "\"name_match\":null,\"versions\":"
+		 "{\"ssl2\":null,\"ssl3\":null,\"tls1_0\":null,\"tls1_1\":null,\"tls1_2\":null,"
+		 "\"tls1_3\":null},\"legacy\":{\"rc4\":null,\"3des\":null,\"des\":null,"
+		 "\"export\":null,\"null\":null,\"anon\":null},\"hello\":{\"probes\":0,"
+		 "\"error\":null},\"jarm\":null,\"kx\":null,\"cert\":null},"
 		 "\"geo\":{\"country\":null},\"asn\":{\"number\":null,\"org\":null},"
 		 "\"error\":\"connect: connection refused\"}\n");
 }
@@ -296,6 +332,7 @@ static void test_worst_case_fits(void)
 	r.banner_truncated = r.caps_pre_tls.truncated = r.caps_post_tls.truncated = true;
 	r.tls.present = r.tls.cert.present = r.tls.cert.expired = true;
 	r.tls.cert.self_signed = r.tls.cert.chain_valid = true;
+	r.tls.cert.sans_truncated = r.tls.cert.san_nul = r.tls.cert.serial_truncated = true;
 	for (int i = 0; i < MC_LOGIN_STEPS; i++) {
 		r.login[i].outcome = MC_LOGIN_REFUSED;
 		r.login[i].reply_truncated = true;

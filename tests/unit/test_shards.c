@@ -1,7 +1,11 @@
 /* test_shards.c — the JSON reader, encode/decode round trips, and the sink's results
- * directory (rotation, manifest, compressed shards, refusing a used directory). */
+ * directory (rotation, manifest, compressed shards, refusing a used directory),
+ * resuming a killed run and the seal timer. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/wait.h>
 
 #include "tests/unit/test.h"
 #include "output/json.h"
@@ -89,17 +93,22 @@ static void test_round_trip(void)
 	out_json_arena_free(&a);
 }
 
-static void put_records(struct out_sink *s, int n)
+static void put_records_from(struct out_sink *s, int from, int n)
 {
 	struct mc_record r;
 
-	for (int i = 0; i < n; i++) {
+	for (int i = from; i < from + n; i++) {
 		memset(&r, 0, sizeof(r));
 		r.ip = 0xc6120100u + (uint32_t)i;
 		r.port = 143;
 		r.proto = MC_PROTO_IMAP;
 		CHECK_INT_EQ(out_sink_put(s, &r), 0);
 	}
+}
+
+static void put_records(struct out_sink *s, int n)
+{
+	put_records_from(s, 0, n);
 }
 
 static void test_sink_dir(void)
@@ -116,7 +125,9 @@ static void test_sink_dir(void)
 	    .command_line = "test \"quoted\"", .seed = 7, .shards = 1, .engine_json = "not json {"};
 	CHECK_INT_EQ(out_sink_close(s, &meta, err, sizeof(err)), 0);
 	FILE *devnull = fopen("/dev/null", "w");
-	CHECK_INT_EQ(out_verify_dir(res, devnull), 0);
+	bool complete = false;
+	CHECK_INT_EQ(out_verify_dir(res, &complete, devnull), 0);
+	CHECK(complete);
 
 	int dirfd = open(res, O_RDONLY | O_DIRECTORY);
 	struct out_json_arena a = {0};
@@ -130,8 +141,13 @@ static void test_sink_dir(void)
 	out_json_arena_free(&a);
 	close(dirfd);
 
-	/* a directory that holds a run is refused */
+	/* a directory that holds a run is refused, and the reason names resume */
 	CHECK_INT_EQ(out_sink_open(&s, &cfg, err, sizeof(err)), -EEXIST);
+	CHECK(strstr(err, "mailcensus resume") != NULL);
+	/* so is a complete run given to resume */
+	cfg.resume = true;
+	CHECK_INT_EQ(out_sink_open(&s, &cfg, err, sizeof(err)), -EALREADY);
+	cfg.resume = false;
 
 	/* compressed, with the engine's object kept verbatim */
 	snprintf(res, sizeof(res), "%s/zst", dir);
@@ -140,7 +156,7 @@ static void test_sink_dir(void)
 	put_records(s, 5);
 	meta.engine_json = "{\"rate\":1000}";
 	CHECK_INT_EQ(out_sink_close(s, &meta, err, sizeof(err)), 0);
-	CHECK_INT_EQ(out_verify_dir(res, devnull), 0);
+	CHECK_INT_EQ(out_verify_dir(res, &complete, devnull), 0);
 	dirfd = open(res, O_RDONLY | O_DIRECTORY);
 	CHECK_INT_EQ(out_json_load(dirfd, "manifest.json", &a, &m, err, sizeof(err)), 0);
 	CHECK_UINT_EQ(out_json_u64(out_json_get(out_json_get(m, "engine"), "rate"), 0), 1000);
@@ -152,10 +168,164 @@ static void test_sink_dir(void)
 	out_test_rmrf(dir);
 }
 
+/* The manifest's state and its list of shards, read back. */
+static void manifest_facts(const char *res, char *state, size_t cap, size_t *nfiles,
+			   uint64_t *records)
+{
+	int dirfd = open(res, O_RDONLY | O_DIRECTORY);
+	struct out_json_arena a = {0};
+	struct out_json *m = NULL;
+	char err[256];
+
+	CHECK_INT_EQ(out_json_load(dirfd, "manifest.json", &a, &m, err, sizeof(err)), 0);
+	snprintf(state, cap, "%s", out_json_str(out_json_get(m, "state")) ?: "(none)");
+	*nfiles = out_json_get(m, "files") ? out_json_get(m, "files")->count : 0;
+	*records = out_json_u64(out_json_get(m, "records"), UINT64_MAX);
+	out_json_arena_free(&a);
+	close(dirfd);
+}
+
+/* A child process writes `n` records and dies without closing the sink (a
+ * kill -9 as far as the directory can tell). With `keep_first_manifest`,
+ * the manifest of the first seal is put back afterwards: the directory then
+ * looks as if the kill came between the last shard's rename and its
+ * manifest rewrite. */
+static void killed_run(const struct out_sink_config *cfg, int n, bool keep_first_manifest)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct out_sink *s = NULL;
+		char err[512], first[PATH_MAX + 32], saved[PATH_MAX + 32];
+		if (out_sink_open(&s, cfg, err, sizeof(err)) != 0)
+			_exit(3);
+		put_records_from(s, 0, 4); /* first seal (rotate_records = 4) */
+		snprintf(first, sizeof(first), "%s/manifest.json", cfg->dir);
+		snprintf(saved, sizeof(saved), "%s/../first-manifest", cfg->dir);
+		if (keep_first_manifest && link(first, saved) != 0)
+			_exit(4);
+		put_records_from(s, 4, n - 4);
+		_exit(0);
+	}
+	int status = 0;
+	waitpid(pid, &status, 0);
+	CHECK_INT_EQ(WEXITSTATUS(status), 0);
+}
+
+static void test_resume_dir(void)
+{
+	char dir[PATH_MAX], res[PATH_MAX + 8], saved[PATH_MAX + 32], err[512], state[32];
+	struct out_sink *s = NULL;
+	size_t nfiles;
+	uint64_t records;
+	bool complete = true;
+	FILE *devnull = fopen("/dev/null", "w");
+
+	CHECK_INT_EQ(out_test_tmpdir(dir, sizeof(dir)), 0);
+	snprintf(res, sizeof(res), "%s/res", dir);
+	struct out_sink_config cfg = {.dir = res, .no_enrich = true, .rotate_records = 4};
+
+	/* killed with 10 records: 8 sealed and listed, 2 in a leftover .tmp */
+	killed_run(&cfg, 10, false);
+	manifest_facts(res, state, sizeof(state), &nfiles, &records);
+	CHECK_STR_EQ(state, "running");
+	CHECK_UINT_EQ(nfiles, 2);
+	CHECK_UINT_EQ(records, 8);
+	CHECK_INT_EQ(out_verify_dir(res, &complete, devnull), 0); /* intact ... */
+	CHECK(!complete);					  /* ... but not complete */
+	/* a fresh run refuses it; resume takes it over */
+	CHECK_INT_EQ(out_sink_open(&s, &cfg, err, sizeof(err)), -EEXIST);
+	cfg.resume = true;
+	CHECK_INT_EQ(out_sink_open(&s, &cfg, err, sizeof(err)), 0);
+	CHECK_UINT_EQ(out_sink_recorded_count(s), 8);
+	CHECK(out_sink_recorded(s, 0xc6120100u + 7, 143));
+	CHECK(!out_sink_recorded(s, 0xc6120100u + 8, 143));
+	CHECK(!out_sink_recorded(s, 0xc6120100u + 7, 110));
+	CHECK_INT_EQ(
+	    faccessat(open(res, O_RDONLY | O_DIRECTORY), "shard-00002.ndjson.tmp", F_OK, 0), -1);
+	out_sink_set_interrupted(s, SIGTERM);
+	CHECK_INT_EQ(out_sink_close(s, NULL, err, sizeof(err)), 0);
+	manifest_facts(res, state, sizeof(state), &nfiles, &records);
+	CHECK_STR_EQ(state, "interrupted");
+	CHECK_INT_EQ(out_verify_dir(res, &complete, devnull), 0);
+	CHECK(!complete);
+	out_test_rmrf(dir);
+
+	/* killed between a shard's rename and the manifest rewrite: adopted */
+	CHECK_INT_EQ(out_test_tmpdir(dir, sizeof(dir)), 0);
+	snprintf(res, sizeof(res), "%s/res", dir);
+	cfg.resume = false;
+	killed_run(&cfg, 8, true);
+	snprintf(saved, sizeof(saved), "%s/first-manifest", dir);
+	char man[PATH_MAX + 32];
+	snprintf(man, sizeof(man), "%s/manifest.json", res);
+	CHECK_INT_EQ(rename(saved, man), 0);
+	manifest_facts(res, state, sizeof(state), &nfiles, &records);
+	CHECK_UINT_EQ(nfiles, 1);
+	CHECK_INT_EQ(out_verify_dir(res, &complete, devnull), 0); /* a note, not a problem */
+	cfg.resume = true;
+	CHECK_INT_EQ(out_sink_open(&s, &cfg, err, sizeof(err)), 0);
+	CHECK_UINT_EQ(out_sink_recorded_count(s), 8);
+	CHECK_INT_EQ(out_sink_close(s, NULL, err, sizeof(err)), 0);
+	manifest_facts(res, state, sizeof(state), &nfiles, &records);
+	CHECK_STR_EQ(state, "complete");
+	CHECK_UINT_EQ(nfiles, 2);
+	CHECK_UINT_EQ(records, 8);
+	CHECK_INT_EQ(out_verify_dir(res, &complete, devnull), 0);
+	CHECK(complete);
+	out_test_rmrf(dir);
+	fclose(devnull);
+}
+
+/* The seal timer: a record reaches a sealed, listed shard within seal_every
+ * seconds even when no other record follows. */
+static void test_seal_timer(void)
+{
+	char dir[PATH_MAX], res[PATH_MAX + 8], err[512], state[32];
+	struct out_sink *s = NULL;
+	size_t nfiles;
+	uint64_t records;
+
+	CHECK_INT_EQ(out_test_tmpdir(dir, sizeof(dir)), 0);
+	snprintf(res, sizeof(res), "%s/res", dir);
+	char *words[] = {"-o", "res", "targets"};
+	struct out_meta meta = {.command = "grab",
+				.cwd = "/work",
+				.argc = 3,
+				.argv = words,
+				.targets_path = "/work/targets",
+				.targets_sha256 = "ab12"};
+	struct out_sink_config cfg = {
+	    .dir = res, .no_enrich = true, .seal_every_s = 1, .meta = &meta};
+	CHECK_INT_EQ(out_sink_open(&s, &cfg, err, sizeof(err)), 0);
+	manifest_facts(res, state, sizeof(state), &nfiles, &records); /* written at open */
+	CHECK_STR_EQ(state, "running");
+	CHECK_UINT_EQ(nfiles, 0);
+	/* ... with what resume needs, from the first manifest on */
+	struct out_resume r;
+	CHECK_INT_EQ(out_resume_load(res, &r, err, sizeof(err)), 0);
+	CHECK_INT_EQ(r.state, OUT_RUN_RUNNING);
+	CHECK_STR_EQ(r.command, "grab");
+	CHECK_STR_EQ(r.cwd, "/work");
+	CHECK_INT_EQ(r.argc, 3);
+	CHECK_STR_EQ(r.argv[2], "targets");
+	CHECK_STR_EQ(r.targets_sha256, "ab12");
+	out_resume_free(&r);
+	put_records(s, 3);
+	usleep(2500 * 1000);
+	manifest_facts(res, state, sizeof(state), &nfiles, &records);
+	CHECK_UINT_EQ(nfiles, 1);
+	CHECK_UINT_EQ(records, 3);
+	CHECK_INT_EQ(out_sink_close(s, NULL, err, sizeof(err)), 0);
+	out_test_rmrf(dir);
+}
+
 int main(void)
 {
 	RUN(test_json_reader);
 	RUN(test_round_trip);
 	RUN(test_sink_dir);
+	RUN(test_resume_dir);
+	RUN(test_seal_timer);
 	return test_summary();
 }
