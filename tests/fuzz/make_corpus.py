@@ -162,6 +162,26 @@ def hitlog(corpus):
     put(corpus, "fuzz_hitlog", "writer", b"\x01\x80\x01\x00\x00\x00\x00" + b"".join(hits))
 
 
+def hello(corpus):
+    """First answers to a hand-built ClientHello (probes/tlshello.c)."""
+    def rec(ct, ver, body):
+        return bytes([ct]) + struct.pack("!HH", ver, len(body)) + body
+
+    def sh(legacy, suite, exts):
+        ext = b"".join(struct.pack("!HH", t, len(d)) + d for t, d in exts)
+        body = struct.pack("!H", legacy) + bytes(range(32)) + b"\x00" + struct.pack("!HB", suite, 0)
+        body += struct.pack("!H", len(ext)) + ext
+        return rec(22, 0x0303, b"\x02" + struct.pack("!I", len(body))[1:] + body)
+    put(corpus, "fuzz_hello", "tls12", sh(0x0303, 0xC02F, [(0xFF01, b"\x00"), (0x0017, b"")]))
+    put(corpus, "fuzz_hello", "tls13", sh(0x0303, 0x1301, [(0x002B, b"\x03\x04"),
+                                                          (0x0033, b"\x00\x1d\x00\x20" + bytes(32))]))
+    put(corpus, "fuzz_hello", "tls10-alpn", sh(0x0301, 0x002F, [(0x0010, b"\x00\x05\x04imap")]))
+    put(corpus, "fuzz_hello", "alert", rec(21, 0x0303, b"\x02\x46"))
+    put(corpus, "fuzz_hello", "ssl2-server-hello",
+        b"\x80\x2e\x04\x00\x01\x00\x02\x00\x10\x00\x03\x00\x10" + bytes(16) + b"\x01\x00\x80\x02\x00\x80\x07\x00\xc0" + bytes(16))
+    put(corpus, "fuzz_hello", "garbage", b"+OK not TLS\r\n")
+
+
 def json_hand(corpus):
     for i, d in enumerate([b'{"a":[1,-0,2.5e-3,true,false,null],"s":"x\\u00e9\\ud83d\\udce7\\n"}',
                            b'[]', b'"\xc3\xa9"', b'18446744073709551615', b'  {"k" : { } }  ']):
@@ -178,6 +198,7 @@ def main():
     caps(corpus)
     json_hand(corpus)
     hitlog(corpus)
+    hello(corpus)
     record(corpus, corpus)
     for i, rdir in enumerate(sys.argv[2:]):
         results(corpus, rdir, "grab%d" % i)
