@@ -197,6 +197,14 @@ static int opt_no_matrix(void *ctx, const char *v, char *e, size_t n)
 	return 0;
 }
 
+static int opt_no_injection(void *ctx, const char *v, char *e, size_t n)
+{
+	struct grab_opts *o = ctx;
+	(void)v, (void)e, (void)n;
+	o->grab.injection_test = false;
+	return 0;
+}
+
 static int opt_jarm(void *ctx, const char *v, char *e, size_t n)
 {
 	struct grab_opts *o = ctx;
@@ -310,6 +318,8 @@ static const struct mc_opt opt_table[] = {
      "extra trust anchors (PEM) for chain verification, besides the system store"},
     {"no-tls-matrix", 0, NULL, opt_no_matrix,
      "skip the hand-built hellos (version matrix, SSLv3, legacy suites)"},
+    {"no-injection-test", 0, NULL, opt_no_injection,
+     "skip the STARTTLS injection test (one extra connection per STARTTLS target)"},
     {"jarm", 0, NULL, opt_jarm,
      "JARM fingerprint per TLS target (10 more connections, via STARTTLS)"},
     {"no-login-probe", 0, NULL, opt_no_login_probe,
@@ -348,6 +358,7 @@ static const struct mc_opt census_table[] = {
     {"grab-timeout", 0, "SEC", opt_timeout, "whole target incl. the version matrix (default 30)"},
     {"ca-file", 0, "FILE", opt_ca_file, "extra trust anchors (PEM) for chain verification"},
     {"no-tls-matrix", 0, NULL, opt_no_matrix, "skip the hand-built hellos (version matrix)"},
+    {"no-injection-test", 0, NULL, opt_no_injection, "skip the STARTTLS injection test"},
     {"jarm", 0, NULL, opt_jarm, "JARM fingerprint of every TLS target (10 extra connections)"},
     {"no-login-probe", 0, NULL, opt_no_login_probe,
      "skip the pre-TLS login probe (no password is ever sent; see grab --help)"},

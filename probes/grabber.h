@@ -33,6 +33,7 @@ struct grab_config {
 	uint32_t rate;		   /* new targets per second, 0 = unlimited */
 	const char *ca_file;	   /* extra trust anchors for chain verification, or NULL */
 	bool tls_matrix;	   /* run the hand-built hellos (version matrix, legacy suites) */
+	bool injection_test;	   /* run the STARTTLS injection test (110/143) */
 	bool jarm;		   /* JARM fingerprint (10 more connections per TLS target) */
 	bool login_probe;	   /* pre-TLS login probe on 110/143 (login.h); default on */
 	uint16_t nports;	   /* 0 = defaults: 110 pop3, 143 imap, 993 imaps, 995 pop3s */

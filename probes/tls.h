@@ -14,6 +14,12 @@
  * measured with hand-built hellos, tlshello.c.) */
 SSL_CTX *probe_tls_ctx_new(const char *ca_file, char *err, size_t errlen);
 
+/* A client context for connections whose certificate verdict nobody reads
+ * (the injection test): as probe_tls_ctx_new without a trust store, and the
+ * chain is not verified at all (OpenSSL would run X509_verify_cert even
+ * under SSL_VERIFY_NONE: signature checks and issuer lookups for nothing). */
+SSL_CTX *probe_tls_ctx_new_unverified(char *err, size_t errlen);
+
 /* Record version, cipher, key exchange and handshake facts, and the
  * certificate details of an established session. */
 void probe_tls_record(SSL *ssl, struct mc_tls *tls);
