@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "base/fileio.h"
+#include "base/utf8.h"
 #include "output/json.h"
 
 #define CHUNK_MIN (64u << 10)
@@ -132,37 +133,9 @@ static size_t put_utf8(char *d, unsigned cp)
 	return 4;
 }
 
-/* Length of the well-formed UTF-8 sequence at s[0..n) (lead byte >= 0x80),
- * or 0: RFC 3629's table (no overlong forms, no surrogates, nothing above
- * U+10FFFF, no truncated sequence). */
 static size_t utf8_len(const char *str, size_t n)
 {
-	const unsigned char *s = (const unsigned char *)str;
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
+	return mc_utf8_len((const uint8_t *)str, n);
 }
 
 /* A \u escape at p->pos (just after the 'u'), possibly a surrogate pair. */
