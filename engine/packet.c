@@ -333,6 +333,8 @@ enum pkt_kind pkt_parse(const uint8_t *frame, size_t len, struct pkt_view *v)
 		v->kind = parse_arp(frame + PKT_ETH_LEN, len - PKT_ETH_LEN, v);
 	else
 		v->kind = PKT_OTHER;
+	if (v->kind == PKT_MALFORMED) /* packet.h: no field of a malformed frame is meaningful */
+		memset(v, 0, sizeof(*v));
 	return v->kind;
 }
 

@@ -1,8 +1,11 @@
 /* json.c — recursive-descent JSON reader (RFC 8259) into arena-allocated nodes.
  *
- * Strict where it matters for checking our own files (no trailing commas, no
- * comments, no control characters inside strings, nesting capped at 64),
- * and \u escapes including surrogate pairs are decoded to UTF-8. Children
+ * Strict: it accepts exactly RFC 8259's grammar (no trailing commas, no
+ * comments, no control characters inside strings, numbers without leading
+ * zeros, "1." or ".5", strings of well-formed UTF-8 only), within two limits
+ * RFC 8259 section 9 allows: nesting capped at 64 and numbers of at most 63
+ * characters. \u escapes including surrogate pairs are decoded to UTF-8; a
+ * lone surrogate escape is rejected (it names no character). Children
  * are singly linked in document order, so no temporary vectors are needed. */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +16,7 @@
 #include <string.h>
 
 #include "base/fileio.h"
+#include "base/utf8.h"
 #include "output/json.h"
 
 #define CHUNK_MIN (64u << 10)
@@ -129,6 +133,11 @@ static size_t put_utf8(char *d, unsigned cp)
 	return 4;
 }
 
+static size_t utf8_len(const char *str, size_t n)
+{
+	return mc_utf8_len((const uint8_t *)str, n);
+}
+
 /* A \u escape at p->pos (just after the 'u'), possibly a surrogate pair. */
 static int parse_u_escape(struct parser *p, unsigned *cp)
 {
@@ -169,6 +178,18 @@ static int parse_string(struct parser *p, const char **out, size_t *outlen)
 			p->why = "control character in string";
 			return -EINVAL;
 		}
+		if (c >= 0x80) {
+			size_t u = utf8_len(p->s + p->pos - 1, end - (p->pos - 1));
+			if (u == 0) {
+				p->pos--;
+				p->why = "invalid UTF-8 in string";
+				return -EINVAL;
+			}
+			memcpy(d + n, p->s + p->pos - 1, u);
+			n += u;
+			p->pos += u - 1;
+			continue;
+		}
 		if (c != '\\') {
 			d[n++] = (char)c;
 			continue;
@@ -198,50 +219,71 @@ static int parse_string(struct parser *p, const char **out, size_t *outlen)
 
 static int parse_value(struct parser *p, struct out_json *v, int depth);
 
+/* Length of the RFC 8259 number at s[0..len): -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?,
+ * or 0 when the text there is not one (leading zeros, "1.", ".5", "1e", "+1"). */
+static size_t number_len(const char *s, size_t len, bool *integral)
+{
+	size_t i = 0, d;
+
+	*integral = true;
+	if (i < len && s[i] == '-') {
+		*integral = false;
+		i++;
+	}
+	if (i < len && s[i] == '0') {
+		i++;
+	} else {
+		for (d = i; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i == d)
+			return 0;
+	}
+	if (i < len && s[i] == '.') {
+		*integral = false;
+		for (d = ++i; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i == d)
+			return 0;
+	}
+	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+		*integral = false;
+		i++;
+		if (i < len && (s[i] == '+' || s[i] == '-'))
+			i++;
+		for (d = i; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i == d)
+			return 0;
+	}
+	return i;
+}
+
 static int parse_number(struct parser *p, struct out_json *v)
 {
-	size_t start = p->pos;
-	bool integral = true;
+	bool integral, overflow = false;
+	size_t n = number_len(p->s + p->pos, p->len - p->pos, &integral);
 	uint64_t u = 0;
-	bool overflow = false;
+	char tmp[64];
 
-	if (p->s[p->pos] == '-') {
-		integral = false;
-		p->pos++;
-	}
-	if (p->pos >= p->len || p->s[p->pos] < '0' || p->s[p->pos] > '9') {
+	if (n == 0) {
 		p->why = "bad number";
 		return -EINVAL;
 	}
-	while (p->pos < p->len) {
-		char c = p->s[p->pos];
-		if (c >= '0' && c <= '9') {
-			uint64_t d = (uint64_t)(c - '0');
-			if (u > (UINT64_MAX - d) / 10)
-				overflow = true;
-			u = u * 10 + d;
-		} else if (c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') {
-			integral = false;
-		} else {
-			break;
-		}
-		p->pos++;
-	}
-	char tmp[64];
-	size_t n = p->pos - start;
 	if (n >= sizeof(tmp)) {
 		p->why = "number too long";
 		return -EINVAL;
 	}
-	memcpy(tmp, p->s + start, n);
+	memcpy(tmp, p->s + p->pos, n);
 	tmp[n] = '\0';
-	char *endp;
-	v->type = OUT_JSON_NUMBER;
-	v->num = strtod(tmp, &endp);
-	if (*endp != '\0') {
-		p->why = "bad number";
-		return -EINVAL;
+	for (size_t i = 0; integral && i < n; i++) {
+		uint64_t d = (uint64_t)(tmp[i] - '0');
+		if (u > (UINT64_MAX - d) / 10)
+			overflow = true;
+		u = u * 10 + d;
 	}
+	p->pos += n;
+	v->type = OUT_JSON_NUMBER;
+	v->num = strtod(tmp, NULL);
 	v->is_uint = integral && !overflow;
 	v->u = u;
 	return 0;

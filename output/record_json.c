@@ -17,6 +17,7 @@
  * days-to-civil algorithm (H. Hinnant) rather than gmtime_r(): no locale,
  * no time zone lock, and correct for any 64-bit input in years 0-9999. */
 #include "base/ipv6.h"
+#include "base/utf8.h"
 #include "output/jw.h"
 #include "output/record.h"
 
@@ -28,36 +29,6 @@ static inline int esc_class(uint8_t c)
 	if (c < 0x20 || c == 0x7f)
 		return 2;
 	return c == '"' || c == '\\' ? 1 : 0;
-}
-
-/* Length of the well-formed UTF-8 sequence at s (lead byte >= 0x80), or 0. */
-static size_t utf8_len(const uint8_t *s, size_t n)
-{
-	uint8_t c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
 }
 
 /* Index of the first byte at or after i that needs attention (escape or
@@ -114,7 +85,7 @@ void out_jw_escape(struct out_jw *w, const uint8_t *s, size_t n)
 			break;
 		}
 		default: {
-			size_t len = utf8_len(s + i, n - i);
+			size_t len = mc_utf8_len(s + i, n - i);
 			if (len == 0) {
 				out_jw_lit(w, "\\ufffd");
 				i++;
@@ -237,6 +208,18 @@ static void put_caps(struct out_jw *w, const struct mc_caps *caps)
 	out_jw_lit(w, "]");
 }
 
+/* A certificate time in Unix seconds; null when it lies beyond what
+ * microseconds in an int64 hold (out_jw_time() writes null beyond year
+ * 9999 anyway), so the conversion cannot overflow. */
+static void put_cert_time(struct out_jw *w, int64_t secs)
+{
+	if (secs > INT64_MAX / 1000000 || secs < INT64_MIN / 1000000) {
+		out_jw_lit(w, "null");
+		return;
+	}
+	out_jw_time(w, secs * 1000000, false);
+}
+
 static void put_cert(struct out_jw *w, const struct mc_cert *c)
 {
 	if (!c->present) {
@@ -264,9 +247,9 @@ static void put_cert(struct out_jw *w, const struct mc_cert *c)
 	out_jw_lit(w, ",\"san_nul\":");
 	out_jw_bool(w, c->san_nul);
 	out_jw_lit(w, ",\"not_before\":");
-	out_jw_time(w, c->not_before * 1000000, false);
+	put_cert_time(w, c->not_before);
 	out_jw_lit(w, ",\"not_after\":");
-	out_jw_time(w, c->not_after * 1000000, false);
+	put_cert_time(w, c->not_after);
 	out_jw_lit(w, ",\"expired\":");
 	out_jw_bool(w, c->expired);
 	out_jw_lit(w, ",\"self_signed\":");

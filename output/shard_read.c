@@ -4,7 +4,8 @@
  * `report`. File bytes go through SHA-256 first, then, for .zst shards,
  * through a zstd decompression stream; lines are cut from the decoded
  * bytes in a buffer that holds at least one whole record (lines longer
- * than that are an error: our encoder never writes them). */
+ * than that are an error: our encoder never writes them). A .zst file
+ * that ends inside a frame is an error too, not a short shard. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@ struct out_shard_reader {
 	char *text; /* decoded NDJSON */
 	size_t text_len, text_pos;
 	bool eof, unterminated;
+	size_t zlast; /* last ZSTD_decompressStream() hint: 0 when a frame just ended */
 	uint64_t bytes, raw_bytes;
 	char name[OUT_SHARD_TMP_MAX];
 };
@@ -118,11 +120,16 @@ static int decode_more(struct out_shard_reader *r, char *err, size_t errlen)
 			snprintf(err, errlen, "%s: zstd: %s", r->name, ZSTD_getErrorName(zr));
 			return -EIO;
 		}
+		r->zlast = zr;
 		r->in_pos = zin.pos;
 		r->text_len += zout.pos;
 		r->raw_bytes += zout.pos;
 		if (zout.pos > 0)
 			return 0;
+	}
+	if (r->zd != NULL && r->zlast != 0) { /* the file ended inside a frame */
+		snprintf(err, errlen, "%s: zstd: truncated frame", r->name);
+		return -EIO;
 	}
 	return 0;
 }

@@ -1,5 +1,6 @@
 /* test_grab_opts.c — `mailcensus grab`'s option table and target lines (cli/grab_opts.c). */
 #include <errno.h>
+#include <stdio.h>
 
 #include "cli/grab_opts.h"
 #include "base/ipv6.h"
@@ -151,11 +152,30 @@ static void test_options(void)
 	CHECK_INT_EQ(grab_opts_parse(&o, 3, bad5, err, sizeof(err)), -EINVAL);
 }
 
+/* Found while writing fuzz_targets (docs/fuzzing.md, bug 8): `grab` read
+ * its list with fgets() into 256 bytes, so the tail of a longer line came
+ * back as a line of its own: a commented-out target after a long comment
+ * became a target. grab now reads whole lines (getline, cli/cmd_grab.c);
+ * the minimised line, whole, is a comment, and an over-long target line is
+ * refused as one. */
+static void test_long_line_is_one_line(void)
+{
+	char text[700];
+	uint32_t a = 0;
+	uint16_t p = 0;
+
+	snprintf(text, sizeof(text), "#%0254d8.8.8.8:110\n", 0);
+	CHECK_INT_EQ(grab_parse_target(text, &a, &p), 0);
+	snprintf(text, sizeof(text), "198.18.1.11:143 %0600d\n", 0);
+	CHECK_INT_EQ(grab_parse_target(text, &a, &p), -EINVAL);
+}
+
 int main(void)
 {
 	RUN(test_parse_target);
 	RUN(test_parse_target_named);
 	RUN(test_parse_target6);
 	RUN(test_options);
+	RUN(test_long_line_is_one_line);
 	return test_summary();
 }

@@ -366,6 +366,32 @@ static void test_bad_checksums_and_headers(void)
 	CHECK_UINT_EQ(v.mss, 0);
 }
 
+/* fuzz_pkt bug: a frame whose TCP checksum failed came back MALFORMED with
+ * the IPv4 addresses, TTL and source MAC filled in, although packet.h says
+ * a malformed frame's fields are zero. Minimised from the harness input
+ * 51 51 ff 01 01 00 00 50 02 ff ff ff 00 0e 06 df 00 ff ff ff (a forged
+ * SYN-ACK with bytes flipped in its TCP header); here, a SYN-ACK with its
+ * TCP checksum broken, and one with its IPv4 checksum broken. */
+static void test_malformed_view_is_zero(void)
+{
+	static const struct pkt_view zero;
+	uint8_t f[128];
+	struct pkt_view v;
+	size_t len = make_reply(f, 0x12, 0xC612010Au, 143, 0xC6120002u, 40000, 777, 0, mss_opt,
+				sizeof(mss_opt));
+
+	f[14 + 20 + 16] ^= 0xff; /* TCP checksum */
+	CHECK_INT_EQ(pkt_parse(f, len, &v), PKT_MALFORMED);
+	CHECK(memcmp(&v, &zero, sizeof(v)) == 0);
+	f[14 + 20 + 16] ^= 0xff;
+	f[14 + 10] ^= 0xff; /* IPv4 checksum */
+	CHECK_INT_EQ(pkt_parse(f, len, &v), PKT_MALFORMED);
+	CHECK(memcmp(&v, &zero, sizeof(v)) == 0);
+	f[14 + 10] ^= 0xff;
+	CHECK_INT_EQ(pkt_parse(f, len, &v), PKT_TCP_SYNACK);
+	CHECK_UINT_EQ(v.src_ip, 0xC612010Au);
+}
+
 static void test_fragment_is_other(void)
 {
 	uint8_t f[128];
@@ -436,6 +462,7 @@ int main(void)
 	RUN(test_rst_build);
 	RUN(test_synack_parse_and_truncation);
 	RUN(test_bad_checksums_and_headers);
+	RUN(test_malformed_view_is_zero);
 	RUN(test_fragment_is_other);
 	RUN(test_arp);
 	RUN(test_random_bytes_never_crash);

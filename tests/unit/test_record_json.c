@@ -389,6 +389,31 @@ static void test_worst_case_fits(void)
 	CHECK(memchr(buf, '\n', n) == buf + n - 1);
 }
 
+/* fuzz_record bug: a certificate time beyond +-2^63 microseconds overflowed
+ * (signed, undefined) in the conversion to microseconds. Minimised from the
+ * harness: not_before = -899061913124183985. Such times now encode as null,
+ * and the extremes of the seconds range stay exact. */
+static void test_cert_time_extremes(void)
+{
+	static struct mc_record r;
+	static char buf[MC_RECORD_JSON_MAX];
+
+	memset(&r, 0, sizeof(r));
+	r.tls.present = true;
+	r.tls.cert.present = true;
+	r.tls.cert.not_before = -899061913124183985;
+	r.tls.cert.not_after = INT64_MAX;
+	CHECK(mc_record_to_json(&r, buf, sizeof(buf)) > 0);
+	CHECK(strstr(buf, "\"not_before\":null,\"not_after\":null,") != NULL);
+	r.tls.cert.not_before = INT64_MIN;
+	r.tls.cert.not_after = 253402300799; /* 9999-12-31T23:59:59Z */
+	CHECK(mc_record_to_json(&r, buf, sizeof(buf)) > 0);
+	CHECK(strstr(buf, "\"not_before\":null,\"not_after\":\"9999-12-31T23:59:59Z\",") != NULL);
+	r.tls.cert.not_before = INT64_MAX / 1000000; /* the largest time converted: year > 9999 */
+	CHECK(mc_record_to_json(&r, buf, sizeof(buf)) > 0);
+	CHECK(strstr(buf, "\"not_before\":null,") != NULL);
+}
+
 int main(void)
 {
 	RUN(test_escape_ascii);
@@ -400,5 +425,6 @@ int main(void)
 	RUN(test_empty_record);
 	RUN(test_ipv6_record);
 	RUN(test_worst_case_fits);
+	RUN(test_cert_time_extremes);
 	return test_summary();
 }

@@ -91,11 +91,32 @@ static void test_ipv6(void)
 	CHECK_STR_EQ(mc_ipv6_format(&a, text), "2001:db8::1");
 }
 
+/* fuzz_targets bug: strtol() took a sign after the slash, so a mistyped
+ * "198.18.0.0/-0" parsed as /0 and the guard allowed every address.
+ * Minimised reproducer (the variable's value): "198.18.0.0/-0". A prefix
+ * length is digits only now; a list that does not parse refuses all. */
+static void test_signed_prefix_refused(void)
+{
+	static const char *const bad[] = {"198.18.0.0/-0", "198.18.0.0/+15", "198.18.0.0/-15",
+					  "0.0.0.0/+0"};
+	char why[160] = "";
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		setenv(MC_SAFE_RANGE_ENV, bad[i], 1);
+		CHECK(!mc_safe_allows(IP(8, 8, 8, 8), IP(8, 8, 8, 8), why, sizeof(why)));
+		CHECK(!mc_safe_allows(IP(198, 18, 0, 1), IP(198, 18, 0, 1), why, sizeof(why)));
+		CHECK(strstr(why, "does not parse") != NULL);
+	}
+	setenv(MC_SAFE_RANGE_ENV, "198.18.0.0/15", 1);
+	CHECK(mc_safe_allows(IP(198, 18, 0, 1), IP(198, 18, 0, 1), why, sizeof(why)));
+}
+
 int main(void)
 {
 	RUN(test_ipv6);
 	RUN(test_unset_allows);
 	RUN(test_range);
 	RUN(test_two_ranges_and_garbage);
+	RUN(test_signed_prefix_refused);
 	return test_summary();
 }
