@@ -220,11 +220,14 @@ void pkt_syn_fill(uint8_t *frame, uint32_t dst_ip, uint16_t dport, uint16_t spor
 }
 
 /* The options of a TCP header with hlen bytes (already length-checked):
- * MSS (0 if absent), window scale, SACK-permitted, timestamps. A garbled
- * option ends the walk; what was read before it stays. */
+ * MSS (0 if absent), window scale, SACK-permitted, timestamps. The first
+ * occurrence of an option counts (a repeat is ignored, as the MSS reader
+ * before always did); a garbled option ends the walk, what was read before
+ * it stays. */
 static void tcp_options(const uint8_t *tcp, size_t hlen, struct pkt_view *v)
 {
 	size_t i = PKT_TCP_LEN;
+	bool have_mss = false, have_ws = false, have_ts = false;
 
 	v->wscale = PKT_NO_WSCALE;
 	while (i < hlen) {
@@ -238,15 +241,18 @@ static void tcp_options(const uint8_t *tcp, size_t hlen, struct pkt_view *v)
 		}
 		if (i + 1 >= hlen || tcp[i + 1] < 2 || i + tcp[i + 1] > hlen)
 			break;
-		if (kind == 2 && tcp[i + 1] == 4)
+		if (kind == 2 && tcp[i + 1] == 4 && !have_mss) {
 			v->mss = get16(tcp + i + 2);
-		else if (kind == 3 && tcp[i + 1] == 3)
+			have_mss = true;
+		} else if (kind == 3 && tcp[i + 1] == 3 && !have_ws) {
 			v->wscale = tcp[i + 2];
-		else if (kind == 4 && tcp[i + 1] == 2)
+			have_ws = true;
+		} else if (kind == 4 && tcp[i + 1] == 2) {
 			v->sack_perm = true;
-		else if (kind == 8 && tcp[i + 1] == 10) {
+		} else if (kind == 8 && tcp[i + 1] == 10 && !have_ts) {
 			v->timestamps = true;
 			v->tsval = get32(tcp + i + 2);
+			have_ts = true;
 		}
 		i += tcp[i + 1];
 	}

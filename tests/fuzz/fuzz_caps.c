@@ -245,6 +245,9 @@ static void part_imap_caps(struct fuzz_in *in, bool greeting)
 	fp_check_caps(&c.rec.caps_pre_tls);
 	/* the tagged end of the command settles "advertised" */
 	feed_str(&c, "a1 OK done\r\n", false);
+	/* where ID is advertised, our ID exchange (docs/software.md) comes first */
+	if (ref_has(&want, "ID") && !c.s.done)
+		feed_str(&c, "a7 OK ID completed\r\n", false);
 	if (c.s.state != 0 && !c.s.done && !literal) /* not stuck in the greeting (cold start) */
 		FUZZ_CHECK(c.rec.starttls_advertised ==
 			       (ref_has(&want, "STARTTLS") ? MC_TRI_YES : MC_TRI_NO),

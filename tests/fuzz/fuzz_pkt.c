@@ -309,12 +309,15 @@ static void check_sent_frames(const struct pkt_view *reply)
 	uint8_t f[PKT_SYN_LEN];
 	struct pkt_view v;
 
+	uint16_t ip_id = (uint16_t)(reply->ack ^ (reply->ack >> 16));
+
 	pkt_syn_template(f, mac_a, mac_b, reply->dst_ip, 64);
-	pkt_syn_fill(f, reply->src_ip, reply->sport, reply->dport, reply->ack - 1);
+	pkt_syn_fill(f, reply->src_ip, reply->sport, reply->dport, reply->ack - 1, ip_id);
 	FUZZ_CHECK(pkt_parse(f, sizeof(f), &v) == PKT_TCP_OTHER, "our SYN parses as %d", v.kind);
 	FUZZ_CHECK(v.src_ip == reply->dst_ip && v.dst_ip == reply->src_ip &&
 		       v.sport == reply->dport && v.dport == reply->sport &&
-		       v.seq == reply->ack - 1 && v.mss == PKT_SYN_MSS && v.tcp_flags == PKT_F_SYN,
+		       v.seq == reply->ack - 1 && v.mss == PKT_SYN_MSS &&
+		       v.tcp_flags == PKT_F_SYN && v.ip_id == ip_id,
 		   "our SYN does not parse back");
 	FUZZ_CHECK(pkt_rst_build(f, mac_a, mac_b, reply->dst_ip, reply->src_ip, reply->dport,
 				 reply->sport, reply->ack, 64) == PKT_RST_LEN,

@@ -30,10 +30,10 @@ static void fix_bool(bool *b)
 static void fix_bools(struct mc_record *r)
 {
 	bool *const all[] = {
-	    &r->banner_truncated,     &r->caps_pre_tls.truncated,   &r->caps_post_tls.truncated,
-	    &r->tls.present,	      &r->tls.cert.present,	    &r->tls.cert.expired,
-	    &r->tls.cert.self_signed, &r->tls.cert.chain_valid,	    &r->tls.cert.sans_truncated,
-	    &r->tls.cert.san_nul,     &r->tls.cert.serial_truncated};
+	    &r->banner_truncated,     &r->caps_pre_tls.truncated,    &r->caps_post_tls.truncated,
+	    &r->tls.present,	      &r->tls.cert.present,	     &r->tls.cert.expired,
+	    &r->tls.cert.self_signed, &r->tls.cert.chain_valid,	     &r->tls.cert.sans_truncated,
+	    &r->tls.cert.san_nul,     &r->tls.cert.serial_truncated, &r->ipv6};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		fix_bool(all[i]);

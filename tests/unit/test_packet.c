@@ -265,6 +265,12 @@ static void test_synack_options(void)
 	CHECK(v.sack_perm);
 	CHECK_UINT_EQ(v.wscale, PKT_NO_WSCALE); /* length 9 runs past the header: ignored */
 	CHECK_UINT_EQ(v.mss, 0);
+	/* a repeated option: the first counts (found by fuzz_pkt: MSS 512, then 621) */
+	static const uint8_t twice[] = {2, 4, 0x02, 0x00, 2, 4, 0x02, 0x6d, 3, 3, 4, 3, 3, 9, 0, 0};
+	len = make_reply(f, 0x12, 1, 143, 2, 40000, 5, 0, twice, sizeof(twice));
+	CHECK_INT_EQ(pkt_parse(f, len, &v), PKT_TCP_SYNACK);
+	CHECK_UINT_EQ(v.mss, 512);
+	CHECK_UINT_EQ(v.wscale, 4);
 }
 
 /* The RST that closes a SYN-ACKed connection parses back as sent, with
