@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """compare_runs.py WANT_DIR GOT_DIR — do two results directories hold the same
 records? One record per (ip, port) in GOT (no duplicate), the same set of
-(ip, port) as WANT, and every field equal apart from times ("time"). Prints
+(ip, port) as WANT, and every field equal apart from times ("time") and the
+two STARTTLS texts that carry the run's random command tags (starttls.reply,
+starttls.injection_reason; the verdicts and flags are compared). Prints
 one line per difference (at most 10) and a summary; exit 0 when equal."""
 import glob
 import json
@@ -18,6 +20,10 @@ def load(d):
                 if key in recs:
                     dups.append(key)
                 r.pop("time", None)
+                st = r.get("starttls")
+                if isinstance(st, dict):
+                    st.pop("reply", None)
+                    st.pop("injection_reason", None)
                 recs[key] = r
     return recs, dups
 

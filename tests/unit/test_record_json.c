@@ -368,6 +368,7 @@ static void test_worst_case_fits(void)
 	r.tls.present = r.tls.cert.present = r.tls.cert.expired = true;
 	r.tls.cert.self_signed = r.tls.cert.chain_valid = true;
 	r.tls.cert.sans_truncated = r.tls.cert.san_nul = r.tls.cert.serial_truncated = true;
+	r.ipv6 = true; /* the longer address form */
 	for (int i = 0; i < MC_LOGIN_STEPS; i++) {
 		r.login[i].outcome = MC_LOGIN_REFUSED;
 		r.login[i].reply_truncated = true;
