@@ -14,9 +14,8 @@
 
 static void key(struct out_jw *w, const char *k)
 {
-	out_jw_lit(w, ",\"");
-	out_jw_raw(w, k, strlen(k));
-	out_jw_lit(w, "\":");
+	out_jw_lit(w, ",");
+	out_jw_key(w, k);
 }
 
 static void key_u64(struct out_jw *w, const char *k, uint64_t v)

@@ -11,6 +11,7 @@
 #include "output/diff.h"
 #include "output/jw.h"
 #include "output/record.h"
+#include "output/report.h"
 
 static const char *posture_col(int i)
 {
@@ -100,16 +101,6 @@ void out_diff_text(const struct diff_stats *st, FILE *out)
 		    (unsigned long long)st->old.bad_lines, (unsigned long long)st->new.bad_lines);
 }
 
-static void jk(struct out_jw *w, const char *key, uint64_t v, bool comma)
-{
-	out_jw_lit(w, "\"");
-	out_jw_raw(w, key, strlen(key));
-	out_jw_lit(w, "\":");
-	out_jw_u64(w, v);
-	if (comma)
-		out_jw_lit(w, ",");
-}
-
 static void json_side(struct out_jw *w, const char *name, const char *dir,
 		      const struct diff_side *s)
 {
@@ -118,16 +109,16 @@ static void json_side(struct out_jw *w, const char *name, const char *dir,
 	out_jw_lit(w, "\":{\"dir\":");
 	out_jw_bytes(w, dir, strlen(dir));
 	out_jw_lit(w, ",");
-	jk(w, "services", s->services, true);
-	jk(w, "hosts", s->hosts, true);
-	jk(w, "hosts_no_tls", s->hosts_no_tls, true);
-	jk(w, "hosts_cleartext", s->hosts_cleartext, true);
-	jk(w, "hosts_obsolete_tls", s->hosts_obsolete, true);
-	jk(w, "unreachable", s->unreachable, true);
-	jk(w, "duplicates", s->duplicates, true);
-	jk(w, "unreadable_lines", s->bad_lines, true);
-	jk(w, "sort_runs", s->runs, true);
-	jk(w, "merge_passes", s->passes, false);
+	out_jw_member_u64(w, "services", s->services, true);
+	out_jw_member_u64(w, "hosts", s->hosts, true);
+	out_jw_member_u64(w, "hosts_no_tls", s->hosts_no_tls, true);
+	out_jw_member_u64(w, "hosts_cleartext", s->hosts_cleartext, true);
+	out_jw_member_u64(w, "hosts_obsolete_tls", s->hosts_obsolete, true);
+	out_jw_member_u64(w, "unreachable", s->unreachable, true);
+	out_jw_member_u64(w, "duplicates", s->duplicates, true);
+	out_jw_member_u64(w, "unreadable_lines", s->bad_lines, true);
+	out_jw_member_u64(w, "sort_runs", s->runs, true);
+	out_jw_member_u64(w, "merge_passes", s->passes, false);
 	out_jw_lit(w, "},");
 }
 
@@ -137,7 +128,8 @@ static void json_changes(struct out_jw *w, const char *name, const uint64_t *v)
 	out_jw_raw(w, name, strlen(name));
 	out_jw_lit(w, "\":{");
 	for (int c = 0; c < DIFF_CHANGES; c++)
-		jk(w, out_diff_change_name((enum diff_change)c), v[c], c + 1 < DIFF_CHANGES);
+		out_jw_member_u64(w, out_diff_change_name((enum diff_change)c), v[c],
+				  c + 1 < DIFF_CHANGES);
 	out_jw_lit(w, "},");
 }
 
@@ -147,7 +139,7 @@ static void json_reasons(struct out_jw *w, const char *name, const uint64_t *v)
 	out_jw_raw(w, name, strlen(name));
 	out_jw_lit(w, "\":{");
 	for (unsigned r = 0; r < DIFF_REASONS; r++)
-		jk(w, out_diff_reason_name(r), v[r], r + 1 < DIFF_REASONS);
+		out_jw_member_u64(w, out_diff_reason_name(r), v[r], r + 1 < DIFF_REASONS);
 	out_jw_lit(w, "},");
 }
 
@@ -170,8 +162,8 @@ static void json_where(struct out_jw *w, const struct diff_stats *st)
 		out_jw_bytes(w, cc, 2);
 		out_jw_lit(w, ",");
 		for (int c = 0; c < DIFF_CHANGES; c++)
-			jk(w, out_diff_change_name((enum diff_change)c), st->cc[i][c],
-			   c + 1 < DIFF_CHANGES);
+			out_jw_member_u64(w, out_diff_change_name((enum diff_change)c),
+					  st->cc[i][c], c + 1 < DIFF_CHANGES);
 		out_jw_lit(w, "}");
 	}
 	out_jw_lit(w, "],\"networks\":[");
@@ -179,17 +171,17 @@ static void json_where(struct out_jw *w, const struct diff_stats *st)
 		if (i)
 			out_jw_lit(w, ",");
 		out_jw_lit(w, "{");
-		jk(w, "asn", st->nets[i].asn, true);
+		out_jw_member_u64(w, "asn", st->nets[i].asn, true);
 		out_jw_lit(w, "\"org\":");
 		out_jw_bytes(w, st->nets[i].org, strnlen(st->nets[i].org, sizeof(st->nets[i].org)));
 		out_jw_lit(w, ",");
 		for (int c = 0; c < DIFF_CHANGES; c++)
-			jk(w, out_diff_change_name((enum diff_change)c), st->nets[i].n[c],
-			   c + 1 < DIFF_CHANGES);
+			out_jw_member_u64(w, out_diff_change_name((enum diff_change)c),
+					  st->nets[i].n[c], c + 1 < DIFF_CHANGES);
 		out_jw_lit(w, "}");
 	}
 	out_jw_lit(w, "],");
-	jk(w, "networks_seen", st->networks, true);
+	out_jw_member_u64(w, "networks_seen", st->networks, true);
 }
 
 /* The non-zero cells of a posture matrix as [{from, to, unit: n}]. */
@@ -213,7 +205,7 @@ static void json_matrix(struct out_jw *w, const char *name, const char *unit,
 			out_jw_lit(w, ",\"to\":");
 			out_jw_bytes(w, posture_col(b), strlen(posture_col(b)));
 			out_jw_lit(w, ",");
-			jk(w, unit, m[a][b], false);
+			out_jw_member_u64(w, unit, m[a][b], false);
 			out_jw_lit(w, "}");
 		}
 	out_jw_lit(w, "],");
@@ -238,7 +230,7 @@ char *out_diff_json(const struct diff_stats *st)
 	json_matrix(&w, "posture", "services", st->posture);
 	json_matrix(&w, "host_posture", "hosts", st->host_posture);
 	json_where(&w, st);
-	jk(&w, "sort_memory_bytes", st->mem_bytes, false);
+	out_jw_member_u64(&w, "sort_memory_bytes", st->mem_bytes, false);
 	out_jw_lit(&w, "}\n");
 	if (w.overflow) {
 		free(buf);
@@ -246,17 +238,6 @@ char *out_diff_json(const struct diff_stats *st)
 	}
 	*w.p = '\0';
 	return buf;
-}
-
-static void html_text(FILE *out, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n && s[i] != '\0'; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '<' || c == '>' || c == '&' || c == '"' || c == '\'')
-			fprintf(out, "&#%u;", c);
-		else
-			fputc(c < 0x20 || c == 0x7f ? '?' : c, out);
-	}
 }
 
 static void html_matrix(FILE *out, const char *id, const char *title,
@@ -319,7 +300,7 @@ static void html_where(FILE *out, const struct diff_stats *st)
 	fprintf(out, "</tr>\n");
 	for (size_t i = 0; i < st->nnets; i++) {
 		fprintf(out, "<tr><td>AS%u ", st->nets[i].asn);
-		html_text(out, st->nets[i].org, sizeof(st->nets[i].org));
+		out_html_escape(out, st->nets[i].org, sizeof(st->nets[i].org));
 		fprintf(out, "</td>");
 		for (int c = DIFF_IMPROVED; c < DIFF_CHANGES; c++)
 			fprintf(out, "<td>%llu</td>", (unsigned long long)st->nets[i].n[c]);
@@ -338,9 +319,9 @@ void out_diff_html(const struct diff_stats *st, FILE *out)
 		"#ddd;text-align:right}th:first-child,td:first-child{text-align:left}"
 		".meta{color:#555;font-size:.9em}\n</style></head>\n<body>\n"
 		"<h1>mailcensus diff</h1>\n<p class=\"meta\">old: ");
-	html_text(out, st->old_dir, sizeof(st->old_dir));
+	out_html_escape(out, st->old_dir, sizeof(st->old_dir));
 	fprintf(out, "<br>new: ");
-	html_text(out, st->new_dir, sizeof(st->new_dir));
+	out_html_escape(out, st->new_dir, sizeof(st->new_dir));
 	fprintf(out, "</p>\n<table id=\"totals\"><tr><th></th><th>old</th><th>new</th>"
 		     "<th>change</th></tr>\n");
 	const struct {

@@ -1,4 +1,5 @@
-/* jw.h — a bounded JSON text writer shared by output/ (internal header).
+/* jw.h — the bounded JSON text writer of output/ and cli/ (records, manifest,
+ * reports, diff, the scan metadata).
  *
  * Writes into a caller's buffer; running out of room sets `overflow` and
  * every later write is a no-op, so callers check once at the end. Strings
@@ -77,6 +78,23 @@ static inline void out_jw_bool(struct out_jw *w, bool v)
 		out_jw_lit(w, "true");
 	else
 		out_jw_lit(w, "false");
+}
+
+/* "key": for a key that is our own name (no escaping). */
+static inline void out_jw_key(struct out_jw *w, const char *key)
+{
+	out_jw_lit(w, "\"");
+	out_jw_raw(w, key, strlen(key));
+	out_jw_lit(w, "\":");
+}
+
+/* "key":v, then a comma when another member follows. */
+static inline void out_jw_member_u64(struct out_jw *w, const char *key, uint64_t v, bool comma)
+{
+	out_jw_key(w, key);
+	out_jw_u64(w, v);
+	if (comma)
+		out_jw_lit(w, ",");
 }
 
 /* Escaped body of a string (no quotes); see the header comment. */

@@ -96,6 +96,11 @@ char *out_report_json(const struct rep_stats *st);
 void out_report_html(const struct rep_stats *st, FILE *out);
 /* The choropleth world map section of the HTML page (report_map.c). */
 void out_report_html_map(const struct rep_stats *st, FILE *out);
+
+/* Text into HTML: at most n bytes of s (up to a NUL); & < > " ' as
+ * entities, control bytes as '?'. The one escaper of every HTML page
+ * (report, software tables, diff). */
+void out_html_escape(FILE *out, const char *s, size_t n);
 /* "N hosts offer POP3/IMAP without TLS; M accept TLS 1.0/1.1." */
 void out_report_headline(const struct rep_stats *st, char *buf, size_t cap);
 /* Index of an alpha-2 code in cc_* arrays, or -1. */

@@ -19,10 +19,10 @@ struct bar {
 	uint64_t value;
 };
 
-static void html_escape(FILE *out, const char *s)
+void out_html_escape(FILE *out, const char *s, size_t n)
 {
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
+	for (size_t i = 0; i < n && s[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
 		if (c == '&')
 			fputs("&amp;", out);
 		else if (c == '<')
@@ -50,12 +50,12 @@ static void chart(FILE *out, const char *id, const char *title, const struct bar
 		if (bars[i].value > max)
 			max = bars[i].value;
 	fprintf(out, "<h2>");
-	html_escape(out, title);
+	out_html_escape(out, title, SIZE_MAX);
 	fprintf(out,
 		"</h2>\n<svg class=\"chart\" id=\"chart-%s\" xmlns=\"http://www.w3.org/2000/svg\" "
 		"width=\"%d\" height=\"%d\" role=\"img\" aria-label=\"",
 		id, CHART_W, height < 40 ? 40 : height);
-	html_escape(out, title);
+	out_html_escape(out, title, SIZE_MAX);
 	fprintf(out, "\">\n");
 	if (n == 0)
 		fprintf(out, "<text x=\"4\" y=\"24\" class=\"none\">none</text>\n");
@@ -65,7 +65,7 @@ static void chart(FILE *out, const char *id, const char *title, const struct bar
 		    (double)(CHART_W - LABEL_W - VALUE_PAD) * (double)bars[i].value / (double)max;
 		fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", LABEL_W - 8,
 			y + BAR_H - 6);
-		html_escape(out, bars[i].label);
+		out_html_escape(out, bars[i].label, SIZE_MAX);
 		fprintf(out,
 			"</text><rect class=\"bar\" x=\"%d\" y=\"%d\" width=\"%.1f\" "
 			"height=\"%d\" fill=\"%s\"/><text x=\"%.1f\" y=\"%d\">%llu</text>\n",
@@ -91,14 +91,14 @@ static void head(FILE *out, const struct rep_stats *st)
 	    "<h1>mailcensus report</h1>\n<p class=\"meta\">");
 	if (st->have_manifest) {
 		fprintf(out, "mailcensus ");
-		html_escape(out, st->version);
+		out_html_escape(out, st->version, SIZE_MAX);
 		fprintf(out, ", run ");
-		html_escape(out, st->started);
+		out_html_escape(out, st->started, SIZE_MAX);
 		fprintf(out, " &ndash; ");
-		html_escape(out, st->finished);
+		out_html_escape(out, st->finished, SIZE_MAX);
 		if (!st->complete) {
 			fprintf(out, ", <b>incomplete</b>: ");
-			html_escape(out, st->state);
+			out_html_escape(out, st->state, SIZE_MAX);
 		}
 	} else {
 		fprintf(out, "no manifest.json: shards read from the directory listing");
@@ -106,7 +106,7 @@ static void head(FILE *out, const struct rep_stats *st)
 	char headline[256];
 	out_report_headline(st, headline, sizeof(headline));
 	fprintf(out, "</p>\n<p class=\"big\" id=\"headline\">");
-	html_escape(out, headline);
+	out_html_escape(out, headline, SIZE_MAX);
 	fprintf(out,
 		"</p>\n<p><span class=\"big\" id=\"cleartext-hosts\">%llu</span> of %llu hosts "
 		"(%llu of %llu services) accept a password in clear text: "
@@ -125,7 +125,7 @@ static void ports_table(FILE *out, const struct rep_stats *st)
 		     "<th>Protocol</th><th>Services</th><th>Hosts</th></tr>\n");
 	for (size_t i = 0; i < st->nrows; i++) {
 		fprintf(out, "<tr><td>%u</td><td>", st->rows[i].port);
-		html_escape(out, st->rows[i].proto);
+		out_html_escape(out, st->rows[i].proto, SIZE_MAX);
 		fprintf(out, "</td><td>%llu</td><td>%llu</td></tr>\n",
 			(unsigned long long)st->rows[i].services,
 			(unsigned long long)st->rows[i].hosts);
@@ -197,7 +197,7 @@ void out_report_html(const struct rep_stats *st, FILE *out)
 	rep_sw_html(&st->sw, out);
 	fprintf(out, "<p class=\"attrib\">");
 	for (size_t i = 0; i < st->nattrib; i++) {
-		html_escape(out, st->attribution[i]);
+		out_html_escape(out, st->attribution[i], SIZE_MAX);
 		fprintf(out, "<br>\n");
 	}
 	if (!st->enriched && st->have_manifest)

@@ -147,21 +147,9 @@ void out_report_text(const struct rep_stats *st, FILE *out)
 			"places that range.\n");
 }
 
-static void jkey(struct out_jw *w, const char *key, uint64_t v, bool last)
-{
-	out_jw_lit(w, "\"");
-	out_jw_raw(w, key, strlen(key));
-	out_jw_lit(w, "\":");
-	out_jw_u64(w, v);
-	if (!last)
-		out_jw_lit(w, ",");
-}
-
 static void jstr(struct out_jw *w, const char *key, const char *v)
 {
-	out_jw_lit(w, "\"");
-	out_jw_raw(w, key, strlen(key));
-	out_jw_lit(w, "\":");
+	out_jw_key(w, key);
 	out_jw_bytes(w, v, strlen(v));
 	out_jw_lit(w, ",");
 }
@@ -204,8 +192,8 @@ static void json_tops(struct out_jw *w, const struct rep_stats *st)
 		out_jw_lit(w, "{\"country\":");
 		out_jw_bytes(w, st->top_countries[i].country, 2);
 		out_jw_lit(w, ",");
-		jkey(w, "hosts", st->top_countries[i].hosts, false);
-		jkey(w, "hosts_total", st->top_countries[i].total, true);
+		out_jw_member_u64(w, "hosts", st->top_countries[i].hosts, true);
+		out_jw_member_u64(w, "hosts_total", st->top_countries[i].total, false);
 		out_jw_lit(w, "}");
 	}
 	out_jw_lit(w, "],\"top_networks_cleartext\":[");
@@ -213,10 +201,10 @@ static void json_tops(struct out_jw *w, const struct rep_stats *st)
 		if (i)
 			out_jw_lit(w, ",");
 		out_jw_lit(w, "{");
-		jkey(w, "asn", st->top_networks[i].asn, false);
+		out_jw_member_u64(w, "asn", st->top_networks[i].asn, true);
 		jstr(w, "org", st->top_networks[i].org);
-		jkey(w, "hosts", st->top_networks[i].hosts, false);
-		jkey(w, "hosts_total", st->top_networks[i].total, true);
+		out_jw_member_u64(w, "hosts", st->top_networks[i].hosts, true);
+		out_jw_member_u64(w, "hosts_total", st->top_networks[i].total, false);
 		out_jw_lit(w, "}");
 	}
 	out_jw_lit(w, "],\"countries\":[");
@@ -231,13 +219,13 @@ static void json_tops(struct out_jw *w, const struct rep_stats *st)
 		first = false;
 		out_jw_bytes(w, cc, 2);
 		out_jw_lit(w, ",");
-		jkey(w, "hosts", st->cc_hosts[i], false);
-		jkey(w, "cleartext_hosts", st->cc_cleartext[i], true);
+		out_jw_member_u64(w, "hosts", st->cc_hosts[i], true);
+		out_jw_member_u64(w, "cleartext_hosts", st->cc_cleartext[i], false);
 		out_jw_lit(w, "}");
 	}
 	out_jw_lit(w, "],");
-	jkey(w, "cleartext_hosts_without_country", st->cleartext_no_country, false);
-	jkey(w, "cleartext_hosts_without_asn", st->cleartext_no_asn, true);
+	out_jw_member_u64(w, "cleartext_hosts_without_country", st->cleartext_no_country, true);
+	out_jw_member_u64(w, "cleartext_hosts_without_asn", st->cleartext_no_asn, false);
 }
 
 static void json_body(struct out_jw *w, const struct rep_stats *st)
@@ -247,22 +235,22 @@ static void json_body(struct out_jw *w, const struct rep_stats *st)
 	json_run(w, st);
 	out_report_headline(st, headline, sizeof(headline));
 	jstr(w, "headline", headline);
-	jkey(w, "shards", st->shards, false);
-	jkey(w, "targets", st->targets, false);
-	jkey(w, "unreachable", st->unreachable, false);
-	jkey(w, "services", st->records, false);
-	jkey(w, "hosts", st->hosts, false);
-	jkey(w, "unreadable_lines", st->bad_lines, false);
-	jkey(w, "errors", st->errors, false);
+	out_jw_member_u64(w, "shards", st->shards, true);
+	out_jw_member_u64(w, "targets", st->targets, true);
+	out_jw_member_u64(w, "unreachable", st->unreachable, true);
+	out_jw_member_u64(w, "services", st->records, true);
+	out_jw_member_u64(w, "hosts", st->hosts, true);
+	out_jw_member_u64(w, "unreadable_lines", st->bad_lines, true);
+	out_jw_member_u64(w, "errors", st->errors, true);
 	out_jw_lit(w, "\"ports\":[");
 	for (size_t i = 0; i < st->nrows; i++) {
 		if (i)
 			out_jw_lit(w, ",");
 		out_jw_lit(w, "{");
-		jkey(w, "port", st->rows[i].port, false);
+		out_jw_member_u64(w, "port", st->rows[i].port, true);
 		jstr(w, "proto", st->rows[i].proto);
-		jkey(w, "services", st->rows[i].services, false);
-		jkey(w, "hosts", st->rows[i].hosts, true);
+		out_jw_member_u64(w, "services", st->rows[i].services, true);
+		out_jw_member_u64(w, "hosts", st->rows[i].hosts, false);
 		out_jw_lit(w, "}");
 	}
 	out_jw_lit(w, "],\"posture\":{");
@@ -273,38 +261,38 @@ static void json_body(struct out_jw *w, const struct rep_stats *st)
 		const char *name = mc_posture_name((enum mc_posture)p);
 		out_jw_raw(w, name, strlen(name));
 		out_jw_lit(w, "\":{");
-		jkey(w, "services", st->svc_posture[p], false);
-		jkey(w, "hosts", st->host_posture[p], true);
+		out_jw_member_u64(w, "services", st->svc_posture[p], true);
+		out_jw_member_u64(w, "hosts", st->host_posture[p], false);
 		out_jw_lit(w, "}");
 	}
 	out_jw_lit(w, "},\"cleartext_login\":{");
-	jkey(w, "services", st->svc_cleartext, false);
-	jkey(w, "hosts", st->hosts_cleartext, false);
+	out_jw_member_u64(w, "services", st->svc_cleartext, true);
+	out_jw_member_u64(w, "hosts", st->hosts_cleartext, true);
 	out_jw_lit(w, "\"behaviour\":{");
-	jkey(w, "services", st->svc_cleartext_behaviour, false);
-	jkey(w, "hosts", st->hosts_cleartext_behaviour, true);
+	out_jw_member_u64(w, "services", st->svc_cleartext_behaviour, true);
+	out_jw_member_u64(w, "hosts", st->hosts_cleartext_behaviour, false);
 	out_jw_lit(w, "},\"capability_only\":{");
-	jkey(w, "services", st->svc_cleartext - st->svc_cleartext_behaviour, false);
-	jkey(w, "hosts", st->hosts_cleartext - st->hosts_cleartext_behaviour, true);
+	out_jw_member_u64(w, "services", st->svc_cleartext - st->svc_cleartext_behaviour, true);
+	out_jw_member_u64(w, "hosts", st->hosts_cleartext - st->hosts_cleartext_behaviour, false);
 	out_jw_lit(w, "}");
 	out_jw_lit(w, "},\"tls_versions\":{");
 	for (int v = 0; v < REP_VERSIONS; v++) {
 		out_jw_lit(w, "\"");
 		out_jw_raw(w, version_keys[v], strlen(version_keys[v]));
 		out_jw_lit(w, "\":{");
-		jkey(w, "accepted", st->ver_yes[v], false);
-		jkey(w, "refused", st->ver_no[v], false);
-		jkey(w, "unknown", st->ver_unknown[v], true);
+		out_jw_member_u64(w, "accepted", st->ver_yes[v], true);
+		out_jw_member_u64(w, "refused", st->ver_no[v], true);
+		out_jw_member_u64(w, "unknown", st->ver_unknown[v], false);
 		out_jw_lit(w, "},");
 	}
-	jkey(w, "hosts_tls1_0", st->hosts_tls10, false);
-	jkey(w, "hosts_tls1_1", st->hosts_tls11, false);
-	jkey(w, "hosts_obsolete", st->hosts_obsolete, false);
-	jkey(w, "hosts_ssl2", st->hosts_ssl2, false);
-	jkey(w, "hosts_ssl3", st->hosts_ssl3, false);
-	jkey(w, "obsolete_services", st->svc_obsolete, true);
+	out_jw_member_u64(w, "hosts_tls1_0", st->hosts_tls10, true);
+	out_jw_member_u64(w, "hosts_tls1_1", st->hosts_tls11, true);
+	out_jw_member_u64(w, "hosts_obsolete", st->hosts_obsolete, true);
+	out_jw_member_u64(w, "hosts_ssl2", st->hosts_ssl2, true);
+	out_jw_member_u64(w, "hosts_ssl3", st->hosts_ssl3, true);
+	out_jw_member_u64(w, "obsolete_services", st->svc_obsolete, false);
 	out_jw_lit(w, "},\"legacy_suites\":{");
-	jkey(w, "hosts", st->hosts_legacy, false);
+	out_jw_member_u64(w, "hosts", st->hosts_legacy, true);
 	for (int f = 0; f < MC_LEGACY_COUNT; f++) {
 		const char *name = mc_legacy_name((enum mc_legacy)f);
 
@@ -316,14 +304,14 @@ static void json_body(struct out_jw *w, const struct rep_stats *st)
 			out_jw_lit(w, ",");
 	}
 	out_jw_lit(w, "},\"certificates\":{");
-	jkey(w, "seen", st->certs, false);
-	jkey(w, "expired", st->cert_expired, false);
-	jkey(w, "self_signed", st->cert_self_signed, false);
-	jkey(w, "invalid_chain", st->cert_invalid_chain, true);
+	out_jw_member_u64(w, "seen", st->certs, true);
+	out_jw_member_u64(w, "expired", st->cert_expired, true);
+	out_jw_member_u64(w, "self_signed", st->cert_self_signed, true);
+	out_jw_member_u64(w, "invalid_chain", st->cert_invalid_chain, false);
 	out_jw_lit(w, "},\"starttls\":{");
-	jkey(w, "advertised", st->starttls_advertised, false);
-	jkey(w, "accepted", st->starttls_accepted, false);
-	jkey(w, "injection", st->starttls_injection, true);
+	out_jw_member_u64(w, "advertised", st->starttls_advertised, true);
+	out_jw_member_u64(w, "accepted", st->starttls_accepted, true);
+	out_jw_member_u64(w, "injection", st->starttls_injection, false);
 	out_jw_lit(w, "},");
 	rep_sw_json(w, &st->sw);
 	out_jw_lit(w, ",");

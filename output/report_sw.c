@@ -9,11 +9,13 @@
  * order up to REP_SW_ROWS per list, later ones are summed as "other"; rep_sw_finish sorts by hosts.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "output/json.h"
 #include "output/jw.h"
+#include "output/report.h"
 #include "output/report_sw.h"
 
 #define SW_OTHER 0xffu /* row index of "other" in a seen key */
@@ -219,28 +221,16 @@ void rep_sw_json(struct out_jw *w, const struct rep_sw *sw)
 	out_jw_lit(w, "}");
 }
 
-static void html_text(FILE *out, const char *s)
-{
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '&' || c == '<' || c == '>' || c == '"' || c == '\'')
-			fprintf(out, "&#%u;", c);
-		else
-			fputc(c < 0x20 || c == 0x7f ? '?' : c, out);
-	}
-}
-
 static void html_list(FILE *out, const char *title, const struct rep_sw_list *l, bool ver)
 {
 	fprintf(out, "<h2>%s</h2>\n<table><tr><th>product</th>%s<th>hosts</th></tr>\n", title,
 		ver ? "<th>version</th>" : "");
 	for (size_t i = 0; i < l->n; i++) {
 		fputs("<tr><td>", out);
-		html_text(out, l->rows[i].product);
+		out_html_escape(out, l->rows[i].product, SIZE_MAX);
 		if (ver) {
 			fputs("</td><td>", out);
-			html_text(out, l->rows[i].version);
+			out_html_escape(out, l->rows[i].version, SIZE_MAX);
 		}
 		fprintf(out, "</td><td>%llu</td></tr>\n", (unsigned long long)l->rows[i].hosts);
 	}
