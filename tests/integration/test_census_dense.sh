@@ -17,29 +17,22 @@
 # DENSE_TEST_SLICE (default 198.19.0.0/22) and DENSE_TEST_RTT (ms of
 # emulated round trip, default 50) size it.
 set -euo pipefail
-export MAILCENSUS_SAFE_RANGE=198.18.0.0/15
-: "${MC_SRCDIR:?run through meson test}" "${MC_BIN:?run through meson test}"
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
 export MC_DENSENET=${MC_DENSENET:-densetest}
 slice=${DENSE_TEST_SLICE:-198.19.0.0/22}
 rtt=${DENSE_TEST_RTT:-50}
 dn=$MC_SRCDIR/scripts/densenet
 tools=$MC_SRCDIR/tests/densebed
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root for network namespaces" >&2
-	exit 77
-fi
-python3 -c 'import cryptography' 2>/dev/null ||
-	{ echo "SKIP: python3-cryptography missing (scripts/setup-deps)" >&2; exit 77; }
-work=$(mktemp -d)
-trap '"$dn" down >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+need_root "network namespaces"
+python3 -c 'import cryptography' 2>/dev/null || skip "python3-cryptography missing (scripts/setup-deps)"
+work_dir
+dense_down() { "$dn" down >/dev/null 2>&1; }
+at_exit dense_down
 DENSE_CIDR=$slice "$dn" up --rtt "$rtt" --jitter 0 --loss 0
 eval "$("$dn" env)"
 
-fail=0
-check() { # check DESCRIPTION COMMAND...
-	if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi
-}
 scan() {
 	ip netns exec "$MC_NS_SCAN" "$MC_BIN" scan --iface "$MC_SCAN_IF" -S "$MC_ENGINE_IP" \
 		--gateway-ip "$MC_GW_IP" -q -p 110,143,993,995 "$@" "$slice"

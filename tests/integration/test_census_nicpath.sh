@@ -17,23 +17,20 @@
 set -euo pipefail
 # shellcheck source=tests/integration/test_scan_common.sh
 . "$(dirname "$0")/test_scan_common.sh"
-scan_need_testnet
-for tool in tcpdump nft unshare; do
-	command -v "$tool" >/dev/null || { echo "SKIP: $tool missing (scripts/setup-deps)" >&2; exit 77; }
-done
+need_testnet
+need_cmd tcpdump nft unshare
 # the variant is left as it was found: taken down again if this test made it
 made_nic=0
 "$MC_SRCDIR/scripts/testnet" nic-status || made_nic=1
 "$MC_SRCDIR/scripts/testnet" nic-up
 eval "$("$MC_SRCDIR/scripts/testnet" env)"
-work=$(mktemp -d)
+work_dir
 capture_pid=
 cleanup() {
 	[ -n "$capture_pid" ] && kill "$capture_pid" 2>/dev/null && wait "$capture_pid" 2>/dev/null
 	[ "$made_nic" = 1 ] && "$MC_SRCDIR/scripts/testnet" nic-down
-	rm -rf "$work"
 }
-trap cleanup EXIT
+at_exit cleanup
 
 in_nic() { ip netns exec "$MC_NS_NIC" "$@"; }
 nic_scan() {

@@ -23,17 +23,12 @@
 #   - target files: a 20,000-byte comment line is one line; a NUL byte is
 #     an error naming its line.
 set -uo pipefail
-: "${MC_BIN:?}" "${MC_SRCDIR:?}" "${MC_BUILDDIR:?}"
-export MAILCENSUS_SAFE_RANGE=198.18.0.0/15
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
 cd "$MC_SRCDIR" || exit 1
-[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces, tmpfs)"; exit 77; }
-scripts/testnet status >/dev/null 2>&1 || { echo "test network ${MC_TESTNET:-mc} is not up (scripts/testnet up)"; exit 77; }
-eval "$(scripts/testnet env)"
-work=$(mktemp -d /tmp/mc-crash-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
+need_root "network namespaces, tmpfs"
+need_testnet
+work_dir
 t0=$(date +%s.%N)
 
 # One grab over the named hosts and 198.18.16.0-63 (4 ports each): 288

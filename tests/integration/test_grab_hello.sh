@@ -19,34 +19,22 @@
 # no legacy posture may come out as no_tls or with a refused version it
 # accepts. Needs the test network (scripts/testnet up; $MC_TESTNET).
 set -uo pipefail
-
-export MAILCENSUS_SAFE_RANGE=198.18.0.0/15
-: "${MC_BIN:?}" "${MC_SRCDIR:?}" "${MC_BUILDDIR:?}"
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 FX_IP=198.18.2.2
 FX_BASE=22000
 GNUTLS_BASE=22100
 
-say() { printf 'test_grab_hello: %s\n' "$*"; }
-skip() {
-	say "SKIP: $*"
-	exit 77
-}
-fail() {
-	say "FAIL: $*"
-	exit 1
-}
-
 fixture=$MC_BUILDDIR/tests/fixture/hello_server
-[ -x "$fixture" ] || fail "fixture server not built: $fixture (ninja -C $MC_BUILDDIR)"
-[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"
+[ -x "$fixture" ] || die "fixture server not built: $fixture (ninja -C $MC_BUILDDIR)"
+need_root "network namespaces"
 command -v gnutls-serv >/dev/null || skip "gnutls-serv not installed (gnutls-bin, scripts/setup-deps)"
-command -v python3 >/dev/null || skip "python3 not installed (scripts/setup-deps)"
+need_cmd python3
 cd "$MC_SRCDIR" || exit 1
-scripts/testnet status >/dev/null 2>&1 || skip "test network '${MC_TESTNET:-mc}' is not up (scripts/testnet up)"
-eval "$(scripts/testnet env)"
+need_testnet
 
-work=$(mktemp -d /tmp/grab_hello.XXXXXX)
+work_dir
 pids=()
 addr_added=
 cleanup() {
@@ -55,13 +43,12 @@ cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	[ -n "$addr_added" ] && ip netns exec "$MC_NS_SRV" ip addr del "$FX_IP/32" dev lo 2>/dev/null
-	rm -rf "$work"
 }
-trap cleanup EXIT
+at_exit cleanup
 
 ip netns exec "$MC_NS_SRV" ip link set lo up
 if ! ip netns exec "$MC_NS_SRV" ip -4 addr show dev lo | grep -q " $FX_IP/"; then
-	ip netns exec "$MC_NS_SRV" ip addr add "$FX_IP/32" dev lo || fail "cannot add $FX_IP"
+	ip netns exec "$MC_NS_SRV" ip addr add "$FX_IP/32" dev lo || die "cannot add $FX_IP"
 	addr_added=1
 fi
 
@@ -71,7 +58,7 @@ ip netns exec "$MC_NS_SRV" "$fixture" "$FX_IP" "$FX_BASE" "$work/map" \
 pids+=($!)
 
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" \
-	-days 2 -subj /CN=gnutls.test >/dev/null 2>&1 || fail "cannot make a certificate"
+	-days 2 -subj /CN=gnutls.test >/dev/null 2>&1 || die "cannot make a certificate"
 # PORT NAME PRIORITY EXPECT (EXPECT as in the fixture's map)
 V_NO13="versions.tls1_3=false"
 cat >"$work/gnutls.map" <<EOF
@@ -91,13 +78,13 @@ for _ in $(seq 100); do
 	[ -f "$work/map" ] && break
 	sleep 0.05
 done
-[ -f "$work/map" ] || fail "fixture did not start: $(cat "$work/fixture.err")"
+[ -f "$work/map" ] || die "fixture did not start: $(cat "$work/fixture.err")"
 for _ in $(seq 100); do
 	n=$(ip netns exec "$MC_NS_SRV" ss -ltnH "sport >= :$GNUTLS_BASE and sport < :$((GNUTLS_BASE + 10))" | grep -c '0\.0\.0\.0:')
 	[ "$n" -ge 6 ] && break
 	sleep 0.05
 done
-[ "$n" -ge 6 ] || fail "gnutls-serv did not start: $(cat "$work"/gnutls.*.log | head -5)"
+[ "$n" -ge 6 ] || die "gnutls-serv did not start: $(cat "$work"/gnutls.*.log | head -5)"
 
 # --- the grab ------------------------------------------------------------------
 ports=()
@@ -126,16 +113,16 @@ elapsed_ms=$((($(date +%s%N) - start) / 1000000))
 say "grab exit $rc after ${elapsed_ms} ms; $(wc -l <"$work/records.ndjson") records"
 if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$work/grab.err"; then
 	sed -n 1,60p "$work/grab.err"
-	fail "sanitizer report"
+	die "sanitizer report"
 fi
 [ "$rc" -eq 0 ] || {
 	tail -20 "$work/grab.err"
-	fail "grab exited $rc"
+	die "grab exited $rc"
 }
 
 # --- the records -----------------------------------------------------------------
 python3 "$MC_SRCDIR/tests/integration/schema_validate.py" "$MC_SRCDIR/output/schema/record.schema.json" \
-	"$work/records.ndjson" || fail "records do not match the schema"
+	"$work/records.ndjson" || die "records do not match the schema"
 awk '{print $1, "imaps", $2, $4, "-"}' "$work/gnutls.map" >>"$work/map"
 echo "993 imaps name-match name=b.testnet.mailcensus.invalid,tls.name_match=true,posture=implicit_tls,tls.kx.group=X25519,tls.kx.secure_renegotiation=null,tls.kx.session_ticket=true,tls.kx.ocsp_stapled=false,tls.kx.alpn=null,tls.cert.san_nul=false,tls.cert.sans_truncated=false -" >>"$work/map"
 echo "995 pop3s name-mismatch name=wrong.example.org,tls.name_match=false,posture=implicit_tls -" >>"$work/map"
@@ -202,7 +189,7 @@ py=$?
 if [ "$py" -ne 0 ]; then
 	say "grab stderr (last 20 lines):"
 	tail -20 "$work/grab.err"
-	fail "record checks failed"
+	die "record checks failed"
 fi
 
 # --- JARM (--jarm): through STARTTLS (110/143) and directly (993/995) on the
@@ -210,32 +197,32 @@ fi
 printf '198.18.1.11:%s\n' 110 143 993 995 >"$work/jarm.targets"
 ip netns exec "$MC_NS_SCAN" timeout -s KILL 60 "$MC_BIN" grab --jarm --ca-file "$MC_CA_CERT" \
 	--read-timeout 5 "$work/jarm.targets" >"$work/jarm.ndjson" 2>>"$work/grab.err" ||
-	fail "grab --jarm failed"
+	die "grab --jarm failed"
 jarms=$(jq -r '.tls.jarm' "$work/jarm.ndjson" | sort -u)
-[ "$(jq -r '.tls.jarm' "$work/jarm.ndjson" | wc -l)" -eq 4 ] || fail "grab --jarm: not 4 records"
-[ "$(printf '%s\n' "$jarms" | wc -l)" -eq 1 ] || fail "JARM differs by port on one TLS config: $jarms"
+[ "$(jq -r '.tls.jarm' "$work/jarm.ndjson" | wc -l)" -eq 4 ] || die "grab --jarm: not 4 records"
+[ "$(printf '%s\n' "$jarms" | wc -l)" -eq 1 ] || die "JARM differs by port on one TLS config: $jarms"
 case $jarms in
 *[!0-9a-f]* | "" | 00000000000000000000000000000000000000000000000000000000000000)
-	fail "JARM not a fingerprint: $jarms" ;;
+	die "JARM not a fingerprint: $jarms" ;;
 esac
-[ "${#jarms}" -eq 62 ] || fail "JARM length ${#jarms}: $jarms"
+[ "${#jarms}" -eq 62 ] || die "JARM length ${#jarms}: $jarms"
 jq -e 'select(.tls.jarm != null)' "$work/records.ndjson" >/dev/null &&
-	fail "a JARM without --jarm"
+	die "a JARM without --jarm"
 say "JARM $jarms on 110/143/993/995"
 
 # --- the report counts SSLv3 and legacy-suite hosts (every posture is one host) --
 mkdir -p "$work/rep"
 cp "$work/records.ndjson" "$work/rep/shard-00000.ndjson"
-"$MC_BIN" report "$work/rep" --format json -o "$work/report.json" || fail "report --format json"
+"$MC_BIN" report "$work/rep" --format json -o "$work/report.json" || die "report --format json"
 got=$(jq -c '[.tls_versions.hosts_ssl2, .tls_versions.hosts_ssl3, .legacy_suites]' "$work/report.json")
 want='[1,1,{"hosts":1,"hosts_rc4":1,"hosts_3des":1,"hosts_des":0,"hosts_export":1,"hosts_null":1,"hosts_anon":1}]'
-[ "$got" = "$want" ] || fail "report: got $got, want $want"
+[ "$got" = "$want" ] || die "report: got $got, want $want"
 "$MC_BIN" report "$work/rep" | grep -q 'hosts accepting SSLv2: 1, SSLv3: 1; a legacy suite: 1' ||
-	fail "text report lacks the SSLv3 / legacy-suite line"
+	die "text report lacks the SSLv3 / legacy-suite line"
 # --- Shadowserver export: sslv3_supported and the serial come from the hellos / cert
 "$MC_BIN" export --format shadowserver-csv -o "$work/ss" "$work/rep" >/dev/null 2>&1 ||
-	fail "export --format shadowserver-csv"
-python3 - "$work/ss" "$FX_BASE" <<'PY' || fail "Shadowserver export columns"
+	die "export --format shadowserver-csv"
+python3 - "$work/ss" "$FX_BASE" <<'PY' || die "Shadowserver export columns"
 import csv, sys
 rows = {int(r["port"]): r for f in ("scan_imap.csv", "scan_pop3.csv")
         for r in csv.DictReader(open(f"{sys.argv[1]}/{f}"))}

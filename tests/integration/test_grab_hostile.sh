@@ -20,9 +20,8 @@
 #   - the good target still yields a complete record matching ground truth.
 # Needs the test network (scripts/testnet up; instance $MC_TESTNET, default mc).
 set -uo pipefail
-
-export MAILCENSUS_SAFE_RANGE=198.18.0.0/15
-: "${MC_BIN:?}" "${MC_SRCDIR:?}" "${MC_BUILDDIR:?}"
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 FX_IP=198.18.2.1
 FX_BASE=21000
@@ -35,27 +34,15 @@ TOTAL_S=8
 # concurrently and a target's total timeout covers its version matrix too.
 BOUND_S=$((TOTAL_S + 12))
 
-say() { printf 'test_grab_hostile: %s\n' "$*"; }
-skip() {
-	say "SKIP: $*"
-	exit 77
-}
-fail() {
-	say "FAIL: $*"
-	exit 1
-}
-
 fixture=$MC_BUILDDIR/tests/fixture/hostile_server
-[ -x "$fixture" ] || fail "fixture server not built: $fixture (ninja -C $MC_BUILDDIR)"
-[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"
+[ -x "$fixture" ] || die "fixture server not built: $fixture (ninja -C $MC_BUILDDIR)"
+need_root "network namespaces"
 cd "$MC_SRCDIR" || exit 1
-[ -x scripts/testnet ] || skip "scripts/testnet does not exist yet"
-scripts/testnet status >/dev/null 2>&1 || skip "test network '${MC_TESTNET:-mc}' is not up (scripts/testnet up)"
-eval "$(scripts/testnet env)"
+need_testnet
 grab_help=$("$MC_BIN" grab --help 2>&1)
 case $grab_help in *"not built yet"*) skip "mailcensus grab is not built yet" ;; esac
 
-work=$(mktemp -d /tmp/grab_hostile.XXXXXX)
+work_dir
 fxpid=
 addr_added=
 cleanup() {
@@ -64,14 +51,13 @@ cleanup() {
 		wait "$fxpid" 2>/dev/null
 	fi
 	[ -n "$addr_added" ] && ip netns exec "$MC_NS_SRV" ip addr del "$FX_IP/32" dev lo 2>/dev/null
-	rm -rf "$work"
 }
-trap cleanup EXIT
+at_exit cleanup
 
 # --- the fixture, in the server namespace ---------------------------------
 ip netns exec "$MC_NS_SRV" ip link set lo up
 if ! ip netns exec "$MC_NS_SRV" ip -4 addr show dev lo | grep -q " $FX_IP/"; then
-	ip netns exec "$MC_NS_SRV" ip addr add "$FX_IP/32" dev lo || fail "cannot add $FX_IP to $MC_NS_SRV lo"
+	ip netns exec "$MC_NS_SRV" ip addr add "$FX_IP/32" dev lo || die "cannot add $FX_IP to $MC_NS_SRV lo"
 	addr_added=1
 fi
 ip netns exec "$MC_NS_SRV" "$fixture" "$FX_IP" "$FX_BASE" "$work/map" \
@@ -82,7 +68,7 @@ for _ in $(seq 100); do
 	kill -0 "$fxpid" 2>/dev/null || break
 	sleep 0.05
 done
-[ -f "$work/map" ] || fail "fixture did not start: $(cat "$work/fixture.err")"
+[ -f "$work/map" ] || die "fixture did not start: $(cat "$work/fixture.err")"
 
 # --- targets, in batches ----------------------------------------------------
 # grab takes at most 16 --port PORT=PROTO options, so the fixture ports are
@@ -126,17 +112,17 @@ cat "$work"/grab.err.* >"$work/grab.err"
 say "grab exit statuses ${rcs[*]} after ${elapsed_ms} ms; $(wc -l <"$work/records.ndjson") lines"
 if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$work/grab.err"; then
 	sed -n 1,60p "$work/grab.err"
-	fail "sanitizer report"
+	die "sanitizer report"
 fi
 for rc in "${rcs[@]}"; do
-	[ "$rc" -lt 128 ] || fail "grab died from signal $((rc - 128)) (137 = killed by the test's hard bound)"
+	[ "$rc" -lt 128 ] || die "grab died from signal $((rc - 128)) (137 = killed by the test's hard bound)"
 	[ "$rc" -eq 0 ] || {
 		tail -20 "$work/grab.err"
-		fail "grab exited $rc (failures on targets are data, not an exit status)"
+		die "grab exited $rc (failures on targets are data, not an exit status)"
 	}
 done
-[ "$elapsed_ms" -le $((BOUND_S * 1000)) ] || fail "grab took ${elapsed_ms} ms > ${BOUND_S} s bound"
-kill -0 "$fxpid" 2>/dev/null || fail "the fixture server died during the run"
+[ "$elapsed_ms" -le $((BOUND_S * 1000)) ] || die "grab took ${elapsed_ms} ms > ${BOUND_S} s bound"
+kill -0 "$fxpid" 2>/dev/null || die "the fixture server died during the run"
 
 # --- the records ----------------------------------------------------------
 python3 - "$work/map" "$work/targets" "$work/records.ndjson" "$MC_TRUTH" "$FX_IP" "$GOOD" <<'EOF'
@@ -259,6 +245,6 @@ py=$?
 if [ "$py" -ne 0 ]; then
 	say "grab stderr (first 30 lines):"
 	sed -n 1,30p "$work/grab.err"
-	fail "record checks failed"
+	die "record checks failed"
 fi
 say "PASS"

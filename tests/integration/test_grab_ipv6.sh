@@ -12,32 +12,20 @@
 #   - `mailcensus report` counts the IPv6 host once over its two ports.
 # Uses the network the runner brought up (instance $MC_TESTNET, default mc).
 set -uo pipefail
-
-export MAILCENSUS_SAFE_RANGE=198.18.0.0/15
-srcdir=${MC_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-bin=${MC_BIN:-$srcdir/build/mailcensus}
-cd "$srcdir" || exit 1
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+cd "$MC_SRCDIR" || exit 1
 SCAN6=2001:db8:1::1
 SRV6=2001:db8:1::2
 
-say() { printf 'test_grab_ipv6: %s\n' "$*"; }
-skip() {
-	say "SKIP: $*"
-	exit 77
-}
-fail() {
-	say "FAIL: $*"
-	exit 1
-}
-[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"
-command -v python3 >/dev/null || skip "python3 not installed (scripts/setup-deps)"
+need_root "network namespaces"
+need_cmd python3
 imap4d=$(command -v imap4d || echo /usr/sbin/imap4d)
 [ -x "$imap4d" ] || skip "GNU Mailutils imap4d not installed (scripts/setup-deps: mailutils-imap4d)"
-[ -x "$bin" ] || skip "no mailcensus binary at $bin"
-scripts/testnet status >/dev/null 2>&1 || skip "test network '${MC_TESTNET:-mc}' is not up (scripts/testnet up)"
-eval "$(scripts/testnet env)"
+[ -x "$MC_BIN" ] || skip "no mailcensus binary at $MC_BIN"
+need_testnet
 
-work=$(mktemp -d /tmp/test_grab_ipv6.XXXXXX)
+work_dir
 if6=g6s$$
 mupid=
 cleanup() {
@@ -46,9 +34,8 @@ cleanup() {
 		wait "$mupid" 2>/dev/null
 	fi
 	ip netns exec "$MC_NS_SCAN" ip link del "$if6" 2>/dev/null
-	rm -rf "$work"
 }
-trap cleanup EXIT
+at_exit cleanup
 
 # IPv6 on a pair of our own: new interfaces take the namespace's default
 # disable_ipv6, so it is 0 only while the pair is created.
@@ -62,9 +49,9 @@ rc=$?
 for ns in "$MC_NS_SCAN" "$MC_NS_SRV"; do
 	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6="$(cat "$work/v6default.$ns")"
 done
-[ "$rc" -eq 0 ] || fail "cannot create the IPv6 veth pair"
-ip netns exec "$MC_NS_SCAN" ip addr add "$SCAN6/64" dev "$if6" nodad || fail "scan address"
-ip netns exec "$MC_NS_SRV" ip addr add "$SRV6/64" dev "${if6}p" nodad || fail "server address"
+[ "$rc" -eq 0 ] || die "cannot create the IPv6 veth pair"
+ip netns exec "$MC_NS_SCAN" ip addr add "$SCAN6/64" dev "$if6" nodad || die "scan address"
+ip netns exec "$MC_NS_SRV" ip addr add "$SRV6/64" dev "${if6}p" nodad || die "server address"
 ip netns exec "$MC_NS_SCAN" ip link set "$if6" up
 ip netns exec "$MC_NS_SRV" ip link set "${if6}p" up
 
@@ -78,29 +65,29 @@ ip netns exec "$MC_NS_SRV" "$imap4d" --config-file="$work/imap4d.conf" --daemon 
 mupid=$!
 for _ in $(seq 100); do
 	ip netns exec "$MC_NS_SRV" ss -ltn "sport = :143" | grep -F "[$SRV6]:143" >/dev/null && break
-	kill -0 "$mupid" 2>/dev/null || fail "imap4d died: $(cat "$work/imap4d.log")"
+	kill -0 "$mupid" 2>/dev/null || die "imap4d died: $(cat "$work/imap4d.log")"
 	sleep 0.05
 done
 ip netns exec "$MC_NS_SRV" ss -ltn "sport = :143" | grep -F "[$SRV6]:143" >/dev/null ||
-	fail "imap4d is not listening: $(cat "$work/imap4d.log")"
+	die "imap4d is not listening: $(cat "$work/imap4d.log")"
 
 # outside the IPv6 safe range: refused before any connection
 echo "[2001:db9::1]:143" >"$work/outside"
-ip netns exec "$MC_NS_SCAN" "$bin" grab "$work/outside" >/dev/null 2>"$work/outside.err"
+ip netns exec "$MC_NS_SCAN" "$MC_BIN" grab "$work/outside" >/dev/null 2>"$work/outside.err"
 rc=$?
 [ "$rc" -eq 2 ] && grep -q "refused: target 2001:db9::1 is outside" "$work/outside.err" ||
-	fail "an address outside 2001:db8::/32 was not refused (exit $rc: $(cat "$work/outside.err"))"
+	die "an address outside 2001:db8::/32 was not refused (exit $rc: $(cat "$work/outside.err"))"
 say "ok   [2001:db9::1]:143 refused (exit 2)"
 
 printf '[%s]:143\n[%s]:110  # closed\n198.18.1.10:143\n' "$SRV6" "$SRV6" >"$work/targets"
-ip netns exec "$MC_NS_SCAN" "$bin" grab --ca-file "$MC_CA_CERT" --no-tls-matrix --read-timeout 5 \
+ip netns exec "$MC_NS_SCAN" "$MC_BIN" grab --ca-file "$MC_CA_CERT" --no-tls-matrix --read-timeout 5 \
 	--timeout 20 -o "$work/res" "$work/targets" 2>"$work/stderr"
 rc=$?
-[ "$rc" -eq 0 ] || fail "grab exited $rc: $(cat "$work/stderr")"
+[ "$rc" -eq 0 ] || die "grab exited $rc: $(cat "$work/stderr")"
 python3 tests/integration/schema_validate.py output/schema/record.schema.json "$work"/res/shard-* \
-	>"$work/schema" || fail "schema: $(cat "$work/schema")"
+	>"$work/schema" || die "schema: $(cat "$work/schema")"
 say "ok   records validate against the schema"
-"$bin" report "$work/res" --format json -o "$work/report.json" || fail "report"
+"$MC_BIN" report "$work/res" --format json -o "$work/report.json" || die "report"
 
 python3 - "$work/res" "$work/report.json" "$SRV6" <<'PY'
 import glob, json, sys

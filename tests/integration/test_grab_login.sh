@@ -26,9 +26,8 @@
 # only with the documented name, and every line after a continuation is "*".
 # Needs the test network (scripts/testnet up; instance $MC_TESTNET, default mc).
 set -uo pipefail
-
-export MAILCENSUS_SAFE_RANGE=198.18.0.0/15
-: "${MC_BIN:?}" "${MC_SRCDIR:?}"
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 FX_IP=198.18.2.2
 FX_BASE=21100
@@ -36,27 +35,16 @@ MU_IP=198.18.2.3 # GNU Mailutils imap4d / pop3d
 NGX_IP=198.18.2.4 # nginx mail proxy
 NGX_MOD=/usr/lib/nginx/modules/ngx_mail_module.so
 
-say() { printf 'test_grab_login: %s\n' "$*"; }
-skip() {
-	say "SKIP: $*"
-	exit 77
-}
-fail() {
-	say "FAIL: $*"
-	exit 1
-}
-
-[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"
-command -v python3 >/dev/null || skip "python3 not installed (scripts/setup-deps)"
+need_root "network namespaces"
+need_cmd python3
 command -v imap4d >/dev/null && command -v pop3d >/dev/null ||
 	skip "GNU Mailutils imap4d/pop3d not installed (scripts/setup-deps)"
 command -v nginx >/dev/null && [ -f "$NGX_MOD" ] ||
 	skip "nginx with its mail module not installed (scripts/setup-deps)"
 cd "$MC_SRCDIR" || exit 1
-scripts/testnet status >/dev/null 2>&1 || skip "test network '${MC_TESTNET:-mc}' is not up (scripts/testnet up)"
-eval "$(scripts/testnet env)"
+need_testnet
 
-work=$(mktemp -d /tmp/grab_login.XXXXXX)
+work_dir
 fxpid=
 mupids=()
 added=()
@@ -69,17 +57,16 @@ cleanup() {
 	for ip in "${added[@]}"; do
 		ip netns exec "$MC_NS_SRV" ip addr del "$ip/32" dev lo 2>/dev/null
 	done
-	rm -rf "$work"
 }
-trap cleanup EXIT
+at_exit cleanup
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
 	-subj "/CN=login-fixture.invalid" -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null ||
-	fail "cannot make the fixture's certificate"
+	die "cannot make the fixture's certificate"
 lo_addrs=$(ip netns exec "$MC_NS_SRV" ip -4 addr show dev lo)
 for ip in "$FX_IP" "$MU_IP" "$NGX_IP"; do
 	if ! grep -q " $ip/" <<<"$lo_addrs"; then
-		ip netns exec "$MC_NS_SRV" ip addr add "$ip/32" dev lo || fail "cannot add $ip to $MC_NS_SRV lo"
+		ip netns exec "$MC_NS_SRV" ip addr add "$ip/32" dev lo || die "cannot add $ip to $MC_NS_SRV lo"
 		added+=("$ip")
 	fi
 done
@@ -148,7 +135,7 @@ for _ in $(seq 100); do
 	kill -0 "$fxpid" 2>/dev/null || break
 	sleep 0.05
 done
-[ -f "$work/map" ] || fail "fixture did not start: $(cat "$work/fixture.out")"
+[ -f "$work/map" ] || die "fixture did not start: $(cat "$work/fixture.out")"
 listening() { # IP PORT
 	local l
 	l=$(ip netns exec "$MC_NS_SRV" ss -ltnH "sport = :$2")
@@ -161,7 +148,7 @@ for ip in "$MU_IP" "$NGX_IP"; do
 			sleep 0.05
 		done
 		listening "$ip" "$port" ||
-			fail "no listener on $ip:$port: $(cat "$work"/*d.log "$work/nginx.log")"
+			die "no listener on $ip:$port: $(cat "$work"/*d.log "$work/nginx.log")"
 	done
 done
 
@@ -184,10 +171,10 @@ grab() { # OUT [OPTIONS]
 		"$work/targets" >"$out" 2>>"$work/grab.err"
 }
 start=$(date +%s%N)
-grab "$work/probe.ndjson" || fail "grab exited $? ($(tail -3 "$work/grab.err"))"
-grab "$work/caps.ndjson" --no-login-probe || fail "grab --no-login-probe exited $?"
+grab "$work/probe.ndjson" || die "grab exited $? ($(tail -3 "$work/grab.err"))"
+grab "$work/caps.ndjson" --no-login-probe || die "grab --no-login-probe exited $?"
 say "two grabs of $(wc -l <"$work/targets") targets in $((($(date +%s%N) - start) / 1000000)) ms"
-grep -qE 'AddressSanitizer|runtime error:' "$work/grab.err" && fail "sanitizer report: $(head -5 "$work/grab.err")"
+grep -qE 'AddressSanitizer|runtime error:' "$work/grab.err" && die "sanitizer report: $(head -5 "$work/grab.err")"
 
 python3 - "$work/all.map" "$work/probe.ndjson" "$work/caps.ndjson" <<'EOF'
 import json, sys
@@ -225,9 +212,9 @@ for line in open(mapfile):
 print(f"  {len(fails)} failed")
 sys.exit(1 if fails else 0)
 EOF
-[ $? -eq 0 ] || fail "record checks failed"
+[ $? -eq 0 ] || die "record checks failed"
 
-grep -q 'XTLSREQUIRED' "$work/probe.ndjson" || fail "mailutils advertised no XTLSREQUIRED"
+grep -q 'XTLSREQUIRED' "$work/probe.ndjson" || die "mailutils advertised no XTLSREQUIRED"
 
 # The transcript: what the fixture received in clear text.
 kill "$fxpid" 2>/dev/null
@@ -237,7 +224,7 @@ cut -f2 "$work/fixture.out" | sed -E 's/^a[0-9]+ //' | sort | uniq -c | sed 's/^
 # (IMAP ID, where advertised, names the client only: docs/software.md; the
 # injection test tags STARTTLS and NOOP at random: docs/starttls.md)
 bad=$(cut -f2 "$work/fixture.out" | grep -viE '^(CAPA|STLS|NOOP|QUIT|AUTH (PLAIN|LOGIN)|USER mailcensus-probe|\*|a[0-9]+ (CAPABILITY|STARTTLS|AUTHENTICATE (PLAIN|LOGIN)|ID \("name" "mailcensus" "version" "[^"]*"( "contact" "[^"]*")?\))|[b-z][a-z0-9]{5} (STARTTLS|NOOP))$')
-[ -z "$bad" ] || fail "lines a login probe must never send: $bad"
-grep -qP '\tUSER mailcensus-probe$' "$work/fixture.out" || fail "no USER in the transcript"
-grep -qP '\t\*$' "$work/fixture.out" || fail "no '*' cancel in the transcript"
+[ -z "$bad" ] || die "lines a login probe must never send: $bad"
+grep -qP '\tUSER mailcensus-probe$' "$work/fixture.out" || die "no USER in the transcript"
+grep -qP '\t\*$' "$work/fixture.out" || die "no '*' cancel in the transcript"
 say PASS

@@ -11,39 +11,27 @@
 # refused (imap4d answers "BAD ID Wrong state" before login).
 # Uses the network the runner brought up (instance $MC_TESTNET, default mc).
 set -uo pipefail
-
-export MAILCENSUS_SAFE_RANGE=198.18.0.0/15
-srcdir=${MC_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-bin=${MC_BIN:-$srcdir/build/mailcensus}
-cd "$srcdir" || exit 1
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+cd "$MC_SRCDIR" || exit 1
 MU_IP=198.18.2.2
 NGX_IP=198.18.2.4
 
-say() { printf 'test_grab_software: %s\n' "$*"; }
-skip() {
-	say "SKIP: $*"
-	exit 77
-}
-fail() {
-	say "FAIL: $*"
-	exit 1
-}
-[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"
-command -v python3 >/dev/null || skip "python3 not installed (scripts/setup-deps)"
+need_root "network namespaces"
+need_cmd python3
 imap4d=$(command -v imap4d || echo /usr/sbin/imap4d)
 [ -x "$imap4d" ] || skip "GNU Mailutils imap4d not installed (scripts/setup-deps: mailutils-imap4d)"
 pop3d=$(command -v pop3d || echo /usr/sbin/pop3d)
 [ -x "$pop3d" ] || skip "GNU Mailutils pop3d not installed (scripts/setup-deps: mailutils-pop3d)"
-[ -x "$bin" ] || skip "no mailcensus binary at $bin"
-scripts/testnet status >/dev/null 2>&1 || skip "test network '${MC_TESTNET:-mc}' is not up (scripts/testnet up)"
-eval "$(scripts/testnet env)"
+[ -x "$MC_BIN" ] || skip "no mailcensus binary at $MC_BIN"
+need_testnet
 
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
 ngx_mod=/usr/lib/nginx/modules/ngx_mail_module.so
 [ -x "$nginx" ] && [ -f "$ngx_mod" ] ||
 	skip "nginx with its mail module not installed (scripts/setup-deps: nginx-light libnginx-mod-mail)"
 
-work=$(mktemp -d /tmp/test_grab_software.XXXXXX)
+work_dir
 mupid=
 popid=
 ngxpid=
@@ -56,14 +44,13 @@ cleanup() {
 	for a in "${addrs_added[@]}"; do
 		ip netns exec "$MC_NS_SRV" ip addr del "$a/32" dev lo 2>/dev/null
 	done
-	rm -rf "$work"
 }
-trap cleanup EXIT
+at_exit cleanup
 
 ip netns exec "$MC_NS_SRV" ip link set lo up
 for a in "$MU_IP" "$NGX_IP"; do
 	if ! ip netns exec "$MC_NS_SRV" ip -4 addr show dev lo | grep -F " $a/" >/dev/null; then
-		ip netns exec "$MC_NS_SRV" ip addr add "$a/32" dev lo || fail "cannot add $a"
+		ip netns exec "$MC_NS_SRV" ip addr add "$a/32" dev lo || die "cannot add $a"
 		addrs_added+=("$a")
 	fi
 done
@@ -85,11 +72,11 @@ ip netns exec "$MC_NS_SRV" "$pop3d" --config-file="$work/pop3d.conf" --daemon --
 popid=$!
 for _ in $(seq 100); do
 	ip netns exec "$MC_NS_SRV" ss -ltn "sport = :143" | grep -F "$MU_IP:143" >/dev/null && break
-	kill -0 "$mupid" 2>/dev/null || fail "imap4d died: $(cat "$work/imap4d.log")"
+	kill -0 "$mupid" 2>/dev/null || die "imap4d died: $(cat "$work/imap4d.log")"
 	sleep 0.05
 done
 ip netns exec "$MC_NS_SRV" ss -ltn "sport = :143" | grep -F "$MU_IP:143" >/dev/null ||
-	fail "imap4d is not listening: $(cat "$work/imap4d.log")"
+	die "imap4d is not listening: $(cat "$work/imap4d.log")"
 
 # nginx's mail proxy: greets and lists capabilities without its auth backend
 cat >"$work/nginx.conf" <<CONF
@@ -110,22 +97,22 @@ ip netns exec "$MC_NS_SRV" "$nginx" -e "$work/nginx-error.log" -p "$work" -c "$w
 ngxpid=$!
 for _ in $(seq 100); do
 	ip netns exec "$MC_NS_SRV" ss -ltn "sport = :110" | grep -F "$NGX_IP:110" >/dev/null && break
-	kill -0 "$ngxpid" 2>/dev/null || fail "nginx died: $(cat "$work/nginx.out" "$work/nginx-error.log")"
+	kill -0 "$ngxpid" 2>/dev/null || die "nginx died: $(cat "$work/nginx.out" "$work/nginx-error.log")"
 	sleep 0.05
 done
 
 for _ in $(seq 100); do
 	ip netns exec "$MC_NS_SRV" ss -ltn "sport = :110" | grep -F "$MU_IP:110" >/dev/null && break
-	kill -0 "$popid" 2>/dev/null || fail "pop3d died: $(cat "$work/pop3d.log")"
+	kill -0 "$popid" 2>/dev/null || die "pop3d died: $(cat "$work/pop3d.log")"
 	sleep 0.05
 done
 printf '%s\n' "$MU_IP:143" "$MU_IP:110" "$NGX_IP:143" "$NGX_IP:110" 198.18.1.10:143 198.18.1.10:110 \
 	198.18.1.11:993 >"$work/targets"
-ip netns exec "$MC_NS_SCAN" "$bin" grab --contact "https://census.example/scanner" \
+ip netns exec "$MC_NS_SCAN" "$MC_BIN" grab --contact "https://census.example/scanner" \
 	--ca-file "$MC_CA_CERT" --no-tls-matrix --read-timeout 5 --timeout 20 \
 	"$work/targets" >"$work/out.ndjson" 2>"$work/stderr"
 rc=$?
-[ "$rc" -eq 0 ] || fail "grab exited $rc: $(cat "$work/stderr")"
+[ "$rc" -eq 0 ] || die "grab exited $rc: $(cat "$work/stderr")"
 
 python3 - "$work/out.ndjson" "$MU_IP" "$NGX_IP" <<'PY'
 import json, sys

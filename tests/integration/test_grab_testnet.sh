@@ -9,25 +9,16 @@
 # record per target, and the run respects its timeouts.
 # Uses the network the runner brought up (instance $MC_TESTNET, default mc).
 set -uo pipefail
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+cd "$MC_SRCDIR" || exit 1
 
-export MAILCENSUS_SAFE_RANGE=198.18.0.0/15
-srcdir=${MC_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-bin=${MC_BIN:-$srcdir/build/mailcensus}
-cd "$srcdir" || exit 1
+need_root "network namespaces"
+need_cmd python3
+[ -x "$MC_BIN" ] || skip "no mailcensus binary at $MC_BIN"
+need_testnet
 
-say() { printf 'test_grab_testnet: %s\n' "$*"; }
-skip() {
-	say "SKIP: $*"
-	exit 77
-}
-[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"
-command -v python3 >/dev/null || skip "python3 not installed (scripts/setup-deps)"
-[ -x "$bin" ] || skip "no mailcensus binary at $bin"
-scripts/testnet status >/dev/null 2>&1 || skip "test network '${MC_TESTNET:-mc}' is not up (scripts/testnet up)"
-eval "$(scripts/testnet env)"
-
-work=$(mktemp -d /tmp/test_grab_testnet.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+work_dir
 
 # Every host port of the truth (open, closed, silent), and 64 addresses of
 # the range on each of its ports. The posture hosts run high-security
@@ -53,7 +44,7 @@ say "$ntargets targets"
 
 start=$(date +%s)
 grab() { # CONCURRENCY TARGETS OUT
-	ip netns exec "$MC_NS_SCAN" "$bin" grab -v --ca-file "$MC_CA_CERT" --connect-timeout 3 \
+	ip netns exec "$MC_NS_SCAN" "$MC_BIN" grab -v --ca-file "$MC_CA_CERT" --connect-timeout 3 \
 		--read-timeout 10 --timeout 60 --concurrency "$1" "$2" >"$3" 2>>"$work/stderr"
 }
 grab 6 "$work/targets.hosts" "$work/out.hosts"
@@ -66,4 +57,4 @@ elapsed=$(($(date +%s) - start))
 cat "$work/stderr"
 say "grab exit $rc after ${elapsed}s"
 
-python3 "$srcdir/tests/integration/check_records.py" "$MC_TRUTH" "$work/targets" "$work/out.ndjson" "$rc" "$elapsed"
+python3 "$MC_SRCDIR/tests/integration/check_records.py" "$MC_TRUTH" "$work/targets" "$work/out.ndjson" "$rc" "$elapsed"

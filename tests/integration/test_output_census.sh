@@ -6,17 +6,12 @@
 # posture, cleartext-login hosts, TLS 1.0 acceptance, top countries).
 # Uses the network the runner brought up (instance $MC_TESTNET, default mc).
 set -uo pipefail
-: "${MC_BIN:?}" "${MC_SRCDIR:?}"
-export MAILCENSUS_SAFE_RANGE=198.18.0.0/15
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
 cd "$MC_SRCDIR" || exit 1
-[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)"; exit 77; }
-scripts/testnet status >/dev/null 2>&1 || { echo "test network ${MC_TESTNET:-mc} is not up (scripts/testnet up)"; exit 77; }
-eval "$(scripts/testnet env)"
-work=$(mktemp -d /tmp/mc-out-census-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
+need_root "network namespaces"
+need_testnet
+work_dir
 
 # targets: named hosts + 198.18.16.0-63, ports 110 143 993 995
 jq -r '.hosts[].ip' "$MC_TRUTH" >"$work/ips"

@@ -5,14 +5,10 @@
 # with a tiny sort buffer (many runs, merge passes) and zstd shards; no
 # leftovers in the work directory; text, HTML and the --list NDJSON.
 set -u
-: "${MC_BIN:?}" "${MC_BUILDDIR:?}" "${MC_SRCDIR:?}"
-export MAILCENSUS_SAFE_RANGE=198.18.0.0/15
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
 GEN="$MC_BUILDDIR/output/mc-bench-output"
-work=$(mktemp -d /tmp/mc-out-diff-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
+work_dir
 expect() { # expect NAME JQ-FILTER WANT FILE
 	local got
 	got=$(jq -c "$2" "$4" 2>&1)

@@ -5,16 +5,12 @@
 # counts from jq; the BigQuery schema against record.schema.json; the DuckDB SQL
 # loaded into a real DuckDB (npm @duckdb/node-api, installed by setup-deps).
 set -u
-: "${MC_BIN:?}" "${MC_BUILDDIR:?}" "${MC_SRCDIR:?}"
-export MAILCENSUS_SAFE_RANGE=198.18.0.0/15
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
 GEN="$MC_BUILDDIR/output/mc-bench-output"
 CHECK="$MC_SRCDIR/tests/integration/export_check.py"
 SCHEMA="$MC_SRCDIR/output/schema/record.schema.json"
-work=$(mktemp -d /tmp/mc-out-export-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
+work_dir
 
 mkdir -p "$work/mmdb"
 perl "$MC_SRCDIR/scripts/gen-mmdb" demo "$work/mmdb" || bad "gen-mmdb demo"
@@ -62,8 +58,7 @@ for p in $(jq -r '.properties|keys[]' "$SCHEMA"); do
 done
 duck=$MC_SRCDIR/data/npm/node_modules/@duckdb/node-api
 if [ ! -d "$duck" ] || ! command -v node >/dev/null; then
-	echo "DuckDB (npm @duckdb/node-api) missing: scripts/setup-deps installs it into data/npm"
-	exit 77
+	skip "DuckDB (npm @duckdb/node-api) missing: scripts/setup-deps installs it into data/npm"
 fi
 timeout 120 node "$MC_SRCDIR/tests/integration/duckdb_check.js" "$duck" "$work/load.sql" >"$work/duck.json" 2>"$work/duck.err" ||
 	{ bad "DuckDB load"; cat "$work/duck.err"; }

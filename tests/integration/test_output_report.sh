@@ -3,14 +3,10 @@
 # generated enriched run, and the HTML page rendered by headless Chromium (title and
 # chart elements in the DOM, screenshot not blank).
 set -u
-: "${MC_BIN:?}" "${MC_BUILDDIR:?}" "${MC_SRCDIR:?}"
-export MAILCENSUS_SAFE_RANGE=198.18.0.0/15
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
 GEN="$MC_BUILDDIR/output/mc-bench-output"
-work=$(mktemp -d /tmp/mc-out-report-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
+work_dir
 expect() { # expect NAME JQ-FILTER WANT FILE
 	local got
 	got=$(jq -c "$2" "$4" 2>&1)

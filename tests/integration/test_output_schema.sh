@@ -4,16 +4,12 @@
 # hostile bytes), parse with Python's strict json, and the validator rejects a
 # record that breaks the schema.
 set -u
-: "${MC_BIN:?}" "${MC_BUILDDIR:?}" "${MC_SRCDIR:?}"
-export MAILCENSUS_SAFE_RANGE=198.18.0.0/15
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
 GEN="$MC_BUILDDIR/output/mc-bench-output"
 SCHEMA="$MC_SRCDIR/output/schema/record.schema.json"
 VALIDATE="$MC_SRCDIR/tests/integration/schema_validate.py"
-work=$(mktemp -d /tmp/mc-out-schema-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
+work_dir
 
 mkdir -p "$work/mmdb" && perl "$MC_SRCDIR/scripts/gen-mmdb" test "$work/mmdb" || bad "gen-mmdb"
 "$GEN" --records 5000 --dir "$work/real" --geo-db "$work/mmdb/city.mmdb" \

@@ -4,14 +4,10 @@
 # 1 MiB tmpfs ends with a clear error, non-zero exit, and everything sealed
 # before it (shards + manifest) still verifies.
 set -u
-: "${MC_BIN:?}" "${MC_BUILDDIR:?}"
-export MAILCENSUS_SAFE_RANGE=198.18.0.0/15
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
 GEN="$MC_BUILDDIR/output/mc-bench-output"
-work=$(mktemp -d /tmp/mc-out-shards-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=1; }
+work_dir
 
 # 1. fresh runs verify
 "$GEN" --records 5000 --dir "$work/plain" --no-enrich --rotate-records 1200 >/dev/null || bad "generate plain"

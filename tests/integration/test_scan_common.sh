@@ -1,24 +1,16 @@
 # shellcheck shell=bash
-# test_scan_common.sh — sourced by the test_scan_*.sh integration tests.
-# Every scan runs inside the test network's scanner namespace, through
-# net_af_packet on its veth, from the engine's own address (no kernel owns
-# it, so no kernel RSTs our SYN-ACKs), with the safe-range guard set.
-export MAILCENSUS_SAFE_RANGE=198.18.0.0/15
-: "${MC_SRCDIR:?run through meson test}" "${MC_BIN:?run through meson test}"
+# test_scan_common.sh — sourced by the tests that run the SYN engine
+# (test_scan_*.sh, test_census_*.sh) after lib.sh's checks, skips and work
+# directory: the engine's helpers. Every scan runs inside the test network's
+# scanner namespace, through net_af_packet on its veth, from the engine's
+# own address (no kernel owns it, so no kernel RSTs our SYN-ACKs), with the
+# safe-range guard set (lib.sh). Reads MC_TRUTH, MC_NS_SCAN, MC_SCAN_IF,
+# MC_ENGINE_IP, MC_GW_IP (need_testnet); writes only the files it is named.
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# Load the default test network's settings; it must already be up.
-scan_need_testnet() {
-	local env
-	if ! env=$("$MC_SRCDIR/scripts/testnet" env 2>/dev/null) || [ -z "$env" ]; then
-		echo "SKIP: the test network is not up (scripts/testnet up)" >&2
-		exit 77
-	fi
-	eval "$env"
-	if ! ip netns exec "$MC_NS_SCAN" true 2>/dev/null; then
-		echo "SKIP: namespace $MC_NS_SCAN does not exist (scripts/testnet up)" >&2
-		exit 77
-	fi
-}
+# the name tests used before lib.sh: need_testnet
+scan_need_testnet() { need_testnet; }
 
 # Ground-truth files in DIR: targets (every address/range of the truth, for
 # -w), open, closed, silent (IP:PORT lines, sort -V).
@@ -44,17 +36,6 @@ scan_pairs() {
 # A number from a metadata file: scan_meta FILE '.rsts'
 scan_meta() {
 	jq -r "$2" "$1"
-}
-
-fail=0 # read by each test's last line: exit $fail
-export fail
-check() { # check DESCRIPTION COMMAND...
-	if "${@:2}"; then
-		echo "ok   $1"
-	else
-		echo "FAIL $1"
-		fail=1
-	fi
 }
 
 same_lines() { # same_lines FILE_A FILE_B: identical, else show the difference

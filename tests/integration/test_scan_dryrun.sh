@@ -8,8 +8,7 @@
 set -euo pipefail
 # shellcheck source=tests/integration/test_scan_common.sh
 . "$(dirname "$0")/test_scan_common.sh"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+work_dir
 
 "$MC_BIN" scan --dry-run "$work/syn.pcap" -S 198.18.0.2 -G 02:00:00:00:00:01 -q \
 	-p 110,143 -r 0 -m "$work/meta.json" 198.18.1.0/26 198.18.16.0/28

@@ -6,8 +6,7 @@
 set -euo pipefail
 # shellcheck source=tests/integration/test_scan_common.sh
 . "$(dirname "$0")/test_scan_common.sh"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+work_dir
 mkdir "$work/run"
 cd "$work/run"
 

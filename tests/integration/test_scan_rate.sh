@@ -5,9 +5,8 @@
 set -euo pipefail
 # shellcheck source=tests/integration/test_scan_common.sh
 . "$(dirname "$0")/test_scan_common.sh"
-scan_need_testnet
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+need_testnet
+work_dir
 
 range=$(jq -r '.ranges[0].cidr' "$MC_TRUTH")
 scan_run "$range" -p 110,143,993,995 -r 1000 -t 3 -c 1 -m "$work/meta.json"

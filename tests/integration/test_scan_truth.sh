@@ -8,9 +8,8 @@
 set -euo pipefail
 # shellcheck source=tests/integration/test_scan_common.sh
 . "$(dirname "$0")/test_scan_common.sh"
-scan_need_testnet
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+need_testnet
+work_dir
 
 scan_truth_files "$work"
 nopen=$(wc -l <"$work/open")

@@ -5,9 +5,9 @@
 # rejected by the client, and the misses stay within the statistical bound.
 # mcsim's --list-open must also agree with its --count-open.
 set -euo pipefail
-: "${MC_SRCDIR:?}" "${MC_BUILDDIR:?}"
-export MAILCENSUS_SAFE_RANGE=198.18.0.0/15
-[ "$(id -u)" -eq 0 ] || { echo "needs root for DPDK"; exit 77; }
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+need_root "DPDK"
 census=$MC_SRCDIR/scripts/sim-census
 mcsim=$MC_BUILDDIR/tests/sim/mcsim
 

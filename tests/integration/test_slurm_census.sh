@@ -11,14 +11,11 @@
 # once. Then the job script's guard: pointed at a namespace the test network
 # did not make, it refuses to scan. Everything is torn down by the trap.
 set -euo pipefail
-: "${MC_SRCDIR:?run through meson test}" "${MC_BIN:?run through meson test}"
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root (network namespaces, munge, slurmd)" >&2
-	exit 77
-fi
-export MAILCENSUS_SAFE_RANGE=198.18.0.0/15
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+need_root "network namespaces, munge, slurmd"
 export MC_TESTNET=slurm
-work=$(mktemp -d /tmp/mc-slurm-XXXXXX)
+work_dir
 chmod 755 "$work" # munged runs as user munge and must reach its socket directory
 export MC_SLURM_DIR=$work/slurm
 slurm=$MC_SRCDIR/scripts/slurm-local
@@ -31,12 +28,8 @@ cleanup() {
 	fi
 	MC_TESTNET=slurm "$testnet" down || true # also ends any process left in its namespaces
 	"$slurm" down || true
-	rm -rf "$work"
 }
-trap cleanup EXIT
-
-# shellcheck source=tests/integration/test_scan_common.sh
-. "$(dirname "$0")/test_scan_common.sh" # check(), fail
+at_exit cleanup
 
 for p in 16817 16818; do
 	if ss -Hltn "sport = :$p" | grep -q .; then

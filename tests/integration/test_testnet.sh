@@ -15,29 +15,19 @@
 #   - sslscan as a second oracle on hosts d (TLS 1.0 on) and e (1.3 only).
 # Uses the network the runner brought up (instance $MC_TESTNET, default mc).
 set -uo pipefail
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+cd "$MC_SRCDIR" || exit 1
 
-export MAILCENSUS_SAFE_RANGE=198.18.0.0/15
-srcdir=${MC_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-cd "$srcdir" || exit 1
+need_root "network namespaces"
+need_cmd jq openssl python3 sslscan ethtool
+need_testnet
 
-say() { printf 'test_testnet: %s\n' "$*"; }
-skip() {
-	say "SKIP: $*"
-	exit 77
-}
-[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"
-for tool in jq openssl python3 sslscan ethtool; do
-	command -v "$tool" >/dev/null || skip "$tool not installed (scripts/setup-deps)"
-done
-scripts/testnet status >/dev/null 2>&1 || skip "test network '${MC_TESTNET:-mc}' is not up (scripts/testnet up)"
-eval "$(scripts/testnet env)"
+work_dir
+probe=(ip netns exec "$MC_NS_SCAN" python3 "$MC_SRCDIR/tests/testnet/mailprobe.py")
 
-work=$(mktemp -d /tmp/test_testnet.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-probe=(ip netns exec "$MC_NS_SCAN" python3 "$srcdir/tests/testnet/mailprobe.py")
-
-# check DESC EXPECTED ACTUAL: one line per check; FAIL lines are counted.
-check() {
+# check_eq DESC EXPECTED ACTUAL: one line per check; FAIL lines are counted.
+check_eq() {
 	if [ "$2" = "$3" ]; then
 		printf 'ok    %s\n' "$1"
 	else
@@ -60,9 +50,9 @@ s_client() { # IP PORT PROTO ARGS... (stdin closed, 20 s bound: a loaded box is 
 check_cert() { # WHAT OUTPUT SHA CHAIN
 	local sha verify=false
 	sha=$(openssl x509 -outform DER <<<"$2" 2>/dev/null | sha256sum | cut -d' ' -f1)
-	check "$1 leaf sha256" "$3" "$sha"
+	check_eq "$1 leaf sha256" "$3" "$sha"
 	grep -q 'Verify return code: 0 (ok)' <<<"$2" && verify=true
-	check "$1 chain valid against test CA" "$4" "$verify"
+	check_eq "$1 chain valid against test CA" "$4" "$verify"
 }
 
 # One TLS version: accepted if the handshake pinned to it completes
@@ -73,7 +63,7 @@ check_version() { # IP PORT PROTO FLAG NAME EXPECTED SHA CHAIN
 	out=$(s_client "$1" "$2" "$3" "$4" -cipher 'DEFAULT@SECLEVEL=0')
 	# -tls1* pins the version: any completed handshake is at that version.
 	grep -Eq '^New, [^(].*Cipher is [^(]' <<<"$out" && got=yes
-	check "$1:$2 $5" "$(yesno "$6")" "$got"
+	check_eq "$1:$2 $5" "$(yesno "$6")" "$got"
 	[ "$got" = yes ] && check_cert "$1:$2 $5" "$out" "$7" "$8"
 	return 0
 }
@@ -88,7 +78,7 @@ check_tls_port() { # IP PORT PROTO MATRIX V10 V11 V12 V13 SHA CHAIN
 		check_version "$ip" "$port" "$proto" -tls1_3 TLSv1.3 "$8" "$9" "${10}"
 	else
 		out=$(s_client "$ip" "$port" "$proto")
-		check "$ip:$port $proto TLS handshake" yes "$(grep -q 'Cipher is [^(]' <<<"$out" && echo yes || echo no)"
+		check_eq "$ip:$port $proto TLS handshake" yes "$(grep -q 'Cipher is [^(]' <<<"$out" && echo yes || echo no)"
 		check_cert "$ip:$port" "$out" "$9" "${10}"
 	fi
 }
@@ -96,14 +86,14 @@ check_tls_port() { # IP PORT PROTO MATRIX V10 V11 V12 V13 SHA CHAIN
 check_plain_port() { # IP PORT PROTO POSTURE CLEARTEXT ADVERTISED
 	local ip=$1 port=$2 proto=$3 facts
 	facts=$("${probe[@]}" "$proto" "$ip" "$port")
-	check "$ip:$port $proto greeting" greeting=ok "$(grep -o 'greeting=[a-z]*' <<<"$facts")"
-	check "$ip:$port $proto STARTTLS advertised" "starttls=$(yesno "$6")" \
+	check_eq "$ip:$port $proto greeting" greeting=ok "$(grep -o 'greeting=[a-z]*' <<<"$facts")"
+	check_eq "$ip:$port $proto STARTTLS advertised" "starttls=$(yesno "$6")" \
 		"$(grep -o 'starttls=[a-z]*' <<<"$facts")"
 	if [ "$proto" = imap ]; then
-		check "$ip:$port LOGINDISABLED ($4)" "logindisabled=$(yesno "$([ "$5" = true ] && echo false || echo true)")" \
+		check_eq "$ip:$port LOGINDISABLED ($4)" "logindisabled=$(yesno "$([ "$5" = true ] && echo false || echo true)")" \
 			"$(grep -o 'logindisabled=[a-z]*' <<<"$facts")"
 	else
-		check "$ip:$port USER in CAPA ($4)" "user=$(yesno "$5")" "$(grep -o 'user=[a-z]*' <<<"$facts")"
+		check_eq "$ip:$port USER in CAPA ($4)" "user=$(yesno "$5")" "$(grep -o 'user=[a-z]*' <<<"$facts")"
 	fi
 }
 
@@ -121,8 +111,8 @@ check_host() {
 		993) grep -q " 143 open " <<<"$lines" || matrix=yes ;;
 		esac
 		case $state in
-		closed) check "$ip:$port closed" refused "$("${probe[@]}" tcp "$ip" "$port")" ;;
-		silent) check "$ip:$port silent" timeout "$("${probe[@]}" tcp "$ip" "$port")" ;;
+		closed) check_eq "$ip:$port closed" refused "$("${probe[@]}" tcp "$ip" "$port")" ;;
+		silent) check_eq "$ip:$port silent" timeout "$("${probe[@]}" tcp "$ip" "$port")" ;;
 		open)
 			case $proto in
 			imap | pop3) check_plain_port "$ip" "$port" "$proto" "$posture" "$clear" "$adv" ;;
@@ -137,27 +127,27 @@ check_host() {
 
 check_shape() {
 	local v
-	check "no scan0 in the root namespace" absent "$(ip link show scan0 >/dev/null 2>&1 && echo present || echo absent)"
-	check "no srv0 in the root namespace" absent "$(ip link show srv0 >/dev/null 2>&1 && echo present || echo absent)"
-	check "scanner ns has no default route" "" "$(ip netns exec "$MC_NS_SCAN" ip -4 route show default)"
-	check "scanner ns routes 198.18.0.0/15 via $MC_GW_IP" yes \
+	check_eq "no scan0 in the root namespace" absent "$(ip link show scan0 >/dev/null 2>&1 && echo present || echo absent)"
+	check_eq "no srv0 in the root namespace" absent "$(ip link show srv0 >/dev/null 2>&1 && echo present || echo absent)"
+	check_eq "scanner ns has no default route" "" "$(ip netns exec "$MC_NS_SCAN" ip -4 route show default)"
+	check_eq "scanner ns routes 198.18.0.0/15 via $MC_GW_IP" yes \
 		"$(ip netns exec "$MC_NS_SCAN" ip -4 route show 198.18.0.0/15 | grep -q "via $MC_GW_IP" && echo yes || echo no)"
 	for v in "$MC_NS_SCAN" "$MC_NS_SRV"; do
-		check "$v forwarding off" 0 "$(ip netns exec "$v" sysctl -n net.ipv4.ip_forward)"
+		check_eq "$v forwarding off" 0 "$(ip netns exec "$v" sysctl -n net.ipv4.ip_forward)"
 	done
-	check "scan0 tx checksum offload off" off \
+	check_eq "scan0 tx checksum offload off" off \
 		"$(ip netns exec "$MC_NS_SCAN" ethtool -k scan0 | awk '/^tx-checksumming:/{print $2}')"
-	check "srv0 tx checksum offload off" off \
+	check_eq "srv0 tx checksum offload off" off \
 		"$(ip netns exec "$MC_NS_SRV" ethtool -k srv0 | awk '/^tx-checksumming:/{print $2}')"
-	check "scan0 MAC is MC_SCAN_MAC" "$MC_SCAN_MAC" "$(ip netns exec "$MC_NS_SCAN" cat /sys/class/net/scan0/address)"
-	check "srv0 MAC is MC_GW_MAC" "$MC_GW_MAC" "$(ip netns exec "$MC_NS_SRV" cat /sys/class/net/srv0/address)"
+	check_eq "scan0 MAC is MC_SCAN_MAC" "$MC_SCAN_MAC" "$(ip netns exec "$MC_NS_SCAN" cat /sys/class/net/scan0/address)"
+	check_eq "srv0 MAC is MC_GW_MAC" "$MC_GW_MAC" "$(ip netns exec "$MC_NS_SRV" cat /sys/class/net/srv0/address)"
 }
 
 check_range() {
 	local cidr count sample bad
 	cidr=$(jq -r '.ranges[0].cidr' "$MC_TRUTH")
 	count=$(jq -r '.ranges[0].count' "$MC_TRUTH")
-	check "range in truth" "198.18.16.0/20 4096" "$cidr $count"
+	check_eq "range in truth" "198.18.16.0/20 4096" "$cidr $count"
 	# first, last and 30 pseudo-random addresses of the /20
 	sample=$(python3 -c 'import ipaddress, random
 n = list(ipaddress.ip_network("198.18.16.0/20"))
@@ -165,9 +155,9 @@ r = random.Random(7)
 print(" ".join(str(a) for a in [n[0], n[-1]] + r.sample(n, 30)))')
 	# shellcheck disable=SC2086
 	bad=$("${probe[@]}" greet 143 $sample | grep -c FAIL)
-	check "range sample of 32 addresses greets * OK on 143" 0 "$bad"
+	check_eq "range sample of 32 addresses greets * OK on 143" 0 "$bad"
 	for port in 110 993 995; do
-		check "range 198.18.20.7:$port closed" refused "$("${probe[@]}" tcp 198.18.20.7 "$port")"
+		check_eq "range 198.18.20.7:$port closed" refused "$("${probe[@]}" tcp 198.18.20.7 "$port")"
 	done
 }
 
@@ -177,12 +167,12 @@ check_lists() {
 	scripts/testnet truth-closed >"$work/closed.list"
 	scripts/testnet truth-silent >"$work/silent.list"
 	want=$(jq '[.hosts[].ports[] | select(.state == "open")] | length + 4096' "$MC_TRUTH")
-	check "truth-open lists every open pair" "$want" "$(wc -l <"$work/open.list")"
-	check "truth-open is sorted -V" "$(sort -V "$work/open.list" | md5sum)" "$(md5sum <"$work/open.list")"
-	check "truth-silent" "198.18.1.21:110 198.18.1.21:143 198.18.1.21:993 198.18.1.21:995" \
+	check_eq "truth-open lists every open pair" "$want" "$(wc -l <"$work/open.list")"
+	check_eq "truth-open is sorted -V" "$(sort -V "$work/open.list" | md5sum)" "$(md5sum <"$work/open.list")"
+	check_eq "truth-silent" "198.18.1.21:110 198.18.1.21:143 198.18.1.21:993 198.18.1.21:995" \
 		"$(tr '\n' ' ' <"$work/silent.list" | sed 's/ $//')"
-	check "truth-closed has the RST host" yes "$(grep -qx 198.18.1.20:143 "$work/closed.list" && echo yes)"
-	check "truth-closed has the range's 110" yes "$(grep -qx 198.18.31.255:110 "$work/closed.list" && echo yes)"
+	check_eq "truth-closed has the RST host" yes "$(grep -qx 198.18.1.20:143 "$work/closed.list" && echo yes)"
+	check_eq "truth-closed has the range's 110" yes "$(grep -qx 198.18.31.255:110 "$work/closed.list" && echo yes)"
 }
 
 # sslscan's protocol check only (no cipher enumeration): a second oracle.
@@ -193,10 +183,10 @@ sslscan_versions() { # ARGS...
 }
 
 check_sslscan() {
-	check "sslscan d 198.18.1.13:143 (STARTTLS)" \
+	check_eq "sslscan d 198.18.1.13:143 (STARTTLS)" \
 		"TLSv1.0=enabled TLSv1.1=enabled TLSv1.2=enabled TLSv1.3=enabled" \
 		"$(sslscan_versions --starttls-imap 198.18.1.13:143)"
-	check "sslscan e 198.18.1.14:993" \
+	check_eq "sslscan e 198.18.1.14:993" \
 		"TLSv1.0=disabled TLSv1.1=disabled TLSv1.2=disabled TLSv1.3=enabled" \
 		"$(sslscan_versions 198.18.1.14:993)"
 }
