@@ -1,9 +1,13 @@
 # shellcheck shell=bash
-# Sourced by scripts/testnet, which sets name, dir, ns_scan, ns_srv, here and the
-# address plan.
-# shellcheck disable=SC2154
 # testnet.d/dovecot.sh — postures, certificates and private dovecot instances.
-# Sourced by scripts/testnet.
+# Sourced by scripts/testnet, after lib.sh (say, in_srv).
+#   reads:  dir, ns_srv, HOSTS and RANGE_CIDR from scripts/testnet; its own
+#           POSTURES, TEST_USER, TEST_PASS (truth.sh reads them too)
+#   writes: $dir/certs/ (test CA, leaves, keys, dh.pem), $dir/passwd,
+#           $dir/dovecot/<instance>/ (dovecot.conf, run/, state/, log,
+#           start.out); starts one dovecot per posture and one for the range
+#           inside $ns_srv
+# shellcheck disable=SC2154
 #
 # One dovecot 2.3 per posture, each with its own config, base_dir, state_dir
 # and log, bound to its own address (listen = IP), started from inside the

@@ -1,10 +1,16 @@
 # shellcheck shell=bash
-# Sourced by scripts/testnet, which sets name, dir, ns_scan, ns_srv, here and the
-# address plan.
-# shellcheck disable=SC2154
 # testnet.d/lib.sh — namespaces, veth, addresses, nftables, up/down/status/env.
-# Sourced by scripts/testnet, which sets name, dir, ns_scan, ns_srv and the
-# address plan.
+# Sourced by scripts/testnet.
+#   reads:  name, dir, here, ns_scan, ns_srv, ns_nic and the address plan
+#           (KERNEL_IP ENGINE_IP GW_IP SCAN_MAC SRV_MAC RST_IP SILENT_IP
+#           RANGE_CIDR NIC_IP NIC_GW_IP NIC_MAC HOSTS) from scripts/testnet;
+#           $dir/dovecot/*/run/master.pid, $dir/truth.json, $dir/up.done
+#   writes: namespaces $ns_scan, $ns_srv (veth scan0/srv0, addresses, routes),
+#           nftables table mailcensus_testnet in $ns_srv, a blackhole route
+#           for 198.18.0.0/15 in the root namespace; $dir/nftables.conf,
+#           $dir/env, $dir/up.done; `down` removes $dir, the namespaces and
+#           /run/dpdk/$name-*; `env` prints shell-quoted exports for eval
+# shellcheck disable=SC2154
 
 need_root() {
 	if [ "$(id -u)" -ne 0 ]; then
@@ -129,27 +135,32 @@ NFT
 	in_srv nft -f "$dir/nftables.conf"
 }
 
+# One `export NAME=VALUE` a line, VALUE quoted by printf %q: a checkout
+# path with spaces or shell metacharacters survives eval "$(scripts/testnet
+# env)" (test_testnet_env).
 tn_env() {
-	cat <<ENV
-export MC_TESTNET=$name
-export MC_NS_SCAN=$ns_scan
-export MC_NS_SRV=$ns_srv
-export MC_SCAN_IF=scan0
-export MC_SCAN_MAC=$SCAN_MAC
-export MC_KERNEL_IP=$KERNEL_IP
-export MC_ENGINE_IP=$ENGINE_IP
-export MC_GW_IP=$GW_IP
-export MC_GW_MAC=$SRV_MAC
-export MC_TRUTH=$dir/truth.json
-export MC_TESTNET_DIR=$dir
-export MC_CA_CERT=$dir/certs/ca.pem
-export MC_NS_NIC=$ns_nic
-export MC_NIC_IF=nic0
-export MC_NIC_IP=$NIC_IP
-export MC_NIC_GW_IP=$NIC_GW_IP
-export MC_NIC_MAC=$NIC_MAC
-export MAILCENSUS_SAFE_RANGE=198.18.0.0/15
-ENV
+	local kv
+	for kv in \
+		MC_TESTNET="$name" \
+		MC_NS_SCAN="$ns_scan" \
+		MC_NS_SRV="$ns_srv" \
+		MC_SCAN_IF=scan0 \
+		MC_SCAN_MAC="$SCAN_MAC" \
+		MC_KERNEL_IP="$KERNEL_IP" \
+		MC_ENGINE_IP="$ENGINE_IP" \
+		MC_GW_IP="$GW_IP" \
+		MC_GW_MAC="$SRV_MAC" \
+		MC_TRUTH="$dir/truth.json" \
+		MC_TESTNET_DIR="$dir" \
+		MC_CA_CERT="$dir/certs/ca.pem" \
+		MC_NS_NIC="$ns_nic" \
+		MC_NIC_IF=nic0 \
+		MC_NIC_IP="$NIC_IP" \
+		MC_NIC_GW_IP="$NIC_GW_IP" \
+		MC_NIC_MAC="$NIC_MAC" \
+		MAILCENSUS_SAFE_RANGE=198.18.0.0/15; do
+		printf 'export %s=%q\n' "${kv%%=*}" "${kv#*=}"
+	done
 }
 
 # Prints one line per part; returns 0 only if everything is up.

@@ -1,10 +1,14 @@
 # shellcheck shell=bash
-# Sourced by scripts/testnet, which sets name, dir, ns_scan, ns_srv, ns_nic, here
-# and the address plan (NIC_*).
-# shellcheck disable=SC2154
 # testnet.d/nic.sh — the dedicated-NIC variant: a third namespace whose veth
 # end DPDK drives and the kernel does not use (docs/testnet.md, "The NIC
-# variant"). Sourced by scripts/testnet after lib.sh.
+# variant"). Sourced by scripts/testnet after lib.sh (in_nic, in_srv,
+# ns_sysctls, kill_ns_pids, tn_status).
+#   reads:  dir, ns_nic, ns_srv, NIC_MAC, NIC_SRV_MAC, NIC_GW_IP from
+#           scripts/testnet
+#   writes: namespace $ns_nic (veth nic0, its peer srv1 $NIC_GW_IP in
+#           $ns_srv), nftables table mailcensus_nic in $ns_nic,
+#           $dir/nic-nftables.conf; nic-down removes them again
+# shellcheck disable=SC2154
 #
 #   <name>-nic  nic0 (no address)  <-- veth -->  srv1 198.18.3.254/24  <name>-srv
 #

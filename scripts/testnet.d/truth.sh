@@ -1,9 +1,11 @@
 # shellcheck shell=bash
-# Sourced by scripts/testnet, which sets name, dir, ns_scan, ns_srv, here and the
-# address plan.
-# shellcheck disable=SC2154
 # testnet.d/truth.sh — the ground truth, computed from the configuration.
-# Sourced by scripts/testnet.
+# Sourced by scripts/testnet, after dovecot.sh.
+#   reads:  dir, HOSTS, RST_IP, SILENT_IP, RANGE_CIDR, RANGE_COUNT from
+#           scripts/testnet; POSTURES (dovecot.sh); $dir/certs/*.pem
+#   writes: $dir/truth.json (through $dir/truth.json.tmp); truth-open,
+#           truth-closed, truth-silent print IP:PORT lines on stdout
+# shellcheck disable=SC2154
 #
 # truth_write emits one line per (address, port) into python3, which writes
 # $dir/truth.json (format in docs/testnet.md). Certificate SHA-256 is that of
