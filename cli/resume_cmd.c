@@ -3,7 +3,7 @@
  * The results directory's manifest says which command made the run, from
  * which working directory, with which words; this file reads it, refuses
  * what cannot be resumed, and hands over to that command's resume (grab:
- * probes/cmd_grab.c, scan --grab: scan_cmd.c). */
+ * cmd_grab.c, scan --grab: scan_cmd.c). */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>

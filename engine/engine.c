@@ -1,10 +1,10 @@
 /* engine.c — engine_run(): the order of a scan, and its teardown.
  *
  * EAL up, port up, gateway resolved, consumer started, then lcores: TX lcores
- * on the first workers, the RX lcore on the next; the main lcore prints the
- * progress line every second until every TX lcore is done (or -t / a quit
- * request stops them), keeps RX running for the cooldown, stops it, closes
- * the ring and waits for the consumer. Every exit path goes through one
+ * on the first workers, the RX lcore on the next; the main lcore hands the
+ * caller a progress snapshot every second until every TX lcore is done (or
+ * -t / a quit request stops them), keeps RX running for the cooldown, stops
+ * it, closes the ring and waits for the consumer. Every exit path goes through one
  * cleanup ladder that ends with EAL's runtime directory removed. */
 #include <errno.h>
 #include <limits.h>

@@ -1,10 +1,11 @@
 /* engine.h — the DPDK SYN-scan engine as one call.
  *
- * The caller (cmd_scan, or the lead's `scan --grab`) builds a target set
- * (targets.h) and an engine_config, and plugs in a consumer of the hit ring.
- * engine_run() initialises DPDK's EAL, sets up the one port, resolves the
- * gateway, runs one TX lcore per queue plus one RX lcore, prints a progress
- * line per second, waits the cooldown, and tears everything down again
+ * The caller (cli/scan_engine.c, for `scan` and `scan --grab`) builds a
+ * target set (targets.h) and an engine_config, and plugs in a consumer of
+ * the hit ring. engine_run() initialises DPDK's EAL, sets up the one port,
+ * resolves the gateway, runs one TX lcore per queue plus one RX lcore,
+ * hands the caller's progress callback a snapshot once a second (the
+ * caller prints it), waits the cooldown, and tears everything down again
  * (including EAL's runtime directory). No DPDK type appears in this header. */
 #ifndef MC_ENGINE_H
 #define MC_ENGINE_H
