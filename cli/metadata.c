@@ -199,30 +199,33 @@ static void result(struct out_jw *w, const struct engine_result *res)
 	key_time(w, "end_time", res->end_ns);
 }
 
+struct meta_doc {
+	const struct engine_config *cfg;
+	const struct engine_result *res;
+	int argc;
+	char **argv;
+};
+
+static void meta_body(struct out_jw *w, const void *ctx)
+{
+	const struct meta_doc *d = ctx;
+
+	config(w, d->cfg, d->argc, d->argv);
+	targets(w, d->cfg->targets);
+	kernel_path(w, d->cfg, d->res);
+	result(w, d->res);
+	out_jw_lit(w, "}\n");
+}
+
 int scan_metadata_json(const struct engine_config *cfg, const struct engine_result *res, int argc,
 		       char **argv, char **out, size_t *len)
 {
+	const struct meta_doc d = {.cfg = cfg, .res = res, .argc = argc, .argv = argv};
 	size_t cap = META_FIXED_BYTES;
-	struct out_jw w;
-	char *buf;
 
 	for (int i = 0; i < argc; i++)
 		cap += strlen(argv[i]) * 6 + 3; /* worst case: every byte \u00XX */
-	buf = malloc(cap);
-	if (buf == NULL)
-		return -ENOMEM;
-	out_jw_init(&w, buf, cap - 1);
-	config(&w, cfg, argc, argv);
-	targets(&w, cfg->targets);
-	kernel_path(&w, cfg, res);
-	result(&w, res);
-	out_jw_lit(&w, "}\n");
-	if (w.overflow) { /* cannot happen with the sizing above; be safe */
-		free(buf);
-		return -ENOMEM;
-	}
-	*w.p = '\0';
-	*len = (size_t)(w.p - buf);
-	*out = buf;
-	return 0;
+	/* overflow cannot happen with this sizing; it is still refused */
+	*out = out_jw_document(cap, meta_body, &d, len);
+	return *out != NULL ? 0 : -ENOMEM;
 }

@@ -211,33 +211,27 @@ static void json_matrix(struct out_jw *w, const char *name, const char *unit,
 	out_jw_lit(w, "],");
 }
 
+static void json_body(struct out_jw *w, const void *ctx)
+{
+	const struct diff_stats *st = ctx;
+
+	out_jw_lit(w, "{");
+	json_side(w, "old", st->old_dir, &st->old);
+	json_side(w, "new", st->new_dir, &st->new);
+	json_changes(w, "services", st->svc);
+	json_changes(w, "hosts", st->hosts);
+	json_reasons(w, "service_reasons", st->svc_reason);
+	json_reasons(w, "host_reasons", st->host_reason);
+	json_matrix(w, "posture", "services", st->posture);
+	json_matrix(w, "host_posture", "hosts", st->host_posture);
+	json_where(w, st);
+	out_jw_member_u64(w, "sort_memory_bytes", st->mem_bytes, false);
+	out_jw_lit(w, "}\n");
+}
+
 char *out_diff_json(const struct diff_stats *st)
 {
-	size_t cap = 1u << 20;
-	char *buf = malloc(cap);
-	struct out_jw w;
-
-	if (buf == NULL)
-		return NULL;
-	out_jw_init(&w, buf, cap - 1);
-	out_jw_lit(&w, "{");
-	json_side(&w, "old", st->old_dir, &st->old);
-	json_side(&w, "new", st->new_dir, &st->new);
-	json_changes(&w, "services", st->svc);
-	json_changes(&w, "hosts", st->hosts);
-	json_reasons(&w, "service_reasons", st->svc_reason);
-	json_reasons(&w, "host_reasons", st->host_reason);
-	json_matrix(&w, "posture", "services", st->posture);
-	json_matrix(&w, "host_posture", "hosts", st->host_posture);
-	json_where(&w, st);
-	out_jw_member_u64(&w, "sort_memory_bytes", st->mem_bytes, false);
-	out_jw_lit(&w, "}\n");
-	if (w.overflow) {
-		free(buf);
-		return NULL;
-	}
-	*w.p = '\0';
-	return buf;
+	return out_jw_document(OUT_JW_DOC_CAP, json_body, st, NULL);
 }
 
 static void html_matrix(FILE *out, const char *id, const char *title,

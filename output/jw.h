@@ -128,4 +128,17 @@ static inline void out_jw_cstr_or_null(struct out_jw *w, const char *s, size_t c
 /* "YYYY-MM-DDTHH:MM:SS[.ffffff]Z" of Unix microseconds (or seconds when frac is false). */
 void out_jw_time(struct out_jw *w, int64_t us, bool frac);
 
+/* Writes one document's text into w (ctx: the caller's data). */
+typedef void out_jw_body_fn(struct out_jw *w, const void *ctx);
+
+/* The size of the reports' documents (report, diff): far above what their
+ * fixed shape needs. */
+#define OUT_JW_DOC_CAP (1u << 20)
+
+/* One whole JSON document: body(w, ctx) writes it into a malloc'd buffer
+ * of cap bytes, one of them kept for the NUL. Returns the NUL-terminated
+ * text (the caller frees it) and its length in *len unless len is NULL;
+ * NULL with errno ENOMEM (no memory) or EOVERFLOW (it did not fit). */
+char *out_jw_document(size_t cap, out_jw_body_fn *body, const void *ctx, size_t *len);
+
 #endif

@@ -228,9 +228,11 @@ static void json_tops(struct out_jw *w, const struct rep_stats *st)
 	out_jw_member_u64(w, "cleartext_hosts_without_asn", st->cleartext_no_asn, false);
 }
 
-static void json_body(struct out_jw *w, const struct rep_stats *st)
+static void json_body(struct out_jw *w, const void *ctx)
 {
+	const struct rep_stats *st = ctx;
 	char headline[256];
+
 	out_jw_lit(w, "{");
 	json_run(w, st);
 	out_report_headline(st, headline, sizeof(headline));
@@ -321,18 +323,5 @@ static void json_body(struct out_jw *w, const struct rep_stats *st)
 
 char *out_report_json(const struct rep_stats *st)
 {
-	size_t cap = 1u << 20;
-	char *buf = malloc(cap);
-	struct out_jw w;
-
-	if (buf == NULL)
-		return NULL;
-	out_jw_init(&w, buf, cap - 1);
-	json_body(&w, st);
-	if (w.overflow) {
-		free(buf);
-		return NULL;
-	}
-	*w.p = '\0';
-	return buf;
+	return out_jw_document(OUT_JW_DOC_CAP, json_body, st, NULL);
 }

@@ -1,4 +1,5 @@
 /* test_record_json.c — record names, capability lists and exact JSON encoding. */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -415,6 +416,38 @@ static void test_cert_time_extremes(void)
 	CHECK(strstr(buf, "\"not_before\":null,") != NULL);
 }
 
+/* out_jw_document: the text and its length, a body that fills the buffer
+ * to the last byte before the NUL, and one byte more is EOVERFLOW. */
+static void doc_body(struct out_jw *w, const void *ctx)
+{
+	const char *s = ctx;
+
+	out_jw_lit(w, "{\"s\":");
+	out_jw_bytes(w, s, strlen(s));
+	out_jw_lit(w, "}");
+}
+
+static void test_document(void)
+{
+	size_t len = 0;
+	char *doc = out_jw_document(64, doc_body, "a\"b", &len);
+
+	CHECK(doc != NULL);
+	if (doc != NULL) {
+		CHECK_STR_EQ(doc, "{\"s\":\"a\\\"b\"}");
+		CHECK_UINT_EQ(len, strlen(doc));
+	}
+	free(doc);
+	doc = out_jw_document(13, doc_body, "a\"b", &len); /* 12 bytes of text + NUL */
+	CHECK(doc != NULL);
+	free(doc);
+	errno = 0;
+	doc = out_jw_document(12, doc_body, "a\"b", NULL);
+	CHECK(doc == NULL);
+	CHECK_INT_EQ(errno, EOVERFLOW);
+	free(doc);
+}
+
 int main(void)
 {
 	RUN(test_escape_ascii);
@@ -427,5 +460,6 @@ int main(void)
 	RUN(test_ipv6_record);
 	RUN(test_worst_case_fits);
 	RUN(test_cert_time_extremes);
+	RUN(test_document);
 	return test_summary();
 }
