@@ -8,7 +8,8 @@
 # Reads MC_SRCDIR, MC_BUILDDIR, MC_BIN (meson test sets them; outside meson
 # they default to this checkout and its build/), MC_TESTNET (need_testnet).
 # Sets MAILCENSUS_SAFE_RANGE (exported), fail=0, and, after work_dir, work.
-# Writes only below $MC_BUILDDIR/tmp/ (work_dir), removed again at exit.
+# Writes below $MC_BUILDDIR/tmp/ (work_dir) and addresses on the server
+# namespace's lo (srv_addr); both removed again at exit.
 # docs/testing.md describes each helper.
 
 export MAILCENSUS_SAFE_RANGE=198.18.0.0/15
@@ -42,6 +43,12 @@ bad() {
 check() {
 	if "${@:2}"; then ok "$1"; else bad "$1"; fi
 }
+# check_jq NAME FILTER WANT FILE: `jq -c FILTER FILE` prints exactly WANT
+check_jq() {
+	local got
+	got=$(jq -c "$2" "$4" 2>&1)
+	if [ "$got" = "$3" ]; then ok "$1 = $3"; else bad "$1: got $got, want $3"; fi
+}
 
 # --- what a test needs ---------------------------------------------------------
 # need_root WHAT: skip unless root (WHAT says what root is needed for)
@@ -63,6 +70,41 @@ need_testnet() {
 	eval "$("$MC_SRCDIR/scripts/testnet" env)"
 }
 
+# --- servers of a test, in the test network's server namespace ---------------
+_t_srv_added=()
+# srv_addr IP...: each IP/32 on the server namespace's lo (lo up); the ones
+# this test added are removed again at exit
+srv_addr() {
+	local ip have
+	ip netns exec "$MC_NS_SRV" ip link set lo up
+	have=$(ip netns exec "$MC_NS_SRV" ip -4 addr show dev lo)
+	for ip; do
+		grep -qF " $ip/" <<<"$have" && continue
+		ip netns exec "$MC_NS_SRV" ip addr add "$ip/32" dev lo || die "cannot add $ip to $MC_NS_SRV lo"
+		_t_srv_added+=("$ip")
+	done
+}
+# srv_listening IP PORT: something listens on TCP IP:PORT in the server
+# namespace (IP of an IPv6 address in brackets). No pipe: grep -q would
+# leave ss a SIGPIPE on the range's 4,096 listeners, a failure under pipefail.
+srv_listening() {
+	local l
+	l=$(ip netns exec "$MC_NS_SRV" ss -Hltn "sport = :$2")
+	grep -qF "$1:$2" <<<"$l"
+}
+# wait_for PID COMMAND...: COMMAND every 0.05 s for up to 5 s, while the
+# process PID lives (PID -: no process to watch); COMMAND's last status
+wait_for() {
+	local pid=$1
+	shift
+	for _ in $(seq 100); do
+		"$@" && return 0
+		[ "$pid" = - ] || kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	"$@"
+}
+
 # --- work directory and clean-up -----------------------------------------------
 _t_exit=()
 # at_exit COMMAND: run COMMAND (one word, e.g. a function) at exit, the last
@@ -71,6 +113,9 @@ at_exit() { _t_exit=("$1" "${_t_exit[@]}"); }
 _t_on_exit() {
 	local c
 	for c in "${_t_exit[@]}"; do "$c" || true; done
+	for c in "${_t_srv_added[@]}"; do
+		ip netns exec "$MC_NS_SRV" ip addr del "$c/32" dev lo 2>/dev/null
+	done
 	if [ -n "${work:-}" ]; then rm -rf "$work"; fi
 }
 trap _t_on_exit EXIT

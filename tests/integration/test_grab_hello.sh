@@ -36,21 +36,14 @@ need_testnet
 
 work_dir
 pids=()
-addr_added=
 cleanup() {
 	for p in "${pids[@]}"; do
 		kill "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
-	[ -n "$addr_added" ] && ip netns exec "$MC_NS_SRV" ip addr del "$FX_IP/32" dev lo 2>/dev/null
 }
 at_exit cleanup
-
-ip netns exec "$MC_NS_SRV" ip link set lo up
-if ! ip netns exec "$MC_NS_SRV" ip -4 addr show dev lo | grep -q " $FX_IP/"; then
-	ip netns exec "$MC_NS_SRV" ip addr add "$FX_IP/32" dev lo || die "cannot add $FX_IP"
-	addr_added=1
-fi
+srv_addr "$FX_IP"
 
 # --- the servers -------------------------------------------------------------
 ip netns exec "$MC_NS_SRV" "$fixture" "$FX_IP" "$FX_BASE" "$work/map" \

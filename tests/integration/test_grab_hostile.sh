@@ -44,31 +44,20 @@ case $grab_help in *"not built yet"*) skip "mailcensus grab is not built yet" ;;
 
 work_dir
 fxpid=
-addr_added=
 cleanup() {
 	if [ -n "$fxpid" ]; then
 		kill "$fxpid" 2>/dev/null
 		wait "$fxpid" 2>/dev/null
 	fi
-	[ -n "$addr_added" ] && ip netns exec "$MC_NS_SRV" ip addr del "$FX_IP/32" dev lo 2>/dev/null
 }
 at_exit cleanup
 
 # --- the fixture, in the server namespace ---------------------------------
-ip netns exec "$MC_NS_SRV" ip link set lo up
-if ! ip netns exec "$MC_NS_SRV" ip -4 addr show dev lo | grep -q " $FX_IP/"; then
-	ip netns exec "$MC_NS_SRV" ip addr add "$FX_IP/32" dev lo || die "cannot add $FX_IP to $MC_NS_SRV lo"
-	addr_added=1
-fi
+srv_addr "$FX_IP"
 ip netns exec "$MC_NS_SRV" "$fixture" "$FX_IP" "$FX_BASE" "$work/map" \
 	>"$work/fixture.out" 2>"$work/fixture.err" </dev/null &
 fxpid=$!
-for _ in $(seq 100); do
-	[ -f "$work/map" ] && break
-	kill -0 "$fxpid" 2>/dev/null || break
-	sleep 0.05
-done
-[ -f "$work/map" ] || die "fixture did not start: $(cat "$work/fixture.err")"
+wait_for "$fxpid" test -f "$work/map" || die "fixture did not start: $(cat "$work/fixture.err")"
 
 # --- targets, in batches ----------------------------------------------------
 # grab takes at most 16 --port PORT=PROTO options, so the fixture ports are

@@ -63,13 +63,7 @@ CONF
 ip netns exec "$MC_NS_SRV" "$imap4d" --config-file="$work/imap4d.conf" --daemon --foreground \
 	</dev/null >"$work/imap4d.log" 2>&1 &
 mupid=$!
-for _ in $(seq 100); do
-	ip netns exec "$MC_NS_SRV" ss -ltn "sport = :143" | grep -F "[$SRV6]:143" >/dev/null && break
-	kill -0 "$mupid" 2>/dev/null || die "imap4d died: $(cat "$work/imap4d.log")"
-	sleep 0.05
-done
-ip netns exec "$MC_NS_SRV" ss -ltn "sport = :143" | grep -F "[$SRV6]:143" >/dev/null ||
-	die "imap4d is not listening: $(cat "$work/imap4d.log")"
+wait_for "$mupid" srv_listening "[$SRV6]" 143 || die "imap4d is not listening: $(cat "$work/imap4d.log")"
 
 # outside the IPv6 safe range: refused before any connection
 echo "[2001:db9::1]:143" >"$work/outside"

@@ -47,15 +47,11 @@ need_testnet
 work_dir
 fxpid=
 mupids=()
-added=()
 cleanup() {
-	local pid ip
+	local pid
 	for pid in $fxpid "${mupids[@]}"; do
 		kill "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
-	done
-	for ip in "${added[@]}"; do
-		ip netns exec "$MC_NS_SRV" ip addr del "$ip/32" dev lo 2>/dev/null
 	done
 }
 at_exit cleanup
@@ -63,13 +59,7 @@ at_exit cleanup
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
 	-subj "/CN=login-fixture.invalid" -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null ||
 	die "cannot make the fixture's certificate"
-lo_addrs=$(ip netns exec "$MC_NS_SRV" ip -4 addr show dev lo)
-for ip in "$FX_IP" "$MU_IP" "$NGX_IP"; do
-	if ! grep -q " $ip/" <<<"$lo_addrs"; then
-		ip netns exec "$MC_NS_SRV" ip addr add "$ip/32" dev lo || die "cannot add $ip to $MC_NS_SRV lo"
-		added+=("$ip")
-	fi
-done
+srv_addr "$FX_IP" "$MU_IP" "$NGX_IP"
 
 # GNU Mailutils: one imap4d and one pop3d master, two listeners each.
 for d in imap4d pop3d; do
@@ -130,24 +120,10 @@ MAP
 ip netns exec "$MC_NS_SRV" python3 "$MC_SRCDIR/tests/fixture/login_server.py" "$FX_IP" "$FX_BASE" \
 	"$work/cert.pem" "$work/key.pem" "$work/map" >"$work/fixture.out" 2>&1 </dev/null &
 fxpid=$!
-for _ in $(seq 100); do
-	[ -f "$work/map" ] && break
-	kill -0 "$fxpid" 2>/dev/null || break
-	sleep 0.05
-done
-[ -f "$work/map" ] || die "fixture did not start: $(cat "$work/fixture.out")"
-listening() { # IP PORT
-	local l
-	l=$(ip netns exec "$MC_NS_SRV" ss -ltnH "sport = :$2")
-	grep -q "$1:$2" <<<"$l"
-}
+wait_for "$fxpid" test -f "$work/map" || die "fixture did not start: $(cat "$work/fixture.out")"
 for ip in "$MU_IP" "$NGX_IP"; do
 	for port in 143 1143 110 1110; do
-		for _ in $(seq 100); do
-			listening "$ip" "$port" && break
-			sleep 0.05
-		done
-		listening "$ip" "$port" ||
+		wait_for - srv_listening "$ip" "$port" ||
 			die "no listener on $ip:$port: $(cat "$work"/*d.log "$work/nginx.log")"
 	done
 done

@@ -35,25 +35,14 @@ work_dir
 mupid=
 popid=
 ngxpid=
-addrs_added=()
 cleanup() {
 	for pid in $mupid $popid $ngxpid; do
 		kill "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
-	for a in "${addrs_added[@]}"; do
-		ip netns exec "$MC_NS_SRV" ip addr del "$a/32" dev lo 2>/dev/null
-	done
 }
 at_exit cleanup
-
-ip netns exec "$MC_NS_SRV" ip link set lo up
-for a in "$MU_IP" "$NGX_IP"; do
-	if ! ip netns exec "$MC_NS_SRV" ip -4 addr show dev lo | grep -F " $a/" >/dev/null; then
-		ip netns exec "$MC_NS_SRV" ip addr add "$a/32" dev lo || die "cannot add $a"
-		addrs_added+=("$a")
-	fi
-done
+srv_addr "$MU_IP" "$NGX_IP"
 cat >"$work/imap4d.conf" <<CONF
 logging { syslog no; };
 pidfile $work/imap4d.pid;
@@ -70,13 +59,7 @@ CONF
 ip netns exec "$MC_NS_SRV" "$pop3d" --config-file="$work/pop3d.conf" --daemon --foreground \
 	</dev/null >"$work/pop3d.log" 2>&1 &
 popid=$!
-for _ in $(seq 100); do
-	ip netns exec "$MC_NS_SRV" ss -ltn "sport = :143" | grep -F "$MU_IP:143" >/dev/null && break
-	kill -0 "$mupid" 2>/dev/null || die "imap4d died: $(cat "$work/imap4d.log")"
-	sleep 0.05
-done
-ip netns exec "$MC_NS_SRV" ss -ltn "sport = :143" | grep -F "$MU_IP:143" >/dev/null ||
-	die "imap4d is not listening: $(cat "$work/imap4d.log")"
+wait_for "$mupid" srv_listening "$MU_IP" 143 || die "imap4d is not listening: $(cat "$work/imap4d.log")"
 
 # nginx's mail proxy: greets and lists capabilities without its auth backend
 cat >"$work/nginx.conf" <<CONF
@@ -95,17 +78,9 @@ CONF
 ip netns exec "$MC_NS_SRV" "$nginx" -e "$work/nginx-error.log" -p "$work" -c "$work/nginx.conf" \
 	</dev/null >"$work/nginx.out" 2>&1 &
 ngxpid=$!
-for _ in $(seq 100); do
-	ip netns exec "$MC_NS_SRV" ss -ltn "sport = :110" | grep -F "$NGX_IP:110" >/dev/null && break
-	kill -0 "$ngxpid" 2>/dev/null || die "nginx died: $(cat "$work/nginx.out" "$work/nginx-error.log")"
-	sleep 0.05
-done
-
-for _ in $(seq 100); do
-	ip netns exec "$MC_NS_SRV" ss -ltn "sport = :110" | grep -F "$MU_IP:110" >/dev/null && break
-	kill -0 "$popid" 2>/dev/null || die "pop3d died: $(cat "$work/pop3d.log")"
-	sleep 0.05
-done
+wait_for "$ngxpid" srv_listening "$NGX_IP" 110 ||
+	die "nginx is not listening: $(cat "$work/nginx.out" "$work/nginx-error.log")"
+wait_for "$popid" srv_listening "$MU_IP" 110 || die "pop3d is not listening: $(cat "$work/pop3d.log")"
 printf '%s\n' "$MU_IP:143" "$MU_IP:110" "$NGX_IP:143" "$NGX_IP:110" 198.18.1.10:143 198.18.1.10:110 \
 	198.18.1.11:993 >"$work/targets"
 ip netns exec "$MC_NS_SCAN" "$MC_BIN" grab --contact "https://census.example/scanner" \

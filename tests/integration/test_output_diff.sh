@@ -9,11 +9,6 @@ set -u
 . "$(dirname "$0")/lib.sh"
 GEN="$MC_BUILDDIR/output/mc-bench-output"
 work_dir
-expect() { # expect NAME JQ-FILTER WANT FILE
-	local got
-	got=$(jq -c "$2" "$4" 2>&1)
-	[ "$got" = "$3" ] && ok "$1 = $3" || bad "$1: got $got, want $3"
-}
 rec() { # ip port proto posture cleartext tls1_0 tls1_1 country
 	jq -nc --arg ip "$1" --argjson port "$2" --arg proto "$3" --arg posture "$4" --argjson ct "$5" \
 		--argjson t10 "$6" --argjson t11 "$7" --arg cc "$8" '
@@ -58,16 +53,16 @@ mkdir -p "$work/old" "$work/new"
 mkdir -p "$work/tmp"
 "$MC_BIN" diff "$work/old" "$work/new" --format json -o "$work/hand.json" --list "$work/hand.list" \
 	--work-dir "$work/tmp" || bad "diff exits 0"
-expect services .services '{"unchanged":1,"improved":3,"regressed":2,"mixed":0,"appeared":1,"disappeared":2}' "$work/hand.json"
-expect hosts .hosts '{"unchanged":1,"improved":1,"regressed":1,"mixed":1,"appeared":1,"disappeared":1}' "$work/hand.json"
-expect service_reasons '.service_reasons|[.posture_up,.posture_down,.cleartext_closed,.cleartext_opened,.tls1_0_dropped,.tls1_1_added]' '[2,1,2,1,1,1]' "$work/hand.json"
-expect host_reasons '.host_reasons|[.posture_up,.posture_down,.cleartext_closed,.cleartext_opened,.tls1_0_dropped,.tls1_1_added]' '[1,1,1,1,1,1]' "$work/hand.json"
-expect sides '[.old.services,.old.hosts,.old.unreachable,.new.services,.new.hosts,.new.duplicates]' '[8,5,1,7,5,1]' "$work/hand.json"
-expect headline_counts '[.old.hosts_no_tls,.new.hosts_no_tls,.old.hosts_cleartext,.new.hosts_cleartext,.old.hosts_obsolete_tls,.new.hosts_obsolete_tls]' '[3,1,4,4,1,1]' "$work/hand.json"
-expect posture_no_tls_to_required '.posture[]|select(.from=="no_tls" and .to=="starttls_required").services' 2 "$work/hand.json"
-expect host_posture '[.host_posture[]|[.from,.to,.hosts]]' '[["absent","starttls_optional",1],["no_tls","absent",1],["no_tls","no_tls",1],["no_tls","starttls_required",1],["starttls_optional","starttls_optional",1],["starttls_required","starttls_optional",1]]' "$work/hand.json"
-expect countries '[.countries[]|[.country,.improved,.regressed,.mixed,.appeared,.disappeared]]' '[["BR",0,0,0,1,0],["DE",0,1,0,0,0],["FR",1,0,0,0,0],["JP",0,0,1,0,0],["US",0,0,0,0,1]]' "$work/hand.json"
-expect networks '[.networks[]|[.asn,.org,.improved,.regressed,.mixed,.appeared,.disappeared]]' '[[64500,"Test Net",1,1,1,1,1]]' "$work/hand.json"
+check_jq services .services '{"unchanged":1,"improved":3,"regressed":2,"mixed":0,"appeared":1,"disappeared":2}' "$work/hand.json"
+check_jq hosts .hosts '{"unchanged":1,"improved":1,"regressed":1,"mixed":1,"appeared":1,"disappeared":1}' "$work/hand.json"
+check_jq service_reasons '.service_reasons|[.posture_up,.posture_down,.cleartext_closed,.cleartext_opened,.tls1_0_dropped,.tls1_1_added]' '[2,1,2,1,1,1]' "$work/hand.json"
+check_jq host_reasons '.host_reasons|[.posture_up,.posture_down,.cleartext_closed,.cleartext_opened,.tls1_0_dropped,.tls1_1_added]' '[1,1,1,1,1,1]' "$work/hand.json"
+check_jq sides '[.old.services,.old.hosts,.old.unreachable,.new.services,.new.hosts,.new.duplicates]' '[8,5,1,7,5,1]' "$work/hand.json"
+check_jq headline_counts '[.old.hosts_no_tls,.new.hosts_no_tls,.old.hosts_cleartext,.new.hosts_cleartext,.old.hosts_obsolete_tls,.new.hosts_obsolete_tls]' '[3,1,4,4,1,1]' "$work/hand.json"
+check_jq posture_no_tls_to_required '.posture[]|select(.from=="no_tls" and .to=="starttls_required").services' 2 "$work/hand.json"
+check_jq host_posture '[.host_posture[]|[.from,.to,.hosts]]' '[["absent","starttls_optional",1],["no_tls","absent",1],["no_tls","no_tls",1],["no_tls","starttls_required",1],["starttls_optional","starttls_optional",1],["starttls_required","starttls_optional",1]]' "$work/hand.json"
+check_jq countries '[.countries[]|[.country,.improved,.regressed,.mixed,.appeared,.disappeared]]' '[["BR",0,0,0,1,0],["DE",0,1,0,0,0],["FR",1,0,0,0,0],["JP",0,0,1,0,0],["US",0,0,0,0,1]]' "$work/hand.json"
+check_jq networks '[.networks[]|[.asn,.org,.improved,.regressed,.mixed,.appeared,.disappeared]]' '[[64500,"Test Net",1,1,1,1,1]]' "$work/hand.json"
 [ "$(wc -l <"$work/hand.list")" = 13 ] && ok "--list: 8 changed services + 5 changed hosts" || bad "--list has $(wc -l <"$work/hand.list") lines"
 [ "$(jq -c 'select(.scope=="service" and .ip=="198.18.1.10" and .port==110)' "$work/hand.list")" = \
 	'{"scope":"service","ip":"198.18.1.10","port":110,"change":"improved","reasons":["posture_up","cleartext_closed"],"old_posture":"no_tls","new_posture":"starttls_required"}' ] &&

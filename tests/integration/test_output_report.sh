@@ -7,11 +7,6 @@ set -u
 . "$(dirname "$0")/lib.sh"
 GEN="$MC_BUILDDIR/output/mc-bench-output"
 work_dir
-expect() { # expect NAME JQ-FILTER WANT FILE
-	local got
-	got=$(jq -c "$2" "$4" 2>&1)
-	[ "$got" = "$3" ] && ok "$1 = $3" || bad "$1: got $got, want $3"
-}
 
 # 1. exact numbers from our own NDJSON (no manifest: the report lists the shards)
 mkdir -p "$work/hand"
@@ -34,24 +29,24 @@ cert='{subject:"CN=x",issuer:"CN=x",sans:[],not_before:null,not_after:null,expir
 	rec 198.18.1.20 110 pop3 unknown null '.error="connect: connection refused"'
 } >"$work/hand/shard-00000.ndjson"
 "$MC_BIN" report "$work/hand" --format json -o "$work/hand.json" || bad "report --format json"
-expect targets '[.targets,.unreachable]' '[6,1]' "$work/hand.json"
-expect services .services 5 "$work/hand.json"
-expect hosts .hosts 3 "$work/hand.json"
-expect ports '[.ports[]|[.port,.proto,.services,.hosts]]' '[[110,"pop3",1,1],[143,"imap",3,3],[993,"imaps",1,1]]' "$work/hand.json"
+check_jq targets '[.targets,.unreachable]' '[6,1]' "$work/hand.json"
+check_jq services .services 5 "$work/hand.json"
+check_jq hosts .hosts 3 "$work/hand.json"
+check_jq ports '[.ports[]|[.port,.proto,.services,.hosts]]' '[[110,"pop3",1,1],[143,"imap",3,3],[993,"imaps",1,1]]' "$work/hand.json"
 # measured: .10's 110; capability only: .10's 143 and .11's 143 (a record without
 # cleartext_login_evidence, written before issue 18, counts as capability only)
-expect cleartext '.cleartext_login' '{"services":3,"hosts":2,"behaviour":{"services":1,"hosts":1},"capability_only":{"services":2,"hosts":1}}' "$work/hand.json"
-expect posture_hosts '[.posture[]|.hosts]' '[0,1,1,1,1]' "$work/hand.json"
-expect tls1_0 '[.tls_versions.tls1_0.accepted,.tls_versions.hosts_tls1_0]' '[1,1]' "$work/hand.json"
-expect certificates '.certificates' '{"seen":2,"expired":1,"self_signed":1,"invalid_chain":1}' "$work/hand.json"
-expect injection .starttls.injection 1 "$work/hand.json"
-expect errors .errors 0 "$work/hand.json"
+check_jq cleartext '.cleartext_login' '{"services":3,"hosts":2,"behaviour":{"services":1,"hosts":1},"capability_only":{"services":2,"hosts":1}}' "$work/hand.json"
+check_jq posture_hosts '[.posture[]|.hosts]' '[0,1,1,1,1]' "$work/hand.json"
+check_jq tls1_0 '[.tls_versions.tls1_0.accepted,.tls_versions.hosts_tls1_0]' '[1,1]' "$work/hand.json"
+check_jq certificates '.certificates' '{"seen":2,"expired":1,"self_signed":1,"invalid_chain":1}' "$work/hand.json"
+check_jq injection .starttls.injection 1 "$work/hand.json"
+check_jq errors .errors 0 "$work/hand.json"
 # software (issue 16): hosts once per label; records without software are "(unidentified)"
-expect sw_clear '[.software.cleartext_login_by_product.rows[]|[.product,.hosts]]' '[["Cyrus IMAP",1],["Dovecot",1]]' "$work/hand.json"
-expect sw_clear_ver '[.software.cleartext_login_by_version.rows[]|[.product,.version,.hosts]]' '[["Cyrus IMAP","3.0.8",1],["Dovecot","(unknown)",1],["Dovecot","2.3.19",1]]' "$work/hand.json"
-expect sw_inject '[.software.injection_vulnerable_by_product.rows[]|[.product,.hosts]]' '[["Cyrus IMAP",1]]' "$work/hand.json"
-expect top_countries '.top_countries_cleartext' '[{"country":"DE","hosts":1,"hosts_total":2},{"country":"FR","hosts":1,"hosts_total":1}]' "$work/hand.json"
-expect top_networks '[.top_networks_cleartext[]|[.asn,.org,.hosts]]' '[[64500,"Test <Net> A",1],[64501,"R",1]]' "$work/hand.json"
+check_jq sw_clear '[.software.cleartext_login_by_product.rows[]|[.product,.hosts]]' '[["Cyrus IMAP",1],["Dovecot",1]]' "$work/hand.json"
+check_jq sw_clear_ver '[.software.cleartext_login_by_version.rows[]|[.product,.version,.hosts]]' '[["Cyrus IMAP","3.0.8",1],["Dovecot","(unknown)",1],["Dovecot","2.3.19",1]]' "$work/hand.json"
+check_jq sw_inject '[.software.injection_vulnerable_by_product.rows[]|[.product,.hosts]]' '[["Cyrus IMAP",1]]' "$work/hand.json"
+check_jq top_countries '.top_countries_cleartext' '[{"country":"DE","hosts":1,"hosts_total":2},{"country":"FR","hosts":1,"hosts_total":1}]' "$work/hand.json"
+check_jq top_networks '[.top_networks_cleartext[]|[.asn,.org,.hosts]]' '[[64500,"Test <Net> A",1],[64501,"R",1]]' "$work/hand.json"
 "$MC_BIN" report "$work/hand" >"$work/hand.txt" && grep -q 'Cleartext login accepted: 3 services on 2 hosts' "$work/hand.txt" &&
 	grep -q 'measured by the login probe: 1 services on 1 hosts' "$work/hand.txt" &&
 	grep -q 'STARTTLS-injection-vulnerable hosts by software' "$work/hand.txt" &&
@@ -68,7 +63,7 @@ sed -n '1p;3p;5p' "$work/hand/shard-00000.ndjson" >"$work/split-a/shard-00000.nd
 sed -n '2p;4p;6p' "$work/hand/shard-00000.ndjson" >"$work/split-b/shard-00000.ndjson"
 "$MC_BIN" report "$work/split-a" "$work/split-b" --format json -o "$work/split.json" ||
 	bad "report of two directories"
-expect split_shards .shards 2 "$work/split.json"
+check_jq split_shards .shards 2 "$work/split.json"
 [ "$(jq -c 'del(.shards)' "$work/split.json")" = "$(jq -c 'del(.shards)' "$work/hand.json")" ] &&
 	ok "two directories report as one (hosts counted once)" ||
 	bad "two directories: $(jq -c '[.services,.hosts]' "$work/split.json")"
@@ -81,8 +76,8 @@ perl "$MC_SRCDIR/scripts/gen-mmdb" test "$work/mmdb" || bad "gen-mmdb"
 "$GEN" --records 4000 --dir "$work/run" --geo-db "$work/mmdb/geolite2-country.mmdb" \
 	--asn-db "$work/mmdb/geolite2-asn.mmdb" --rotate-records 1500 >/dev/null || bad "generate run"
 "$MC_BIN" report "$work/run" --format json -o "$work/run.json" || bad "report json"
-expect generated_services .services 4000 "$work/run.json"
-expect attribution '.run.attribution|length' 2 "$work/run.json"
+check_jq generated_services .services 4000 "$work/run.json"
+check_jq attribution '.run.attribution|length' 2 "$work/run.json"
 "$GEN" --records 4000 --dir "$work/run-zst" --compress --geo-db "$work/mmdb/geolite2-country.mmdb" \
 	--asn-db "$work/mmdb/geolite2-asn.mmdb" --rotate-records 1500 >/dev/null || bad "generate zstd run"
 "$MC_BIN" report "$work/run-zst" --format json -o "$work/run-zst.json" || bad "report zstd"
