@@ -114,7 +114,7 @@ _t_on_exit() {
 	local c
 	for c in "${_t_exit[@]}"; do "$c" || true; done
 	for c in "${_t_srv_added[@]}"; do
-		ip netns exec "$MC_NS_SRV" ip addr del "$c/32" dev lo 2>/dev/null
+		ip netns exec "$MC_NS_SRV" ip addr del "$c/32" dev lo 2>/dev/null || true
 	done
 	if [ -n "${work:-}" ]; then rm -rf "$work"; fi
 }
