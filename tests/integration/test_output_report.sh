@@ -136,7 +136,7 @@ grep -q 'id="map-source">Map: tiny test map' "$work/map.html" && ok "the map nam
 	[ "$(grep -c '<path class="country' "$work/map2.html")" = 3 ] && ok "--map FILE" || bad "--map FILE"
 
 # 4. headless Chromium renders them
-command -v chromium >/dev/null || { echo "chromium missing (scripts/setup-deps installs it)"; exit 77; }
+need_cmd chromium # a skip here fails if a check above failed
 chrome=(chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking
 	--disable-component-update --disable-sync --user-data-dir="$work/chrome")
 timeout 120 "${chrome[@]}" --dump-dom "file://$work/report.html" >"$work/dom.html" 2>"$work/chrome.log"

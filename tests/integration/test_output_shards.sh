@@ -40,7 +40,7 @@ cp "$work/extra/shard-00000.ndjson" "$work/extra/shard-00009.ndjson"
 [ $rc = 2 ] && ok "missing directory exits 2" || bad "missing directory rc=$rc"
 
 # 3. out of disk on a 1 MiB tmpfs in a private mount namespace
-if [ "$(id -u)" != 0 ]; then echo "ENOSPC test needs root (mount tmpfs)"; exit 77; fi
+need_root "the ENOSPC test mounts a tmpfs"
 mkdir -p "$work/mnt"
 unshare -m bash -c '
 	set -u
