@@ -23,20 +23,33 @@ static long long delta(uint64_t a, uint64_t b)
 	return (long long)b - (long long)a;
 }
 
-static void text_side_rows(const struct diff_stats *st, FILE *out)
+/* The totals both pages show, old against new. */
+struct side_row {
+	const char *what;
+	uint64_t o, n;
+};
+#define SIDE_ROWS 5
+
+static void side_rows(const struct diff_stats *st, struct side_row rows[SIDE_ROWS])
 {
-	const struct {
-		const char *what;
-		uint64_t o, n;
-	} rows[] = {
+	const struct side_row r[SIDE_ROWS] = {
 	    {"services", st->old.services, st->new.services},
 	    {"hosts", st->old.hosts, st->new.hosts},
 	    {"hosts without TLS", st->old.hosts_no_tls, st->new.hosts_no_tls},
 	    {"cleartext-login hosts", st->old.hosts_cleartext, st->new.hosts_cleartext},
 	    {"hosts taking TLS 1.0/1.1", st->old.hosts_obsolete, st->new.hosts_obsolete},
 	};
+
+	memcpy(rows, r, sizeof(r));
+}
+
+static void text_side_rows(const struct diff_stats *st, FILE *out)
+{
+	struct side_row rows[SIDE_ROWS];
+
+	side_rows(st, rows);
 	fprintf(out, "%-26s %12s %12s %12s\n", "", "old", "new", "change");
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+	for (size_t i = 0; i < SIDE_ROWS; i++)
 		fprintf(out, "%-26s %12llu %12llu %+12lld\n", rows[i].what,
 			(unsigned long long)rows[i].o, (unsigned long long)rows[i].n,
 			delta(rows[i].o, rows[i].n));
@@ -318,17 +331,10 @@ void out_diff_html(const struct diff_stats *st, FILE *out)
 	out_html_escape(out, st->new_dir, sizeof(st->new_dir));
 	fprintf(out, "</p>\n<table id=\"totals\"><tr><th></th><th>old</th><th>new</th>"
 		     "<th>change</th></tr>\n");
-	const struct {
-		const char *what;
-		uint64_t o, n;
-	} rows[] = {
-	    {"services", st->old.services, st->new.services},
-	    {"hosts", st->old.hosts, st->new.hosts},
-	    {"hosts without TLS", st->old.hosts_no_tls, st->new.hosts_no_tls},
-	    {"cleartext-login hosts", st->old.hosts_cleartext, st->new.hosts_cleartext},
-	    {"hosts taking TLS 1.0/1.1", st->old.hosts_obsolete, st->new.hosts_obsolete},
-	};
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+	struct side_row rows[SIDE_ROWS];
+
+	side_rows(st, rows);
+	for (size_t i = 0; i < SIDE_ROWS; i++)
 		fprintf(out, "<tr><td>%s</td><td>%llu</td><td>%llu</td><td>%+lld</td></tr>\n",
 			rows[i].what, (unsigned long long)rows[i].o, (unsigned long long)rows[i].n,
 			delta(rows[i].o, rows[i].n));
