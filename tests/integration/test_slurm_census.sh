@@ -16,7 +16,7 @@ set -euo pipefail
 need_root "network namespaces, munge, slurmd"
 export MC_TESTNET=slurm
 work_dir
-chmod 755 "$work" # munged runs as user munge and must reach its socket directory
+chmod 755 "$MC_BUILDDIR/tmp" "$work" # munged runs as user munge and must reach its socket directory
 export MC_SLURM_DIR=$work/slurm
 slurm=$MC_SRCDIR/scripts/slurm-local
 testnet=$MC_SRCDIR/scripts/testnet
