@@ -23,16 +23,18 @@
  * beyond the main one -> on --jarm, the ten JARM hellos (jarm.c) ->
  * classify -> record callback -> slot free.
  *
- * Timeouts are checked by a sweep over the busy slots every
- * GRAB_SWEEP_MS: each slot has a step deadline (connect, or the next server
- * bytes) and a target deadline. A sweep over 20,000 slots costs tens of
- * microseconds, far less than a timer structure per connection would. */
+ * Timeouts are io events: each slot has a step deadline (connect, or the
+ * next server bytes) and a target deadline, and its connection carries the
+ * earlier of the two (io_set_deadline); the io loop's deadline heap
+ * delivers IO_EV_TIMEOUT, and the slot tells the two apart by the clock.
+ * A connect that fails at once also arrives from the loop (IO_EV_ERROR),
+ * so the next connection of a target never opens inside the previous
+ * one's failure. */
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/random.h>
 #include <sys/resource.h>
@@ -52,8 +54,7 @@
 #include "probes/tls.h"
 #include "probes/tlsplan.h"
 
-#define GRAB_SWEEP_MS	 50
-#define GRAB_EVENTS	 512
+#define GRAB_WAIT_MS	 50 /* longest epoll wait while targets are queued */
 #define GRAB_FD_RESERVE	 16
 #define GRAB_CONC_MAX	 200000
 #define GRAB_START_BATCH 64 /* targets started between two looks at epoll */
@@ -111,7 +112,7 @@ struct grabber {
 	struct grab_config cfg;
 	grab_record_fn fn;
 	void *ctx;
-	int epfd;
+	struct io_loop loop;
 	SSL_CTX *ctx_main;
 	SSL_CTX *ctx_inject; /* no trust store, no chain verification */
 	struct grab_slot *slots;
@@ -122,7 +123,7 @@ struct grabber {
 	struct grab_target *queue;
 	uint32_t qcap, qhead, qlen;
 	double tokens;
-	int64_t last_refill, last_sweep;
+	int64_t last_refill;
 	struct grab_stats stats;
 	atomic_bool stopped; /* grabber_stop() */
 	uint64_t rng;	     /* grab_random() state, never 0 */
@@ -143,10 +144,7 @@ static uint64_t grab_random(struct grabber *g)
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return io_now_ms();
 }
 
 static int64_t now_us_real(void)
@@ -449,10 +447,9 @@ static void conn_failed(struct grab_slot *s, const char *reason, bool timeout)
 static int start_secure(struct grab_slot *s)
 {
 	if (s->phase == GRAB_HELLO || s->phase == GRAB_JARM)
-		return io_start_raw(&s->io, s->g->epfd, s->hello, s->hello_len, s->hello_rx,
+		return io_start_raw(&s->io, s->hello, s->hello_len, s->hello_rx,
 				    sizeof(s->hello_rx));
-	if (io_start_tls(&s->io, s->g->epfd,
-			 s->phase == GRAB_INJECT ? s->g->ctx_inject : s->g->ctx_main) < 0)
+	if (io_start_tls(&s->io, s->phase == GRAB_INJECT ? s->g->ctx_inject : s->g->ctx_main) < 0)
 		return -ENOMEM;
 	return probe_tls_prepare(s->io.ssl, s->rec.proto, s->rec.name);
 }
@@ -482,10 +479,8 @@ static bool on_raw(struct grab_slot *s)
  * switched to TLS (no more plaintext lines for it). */
 static bool apply_requests(struct grab_slot *s)
 {
-	struct grabber *g = s->g;
-
 	if (s->sess.tx_len > 0) {
-		if (io_send(&s->io, g->epfd, s->sess.tx, s->sess.tx_len) < 0)
+		if (io_send(&s->io, s->sess.tx, s->sess.tx_len) < 0)
 			probe_sess_fail(&s->sess, "internal", "tx-overflow");
 		s->sess.tx_len = 0;
 	}
@@ -517,14 +512,42 @@ static bool on_tls_ready(struct grab_slot *s)
 	return apply_requests(s);
 }
 
+/* The connection's deadline: the step's or the target's, whichever is first. */
+static void slot_arm(struct grab_slot *s)
+{
+	io_set_deadline(&s->io, s->step_deadline < s->target_deadline ? s->step_deadline
+								      : s->target_deadline);
+}
+
+/* Why the deadline passed: the whole target's time, or this step's. */
+static const char *timeout_reason(struct grab_slot *s)
+{
+	int64_t now = now_ms();
+
+	if (now >= s->target_deadline) {
+		s->target_deadline = now; /* no matrix after this */
+		return "target-timeout";
+	}
+	if (s->io.state == IO_TLS_HANDSHAKE || s->io.state == IO_RAW)
+		return "timeout";
+	return strcmp(s->ops->state_name(&s->sess), "greeting") == 0 ? "greeting-timeout"
+								     : "read-timeout";
+}
+
 static bool slot_event(void *owner, struct io_conn *c, enum io_event ev, const char *line,
 		       size_t len)
 {
 	struct grab_slot *s = owner;
 
 	(void)c;
-	s->step_deadline = now_ms() + s->g->cfg.read_timeout_ms;
+	if (ev != IO_EV_TIMEOUT && ev != IO_EV_ERROR && ev != IO_EV_EOF) {
+		s->step_deadline = now_ms() + s->g->cfg.read_timeout_ms;
+		slot_arm(s);
+	}
 	switch (ev) {
+	case IO_EV_TIMEOUT:
+		conn_failed(s, timeout_reason(s), true);
+		return false;
 	case IO_EV_CONNECTED:
 		if (s->sess.implicit) {
 			if (start_secure(s) < 0) {
@@ -585,12 +608,13 @@ static void slot_open(struct grab_slot *s)
 	}
 	s->step_deadline = now_ms() + g->cfg.connect_timeout_ms;
 	g->stats.connections++;
-	if ((s->v6 ? io_connect6(&s->io, g->epfd, s->addr6, s->port, tag)
-		   : io_connect(&s->io, g->epfd, slot_source(g, s->addr), s->addr, s->port, tag)) <
-	    0) {
-		s->io.state = IO_CONNECTING; /* so the failure is recorded as a connect error */
-		conn_failed(s, s->io.err, false);
-	}
+	/* A failure arrives as IO_EV_ERROR from the loop, never from here. */
+	if (s->v6)
+		io_connect6(&s->io, &g->loop, s->addr6, s->port, tag, slot_event, s);
+	else
+		io_connect(&s->io, &g->loop, slot_source(g, s->addr), s->addr, s->port, tag,
+			   slot_event, s);
+	slot_arm(s);
 }
 
 static bool have_slot(const struct grabber *g)
@@ -679,35 +703,19 @@ static void start_pending(struct grabber *g)
 
 /* ---- the loop ----------------------------------------------------------- */
 
-static void sweep(struct grabber *g, int64_t now)
+/* The slot an epoll tag names, or NULL when that connection has since
+ * ended (the slot reuses its index; the generation tells them apart). */
+static struct io_conn *slot_resolve(void *ctx, uint64_t tag)
 {
-	for (uint32_t i = 0; i < g->fresh; i++) {
-		struct grab_slot *s = &g->slots[i];
-		const char *why;
+	struct grabber *g = ctx;
+	uint32_t idx = (uint32_t)tag, gen = (uint32_t)(tag >> 32);
+	struct grab_slot *s = &g->slots[idx];
 
-		if (!s->busy)
-			continue;
-		if (now >= s->target_deadline) {
-			why = "target-timeout";
-			s->target_deadline = now; /* no matrix after this */
-		} else if (now >= s->step_deadline) {
-			why = s->io.state == IO_TLS_HANDSHAKE || s->io.state == IO_RAW ? "timeout"
-			      : strcmp(s->ops->state_name(&s->sess), "greeting") == 0
-				  ? "greeting-timeout"
-				  : "read-timeout";
-		} else {
-			continue;
-		}
-		conn_failed(s, why, true);
-	}
+	return idx < g->fresh && s->busy && s->gen == gen ? &s->io : NULL;
 }
 
 static int grab_poll(struct grabber *g, int timeout_ms)
 {
-	struct epoll_event evs[GRAB_EVENTS];
-	int64_t now;
-	int n;
-
 	start_pending(g);
 	if (g->qlen > 0 && have_slot(g)) {
 		if (g->cfg.rate == 0)
@@ -715,24 +723,8 @@ static int grab_poll(struct grabber *g, int timeout_ms)
 		else if (timeout_ms > 2)
 			timeout_ms = 2; /* waiting for tokens, not for sockets */
 	}
-	n = epoll_wait(g->epfd, evs, GRAB_EVENTS, timeout_ms);
 	g->started_since_poll = 0;
-	if (n < 0 && errno != EINTR)
-		return -errno;
-	for (int i = 0; i < n; i++) {
-		uint32_t idx = (uint32_t)evs[i].data.u64;
-		uint32_t gen = (uint32_t)(evs[i].data.u64 >> 32);
-		struct grab_slot *s = &g->slots[idx];
-
-		if (idx < g->fresh && s->busy && s->gen == gen)
-			io_handle(&s->io, g->epfd, evs[i].events, slot_event, s);
-	}
-	now = now_ms();
-	if (now - g->last_sweep >= GRAB_SWEEP_MS) {
-		g->last_sweep = now;
-		sweep(g, now);
-	}
-	return 0;
+	return io_loop_poll(&g->loop, timeout_ms);
 }
 
 /* Queue a target: IPv4 addr, or IPv6 addr6 when not NULL. */
@@ -744,7 +736,7 @@ static int grab_enqueue(struct grabber *g, uint32_t addr, const uint8_t *addr6, 
 	if (name != NULL && strlen(name) >= sizeof(t->name))
 		return -EINVAL;
 	while (g->qlen == g->qcap) {
-		int r = grab_poll(g, GRAB_SWEEP_MS);
+		int r = grab_poll(g, GRAB_WAIT_MS);
 
 		if (r < 0)
 			return r;
@@ -785,7 +777,7 @@ int grabber_finish(struct grabber *g)
 {
 	while ((g->qlen > 0 && !quitting(g)) ||
 	       (g->active > 0 && mc_quit_level() < MC_QUIT_ABANDON)) {
-		int r = grab_poll(g, GRAB_SWEEP_MS);
+		int r = grab_poll(g, GRAB_WAIT_MS);
 
 		if (r < 0)
 			return r;
@@ -865,6 +857,7 @@ struct grabber *grabber_new(const struct grab_config *cfg, grab_record_fn fn, vo
 			    size_t errlen)
 {
 	struct grabber *g = calloc(1, sizeof(*g));
+	int rc;
 
 	if (g == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -873,7 +866,7 @@ struct grabber *grabber_new(const struct grab_config *cfg, grab_record_fn fn, vo
 	g->cfg = *cfg;
 	g->fn = fn;
 	g->ctx = ctx;
-	g->epfd = -1;
+	g->loop.epfd = -1;
 	if (cfg->concurrency == 0 || cfg->concurrency > GRAB_CONC_MAX) {
 		snprintf(err, errlen, "concurrency must be 1..%u", GRAB_CONC_MAX);
 		goto fail;
@@ -888,16 +881,16 @@ struct grabber *grabber_new(const struct grab_config *cfg, grab_record_fn fn, vo
 		snprintf(err, errlen, "out of memory for %u slots", cfg->concurrency);
 		goto fail;
 	}
-	g->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (g->epfd < 0) {
-		snprintf(err, errlen, "epoll_create1: %s", strerror(errno));
+	rc = io_loop_init(&g->loop, cfg->concurrency, slot_resolve, g);
+	if (rc < 0) {
+		snprintf(err, errlen, "io loop: %s", strerror(-rc));
 		goto fail;
 	}
 	if (make_contexts(g, err, errlen) < 0)
 		goto fail;
 	if (getrandom(&g->rng, sizeof(g->rng), 0) != (ssize_t)sizeof(g->rng) || g->rng == 0)
 		g->rng = (uint64_t)now_us_real() | 1;
-	g->last_refill = g->last_sweep = now_ms();
+	g->last_refill = now_ms();
 	return g;
 fail:
 	grabber_free(g);
@@ -913,8 +906,7 @@ void grabber_free(struct grabber *g)
 			io_close(&g->slots[i].io);
 	SSL_CTX_free(g->ctx_main);
 	SSL_CTX_free(g->ctx_inject);
-	if (g->epfd >= 0)
-		close(g->epfd);
+	io_loop_free(&g->loop);
 	free(g->slots);
 	free(g->free_list);
 	free(g->queue);
