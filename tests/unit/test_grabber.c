@@ -289,9 +289,26 @@ static void *inject_serve(void *arg)
 	return NULL;
 }
 
+/* The plan's trace: every phase transition, in order. */
+struct trace {
+	int n;
+	char lines[8][96];
+};
+
+static void on_trace(void *ctx, const char *line)
+{
+	struct trace *t = ctx;
+
+	if (t->n < 8)
+		snprintf(t->lines[t->n], sizeof(t->lines[0]), "%s", line);
+	t->n++;
+}
+
 static void test_tls_and_injection(void)
 {
 	static struct results res;
+	static struct trace tr;
+	char want[96];
 	struct inject_server srv = {.conns = 3}; /* main + login probe's USER + injection test */
 	struct grab_config cfg;
 	struct grabber *g;
@@ -308,6 +325,8 @@ static void test_tls_and_injection(void)
 	cfg.ports[0].port = srv.port;
 	cfg.ports[0].proto = MC_PROTO_POP3;
 	cfg.nports = 1;
+	cfg.trace = on_trace;
+	cfg.trace_ctx = &tr;
 	g = grabber_new(&cfg, on_record, &res, err, sizeof(err));
 	CHECK(g != NULL);
 	if (g == NULL)
@@ -340,6 +359,16 @@ static void test_tls_and_injection(void)
 	CHECK_UINT_EQ(r->caps_post_tls.count, 1);
 	CHECK_INT_EQ(r->tls.tls1_3, MC_TRI_YES);
 	CHECK_INT_EQ(r->tls.tls1_0, MC_TRI_UNKNOWN); /* matrix off */
+	/* main, the USER step on its own connection, injection, done (no matrix) */
+	CHECK_INT_EQ(tr.n, 4);
+	snprintf(want, sizeof(want), "slot 0 127.0.0.1:%u FREE -> MAIN", srv.port);
+	CHECK_STR_EQ(tr.lines[0], want);
+	snprintf(want, sizeof(want), "slot 0 127.0.0.1:%u MAIN -> LOGIN", srv.port);
+	CHECK_STR_EQ(tr.lines[1], want);
+	snprintf(want, sizeof(want), "slot 0 127.0.0.1:%u LOGIN -> INJECT", srv.port);
+	CHECK_STR_EQ(tr.lines[2], want);
+	snprintf(want, sizeof(want), "slot 0 127.0.0.1:%u INJECT -> DONE", srv.port);
+	CHECK_STR_EQ(tr.lines[3], want);
 }
 
 /* ---- 10,000 targets whose connect fails at once ------------------------ */
