@@ -372,13 +372,14 @@ void grab_conn_failed(struct grab_slot *s, const char *reason, bool timeout)
 	} else if (s->phase == GRAB_PH_INJECT) {
 		probe_inject_conclude(&s->rec, &s->scratch, inject_stage(st), timeout, reason);
 	} else if (st == IO_CONNECTING || st == IO_IDLE) {
-		probe_sess_fail(&s->sess, "connect", timeout ? "connect-timeout" : reason);
+		probe_sess_fail(&s->sess, PROBE_STAGE_CONNECT,
+				timeout ? "connect-timeout" : reason);
 	} else if (st == IO_TLS_HANDSHAKE) {
 		s->main_tls_failed = !timeout;
 		snprintf(why, sizeof(why), "tls-handshake-failed: %s", reason);
-		probe_sess_fail(&s->sess, "tls", why);
+		probe_sess_fail(&s->sess, PROBE_STAGE_TLS, why);
 	} else if (!s->sess.done) {
-		probe_sess_fail(&s->sess, s->ops->state_name(&s->sess), reason);
+		probe_sess_fail(&s->sess, s->ops->stage(&s->sess), reason);
 	}
 	grab_conn_end(s);
 }

@@ -125,7 +125,7 @@ static bool apply_requests(struct grab_slot *s)
 {
 	if (s->sess.tx_len > 0) {
 		if (io_send(&s->io, s->sess.tx, s->sess.tx_len) < 0)
-			probe_sess_fail(&s->sess, "internal", "tx-overflow");
+			probe_sess_fail(&s->sess, PROBE_STAGE_INTERNAL, "tx-overflow");
 		s->sess.tx_len = 0;
 	}
 	if (s->sess.done) {
@@ -174,8 +174,8 @@ static const char *timeout_reason(struct grab_slot *s)
 	}
 	if (s->io.state == IO_TLS_HANDSHAKE || s->io.state == IO_RAW)
 		return "timeout";
-	return strcmp(s->ops->state_name(&s->sess), "greeting") == 0 ? "greeting-timeout"
-								     : "read-timeout";
+	return s->ops->stage(&s->sess) == PROBE_STAGE_GREETING ? "greeting-timeout"
+							       : "read-timeout";
 }
 
 static bool slot_event(void *owner, struct io_conn *c, enum io_event ev, const char *line,
@@ -206,12 +206,12 @@ static bool slot_event(void *owner, struct io_conn *c, enum io_event ev, const c
 		return on_tls_ready(s);
 	case IO_EV_LINE:
 		if (++s->sess.lines > PROBE_LINES_MAX)
-			probe_sess_fail(&s->sess, s->ops->state_name(&s->sess), "too-many-lines");
+			probe_sess_fail(&s->sess, s->ops->stage(&s->sess), "too-many-lines");
 		else
 			s->ops->on_line(&s->sess, line, len);
 		return apply_requests(s);
 	case IO_EV_LINE_TOO_LONG:
-		probe_sess_fail(&s->sess, s->ops->state_name(&s->sess), "line-too-long");
+		probe_sess_fail(&s->sess, s->ops->stage(&s->sess), "line-too-long");
 		return apply_requests(s);
 	case IO_EV_EOF:
 		grab_conn_failed(s, s->io.state == IO_TLS_HANDSHAKE ? "eof" : "closed", false);
@@ -309,7 +309,8 @@ void grab_target_start(struct grabber *g, const struct grab_target *t)
 	s->target_deadline = now_ms() + g->cfg.total_timeout_ms;
 	s->ops = probe_proto_lookup(s->rec.proto);
 	if (s->ops == NULL) {
-		snprintf(s->rec.error, sizeof(s->rec.error), "config: unknown-port");
+		snprintf(s->rec.error, sizeof(s->rec.error), "%s: unknown-port",
+			 probe_stage_name(PROBE_STAGE_CONFIG));
 		grab_enter_phase(s, GRAB_PH_DONE);
 		return;
 	}

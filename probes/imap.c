@@ -62,27 +62,52 @@ enum imap_state {
 	IMAP_DONE,
 };
 
+/* Debug names of the states (tests, fuzzing); not output. */
 static const char *imap_state_name(const struct probe_sess *s)
 {
 	switch ((enum imap_state)s->state) {
 	case IMAP_GREETING:
 		return "greeting";
 	case IMAP_CAPA:
-		return s->tls_up ? "capability-tls" : "capability";
+		return "capa";
 	case IMAP_ID:
-		return s->tls_up ? "id-tls" : "id";
+		return "id";
 	case IMAP_LOGIN_REPLY:
-		return "login";
+		return "login-reply";
 	case IMAP_LOGIN_CANCEL:
 		return "login-cancel";
 	case IMAP_STARTTLS_REPLY:
-		return "starttls";
+		return "starttls-reply";
 	case IMAP_TLS_HANDSHAKE:
 		return "tls-handshake";
 	case IMAP_DONE:
 		return "done";
 	}
 	return "unknown";
+}
+
+/* The error stage of each state: the record's "stage: reason". */
+static enum probe_stage imap_stage(const struct probe_sess *s)
+{
+	switch ((enum imap_state)s->state) {
+	case IMAP_GREETING:
+		return PROBE_STAGE_GREETING;
+	case IMAP_CAPA:
+		return s->tls_up ? PROBE_STAGE_CAPABILITY_TLS : PROBE_STAGE_CAPABILITY;
+	case IMAP_ID:
+		return s->tls_up ? PROBE_STAGE_ID_TLS : PROBE_STAGE_ID;
+	case IMAP_LOGIN_REPLY:
+		return PROBE_STAGE_LOGIN;
+	case IMAP_LOGIN_CANCEL:
+		return PROBE_STAGE_LOGIN_CANCEL;
+	case IMAP_STARTTLS_REPLY:
+		return PROBE_STAGE_STARTTLS;
+	case IMAP_TLS_HANDSHAKE:
+		return PROBE_STAGE_TLS_HANDSHAKE;
+	case IMAP_DONE:
+		break;
+	}
+	return PROBE_STAGE_DONE;
 }
 
 static void enter_state(struct probe_sess *s, enum imap_state next)
@@ -245,12 +270,12 @@ static void imap_greeting(struct probe_sess *s, const char *line, size_t len)
 
 	probe_sess_banner(s, line, len);
 	if (probe_starts_with(line, len, "* BYE")) {
-		probe_sess_fail(s, "greeting", "bye");
+		probe_sess_fail(s, PROBE_STAGE_GREETING, "bye");
 		enter_state(s, IMAP_DONE);
 		return;
 	}
 	if (!probe_starts_with(line, len, "* OK") && !probe_starts_with(line, len, "* PREAUTH")) {
-		probe_sess_fail(s, "greeting", "bad-greeting");
+		probe_sess_fail(s, PROBE_STAGE_GREETING, "bad-greeting");
 		enter_state(s, IMAP_DONE);
 		return;
 	}
@@ -329,7 +354,7 @@ static void imap_login_cancel_line(struct probe_sess *s, const char *line, size_
 			enter_state(s, IMAP_LOGIN_CANCEL);
 			return;
 		}
-		probe_sess_fail(s, imap_state_name(s), "cancel-ignored");
+		probe_sess_fail(s, imap_stage(s), "cancel-ignored");
 		enter_state(s, IMAP_DONE);
 		return;
 	}
@@ -365,7 +390,7 @@ static void imap_starttls_line(struct probe_sess *s, const char *line, size_t le
 	s->rec->starttls_accepted = MC_TRI_NO;
 	/* not advertised: refusal is the answer (posture no_tls), not a failure */
 	if (s->rec->starttls_advertised == MC_TRI_YES)
-		probe_sess_fail(s, "starttls", "starttls-refused");
+		probe_sess_fail(s, PROBE_STAGE_STARTTLS, "starttls-refused");
 	enter_state(s, IMAP_DONE);
 }
 
@@ -374,7 +399,7 @@ static void imap_dispatch(struct probe_sess *s, const char *line, size_t len)
 	probe_stls_imap_pre_tls(s, line, len, s->state == IMAP_GREETING,
 				s->state == IMAP_STARTTLS_REPLY);
 	if (s->state != IMAP_GREETING && probe_starts_with(line, len, "* BYE")) {
-		probe_sess_fail(s, imap_state_name(s), "bye");
+		probe_sess_fail(s, imap_stage(s), "bye");
 		enter_state(s, IMAP_DONE);
 		return;
 	}
@@ -421,7 +446,7 @@ static void imap_on_line(struct probe_sess *s, const char *line, size_t len)
 		s->literal_left = 0;
 	}
 	if (!imap_literal(s, line, len)) {
-		probe_sess_fail(s, imap_state_name(s), "literal-too-large");
+		probe_sess_fail(s, imap_stage(s), "literal-too-large");
 		enter_state(s, IMAP_DONE);
 		return;
 	}
@@ -447,4 +472,5 @@ const struct probe_proto_ops probe_imap_ops = {
     .on_line = imap_on_line,
     .on_tls_ready = imap_on_tls_ready,
     .state_name = imap_state_name,
+    .stage = imap_stage,
 };

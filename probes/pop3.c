@@ -62,28 +62,55 @@ enum pop3_state {
 	POP3_DONE,
 };
 
+/* Debug names of the states (tests, fuzzing); not output. */
 static const char *pop3_state_name(const struct probe_sess *s)
 {
 	switch ((enum pop3_state)s->state) {
 	case POP3_GREETING:
 		return "greeting";
 	case POP3_CAPA_STATUS:
+		return "capa-status";
 	case POP3_CAPA_LIST:
-		return s->tls_up ? "capa-tls" : "capa";
+		return "capa-list";
 	case POP3_LOGIN_REPLY:
-		return "login";
+		return "login-reply";
 	case POP3_LOGIN_CANCEL:
 		return "login-cancel";
 	case POP3_QUIT:
 		return "quit";
 	case POP3_STLS_REPLY:
-		return "starttls";
+		return "stls-reply";
 	case POP3_TLS_HANDSHAKE:
 		return "tls-handshake";
 	case POP3_DONE:
 		return "done";
 	}
 	return "unknown";
+}
+
+/* The error stage of each state: the record's "stage: reason". */
+static enum probe_stage pop3_stage(const struct probe_sess *s)
+{
+	switch ((enum pop3_state)s->state) {
+	case POP3_GREETING:
+		return PROBE_STAGE_GREETING;
+	case POP3_CAPA_STATUS:
+	case POP3_CAPA_LIST:
+		return s->tls_up ? PROBE_STAGE_CAPA_TLS : PROBE_STAGE_CAPA;
+	case POP3_LOGIN_REPLY:
+		return PROBE_STAGE_LOGIN;
+	case POP3_LOGIN_CANCEL:
+		return PROBE_STAGE_LOGIN_CANCEL;
+	case POP3_QUIT:
+		return PROBE_STAGE_QUIT;
+	case POP3_STLS_REPLY:
+		return PROBE_STAGE_STARTTLS;
+	case POP3_TLS_HANDSHAKE:
+		return PROBE_STAGE_TLS_HANDSHAKE;
+	case POP3_DONE:
+		break;
+	}
+	return PROBE_STAGE_DONE;
 }
 
 static void enter_state(struct probe_sess *s, enum pop3_state next)
@@ -207,7 +234,7 @@ static void pop3_login_cancel_line(struct probe_sess *s, const char *line, size_
 			enter_state(s, POP3_LOGIN_CANCEL);
 			return;
 		}
-		probe_sess_fail(s, pop3_state_name(s), "cancel-ignored");
+		probe_sess_fail(s, pop3_stage(s), "cancel-ignored");
 		enter_state(s, POP3_DONE);
 		return;
 	}
@@ -218,7 +245,7 @@ static void pop3_greeting(struct probe_sess *s, const char *line, size_t len)
 {
 	probe_sess_banner(s, line, len);
 	if (!probe_starts_with(line, len, "+OK")) {
-		probe_sess_fail(s, "greeting", "bad-greeting");
+		probe_sess_fail(s, PROBE_STAGE_GREETING, "bad-greeting");
 		enter_state(s, POP3_DONE);
 		return;
 	}
@@ -237,7 +264,7 @@ static void pop3_capa_status(struct probe_sess *s, const char *line, size_t len)
 	bool ok = probe_starts_with(line, len, "+OK");
 
 	if (!ok && !probe_starts_with(line, len, "-ERR")) {
-		probe_sess_fail(s, pop3_state_name(s), "bad-reply");
+		probe_sess_fail(s, pop3_stage(s), "bad-reply");
 		enter_state(s, POP3_DONE);
 		return;
 	}
@@ -267,7 +294,7 @@ static void pop3_capa_item(struct probe_sess *s, const char *line, size_t len)
 		return;
 	}
 	if (++s->capa_lines > POP3_CAPA_LINES_MAX) {
-		probe_sess_fail(s, pop3_state_name(s), "too-many-capa-lines");
+		probe_sess_fail(s, pop3_stage(s), "too-many-capa-lines");
 		enter_state(s, POP3_DONE);
 		return;
 	}
@@ -305,7 +332,7 @@ static void pop3_on_line(struct probe_sess *s, const char *line, size_t len)
 			s->rec->starttls_accepted = MC_TRI_NO;
 			/* not advertised: refusal is the answer (posture no_tls), not a failure */
 			if (s->rec->starttls_advertised == MC_TRI_YES)
-				probe_sess_fail(s, "starttls", "starttls-refused");
+				probe_sess_fail(s, PROBE_STAGE_STARTTLS, "starttls-refused");
 			if (!s->done && s->login_probe && s->mode == PROBE_MODE_MAIN)
 				pop3_login_next(s); /* USER, on this plaintext connection */
 			else
@@ -339,4 +366,5 @@ const struct probe_proto_ops probe_pop3_ops = {
     .on_line = pop3_on_line,
     .on_tls_ready = pop3_on_tls_ready,
     .state_name = pop3_state_name,
+    .stage = pop3_stage,
 };

@@ -36,17 +36,45 @@ void probe_sess_send(struct probe_sess *s, const char *text)
 	size_t n = strlen(text);
 
 	if (n > sizeof(s->tx) - s->tx_len) {
-		probe_sess_fail(s, "internal", "request-too-long");
+		probe_sess_fail(s, PROBE_STAGE_INTERNAL, "request-too-long");
 		return;
 	}
 	memcpy(s->tx + s->tx_len, text, n);
 	s->tx_len += n;
 }
 
-void probe_sess_fail(struct probe_sess *s, const char *stage, const char *reason)
+const char *probe_stage_name(enum probe_stage st)
+{
+	static const char *const names[] = {
+	    [PROBE_STAGE_CONFIG] = "config",
+	    [PROBE_STAGE_CONNECT] = "connect",
+	    [PROBE_STAGE_GREETING] = "greeting",
+	    [PROBE_STAGE_CAPA] = "capa",
+	    [PROBE_STAGE_CAPA_TLS] = "capa-tls",
+	    [PROBE_STAGE_CAPABILITY] = "capability",
+	    [PROBE_STAGE_CAPABILITY_TLS] = "capability-tls",
+	    [PROBE_STAGE_ID] = "id",
+	    [PROBE_STAGE_ID_TLS] = "id-tls",
+	    [PROBE_STAGE_LOGIN] = "login",
+	    [PROBE_STAGE_LOGIN_CANCEL] = "login-cancel",
+	    [PROBE_STAGE_QUIT] = "quit",
+	    [PROBE_STAGE_STARTTLS] = "starttls",
+	    [PROBE_STAGE_TLS_HANDSHAKE] = "tls-handshake",
+	    [PROBE_STAGE_TLS] = "tls",
+	    [PROBE_STAGE_DONE] = "done",
+	    [PROBE_STAGE_INTERNAL] = "internal",
+	};
+
+	if ((unsigned)st >= sizeof(names) / sizeof(names[0]) || names[st] == NULL)
+		return "unknown";
+	return names[st];
+}
+
+void probe_sess_fail(struct probe_sess *s, enum probe_stage stage, const char *reason)
 {
 	if (s->rec->error[0] == '\0')
-		snprintf(s->rec->error, sizeof(s->rec->error), "%s: %s", stage, reason);
+		snprintf(s->rec->error, sizeof(s->rec->error), "%s: %s", probe_stage_name(stage),
+			 reason);
 	s->done = true;
 }
 

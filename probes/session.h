@@ -63,6 +63,33 @@ struct probe_sess {
 	char tag_noop[8]; /* and the pipelined NOOP's */
 };
 
+/* Where a target's probe stood when it failed: the "stage" of rec->error
+ * ("stage: reason"). These names are output (record.schema.json's error)
+ * and stay stable; the state machines' debug names (state_name) are free to
+ * change. */
+enum probe_stage {
+	PROBE_STAGE_CONFIG,	    /* "config": no protocol for the port */
+	PROBE_STAGE_CONNECT,	    /* "connect": TCP did not come up */
+	PROBE_STAGE_GREETING,	    /* "greeting" */
+	PROBE_STAGE_CAPA,	    /* "capa": POP3 CAPA before TLS */
+	PROBE_STAGE_CAPA_TLS,	    /* "capa-tls": POP3 CAPA over TLS */
+	PROBE_STAGE_CAPABILITY,	    /* "capability": IMAP CAPABILITY before TLS */
+	PROBE_STAGE_CAPABILITY_TLS, /* "capability-tls" */
+	PROBE_STAGE_ID,		    /* "id": IMAP ID before TLS */
+	PROBE_STAGE_ID_TLS,	    /* "id-tls" */
+	PROBE_STAGE_LOGIN,	    /* "login": the login probe's command */
+	PROBE_STAGE_LOGIN_CANCEL,   /* "login-cancel": its "*" */
+	PROBE_STAGE_QUIT,	    /* "quit" */
+	PROBE_STAGE_STARTTLS,	    /* "starttls": the STARTTLS/STLS exchange */
+	PROBE_STAGE_TLS_HANDSHAKE,  /* "tls-handshake": after STARTTLS was accepted */
+	PROBE_STAGE_TLS,	    /* "tls": the handshake failed */
+	PROBE_STAGE_DONE,	    /* "done": the session had finished */
+	PROBE_STAGE_INTERNAL,	    /* "internal": our own request did not fit */
+};
+
+/* The stable output name of a stage. */
+const char *probe_stage_name(enum probe_stage st);
+
 /* A protocol's callbacks. Each returns nothing; results are in the session. */
 struct probe_proto_ops {
 	const char *name;
@@ -72,8 +99,10 @@ struct probe_proto_ops {
 	void (*on_line)(struct probe_sess *s, const char *line, size_t len);
 	/* The TLS handshake asked for with want_tls completed. */
 	void (*on_tls_ready)(struct probe_sess *s);
-	/* Name of the current state, for debugging and tests. */
+	/* Name of the current state, for debugging and tests (not output). */
 	const char *(*state_name)(const struct probe_sess *s);
+	/* The error stage of the current state (what rec->error names). */
+	enum probe_stage (*stage)(const struct probe_sess *s);
 };
 
 extern const struct probe_proto_ops probe_pop3_ops;
@@ -89,7 +118,7 @@ void probe_sess_init(struct probe_sess *s, struct mc_record *rec, enum mc_proto 
 void probe_sess_send(struct probe_sess *s, const char *text);
 
 /* End the session with "stage: reason" in rec->error (first error wins). */
-void probe_sess_fail(struct probe_sess *s, const char *stage, const char *reason);
+void probe_sess_fail(struct probe_sess *s, enum probe_stage stage, const char *reason);
 
 /* Keep the greeting line as the banner (bounded). */
 void probe_sess_banner(struct probe_sess *s, const char *line, size_t len);
