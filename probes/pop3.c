@@ -119,7 +119,7 @@ static void enter_state(struct probe_sess *s, enum pop3_state next)
 	switch (next) {
 	case POP3_CAPA_STATUS:
 		s->capa_lines = 0;
-		probe_sess_send(s, "CAPA\r\n");
+		probe_sess_send(s, s->desc->capa_cmd);
 		break;
 	case POP3_LOGIN_REPLY: /* the caller checked that a step is left and fits */
 		probe_login_begin(s, pop3_login_steps[s->login_next].cmd);
@@ -135,7 +135,7 @@ static void enter_state(struct probe_sess *s, enum pop3_state next)
 		s->done = true;
 		break;
 	case POP3_STLS_REPLY:
-		probe_sess_send(s, s->mode == PROBE_MODE_INJECT ? "STLS\r\nNOOP\r\n" : "STLS\r\n");
+		probe_stls_request(s);
 		break;
 	case POP3_TLS_HANDSHAKE:
 		s->want_tls = true;
@@ -147,11 +147,6 @@ static void enter_state(struct probe_sess *s, enum pop3_state next)
 	case POP3_CAPA_LIST:
 		break;
 	}
-}
-
-static struct mc_caps *pop3_caps(struct probe_sess *s)
-{
-	return s->tls_up ? &s->rec->caps_post_tls : &s->rec->caps_pre_tls;
 }
 
 static void pop3_start(struct probe_sess *s)
@@ -182,27 +177,6 @@ static void pop3_login_next(struct probe_sess *s)
 		enter_state(s, POP3_QUIT);
 	else
 		enter_state(s, POP3_DONE);
-}
-
-/* The CAPA exchange is over (list ended, or CAPA refused). */
-static void pop3_after_capa(struct probe_sess *s)
-{
-	struct mc_record *r = s->rec;
-
-	if (s->tls_up) {
-		if (s->mode == PROBE_MODE_INJECT && r->starttls_injection == MC_TRI_UNKNOWN)
-			r->starttls_injection = MC_TRI_NO;
-		if (s->implicit) /* measured over TLS; accepted stays unknown (not tried) */
-			r->starttls_advertised =
-			    probe_caps_has(&r->caps_post_tls, "STLS") ? MC_TRI_YES : MC_TRI_NO;
-		enter_state(s, POP3_DONE);
-		return;
-	}
-	r->starttls_advertised = probe_caps_has(&r->caps_pre_tls, "STLS") ? MC_TRI_YES : MC_TRI_NO;
-	if (s->login_probe && s->mode == PROBE_MODE_MAIN)
-		pop3_login_next(s);
-	else
-		enter_state(s, POP3_STLS_REPLY);
 }
 
 /* The status line answering a login-probe command. A "+" line is a SASL
@@ -277,13 +251,13 @@ static void pop3_capa_status(struct probe_sess *s, const char *line, size_t len)
 	if (ok)
 		enter_state(s, POP3_CAPA_LIST);
 	else
-		pop3_after_capa(s);
+		probe_sess_after_capa(s);
 }
 
 static void pop3_capa_item(struct probe_sess *s, const char *line, size_t len)
 {
 	if (len == 1 && line[0] == '.') {
-		pop3_after_capa(s);
+		probe_sess_after_capa(s);
 		return;
 	}
 	if (s->tls_up && s->mode == PROBE_MODE_INJECT && s->capa_lines == 0 &&
@@ -302,7 +276,7 @@ static void pop3_capa_item(struct probe_sess *s, const char *line, size_t len)
 		line++;
 		len--;
 	}
-	probe_caps_add(pop3_caps(s), line, len);
+	probe_caps_add(probe_sess_caps(s), line, len);
 }
 
 static void pop3_on_line(struct probe_sess *s, const char *line, size_t len)
@@ -325,19 +299,7 @@ static void pop3_on_line(struct probe_sess *s, const char *line, size_t len)
 		break;
 	case POP3_STLS_REPLY:
 		probe_stls_reply(s, line, len);
-		if (probe_starts_with(line, len, "+OK")) {
-			s->rec->starttls_accepted = MC_TRI_YES;
-			enter_state(s, POP3_TLS_HANDSHAKE);
-		} else {
-			s->rec->starttls_accepted = MC_TRI_NO;
-			/* not advertised: refusal is the answer (posture no_tls), not a failure */
-			if (s->rec->starttls_advertised == MC_TRI_YES)
-				probe_sess_fail(s, PROBE_STAGE_STARTTLS, "starttls-refused");
-			if (!s->done && s->login_probe && s->mode == PROBE_MODE_MAIN)
-				pop3_login_next(s); /* USER, on this plaintext connection */
-			else
-				enter_state(s, POP3_DONE);
-		}
+		probe_sess_starttls_answer(s, probe_starts_with(line, len, "+OK"));
 		break;
 	case POP3_TLS_HANDSHAKE:
 	case POP3_QUIT:
@@ -346,25 +308,33 @@ static void pop3_on_line(struct probe_sess *s, const char *line, size_t len)
 	}
 }
 
-static void pop3_on_tls_ready(struct probe_sess *s)
+static void pop3_enter(struct probe_sess *s, int state)
 {
-	s->tls_up = true;
-	s->want_tls = false;
-	if (s->implicit) {
-		enter_state(s, POP3_GREETING);
-		return;
-	}
-	if (s->mode == PROBE_MODE_MATRIX)
-		enter_state(s, POP3_DONE);
-	else
-		enter_state(s, POP3_CAPA_STATUS);
+	enter_state(s, (enum pop3_state)state);
 }
+
+static const struct probe_proto_desc pop3_desc = {
+    .stls_word = "STLS",
+    .capa_cmd = "CAPA\r\n",
+    .capa_cmd_tls = "CAPA\r\n",
+    .stls_cmd = "STLS\r\n",
+    .tagged = false,
+    .login_after_refusal = true,
+    .st_greeting = POP3_GREETING,
+    .st_capa = POP3_CAPA_STATUS,
+    .st_starttls = POP3_STLS_REPLY,
+    .st_tls_handshake = POP3_TLS_HANDSHAKE,
+    .st_done = POP3_DONE,
+    .enter = pop3_enter,
+    .login_next = pop3_login_next,
+};
 
 const struct probe_proto_ops probe_pop3_ops = {
     .name = "pop3",
     .start = pop3_start,
     .on_line = pop3_on_line,
-    .on_tls_ready = pop3_on_tls_ready,
+    .on_tls_ready = probe_sess_on_tls_ready,
     .state_name = pop3_state_name,
     .stage = pop3_stage,
+    .desc = &pop3_desc,
 };
