@@ -36,7 +36,6 @@
 #include "probes/grab_slot.h"
 #include "probes/tls.h"
 
-#define GRAB_WAIT_MS	50 /* longest epoll wait while targets are queued */
 #define GRAB_FD_RESERVE 16
 #define GRAB_CONC_MAX	200000
 
