@@ -379,7 +379,21 @@ static void test_tls_and_injection(void)
 struct depth {
 	int n, bad;
 	uintptr_t sp_min, sp_max;
+	int to_main, main_to_done, other; /* trace lines */
 };
+
+/* Every failing target's plan: FREE -> MAIN, MAIN -> DONE, nothing else. */
+static void on_depth_trace(void *ctx, const char *line)
+{
+	struct depth *d = ctx;
+
+	if (strstr(line, " FREE -> MAIN") != NULL)
+		d->to_main++;
+	else if (strstr(line, " MAIN -> DONE") != NULL)
+		d->main_to_done++;
+	else
+		d->other++;
+}
 
 static void on_refused(void *ctx, struct mc_record *rec)
 {
@@ -412,6 +426,8 @@ static void test_immediate_failures(void)
 	cfg.concurrency = 64;
 	cfg.source_ips[0] = NOT_OURS;
 	cfg.nsource_ips = 1;
+	cfg.trace = on_depth_trace;
+	cfg.trace_ctx = &d;
 	g = grabber_new(&cfg, on_refused, &d, err, sizeof(err));
 	CHECK(g != NULL);
 	if (g == NULL)
@@ -428,6 +444,9 @@ static void test_immediate_failures(void)
 	CHECK_UINT_EQ(st.targets_failed, REFUSED_TARGETS);
 	CHECK_UINT_EQ(st.connections, REFUSED_TARGETS);
 	CHECK(d.sp_max - d.sp_min < 4096);
+	CHECK_INT_EQ(d.to_main, REFUSED_TARGETS);
+	CHECK_INT_EQ(d.main_to_done, REFUSED_TARGETS);
+	CHECK_INT_EQ(d.other, 0);
 }
 
 int main(void)
