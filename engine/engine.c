@@ -159,12 +159,16 @@ static void supervise(struct eng_run *r, const struct engine_consumer *consumer,
 				    ? el
 				    : el + (uint64_t)cfg->cooldown_ms * 1000000u;
 		}
-		if (cfg->progress != NULL && el >= next_line) {
+		if ((cfg->progress != NULL || (consumer != NULL && consumer->tick != NULL)) &&
+		    el >= next_line) {
 			struct engine_result now = {0};
 
 			eng_stats_collect(r, &now);
 			eng_port_counters(r, &now);
-			cfg->progress(cfg->progress_ctx, &now, (double)el / 1e9, expected);
+			if (cfg->progress != NULL)
+				cfg->progress(cfg->progress_ctx, &now, (double)el / 1e9, expected);
+			if (consumer != NULL && consumer->tick != NULL)
+				consumer->tick(consumer->ctx, &now);
 			next_line += 1000000000u;
 		}
 		if (until != 0 && (el >= until || eng_quit_requested()))

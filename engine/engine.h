@@ -38,6 +38,9 @@ struct engine_consumer {
 	 * run the consumer has stored durably so far, counted in ring order.
 	 * Called on the main lcore; NULL = none stored (no checkpoint moves). */
 	uint64_t (*durable)(void *ctx);
+	/* Optional: about once a second on the main lcore, the totals so far
+	 * (the census keeps its manifest's session counters with it). */
+	void (*tick)(void *ctx, const struct engine_result *now);
 };
 
 struct engine_ckpt;

@@ -59,6 +59,10 @@ struct out_sink {
 	bool reserved;	     /* manifest.json.reserve holds room for the last manifest */
 	int failed;	     /* -errno of the first failure, 0 when none */
 	char reason[512];
+	/* this session, for the manifest's history */
+	int64_t session_start_us;
+	bool scan_counts;
+	uint64_t sent, hits;
 	/* the seal timer */
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
@@ -68,6 +72,33 @@ struct out_sink {
 };
 
 static int fail(struct out_sink *s, int rc);
+
+static void rfc3339(int64_t us, char *buf, size_t cap)
+{
+	time_t secs = (time_t)(us / 1000000);
+	struct tm tm;
+	char ymd[24];
+
+	gmtime_r(&secs, &tm);
+	strftime(ymd, sizeof(ymd), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, cap, "%s.%06ldZ", ymd, (long)(us % 1000000));
+}
+
+/* This session as the manifest's history lists it. */
+static void current_session(const struct out_sink *s, struct out_session *cur)
+{
+	int64_t now = out_now_us();
+
+	memset(cur, 0, sizeof(*cur));
+	rfc3339(s->session_start_us, cur->started, sizeof(cur->started));
+	if (s->state != OUT_RUN_RUNNING)
+		rfc3339(now, cur->ended, sizeof(cur->ended));
+	snprintf(cur->state, sizeof(cur->state), "%s", out_run_state_name(s->state));
+	cur->seconds = (double)(now - s->session_start_us) / 1e6;
+	cur->scan = s->scan_counts;
+	cur->sent = s->sent;
+	cur->hits = s->hits;
+}
 
 static int write_manifest_once(struct out_sink *s, char *err, size_t errlen)
 {
@@ -91,7 +122,11 @@ static int write_manifest_once(struct out_sink *s, char *err, size_t errlen)
 	    .asn = s->asn,
 	    .files = s->rd.infos,
 	    .nfiles = s->rd.ninfos,
+	    .history = s->rd.history,
+	    .nhistory = s->rd.nhistory,
+	    .records_before = s->rd.records_before,
 	};
+	current_session(s, &m.current);
 	return out_manifest_write(s->dirfd, &m, err, errlen);
 }
 
@@ -291,6 +326,7 @@ int out_sink_open(struct out_sink **out, const struct out_sink_config *cfg, char
 	s->cfg = *cfg;
 	s->dirfd = -1;
 	s->state = OUT_RUN_RUNNING;
+	s->session_start_us = out_now_us();
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->wake, NULL);
 	if (s->cfg.rotate_records == 0)
@@ -337,6 +373,15 @@ void out_sink_set_interrupted(struct out_sink *s, int signo)
 		s->state = OUT_RUN_INTERRUPTED;
 		s->signo = signo;
 	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+void out_sink_set_counts(struct out_sink *s, uint64_t sent, uint64_t hits)
+{
+	pthread_mutex_lock(&s->lock);
+	s->scan_counts = true;
+	s->sent = sent;
+	s->hits = hits;
 	pthread_mutex_unlock(&s->lock);
 }
 

@@ -87,6 +87,23 @@ void out_command_line(char *out, size_t cap, int argc, char **argv);
 int out_sink_open(struct out_sink **out, const struct out_sink_config *cfg, char *err,
 		  size_t errlen);
 
+/* One session of a run (the first, and one per resume) in the manifest's
+ * "history"; "totals" sums them. A session killed before its final
+ * manifest keeps what its last manifest said, with state "killed". */
+#define OUT_SESSIONS_MAX 10000
+struct out_session {
+	char started[40], ended[40]; /* RFC 3339; ended "" while running */
+	char state[16];		     /* running, complete, interrupted, failed, killed */
+	double seconds;
+	uint64_t records; /* sealed during the session */
+	bool scan;	  /* a census session: sent and hits are known */
+	uint64_t sent, hits;
+};
+
+/* A census: the engine's counters of this session so far (SYNs sent,
+ * validated hits), for the manifest's history (any thread). */
+void out_sink_set_counts(struct out_sink *s, uint64_t sent, uint64_t hits);
+
 /* The run was stopped by signal `signo`: close writes state interrupted. */
 void out_sink_set_interrupted(struct out_sink *s, int signo);
 
