@@ -82,6 +82,7 @@ int eng_ckpt_open(struct eng_run *r, char *err, size_t errlen)
 			    .taken = 0};
 	}
 	r->ckpt->have_best = true;
+	r->ckpt_dirty = true; /* the first tick writes where the scan starts */
 	return 0;
 }
 

@@ -487,7 +487,8 @@ static bool is_leftover(const char *n)
 
 	return (strncmp(n, "shard-", 6) == 0 && len > 4 && strcmp(n + len - 4, ".tmp") == 0) ||
 	       strncmp(n, OUT_MANIFEST_TMP, strlen(OUT_MANIFEST_TMP)) == 0 ||
-	       strcmp(n, OUT_RESERVE_NAME) == 0;
+	       /* the engine checkpoint's temporaries (engine/checkpoint.h's name) */
+	       strncmp(n, "scan.checkpoint.tmp.", 20) == 0 || strcmp(n, OUT_RESERVE_NAME) == 0;
 }
 
 int out_resume_clear_leftovers(const char *dir, size_t *removed, char *err, size_t errlen)

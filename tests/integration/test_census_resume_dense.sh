@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# test_census_resume_dense.sh — a census on a slice of the dense bed
+# (scripts/densenet, docs/densebed.md), killed with SIGKILL at 10 random
+# moments and resumed each time (docs/resume.md):
+#   - an uninterrupted census of the slice is the reference;
+#   - the same census (same seed) is started, killed at a seeded random
+#     moment (start-up, sending, cooldown, the grab tail; shards are sealed
+#     every second and every 40 records, so kills land in seals too), and
+#     `mailcensus resume` (or `scan --resume`) continued, 10 times; the
+#     last resume runs to its end;
+#   - the final records equal the reference's (compare_runs.py: same
+#     services, every field but times and the random STARTTLS tags), no
+#     duplicate, verify passes, the manifest is complete and lists every
+#     session in history[] with totals;
+#   - a copy of the directory taken when its checkpoint was in the middle
+#     of the scan, resumed to its end, sent exactly the targets the
+#     checkpoint had left (not the whole scan again) and holds the same
+#     records;
+#   - a damaged checkpoint, one of another scan and a target-changing
+#     option are refused before any packet.
+# Seeds are printed; MC_KILL_SEEDS="s1 ... s10" replays them.
+# DENSE_RESUME_SLICE (default 198.19.4.0/24) and DENSE_RESUME_RATE (default
+# 200 packets/s, so that sending lasts ~5 s) size it; MC_DENSENET names the
+# bed instance (default denseres).
+set -uo pipefail
+export MAILCENSUS_SAFE_RANGE=198.18.0.0/15
+: "${MC_SRCDIR:?run through meson test}" "${MC_BIN:?run through meson test}"
+export MC_DENSENET=${MC_DENSENET:-denseres}
+slice=${DENSE_RESUME_SLICE:-198.19.4.0/24}
+rate=${DENSE_RESUME_RATE:-200}
+dn=$MC_SRCDIR/scripts/densenet
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP: needs root for network namespaces" >&2
+	exit 77
+fi
+work=$(mktemp -d /tmp/mc-dres-XXXXXX)
+trap '"$dn" down >/dev/null 2>&1 || true; [ -n "${MC_KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
+DENSE_CIDR=$slice "$dn" up --rtt 50 --jitter 0 --loss 0 || exit 1
+eval "$("$dn" env)"
+t0=$(date +%s.%N)
+fail=0
+ok() { echo "ok   $*"; }
+bad() { echo "FAIL $*"; fail=1; }
+state() { jq -r '[.state, .records] | join(" ")' "$1/manifest.json" 2>/dev/null; }
+SCAN=(scan --iface "$MC_SCAN_IF" -S "$MC_ENGINE_IP" --gateway-ip "$MC_GW_IP" -p "110,143,993,995"
+	-r "$rate" -c 2 --seed 77 --grab --ca-file "$MC_CA_CERT" --no-enrich --grab-concurrency 200
+	--grab-connect-timeout 2 --grab-read-timeout 3 --grab-timeout 20 --seal-every 1
+	--shard-records 40)
+mc() { ip netns exec "$MC_NS_SCAN" "$MC_BIN" "$@"; }
+pairs=$(($(python3 -c 'import ipaddress, sys; print(ipaddress.ip_network(sys.argv[1]).num_addresses)' "$slice") * 4))
+
+mc "${SCAN[@]}" -q -O "$work/base" "$slice" 2>"$work/base.err"
+rc=$?
+base=$(state "$work/base")
+[ $rc = 0 ] && [ "${base%% *}" = complete ] && ok "uninterrupted census: $base records" ||
+	{ bad "uninterrupted census: exit $rc, '$base'"; cat "$work/base.err"; exit 1; }
+
+# Ten kills, each aimed at a phase of the session it interrupts: it waits
+# for the phase's mark in the session's own lines (or, for "seal", for the
+# count of sealed shards to change: the kill then lands between a shard's
+# rename and the manifest rewrite, or just after), then a seeded random
+# delay. Where the mark never comes the kill lands where the session is.
+phases=(sending seal sending seal sending seal cooldown grab-tail cooldown grab-tail)
+mark_of() {
+	case $1 in
+	sending) echo '^scan ' ;;
+	cooldown) echo '100.0% ETA' ;;
+	grab-tail) echo 'sending and cooldown done' ;;
+	esac
+}
+nsealed() { find "$1" -maxdepth 1 -name 'shard-*.ndjson' 2>/dev/null | wc -l; }
+# wait_phase PHASE LOG DIR PID: until the phase began (at most 25 s; a seal
+# at most 1.5 s: after sending they are rare)
+wait_phase() {
+	local s0 polls=2500
+	s0=$(nsealed "$3")
+	[ "$1" = seal ] && polls=150
+	for _ in $(seq "$polls"); do
+		kill -0 "$4" 2>/dev/null || return 0
+		if [ "$1" = seal ]; then
+			[ "$(nsealed "$3")" != "$s0" ] && return 0
+		else
+			grep -q "$(mark_of "$1")" "$2" && return 0
+		fi
+		sleep 0.01
+	done
+}
+where() { # what the session's lines say it was doing
+	if grep -q 'sending and cooldown done' "$1"; then echo "grab tail"
+	elif grep -q '100.0% ETA' "$1"; then echo "cooldown"
+	elif grep -q '^scan ' "$1"; then echo "sending"
+	else echo "start-up"; fi
+}
+taken_of() { awk '$1 == "q" { t += $4 } END { print t + 0 }' "$1/scan.checkpoint" 2>/dev/null; }
+seeds=${MC_KILL_SEEDS:-"$(for _ in $(seq 10); do printf '%s ' $RANDOM; done)"}
+echo "kill seeds: $seeds (replay: MC_KILL_SEEDS=\"$seeds\")"
+d=$work/census
+n=0
+for seed in $seeds; do
+	ph=${phases[$((n % 10))]}
+	n=$((n + 1))
+	extra=$(awk -v s="$seed" -v p="$ph" 'BEGIN { srand(s); printf "%.2f\n", (p == "seal" ? 0.05 : p == "sending" ? 4 : p == "cooldown" ? 1.5 : 0.3) * rand() }')
+	if [ -f "$d/manifest.json" ]; then # resume, alternately as `scan --resume`
+		if [ $((n % 2)) = 0 ]; then cmd=(scan --resume "$d"); else cmd=(resume "$d"); fi
+	else # killed before its first manifest (or the first session): start it (again)
+		[ -d "$d" ] && mc resume "$d" >/dev/null 2>&1
+		cmd=("${SCAN[@]}" -O "$d" "$slice")
+	fi
+	ip netns exec "$MC_NS_SCAN" "$MC_BIN" "${cmd[@]}" >"$work/s$n.log" 2>&1 &
+	pid=$! # ip netns exec execs: this is mailcensus itself
+	wait_phase "$ph" "$work/s$n.log" "$d" "$pid"
+	sleep "$extra"
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	echo "kill $n (seed $seed): ${cmd[0]} ${cmd[1]}, aimed at $ph (+${extra}s), landed in $(where "$work/s$n.log"):" \
+		"manifest '$(state "$d")', checkpoint: $(taken_of "$d") of $pairs probed," \
+		"$(find "$d" -maxdepth 1 -name '*.tmp*' 2>/dev/null | wc -l) temporaries"
+	t=$(taken_of "$d")
+	if [ ! -d "$work/mid" ] && [ "${t:-0}" -gt 0 ] && [ "$t" -lt "$pairs" ]; then
+		cp -a "$d" "$work/mid" # a checkpoint in the middle: resumed to its end below
+		mid_taken=$t
+	fi
+	if [ $n = 2 ] && [ -f "$d/scan.checkpoint" ]; then # copies for the refusals below
+		cp -a "$d" "$work/damaged"
+		cp -a "$d" "$work/foreign"
+	fi
+done
+
+# refusals, on copies of an unfinished run
+if [ -d "$work/damaged" ]; then
+	sed -i 's/^seed .*/seed 78/' "$work/damaged/scan.checkpoint"
+	mc resume "$work/damaged" >"$work/damaged.out" 2>&1
+	[ $? = 2 ] && grep -q 'checksum mismatch' "$work/damaged.out" &&
+		ok "a damaged checkpoint is refused: $(grep -m1 checksum "$work/damaged.out" | cut -c1-120)" ||
+		bad "damaged checkpoint: $(cat "$work/damaged.out")"
+	python3 - "$work/foreign/scan.checkpoint" <<'PY'
+import sys
+p = sys.argv[1]
+lines = open(p).read().split("\n")
+body = "".join(l + "\n" for l in lines if l and not l.startswith("sum ")).replace("seed 77", "seed 78")
+h = 2166136261
+for b in body.encode():
+    h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+open(p, "w").write(body + "sum %08x\n" % h)
+PY
+	mc resume "$work/foreign" >"$work/foreign.out" 2>&1
+	[ $? = 2 ] && grep -q 'seed differs' "$work/foreign.out" &&
+		ok "another scan's checkpoint is refused: $(grep -m1 'seed differs' "$work/foreign.out" | cut -c1-120)" ||
+		bad "foreign checkpoint: $(cat "$work/foreign.out")"
+	mc scan --resume "$work/foreign" --tx-queues 2 >"$work/opt.out" 2>&1
+	[ $? = 2 ] && grep -q 'would change the target set' "$work/opt.out" &&
+		ok "--tx-queues on resume refused: $(grep -m1 'would change' "$work/opt.out" | cut -c1-100)" || bad "--tx-queues: $(cat "$work/opt.out")"
+else
+	bad "no checkpoint after the second kill: no copy for the refusals"
+fi
+
+# the last resume runs to its end
+if [ -f "$d/manifest.json" ]; then
+	mc resume "$d" -q >"$work/last.log" 2>&1
+else
+	[ -d "$d" ] && mc resume "$d" >/dev/null 2>&1
+	mc "${SCAN[@]}" -q -O "$d" "$slice" >"$work/last.log" 2>&1
+fi
+rc=$?
+python3 "$MC_SRCDIR/tests/integration/compare_runs.py" "$work/base" "$d" >"$work/cmp" 2>&1
+crc=$?
+mc verify "$d" >"$work/verify" 2>&1
+vrc=$?
+[ $rc = 0 ] && [ $crc = 0 ] && [ $vrc = 0 ] && [ "$(state "$d")" = "$base" ] &&
+	ok "after 10 kills: $(tail -1 "$work/cmp"); verify OK; manifest '$(state "$d")'" ||
+	{ bad "final: resume exit $rc, compare $crc, verify $vrc, manifest '$(state "$d")'"; cat "$work/last.log" "$work/cmp" "$work/verify"; }
+sessions=$(jq '.history | length' "$d/manifest.json")
+sum=$(jq '[.history[].records] | add' "$d/manifest.json")
+tot=$(jq -c .totals "$d/manifest.json")
+[ "$sessions" = "$(jq .totals.sessions "$d/manifest.json")" ] && [ "$sessions" -ge 2 ] &&
+	[ "$sum" = "$(jq .records "$d/manifest.json")" ] && [ "$(jq -r '.history[-1].state' "$d/manifest.json")" = complete ] &&
+	ok "history: $sessions sessions, records summed $sum, totals $tot" || bad "history: $sessions sessions, $sum records, totals $tot"
+# a copy taken when the checkpoint was in the middle of the scan, resumed
+# to its end: it sends exactly what the checkpoint had left
+if [ -d "$work/mid" ]; then
+	mc resume "$work/mid" -q >"$work/mid.log" 2>&1
+	rc=$?
+	python3 "$MC_SRCDIR/tests/integration/compare_runs.py" "$work/base" "$work/mid" >"$work/mid.cmp" 2>&1
+	crc=$?
+	mid_sent=$(jq '.history[-1].sent' "$work/mid/manifest.json")
+	[ $rc = 0 ] && [ $crc = 0 ] && [ "$mid_sent" = $((pairs - mid_taken)) ] &&
+		ok "resumed from a checkpoint in the middle: sent $mid_sent = $pairs - $mid_taken probed before; $(tail -1 "$work/mid.cmp")" ||
+		{ bad "middle checkpoint: exit $rc, sent $mid_sent, $mid_taken of $pairs probed before"; cat "$work/mid.log" "$work/mid.cmp"; }
+else
+	bad "no kill left a checkpoint in the middle of the scan"
+fi
+[ -n "${MC_KEEP_WORK:-}" ] && echo "work directory kept: $work"
+echo "time: $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f s", b - a }')"
+exit $fail
