@@ -20,14 +20,14 @@
 #     option are refused before any packet.
 # Seeds are printed; MC_KILL_SEEDS="s1 ... s10" replays them.
 # DENSE_RESUME_SLICE (default 198.19.4.0/24) and DENSE_RESUME_RATE (default
-# 200 packets/s, so that sending lasts ~5 s) size it; MC_DENSENET names the
+# 100 packets/s, so that sending lasts ~10 s) size it; MC_DENSENET names the
 # bed instance (default denseres).
 set -uo pipefail
 export MAILCENSUS_SAFE_RANGE=198.18.0.0/15
 : "${MC_SRCDIR:?run through meson test}" "${MC_BIN:?run through meson test}"
 export MC_DENSENET=${MC_DENSENET:-denseres}
 slice=${DENSE_RESUME_SLICE:-198.19.4.0/24}
-rate=${DENSE_RESUME_RATE:-200}
+rate=${DENSE_RESUME_RATE:-100}
 dn=$MC_SRCDIR/scripts/densenet
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -61,7 +61,7 @@ base=$(state "$work/base")
 # count of sealed shards to change: the kill then lands between a shard's
 # rename and the manifest rewrite, or just after), then a seeded random
 # delay. Where the mark never comes the kill lands where the session is.
-phases=(sending seal sending seal sending seal cooldown grab-tail cooldown grab-tail)
+phases=(sending seal sending seal sending cooldown seal cooldown grab-tail grab-tail)
 mark_of() {
 	case $1 in
 	sending) echo '^scan ' ;;
@@ -97,10 +97,11 @@ seeds=${MC_KILL_SEEDS:-"$(for _ in $(seq 10); do printf '%s ' $RANDOM; done)"}
 echo "kill seeds: $seeds (replay: MC_KILL_SEEDS=\"$seeds\")"
 d=$work/census
 n=0
+landed=0
 for seed in $seeds; do
 	ph=${phases[$((n % 10))]}
 	n=$((n + 1))
-	extra=$(awk -v s="$seed" -v p="$ph" 'BEGIN { srand(s); printf "%.2f\n", (p == "seal" ? 0.05 : p == "sending" ? 4 : p == "cooldown" ? 1.5 : 0.3) * rand() }')
+	extra=$(awk -v s="$seed" -v p="$ph" 'BEGIN { srand(s); printf "%.2f\n", (p == "seal" ? 0.05 : p == "sending" ? 4 : p == "cooldown" ? 1.5 : 0.1) * rand() }')
 	if [ -f "$d/manifest.json" ]; then # resume, alternately as `scan --resume`
 		if [ $((n % 2)) = 0 ]; then cmd=(scan --resume "$d"); else cmd=(resume "$d"); fi
 	else # killed before its first manifest (or the first session): start it (again)
@@ -111,7 +112,12 @@ for seed in $seeds; do
 	pid=$! # ip netns exec execs: this is mailcensus itself
 	wait_phase "$ph" "$work/s$n.log" "$d" "$pid"
 	sleep "$extra"
-	kill -9 "$pid" 2>/dev/null
+	# (a session that ended by itself is a zombie until waited for)
+	if [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" != Z ] && kill -9 "$pid" 2>/dev/null; then
+		landed=$((landed + 1))
+	else
+		echo "note: session $n ran to its end before its kill"
+	fi
 	wait "$pid" 2>/dev/null
 	echo "kill $n (seed $seed): ${cmd[0]} ${cmd[1]}, aimed at $ph (+${extra}s), landed in $(where "$work/s$n.log"):" \
 		"manifest '$(state "$d")', checkpoint: $(taken_of "$d") of $pairs probed," \
@@ -126,6 +132,8 @@ for seed in $seeds; do
 		cp -a "$d" "$work/foreign"
 	fi
 done
+
+[ $landed = 10 ] && ok "10 kills landed in running sessions" || bad "only $landed of 10 kills landed"
 
 # refusals, on copies of an unfinished run
 if [ -d "$work/damaged" ]; then
