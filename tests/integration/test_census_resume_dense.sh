@@ -17,7 +17,10 @@
 #     checkpoint had left (not the whole scan again) and holds the same
 #     records;
 #   - a damaged checkpoint, one of another scan and a target-changing
-#     option are refused before any packet.
+#     option are refused before any packet;
+#   - SIGTERM during sending: exit 1, manifest interrupted by SIGTERM,
+#     verify exit 3, a fresh census into the directory refused (exit 2,
+#     names resume), the resume completes it equal to the reference.
 # Seeds are printed; MC_KILL_SEEDS="s1 ... s10" replays them.
 # DENSE_RESUME_SLICE (default 198.19.4.0/24) and DENSE_RESUME_RATE (default
 # 100 packets/s, so that sending lasts ~10 s) size it; MC_DENSENET names the
@@ -184,6 +187,32 @@ tot=$(jq -c .totals "$d/manifest.json")
 [ "$sessions" = "$(jq .totals.sessions "$d/manifest.json")" ] && [ "$sessions" -ge 2 ] &&
 	[ "$sum" = "$(jq .records "$d/manifest.json")" ] && [ "$(jq -r '.history[-1].state' "$d/manifest.json")" = complete ] &&
 	ok "history: $sessions sessions, records summed $sum, totals $tot" || bad "history: $sessions sessions, $sum records, totals $tot"
+# SIGTERM in the middle of sending: exit 1, the manifest says interrupted by
+# SIGTERM, verify exit 3; a fresh census into that directory is refused
+# (exit 2, names resume) before any packet; the resume completes it
+ip netns exec "$MC_NS_SCAN" "$MC_BIN" "${SCAN[@]}" -O "$work/term" "$slice" >"$work/term.log" 2>&1 &
+pid=$!
+wait_phase sending "$work/term.log" "$work/term" "$pid"
+sleep 1.5
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+mc verify "$work/term" >/dev/null 2>&1
+vrc=$?
+st=$(jq -r '[.state, .signal] | join(" ")' "$work/term/manifest.json")
+[ $rc = 1 ] && [ "$st" = "interrupted SIGTERM" ] && [ $vrc = 3 ] &&
+	ok "census SIGTERM: exit 1, manifest '$st', verify exit 3, $(taken_of "$work/term") of $pairs probed by its checkpoint" ||
+	bad "census SIGTERM: exit $rc, manifest '$st', verify $vrc"
+mc "${SCAN[@]}" -q -O "$work/term" "$slice" >"$work/used.log" 2>&1
+[ $? = 2 ] && grep -q 'mailcensus resume' "$work/used.log" && [ "$(jq -r .state "$work/term/manifest.json")" = interrupted ] &&
+	ok "a fresh census into it is refused: $(grep -m1 'already holds' "$work/used.log" | cut -c1-110)" || bad "used directory: $(cat "$work/used.log")"
+mc resume "$work/term" -q >"$work/term.resume" 2>&1
+rc=$?
+python3 "$MC_SRCDIR/tests/integration/compare_runs.py" "$work/base" "$work/term" >"$work/term.cmp" 2>&1
+crc=$?
+[ $rc = 0 ] && [ $crc = 0 ] && [ "$(state "$work/term")" = "$base" ] &&
+	ok "resumed after SIGTERM: $(tail -1 "$work/term.cmp")" || { bad "resume after SIGTERM: exit $rc"; cat "$work/term.resume" "$work/term.cmp"; }
+
 # a copy taken when the checkpoint was in the middle of the scan, resumed
 # to its end: it sends exactly what the checkpoint had left
 if [ -d "$work/mid" ]; then
