@@ -59,6 +59,18 @@ base=$(state "$work/base")
 [ $rc = 0 ] && [ "${base%% *}" = complete ] && ok "uninterrupted census: $base records" ||
 	{ bad "uninterrupted census: exit $rc, '$base'"; cat "$work/base.err"; exit 1; }
 
+# the checkpoint was written about once a second (from the start, then each
+# second once the 2 s reply window has passed, to the end of the cooldown)
+read -r written secs < <(python3 - "$work/base/manifest.json" <<'PY'
+import datetime, json, sys
+e = json.load(open(sys.argv[1]))["engine"]
+t = lambda s: datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ")
+print(e["checkpoint"]["written"], int((t(e["end_time"]) - t(e["start_time"])).total_seconds()))
+PY
+)
+[ "${written:-0}" -ge $((secs - 3)) ] && ok "checkpoint written $written times in the ${secs} s of the engine" ||
+	bad "checkpoint written ${written:-?} times in ${secs:-?} s"
+
 # Ten kills, each aimed at a phase of the session it interrupts: it waits
 # for the phase's mark in the session's own lines (or, for "seal", for the
 # count of sealed shards to change: the kill then lands between a shard's
