@@ -94,6 +94,11 @@ static bool skip_recorded(void *ctx, uint32_t addr, uint16_t port)
 	return out_sink_recorded(c->sink, addr, port);
 }
 
+static bool sink_recorded(const void *sink, uint32_t addr, uint16_t port)
+{
+	return out_sink_recorded(sink, addr, port);
+}
+
 /* A resumed census starts a new hit log; the last session's is kept as
  * hits.log.N (the first free N) beside it, and read back by
  * census_resume_load(). */
@@ -146,7 +151,7 @@ int census_grab_open(struct census_grab **out, const struct grab_config *gcfg,
 	if (rc != 0)
 		goto fail_sink;
 	if (rc == 0 && scfg->resume && c->dirfd >= 0) {
-		rc = census_resume_load(&c->old, c->dirfd, id, c->sink, err, errlen);
+		rc = census_resume_load(&c->old, c->dirfd, id, sink_recorded, c->sink, err, errlen);
 		c->resumed = true;
 	}
 	if (rc != 0)

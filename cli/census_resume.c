@@ -105,6 +105,7 @@ static int read_logs(struct census_resume *cr, int dirfd, const struct mc_hitlog
 			close(fd);
 		return rc;
 	}
+	rewinddir(d); /* the dup shares dirfd's offset: a listing before may have moved it */
 	while (rc == 0 && (e = readdir(d)) != NULL)
 		if (old_log_name(e->d_name))
 			rc = read_log(cr, dirfd, e->d_name, id, &cap, err, errlen);
@@ -113,7 +114,8 @@ static int read_logs(struct census_resume *cr, int dirfd, const struct mc_hitlog
 }
 
 int census_resume_load(struct census_resume *cr, int dirfd, const struct mc_hitlog_id *id,
-		       const struct out_sink *sink, char *err, size_t errlen)
+		       bool (*recorded)(const void *ctx, uint32_t addr, uint16_t port),
+		       const void *ctx, char *err, size_t errlen)
 {
 	size_t o = 0, cap = 0;
 	int rc;
@@ -130,7 +132,7 @@ int census_resume_load(struct census_resume *cr, int dirfd, const struct mc_hitl
 	cr->nseen = o;
 	for (size_t i = 0; i < cr->nseen; i++) {
 		uint64_t k = cr->seen[i];
-		if (!out_sink_recorded(sink, (uint32_t)(k >> 16), (uint16_t)k) &&
+		if (!recorded(ctx, (uint32_t)(k >> 16), (uint16_t)k) &&
 		    push(&cr->todo, &cr->ntodo, &cap, k) != 0) {
 			snprintf(err, errlen, "out of memory for the old hits");
 			return -ENOMEM;

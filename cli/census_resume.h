@@ -17,7 +17,6 @@
 #include "base/hit.h"
 #include "base/hitlog.h"
 #include "engine/checkpoint.h"
-#include "output/sink.h"
 
 struct census_resume {
 	uint64_t *seen; /* addr << 16 | port of every hit in the old logs, sorted, distinct */
@@ -29,10 +28,12 @@ struct census_resume {
 	unsigned logs;	      /* old hit logs read */
 };
 
-/* Read every hits.log.N in dirfd (each must name the run `id`) and split
- * their hits by out_sink_recorded(). 0, or -errno with a reason in err. */
+/* Read every hits.log.N in dirfd (each must name the run `id`; one cut
+ * before its header holds no hit) and split their hits by `recorded`
+ * (out_sink_recorded in the census). 0, or -errno with a reason in err. */
 int census_resume_load(struct census_resume *cr, int dirfd, const struct mc_hitlog_id *id,
-		       const struct out_sink *sink, char *err, size_t errlen);
+		       bool (*recorded)(const void *ctx, uint32_t addr, uint16_t port),
+		       const void *ctx, char *err, size_t errlen);
 
 /* The next old hit without a record (address and port only); false when
  * none is left. */
