@@ -258,11 +258,39 @@ static void test_resume_dir(void)
 	CHECK_INT_EQ(
 	    faccessat(open(res, O_RDONLY | O_DIRECTORY), "shard-00002.ndjson.tmp", F_OK, 0), -1);
 	out_sink_set_interrupted(s, SIGTERM);
+	out_sink_set_counts(s, 100, 7); /* a census session's engine counters */
+	put_records_from(s, 20, 1);
 	CHECK_INT_EQ(out_sink_close(s, NULL, err, sizeof(err)), 0);
 	manifest_facts(res, state, sizeof(state), &nfiles, &records);
 	CHECK_STR_EQ(state, "interrupted");
 	CHECK_INT_EQ(out_verify_dir(res, &complete, devnull), 0);
 	CHECK(!complete);
+	{ /* history: the killed session with its last manifest's figures, then this one */
+		int dirfd = open(res, O_RDONLY | O_DIRECTORY);
+		struct out_json_arena a = {0};
+		struct out_json *m = NULL;
+		CHECK_INT_EQ(out_json_load(dirfd, "manifest.json", &a, &m, err, sizeof(err)), 0);
+		const struct out_json *h = out_json_get(m, "history"),
+				      *t = out_json_get(m, "totals");
+		CHECK(h != NULL && h->type == OUT_JSON_ARRAY && h->count == 2);
+		if (h != NULL && h->count == 2) {
+			const struct out_json *h0 = h->child, *h1 = h->child->next;
+			CHECK_STR_EQ(out_json_str(out_json_get(h0, "state")), "killed");
+			CHECK_UINT_EQ(out_json_u64(out_json_get(h0, "records"), 0), 8);
+			CHECK(out_json_get(h0, "sent")->type == OUT_JSON_NULL); /* a grab session */
+			CHECK(out_json_get(h0, "ended")->type == OUT_JSON_NULL);
+			CHECK_STR_EQ(out_json_str(out_json_get(h1, "state")), "interrupted");
+			CHECK_UINT_EQ(out_json_u64(out_json_get(h1, "records"), 0), 1);
+			CHECK_UINT_EQ(out_json_u64(out_json_get(h1, "sent"), 0), 100);
+			CHECK_UINT_EQ(out_json_u64(out_json_get(h1, "hits"), 0), 7);
+			CHECK(out_json_str(out_json_get(h1, "ended")) != NULL);
+		}
+		CHECK_UINT_EQ(out_json_u64(out_json_get(t, "sessions"), 0), 2);
+		CHECK_UINT_EQ(out_json_u64(out_json_get(t, "records"), 0), 9);
+		CHECK_UINT_EQ(out_json_u64(out_json_get(t, "sent"), 0), 100);
+		out_json_arena_free(&a);
+		close(dirfd);
+	}
 	out_test_rmrf(dir);
 
 	/* killed between a shard's rename and the manifest rewrite: adopted */
