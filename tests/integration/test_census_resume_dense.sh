@@ -46,7 +46,7 @@ bad() { echo "FAIL $*"; fail=1; }
 state() { jq -r '[.state, .records] | join(" ")' "$1/manifest.json" 2>/dev/null; }
 SCAN=(scan --iface "$MC_SCAN_IF" -S "$MC_ENGINE_IP" --gateway-ip "$MC_GW_IP" -p "110,143,993,995"
 	-r "$rate" -c 2 --seed 77 --grab --ca-file "$MC_CA_CERT" --no-enrich --grab-concurrency 200
-	--grab-connect-timeout 2 --grab-read-timeout 3 --grab-timeout 20 --seal-every 1
+	--grab-connect-timeout 3 --grab-read-timeout 5 --grab-timeout 30 --seal-every 1
 	--shard-records 40)
 mc() { ip netns exec "$MC_NS_SCAN" "$MC_BIN" "$@"; }
 pairs=$(($(python3 -c 'import ipaddress, sys; print(ipaddress.ip_network(sys.argv[1]).num_addresses)' "$slice") * 4))
