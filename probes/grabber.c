@@ -42,6 +42,7 @@
 #include "base/log.h"
 #include "base/quit.h"
 #include "probes/classify.h"
+#include "probes/grab_budget.h"
 #include "probes/grabber.h"
 #include "probes/io.h"
 #include "probes/jarm.h"
@@ -51,6 +52,7 @@
 #include "probes/starttls.h"
 #include "probes/tls.h"
 #include "probes/tlsplan.h"
+#include "probes/tls_dhguard.h"
 
 #define GRAB_SWEEP_MS	 50
 #define GRAB_EVENTS	 512
@@ -86,6 +88,7 @@ struct grab_slot {
 	bool v6; /* an IPv6 target: addr6 */
 	uint8_t addr6[16];
 	int64_t target_deadline, step_deadline;
+	int64_t cpu_ns; /* CPU time the target cost so far (grab_budget.h) */
 	struct io_conn io;
 	const struct probe_proto_ops *ops;
 	struct probe_sess sess;
@@ -114,6 +117,7 @@ struct grabber {
 	int epfd;
 	SSL_CTX *ctx_main;
 	SSL_CTX *ctx_inject; /* no trust store, no chain verification */
+	struct probe_dhguard *dhguard;
 	struct grab_slot *slots;
 	uint32_t *free_list;
 	uint32_t nfree, active;
@@ -167,6 +171,8 @@ void grab_config_defaults(struct grab_config *cfg)
 	cfg->tls_matrix = true;
 	cfg->login_probe = true;
 	cfg->injection_test = true;
+	cfg->max_dh_bits = PROBE_DH_BITS_DEFAULT;
+	cfg->cpu_budget_ms = GRAB_CPU_BUDGET_MS_DEFAULT;
 }
 
 enum mc_proto grab_port_proto(const struct grab_config *cfg, uint16_t port)
@@ -432,6 +438,9 @@ static void conn_failed(struct grab_slot *s, const char *reason, bool timeout)
 		probe_inject_conclude(&s->rec, &s->scratch, inject_stage(st), timeout, reason);
 	} else if (st == IO_CONNECTING || st == IO_IDLE) {
 		probe_sess_fail(&s->sess, "connect", timeout ? "connect-timeout" : reason);
+	} else if (st == IO_TLS_HANDSHAKE && probe_dhguard_refused(s->g->dhguard, s->io.ssl)) {
+		s->main_tls_failed = true; /* the hand-built hellos still measure versions */
+		probe_sess_fail(&s->sess, "tls", PROBE_DH_REFUSED);
 	} else if (st == IO_TLS_HANDSHAKE) {
 		s->main_tls_failed = !timeout;
 		snprintf(why, sizeof(why), "tls-handshake-failed: %s", reason);
@@ -452,7 +461,8 @@ static int start_secure(struct grab_slot *s)
 		return io_start_raw(&s->io, s->g->epfd, s->hello, s->hello_len, s->hello_rx,
 				    sizeof(s->hello_rx));
 	if (io_start_tls(&s->io, s->g->epfd,
-			 s->phase == GRAB_INJECT ? s->g->ctx_inject : s->g->ctx_main) < 0)
+			 s->phase == GRAB_INJECT ? s->g->ctx_inject : s->g->ctx_main) < 0 ||
+	    probe_dhguard_attach(s->g->dhguard, s->io.ssl) < 0)
 		return -ENOMEM;
 	return probe_tls_prepare(s->io.ssl, s->rec.proto, s->rec.name);
 }
@@ -641,6 +651,7 @@ static void target_start(struct grabber *g, const struct grab_target *t)
 	s->rec.proto = grab_port_proto(&g->cfg, t->port);
 	memcpy(s->rec.name, t->name, sizeof(s->rec.name));
 	s->target_deadline = now_ms() + g->cfg.total_timeout_ms;
+	s->cpu_ns = 0;
 	s->ops = probe_proto_lookup(s->rec.proto);
 	if (s->ops == NULL) {
 		snprintf(s->rec.error, sizeof(s->rec.error), "config: unknown-port");
@@ -702,6 +713,21 @@ static void sweep(struct grabber *g, int64_t now)
 	}
 }
 
+/* One event for a slot's connection, its CPU time charged to the target;
+ * a target over its budget ends now (as past its total timeout: no more
+ * connections) with GRAB_CPU_REASON. */
+static void handle_charged(struct grabber *g, struct grab_slot *s, uint32_t events)
+{
+	int64_t t0 = grab_cpu_ns();
+	io_handle(&s->io, g->epfd, events, slot_event, s);
+	s->cpu_ns += grab_cpu_ns() - t0;
+	if (!s->busy || s->cpu_ns <= (int64_t)g->cfg.cpu_budget_ms * 1000000)
+		return;
+	snprintf(s->rec.error, sizeof(s->rec.error), "%s", GRAB_CPU_REASON);
+	s->target_deadline = now_ms();
+	conn_failed(s, "cpu-budget-exceeded", true); /* every busy slot has a connection */
+}
+
 static int grab_poll(struct grabber *g, int timeout_ms)
 {
 	struct epoll_event evs[GRAB_EVENTS];
@@ -725,7 +751,7 @@ static int grab_poll(struct grabber *g, int timeout_ms)
 		struct grab_slot *s = &g->slots[idx];
 
 		if (idx < g->fresh && s->busy && s->gen == gen)
-			io_handle(&s->io, g->epfd, evs[i].events, slot_event, s);
+			handle_charged(g, s, evs[i].events);
 	}
 	now = now_ms();
 	if (now - g->last_sweep >= GRAB_SWEEP_MS) {
@@ -858,7 +884,15 @@ static int make_contexts(struct grabber *g, char *err, size_t errlen)
 	if (g->ctx_main == NULL)
 		return -EINVAL;
 	g->ctx_inject = probe_tls_ctx_new_unverified(err, errlen);
-	return g->ctx_inject == NULL ? -EINVAL : 0;
+	if (g->ctx_inject == NULL)
+		return -EINVAL;
+	g->dhguard = probe_dhguard_new(g->cfg.max_dh_bits);
+	if (g->dhguard == NULL || probe_dhguard_ctx(g->ctx_main, g->cfg.max_dh_bits) < 0 ||
+	    probe_dhguard_ctx(g->ctx_inject, g->cfg.max_dh_bits) < 0) {
+		snprintf(err, errlen, "cannot set up the DH group guard");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 struct grabber *grabber_new(const struct grab_config *cfg, grab_record_fn fn, void *ctx, char *err,
@@ -871,6 +905,10 @@ struct grabber *grabber_new(const struct grab_config *cfg, grab_record_fn fn, vo
 		return NULL;
 	}
 	g->cfg = *cfg;
+	if (g->cfg.max_dh_bits == 0)
+		g->cfg.max_dh_bits = PROBE_DH_BITS_DEFAULT;
+	if (g->cfg.cpu_budget_ms == 0)
+		g->cfg.cpu_budget_ms = GRAB_CPU_BUDGET_MS_DEFAULT;
 	g->fn = fn;
 	g->ctx = ctx;
 	g->epfd = -1;
@@ -913,6 +951,7 @@ void grabber_free(struct grabber *g)
 			io_close(&g->slots[i].io);
 	SSL_CTX_free(g->ctx_main);
 	SSL_CTX_free(g->ctx_inject);
+	probe_dhguard_free(g->dhguard);
 	if (g->epfd >= 0)
 		close(g->epfd);
 	free(g->slots);

@@ -35,10 +35,12 @@ struct grab_config {
 	const char
 	    *contact;	 /* operator contact sent in IMAP ID (probe_sw_contact_valid), or NULL */
 	bool tls_matrix; /* run the hand-built hellos (version matrix, legacy suites) */
-	bool injection_test; /* run the STARTTLS injection test (110/143) */
-	bool jarm;	     /* JARM fingerprint (10 more connections per TLS target) */
-	bool login_probe;    /* pre-TLS login probe on 110/143 (login.h); default on */
-	uint16_t nports;     /* 0 = defaults: 110 pop3, 143 imap, 993 imaps, 995 pop3s */
+	bool injection_test;	/* run the STARTTLS injection test (110/143) */
+	bool jarm;		/* JARM fingerprint (10 more connections per TLS target) */
+	bool login_probe;	/* pre-TLS login probe on 110/143 (login.h); default on */
+	uint32_t max_dh_bits;	/* longest finite-field DH prime accepted (tls_dhguard.h); 4096 */
+	uint32_t cpu_budget_ms; /* CPU time one target may cost (grab_budget.h); 1000 */
+	uint16_t nports;	/* 0 = defaults: 110 pop3, 143 imap, 993 imaps, 995 pop3s */
 	struct grab_port_proto ports[GRAB_PORTS_MAX];
 	/* Source addresses (host order): each connection to addr is bound to
 	 * source_ips[addr % nsource_ips], the address the SYN scan used for that
