@@ -43,6 +43,7 @@
 #include "base/quit.h"
 #include "probes/classify.h"
 #include "probes/grab_budget.h"
+#include "probes/grab_side.h"
 #include "probes/grabber.h"
 #include "probes/io.h"
 #include "probes/jarm.h"
@@ -62,7 +63,6 @@
 /* Connections a target may cost beyond the main one (injection test and
  * hand-built hellos together), without --jarm. */
 #define GRAB_EXTRA_CONN_MAX 4
-#define GRAB_HELLO_RX	    4096 /* server bytes kept while waiting for a ServerHello */
 
 enum grab_phase {
 	GRAB_MAIN,   /* the protocol probe */
@@ -93,14 +93,20 @@ struct grab_slot {
 	const struct probe_proto_ops *ops;
 	struct probe_sess sess;
 	struct mc_record rec;
-	struct mc_record scratch; /* what inject/hello sessions write; discarded */
 	struct probe_plan plan;
-	uint16_t hello_len;
-	uint8_t
-	    hello[PROBE_HELLO_MAX > PROBE_JARM_HELLO_MAX ? PROBE_HELLO_MAX : PROBE_JARM_HELLO_MAX];
-	struct probe_jarm_run jarm; /* --jarm */
-	uint8_t hello_rx[GRAB_HELLO_RX];
+	struct grab_side *side; /* from the first extra connection to the record (grab_side.h) */
 };
+
+/* A hello's answer lands in the connection's line buffer: unused once the
+ * connection is raw (io_start_raw resets it), and as large as an answer we
+ * keep. */
+#define GRAB_HELLO_RX 4096
+_Static_assert(sizeof(((struct io_conn *)0)->lb.buf) >= GRAB_HELLO_RX, "hello answer room");
+
+static uint8_t *slot_rx(struct grab_slot *s)
+{
+	return (uint8_t *)s->io.lb.buf;
+}
 
 struct grab_target {
 	uint32_t addr;
@@ -119,6 +125,7 @@ struct grabber {
 	SSL_CTX *ctx_inject; /* no trust store, no chain verification */
 	struct probe_dhguard *dhguard;
 	struct grab_slot *slots;
+	struct grab_side_pool sides;
 	uint32_t *free_list;
 	uint32_t nfree, active;
 	uint32_t fresh;		     /* slots [fresh, concurrency) never used: untouched memory */
@@ -215,6 +222,8 @@ static void target_done(struct grab_slot *s)
 	if (s->rec.error[0] != '\0')
 		g->stats.targets_failed++;
 	g->fn(g->ctx, &s->rec);
+	grab_side_put(&g->sides, s->side);
+	s->side = NULL;
 	s->busy = false;
 	s->gen++;
 	g->free_list[g->nfree++] = s->index;
@@ -222,6 +231,20 @@ static void target_done(struct grab_slot *s)
 }
 
 static void slot_open(struct grab_slot *s);
+
+/* The target's side state for an extra connection; false (the target
+ * ends, its record says so) when memory ran out. */
+static bool need_side(struct grab_slot *s)
+{
+	if (s->side == NULL)
+		s->side = grab_side_get(&s->g->sides);
+	if (s->side != NULL)
+		return true;
+	if (s->rec.error[0] == '\0')
+		snprintf(s->rec.error, sizeof(s->rec.error), "internal: out-of-memory");
+	target_done(s);
+	return false;
+}
 
 /* Next JARM hello (--jarm, when a TLS handshake was tried), or the
  * fingerprint and the end of the target. */
@@ -237,8 +260,8 @@ static void next_jarm(struct grab_slot *s)
 		target_done(s);
 		return;
 	}
-	if (!probe_jarm_run_more(&s->jarm)) {
-		probe_jarm_run_finish(&s->jarm, s->rec.tls.jarm);
+	if (!probe_jarm_run_more(&s->side->jarm)) {
+		probe_jarm_run_finish(&s->side->jarm, s->rec.tls.jarm);
 		target_done(s);
 		return;
 	}
@@ -247,13 +270,13 @@ static void next_jarm(struct grab_slot *s)
 	if (s->rec.name[0] == '\0') /* jarm.py sends the address as SNI */
 		snprintf(host, sizeof(host), "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255,
 			 a & 255);
-	n = probe_jarm_build(s->jarm.next, s->rec.name[0] ? s->rec.name : host, &r, s->hello,
-			     sizeof(s->hello));
+	n = probe_jarm_build(s->side->jarm.next, s->rec.name[0] ? s->rec.name : host, &r,
+			     s->side->hello, sizeof(s->side->hello));
 	if (n <= 0) {
 		target_done(s);
 		return;
 	}
-	s->hello_len = (uint16_t)n;
+	s->side->hello_len = (uint16_t)n;
 	s->hello_answered = false;
 	s->phase = GRAB_JARM;
 	slot_open(s);
@@ -262,7 +285,10 @@ static void next_jarm(struct grab_slot *s)
 /* After the hellos: JARM from its first hello. */
 static void start_jarm(struct grab_slot *s)
 {
-	probe_jarm_run_init(&s->jarm);
+	if (s->g->cfg.jarm && (s->main_tls || s->main_tls_failed) && !need_side(s))
+		return;
+	if (s->side != NULL)
+		probe_jarm_run_init(&s->side->jarm);
 	next_jarm(s);
 }
 
@@ -277,19 +303,21 @@ static void next_hello(struct grab_slot *s)
 		start_jarm(s);
 		return;
 	}
+	if (!need_side(s))
+		return;
 	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
 		memset(rnd, 0x5a, sizeof(rnd)); /* no handshake completes: any bytes do */
 	memcpy(spec.random, rnd, 32);
 	memcpy(spec.session_id, rnd + 32, 32);
 	memcpy(spec.share, rnd + 64, 32);
 	spec.sni = s->rec.name[0] != '\0' ? s->rec.name : NULL;
-	n = probe_hello_build(&spec, s->hello, sizeof(s->hello));
+	n = probe_hello_build(&spec, s->side->hello, sizeof(s->side->hello));
 	if (n <= 0) {
 		probe_plan_answer(&s->plan, &s->rec.tls, PLAN_LOST, NULL);
 		target_done(s);
 		return;
 	}
-	s->hello_len = (uint16_t)n;
+	s->side->hello_len = (uint16_t)n;
 	s->hello_answered = false;
 	s->phase = GRAB_HELLO;
 	slot_open(s);
@@ -343,11 +371,11 @@ static void conn_end(struct grab_slot *s)
 	s->gen++;
 	if (s->phase ==
 	    GRAB_INJECT) /* the session finished by itself (else conn_failed concluded) */
-		probe_inject_conclude(&s->rec, &s->scratch,
+		probe_inject_conclude(&s->rec, &s->side->scratch,
 				      s->sess.tls_up ? PROBE_INJ_TLS : PROBE_INJ_PLAIN, false,
 				      NULL);
 	if (s->phase == GRAB_LOGIN)
-		probe_login_merge(&s->rec, &s->scratch);
+		probe_login_merge(&s->rec, &s->side->scratch);
 	if (s->phase == GRAB_MAIN && !s->login_retry && probe_login_broke(&s->rec) &&
 	    now_ms() < s->target_deadline) {
 		probe_login_restart(&s->rec); /* again, without the login probe */
@@ -368,7 +396,7 @@ static void conn_end(struct grab_slot *s)
 	}
 	if (s->phase == GRAB_JARM) {
 		if (!s->hello_answered)
-			probe_jarm_run_answer(&s->jarm, NULL, false);
+			probe_jarm_run_answer(&s->side->jarm, NULL, false);
 		next_jarm(s);
 		return;
 	}
@@ -392,8 +420,8 @@ static void hello_failed(struct grab_slot *s, enum io_state st, bool timeout)
 		return; /* never sent the hello: conn_end records it as lost */
 	if (s->phase == GRAB_JARM) {
 		if (s->io.raw_rx_len > 0)
-			probe_hello_parse(s->hello_rx, s->io.raw_rx_len, &res);
-		probe_jarm_run_answer(&s->jarm, s->io.raw_rx_len > 0 ? &res : NULL, timeout);
+			probe_hello_parse(slot_rx(s), s->io.raw_rx_len, &res);
+		probe_jarm_run_answer(&s->side->jarm, s->io.raw_rx_len > 0 ? &res : NULL, timeout);
 		s->hello_answered = true;
 		return;
 	}
@@ -403,7 +431,7 @@ static void hello_failed(struct grab_slot *s, enum io_state st, bool timeout)
 	} else if (s->io.raw_rx_len == 0) {
 		probe_plan_answer(&s->plan, &s->rec.tls, PLAN_REFUSED, NULL);
 	} else {
-		probe_hello_parse(s->hello_rx, s->io.raw_rx_len, &res);
+		probe_hello_parse(slot_rx(s), s->io.raw_rx_len, &res);
 		probe_plan_answer(&s->plan, &s->rec.tls, PLAN_ANSWERED, &res);
 	}
 }
@@ -435,7 +463,8 @@ static void conn_failed(struct grab_slot *s, const char *reason, bool timeout)
 	if (s->phase == GRAB_HELLO || s->phase == GRAB_JARM) {
 		hello_failed(s, st, timeout);
 	} else if (s->phase == GRAB_INJECT) {
-		probe_inject_conclude(&s->rec, &s->scratch, inject_stage(st), timeout, reason);
+		probe_inject_conclude(&s->rec, &s->side->scratch, inject_stage(st), timeout,
+				      reason);
 	} else if (st == IO_CONNECTING || st == IO_IDLE) {
 		probe_sess_fail(&s->sess, "connect", timeout ? "connect-timeout" : reason);
 	} else if (st == IO_TLS_HANDSHAKE && probe_dhguard_refused(s->g->dhguard, s->io.ssl)) {
@@ -458,8 +487,8 @@ static void conn_failed(struct grab_slot *s, const char *reason, bool timeout)
 static int start_secure(struct grab_slot *s)
 {
 	if (s->phase == GRAB_HELLO || s->phase == GRAB_JARM)
-		return io_start_raw(&s->io, s->g->epfd, s->hello, s->hello_len, s->hello_rx,
-				    sizeof(s->hello_rx));
+		return io_start_raw(&s->io, s->g->epfd, s->side->hello, s->side->hello_len,
+				    slot_rx(s), GRAB_HELLO_RX);
 	if (io_start_tls(&s->io, s->g->epfd,
 			 s->phase == GRAB_INJECT ? s->g->ctx_inject : s->g->ctx_main) < 0 ||
 	    probe_dhguard_attach(s->g->dhguard, s->io.ssl) < 0)
@@ -471,16 +500,16 @@ static int start_secure(struct grab_slot *s)
 static bool on_raw(struct grab_slot *s)
 {
 	struct probe_hello_result res;
-	enum probe_hello_kind k = probe_hello_parse(s->hello_rx, s->io.raw_rx_len, &res);
+	enum probe_hello_kind k = probe_hello_parse(slot_rx(s), s->io.raw_rx_len, &res);
 
-	if (k == PROBE_HELLO_NEED_MORE && s->io.raw_rx_len < sizeof(s->hello_rx))
+	if (k == PROBE_HELLO_NEED_MORE && s->io.raw_rx_len < GRAB_HELLO_RX)
 		return false;
 	if (k == PROBE_HELLO_NEED_MORE) {
 		res.kind = PROBE_HELLO_MALFORMED;
 		res.why = "answer-too-long";
 	}
 	if (s->phase == GRAB_JARM)
-		probe_jarm_run_answer(&s->jarm, &res, false);
+		probe_jarm_run_answer(&s->side->jarm, &res, false);
 	else
 		probe_plan_answer(&s->plan, &s->rec.tls, PLAN_ANSWERED, &res);
 	s->hello_answered = true;
@@ -586,8 +615,10 @@ static void slot_open(struct grab_slot *s)
 		s->sess.login_probe = g->cfg.login_probe && !s->login_retry;
 		s->sess.contact = g->cfg.contact;
 	} else {
-		memset(&s->scratch, 0, sizeof(s->scratch));
-		probe_sess_init(&s->sess, &s->scratch, s->rec.proto,
+		if (!need_side(s))
+			return;
+		memset(&s->side->scratch, 0, sizeof(s->side->scratch));
+		probe_sess_init(&s->sess, &s->side->scratch, s->rec.proto,
 				s->phase == GRAB_INJECT	 ? PROBE_MODE_INJECT
 				: s->phase == GRAB_LOGIN ? PROBE_MODE_LOGIN
 							 : PROBE_MODE_MATRIX);
@@ -858,6 +889,14 @@ void grabber_get_stats(const struct grabber *g, struct grab_stats *out)
 	*out = g->stats;
 }
 
+void grabber_get_mem(const struct grabber *g, struct grab_mem *out)
+{
+	out->slot_bytes = sizeof(struct grab_slot);
+	out->side_bytes = sizeof(struct grab_side);
+	out->sides_peak = g->sides.peak;
+	out->sides_allocated = g->sides.allocated;
+}
+
 /* ---- construction ------------------------------------------------------- */
 
 /* Process limits are the caller's (cli/proclimits.c): the grabber only checks
@@ -921,6 +960,10 @@ struct grabber *grabber_new(const struct grab_config *cfg, grab_record_fn fn, vo
 	g->qcap = cfg->concurrency * 2 < 1024 ? 1024 : cfg->concurrency * 2;
 	g->slots = calloc(cfg->concurrency, sizeof(*g->slots));
 	g->free_list = calloc(cfg->concurrency, sizeof(*g->free_list));
+	if (grab_side_pool_init(&g->sides, cfg->concurrency) != 0) {
+		snprintf(err, errlen, "out of memory for %u slots", cfg->concurrency);
+		goto fail;
+	}
 	g->queue = calloc(g->qcap, sizeof(*g->queue));
 	if (g->slots == NULL || g->free_list == NULL || g->queue == NULL) {
 		snprintf(err, errlen, "out of memory for %u slots", cfg->concurrency);
@@ -946,9 +989,13 @@ void grabber_free(struct grabber *g)
 {
 	if (g == NULL)
 		return;
-	for (uint32_t i = 0; g->slots != NULL && i < g->fresh; i++)
+	for (uint32_t i = 0; g->slots != NULL && i < g->fresh; i++) {
 		if (g->slots[i].busy)
 			io_close(&g->slots[i].io);
+		if (g->slots[i].side != NULL)
+			grab_side_put(&g->sides, g->slots[i].side);
+	}
+	grab_side_pool_free(&g->sides);
 	SSL_CTX_free(g->ctx_main);
 	SSL_CTX_free(g->ctx_inject);
 	probe_dhguard_free(g->dhguard);

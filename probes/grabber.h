@@ -126,6 +126,16 @@ void grabber_stop(struct grabber *g);
 
 void grabber_get_stats(const struct grabber *g, struct grab_stats *out);
 
+/* Grabber state per connection (issue 11: at most 16 KiB): every slot is
+ * slot_bytes; a target's extra connections add one side state of
+ * side_bytes (grab_side.h), sides_peak of them were in use at once. */
+struct grab_mem {
+	size_t slot_bytes, side_bytes;
+	uint32_t sides_peak, sides_allocated;
+};
+
+void grabber_get_mem(const struct grabber *g, struct grab_mem *out);
+
 void grabber_free(struct grabber *g);
 
 #endif
