@@ -288,9 +288,9 @@ static void seal_next(struct out_sink *s)
 		s->qlen--;
 	}
 	pthread_cond_broadcast(&s->room);
+	if (rc != 0 && !sealed)
+		s->records_lost += pending;
 	if (rc != 0 && s->failed == 0) {
-		if (!sealed)
-			s->records_lost += pending;
 		snprintf(s->reason, sizeof(s->reason), "%s", why);
 		fail(s, rc);
 	}
