@@ -8,9 +8,10 @@
  * pool when a target's first extra connection opens and given back with
  * its record, so a slot is ~13 KiB instead of ~28 KiB and the 20,000
  * connections of a grabber waiting on greetings cost ~13 KiB each. The
- * pool grows on demand (at most one per slot) and recycles: after warm-up
- * no target allocates. (The server's answer to a hello lands in the
- * connection's line buffer, unused once the connection is raw.) */
+ * pool grows on demand up to a cap that keeps slots and side states
+ * within 16 KiB per slot (grabber.h GRAB_STATE_MAX; a target that finds it
+ * exhausted waits) and recycles: after warm-up no target allocates. (The server's answer to a hello
+ * lands in the connection's line buffer, unused once the connection is raw.) */
 #ifndef PROBE_GRAB_SIDE_H
 #define PROBE_GRAB_SIDE_H
 
@@ -38,7 +39,7 @@ struct grab_side_pool {
 	uint32_t in_use, peak;
 };
 
-/* A pool for at most cap objects (one per slot). 0 or -ENOMEM. */
+/* A pool for at most cap objects. 0 or -ENOMEM. */
 int grab_side_pool_init(struct grab_side_pool *p, uint32_t cap);
 void grab_side_pool_free(struct grab_side_pool *p);
 

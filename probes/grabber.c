@@ -95,6 +95,7 @@ struct grab_slot {
 	struct mc_record rec;
 	struct probe_plan plan;
 	struct grab_side *side; /* from the first extra connection to the record (grab_side.h) */
+	void (*resume)(struct grab_slot *s); /* waiting for a side state: where to go on */
 };
 
 /* A hello's answer lands in the connection's line buffer: unused once the
@@ -102,6 +103,7 @@ struct grab_slot {
  * keep. */
 #define GRAB_HELLO_RX 4096
 _Static_assert(sizeof(((struct io_conn *)0)->lb.buf) >= GRAB_HELLO_RX, "hello answer room");
+_Static_assert(sizeof(struct grab_slot) < GRAB_STATE_MAX, "a slot fits the state bound");
 
 static uint8_t *slot_rx(struct grab_slot *s)
 {
@@ -126,6 +128,9 @@ struct grabber {
 	struct probe_dhguard *dhguard;
 	struct grab_slot *slots;
 	struct grab_side_pool sides;
+	uint32_t *side_wait; /* slots waiting for a side state, FIFO of concurrency entries */
+	uint32_t wait_head, wait_len;
+	uint64_t side_waits;
 	uint32_t *free_list;
 	uint32_t nfree, active;
 	uint32_t fresh;		     /* slots [fresh, concurrency) never used: untouched memory */
@@ -232,18 +237,50 @@ static void target_done(struct grab_slot *s)
 
 static void slot_open(struct grab_slot *s);
 
-/* The target's side state for an extra connection; false (the target
- * ends, its record says so) when memory ran out. */
-static bool need_side(struct grab_slot *s)
+/* The target's side state for an extra connection. When every side state
+ * the pool may hold is in use, the target waits (no connection open) in a
+ * FIFO and `resume` runs once one is free (resume_waiting); false then, and
+ * false with the target ended (its record says so) when memory ran out. */
+static bool need_side(struct grab_slot *s, void (*resume)(struct grab_slot *s))
 {
-	if (s->side == NULL)
-		s->side = grab_side_get(&s->g->sides);
+	struct grabber *g = s->g;
+
+	if (s->side == NULL && g->wait_len == 0) /* no overtaking the ones waiting */
+		s->side = grab_side_get(&g->sides);
 	if (s->side != NULL)
 		return true;
+	if (g->wait_len > 0 || g->sides.allocated == g->sides.cap) {
+		s->resume = resume;
+		g->side_wait[(g->wait_head + g->wait_len++) % g->cfg.concurrency] = s->index;
+		g->side_waits++;
+		return false;
+	}
 	if (s->rec.error[0] == '\0')
 		snprintf(s->rec.error, sizeof(s->rec.error), "internal: out-of-memory");
 	target_done(s);
 	return false;
+}
+
+/* Hand freed side states to the targets waiting for one, in order (from
+ * the loop, never from inside another target's event). */
+static void resume_waiting(struct grabber *g)
+{
+	while (g->wait_len > 0 && (g->sides.nfree > 0 || g->sides.allocated < g->sides.cap)) {
+		struct grab_slot *s = &g->slots[g->side_wait[g->wait_head]];
+		void (*resume)(struct grab_slot * s) = s->resume;
+
+		g->wait_head = (g->wait_head + 1) % g->cfg.concurrency;
+		g->wait_len--;
+		s->resume = NULL;
+		s->side = grab_side_get(&g->sides);
+		if (s->side != NULL) {
+			resume(s);
+			continue;
+		}
+		if (s->rec.error[0] == '\0')
+			snprintf(s->rec.error, sizeof(s->rec.error), "internal: out-of-memory");
+		target_done(s);
+	}
 }
 
 /* Next JARM hello (--jarm, when a TLS handshake was tried), or the
@@ -285,7 +322,7 @@ static void next_jarm(struct grab_slot *s)
 /* After the hellos: JARM from its first hello. */
 static void start_jarm(struct grab_slot *s)
 {
-	if (s->g->cfg.jarm && (s->main_tls || s->main_tls_failed) && !need_side(s))
+	if (s->g->cfg.jarm && (s->main_tls || s->main_tls_failed) && !need_side(s, start_jarm))
 		return;
 	if (s->side != NULL)
 		probe_jarm_run_init(&s->side->jarm);
@@ -299,12 +336,12 @@ static void next_hello(struct grab_slot *s)
 	uint8_t rnd[96];
 	int n;
 
+	if (now_ms() < s->target_deadline && !need_side(s, next_hello))
+		return; /* before probe_plan_next: a waiting target asks again */
 	if (now_ms() >= s->target_deadline || !probe_plan_next(&s->plan, &s->rec.tls, &spec)) {
 		start_jarm(s);
 		return;
 	}
-	if (!need_side(s))
-		return;
 	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
 		memset(rnd, 0x5a, sizeof(rnd)); /* no handshake completes: any bytes do */
 	memcpy(spec.random, rnd, 32);
@@ -615,7 +652,7 @@ static void slot_open(struct grab_slot *s)
 		s->sess.login_probe = g->cfg.login_probe && !s->login_retry;
 		s->sess.contact = g->cfg.contact;
 	} else {
-		if (!need_side(s))
+		if (!need_side(s, slot_open))
 			return;
 		memset(&s->side->scratch, 0, sizeof(s->side->scratch));
 		probe_sess_init(&s->sess, &s->side->scratch, s->rec.proto,
@@ -683,6 +720,7 @@ static void target_start(struct grabber *g, const struct grab_target *t)
 	memcpy(s->rec.name, t->name, sizeof(s->rec.name));
 	s->target_deadline = now_ms() + g->cfg.total_timeout_ms;
 	s->cpu_ns = 0;
+	s->resume = NULL;
 	s->ops = probe_proto_lookup(s->rec.proto);
 	if (s->ops == NULL) {
 		snprintf(s->rec.error, sizeof(s->rec.error), "config: unknown-port");
@@ -727,7 +765,7 @@ static void sweep(struct grabber *g, int64_t now)
 		struct grab_slot *s = &g->slots[i];
 		const char *why;
 
-		if (!s->busy)
+		if (!s->busy || s->resume != NULL) /* waiting for a side state: no connection */
 			continue;
 		if (now >= s->target_deadline) {
 			why = "target-timeout";
@@ -789,6 +827,7 @@ static int grab_poll(struct grabber *g, int timeout_ms)
 		g->last_sweep = now;
 		sweep(g, now);
 	}
+	resume_waiting(g);
 	return 0;
 }
 
@@ -895,6 +934,8 @@ void grabber_get_mem(const struct grabber *g, struct grab_mem *out)
 	out->side_bytes = sizeof(struct grab_side);
 	out->sides_peak = g->sides.peak;
 	out->sides_allocated = g->sides.allocated;
+	out->sides_cap = g->sides.cap;
+	out->side_waits = g->side_waits;
 }
 
 /* ---- construction ------------------------------------------------------- */
@@ -934,6 +975,16 @@ static int make_contexts(struct grabber *g, char *err, size_t errlen)
 	return 0;
 }
 
+/* Side states the pool may hold: as many as fit beside the slots within
+ * GRAB_STATE_MAX per slot (about a quarter of the slots), at least one. */
+static uint32_t side_cap(uint32_t concurrency)
+{
+	uint64_t n = (uint64_t)concurrency * (GRAB_STATE_MAX - sizeof(struct grab_slot)) /
+		     sizeof(struct grab_side);
+
+	return n > 0 ? (uint32_t)n : 1;
+}
+
 struct grabber *grabber_new(const struct grab_config *cfg, grab_record_fn fn, void *ctx, char *err,
 			    size_t errlen)
 {
@@ -960,7 +1011,9 @@ struct grabber *grabber_new(const struct grab_config *cfg, grab_record_fn fn, vo
 	g->qcap = cfg->concurrency * 2 < 1024 ? 1024 : cfg->concurrency * 2;
 	g->slots = calloc(cfg->concurrency, sizeof(*g->slots));
 	g->free_list = calloc(cfg->concurrency, sizeof(*g->free_list));
-	if (grab_side_pool_init(&g->sides, cfg->concurrency) != 0) {
+	g->side_wait = calloc(cfg->concurrency, sizeof(*g->side_wait));
+	if (g->side_wait == NULL ||
+	    grab_side_pool_init(&g->sides, side_cap(cfg->concurrency)) != 0) {
 		snprintf(err, errlen, "out of memory for %u slots", cfg->concurrency);
 		goto fail;
 	}
@@ -996,6 +1049,7 @@ void grabber_free(struct grabber *g)
 			grab_side_put(&g->sides, g->slots[i].side);
 	}
 	grab_side_pool_free(&g->sides);
+	free(g->side_wait);
 	SSL_CTX_free(g->ctx_main);
 	SSL_CTX_free(g->ctx_inject);
 	probe_dhguard_free(g->dhguard);

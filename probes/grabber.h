@@ -126,12 +126,18 @@ void grabber_stop(struct grabber *g);
 
 void grabber_get_stats(const struct grabber *g, struct grab_stats *out);
 
-/* Grabber state per connection (issue 11: at most 16 KiB): every slot is
- * slot_bytes; a target's extra connections add one side state of
- * side_bytes (grab_side.h), sides_peak of them were in use at once. */
+/* Grabber state per connection (issue 11): at most GRAB_STATE_MAX per slot,
+ * whatever the targets do (from concurrency 4 up; below, the one side
+ * state the pool always allows is more than the slots' share). Every slot is slot_bytes; a target's
+ * extra connections add one side state of side_bytes (grab_side.h), from a pool of at most
+ * sides_cap = concurrency * (GRAB_STATE_MAX - slot_bytes) / side_bytes; a target that finds the
+ * pool exhausted waits for one (side_waits counts those waits). sides_peak were in use at once. */
+#define GRAB_STATE_MAX (16 * 1024)
+
 struct grab_mem {
 	size_t slot_bytes, side_bytes;
-	uint32_t sides_peak, sides_allocated;
+	uint32_t sides_peak, sides_allocated, sides_cap;
+	uint64_t side_waits;
 };
 
 void grabber_get_mem(const struct grabber *g, struct grab_mem *out);
