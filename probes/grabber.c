@@ -31,6 +31,7 @@
  * slot; a target that finds the pool exhausted waits, without a
  * connection, in a FIFO, and the loop resumes it when one is given back. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,8 +191,8 @@ static const char *timeout_reason(struct grab_slot *s)
 							       : "read-timeout";
 }
 
-static bool slot_event_do(void *owner, struct io_conn *c, enum io_event ev, const char *line,
-			  size_t len)
+static bool slot_event(void *owner, struct io_conn *c, enum io_event ev, const char *line,
+		       size_t len)
 {
 	struct grab_slot *s = owner;
 
@@ -237,26 +238,24 @@ static bool slot_event_do(void *owner, struct io_conn *c, enum io_event ev, cons
 	return false;
 }
 
-/* One event, its CPU time charged to the target. Past the budget the
+/* The CPU time one socket event cost (io_loop.charge: TLS steps and
+ * callbacks together), charged to the slot's target. Past the budget the
  * target's time is up: its record says GRAB_CPU_REASON and the loop ends
  * its connection at once (the deadline is now), as for a total timeout. */
-static bool slot_event(void *owner, struct io_conn *c, enum io_event ev, const char *line,
-		       size_t len)
+static void slot_charge(void *ctx, struct io_conn *c, int64_t cpu_ns)
 {
-	struct grab_slot *s = owner;
-	uint32_t gen = s->gen;
-	int64_t t0 = grab_cpu_ns();
-	bool more = slot_event_do(owner, c, ev, line, len);
+	struct grab_slot *s = (struct grab_slot *)((char *)c - offsetof(struct grab_slot, io));
 
-	s->cpu_ns += grab_cpu_ns() - t0;
-	if (!s->busy || s->cpu_ns <= (int64_t)s->g->cfg.cpu_budget_ms * 1000000 ||
+	(void)ctx;
+	s->cpu_ns += cpu_ns;
+	if (!s->busy || s->waiting || s->cpu_ns <= (int64_t)s->g->cfg.cpu_budget_ms * 1000000 ||
 	    s->target_deadline <= now_ms())
-		return more;
-	snprintf(s->rec.error, sizeof(s->rec.error), "%s", GRAB_CPU_REASON);
+		return;		     /* within budget, or already cut off */
+	if (s->rec.error[0] == '\0') /* the first error stays (probe_sess_fail's rule) */
+		snprintf(s->rec.error, sizeof(s->rec.error), "%s", GRAB_CPU_REASON);
 	s->target_deadline = now_ms();
-	if (!s->waiting)
+	if (s->io.fd >= 0)
 		slot_arm(s);
-	return s->gen == gen ? false : more;
 }
 
 /* ---- side states --------------------------------------------------------- */
@@ -524,6 +523,7 @@ struct grabber *grabber_new(const struct grab_config *cfg, grab_record_fn fn, vo
 		goto fail;
 	}
 	rc = io_loop_init(&g->loop, cfg->concurrency, slot_resolve, g);
+	g->loop.charge = slot_charge;
 	if (rc < 0) {
 		snprintf(err, errlen, "io loop: %s", strerror(-rc));
 		goto fail;
