@@ -24,6 +24,7 @@
 
 #include "base/hitlog.h"
 #include "base/quit.h"
+#include "cli/census_resume.h"
 #include "probes/grabber.h"
 
 #define CENSUS_SYNC_MS 1000 /* the hit log is fdatasync()ed at least this often */
@@ -39,7 +40,13 @@ struct census_grab {
 	struct mc_hitlog_reader reader;
 	pthread_t writer_thread, grab_thread;
 	bool writer_started, grab_started;
-	_Atomic uint64_t logged;  /* records handed to the kernel */
+	_Atomic uint64_t logged; /* records handed to the kernel */
+	_Atomic uint64_t
+	    synced; /* records known durable (the engine's checkpoint waits for them) */
+	bool resumed;
+	struct census_resume old; /* a resume: the earlier sessions' hits */
+	struct engine_ckpt ckpt;  /* a resume: where the engine restarts */
+	uint64_t refound;	  /* new hits an earlier session had found already */
 	_Atomic bool writer_done; /* every hit of the ring is in the log */
 	int writer_rc;		  /* first hit log failure, 0 if none */
 	int run_rc;		  /* grabber_run_source() result */
@@ -78,8 +85,8 @@ static void on_record(void *ctx, struct mc_record *rec)
 	}
 }
 
-/* A resumed census re-sends the scan; hits that already have a record are
- * not grabbed twice. */
+/* A resumed census re-sends the last reply window before its checkpoint;
+ * hits that already have a record are not grabbed twice. */
 static bool skip_recorded(void *ctx, uint32_t addr, uint16_t port)
 {
 	const struct census_grab *c = ctx;
@@ -87,9 +94,14 @@ static bool skip_recorded(void *ctx, uint32_t addr, uint16_t port)
 	return out_sink_recorded(c->sink, addr, port);
 }
 
+static bool sink_recorded(const void *sink, uint32_t addr, uint16_t port)
+{
+	return out_sink_recorded(sink, addr, port);
+}
+
 /* A resumed census starts a new hit log; the last session's is kept as
- * hits.log.N (the first free N) beside it. Until the engine restarts from
- * a checkpoint, the scan is sent again and finds those hits again. */
+ * hits.log.N (the first free N) beside it, and read back by
+ * census_resume_load(). */
 static int keep_old_hitlog(int dirfd, char *err, size_t errlen)
 {
 	char name[32];
@@ -138,6 +150,12 @@ int census_grab_open(struct census_grab **out, const struct grab_config *gcfg,
 	rc = scfg->resume && c->dirfd >= 0 ? keep_old_hitlog(c->dirfd, err, errlen) : 0;
 	if (rc != 0)
 		goto fail_sink;
+	if (rc == 0 && scfg->resume && c->dirfd >= 0) {
+		rc = census_resume_load(&c->old, c->dirfd, id, sink_recorded, c->sink, err, errlen);
+		c->resumed = true;
+	}
+	if (rc != 0)
+		goto fail_sink;
 	rc = mc_hitlog_create(c->log, c->dirfd, c->dirfd >= 0 ? MC_HITLOG_NAME : CENSUS_TMP_DIR, id,
 			      err, errlen);
 	if (rc == 0)
@@ -156,6 +174,7 @@ int census_grab_open(struct census_grab **out, const struct grab_config *gcfg,
 	*out = c;
 	return 0;
 fail_sink:
+	census_resume_free(&c->old);
 	if (c->log->fd >= 0) {
 		mc_hitlog_close(c->log);
 		if (c->dirfd >= 0)
@@ -189,8 +208,11 @@ static void *writer_main(void *arg)
 		if (rc == 0 && (n > 0 || mono_ms() - last_sync >= CENSUS_SYNC_MS)) {
 			bool sync = mono_ms() - last_sync >= CENSUS_SYNC_MS;
 			rc = mc_hitlog_flush(c->log, sync);
-			if (sync)
+			if (sync) {
 				last_sync = mono_ms();
+				atomic_store_explicit(&c->synced, c->log->synced,
+						      memory_order_release);
+			}
 		}
 		if (rc != 0) {
 			c->writer_rc = rc;
@@ -207,15 +229,25 @@ static void *writer_main(void *arg)
 	if (c->writer_rc == 0 && (c->writer_rc = mc_hitlog_flush(c->log, true)) != 0)
 		snprintf(c->log_err, sizeof(c->log_err), "hit log: %s", strerror(-c->writer_rc));
 	atomic_store_explicit(&c->logged, c->log->written, memory_order_release);
+	if (c->writer_rc == 0)
+		atomic_store_explicit(&c->synced, c->log->synced, memory_order_release);
 	atomic_store_explicit(&c->writer_done, true, memory_order_release);
 	return NULL;
 }
 
+/* The earlier sessions' hits without a record first, then this session's
+ * log without what they had found. */
 static int source_next(void *ctx, struct mc_hit *out)
 {
 	struct census_grab *c = ctx;
+	int rc;
 
-	return mc_hitlog_next(&c->reader, out);
+	if (census_resume_next(&c->old, out))
+		return 1;
+	while ((rc = mc_hitlog_next(&c->reader, out)) == 1 &&
+	       census_resume_seen(&c->old, out->addr, out->port))
+		c->refound++;
+	return rc;
 }
 
 static bool source_done(void *ctx)
@@ -290,10 +322,47 @@ void census_grab_set_quiet(struct census_grab *c, bool quiet)
 	c->quiet = quiet;
 }
 
+static void consumer_tick(void *ctx, const struct engine_result *now)
+{
+	struct census_grab *c = ctx;
+
+	out_sink_set_counts(c->sink, now->sent, now->hits);
+}
+
+void census_grab_set_engine(struct census_grab *c, const struct engine_result *res)
+{
+	out_sink_set_counts(c->sink, res->sent, res->hits);
+}
+
+static uint64_t consumer_durable(void *ctx)
+{
+	struct census_grab *c = ctx;
+
+	return atomic_load_explicit(&c->synced, memory_order_acquire);
+}
+
 struct engine_consumer census_grab_consumer(struct census_grab *c)
 {
-	return (struct engine_consumer){
-	    .ctx = c, .start = consumer_start, .finish = consumer_finish};
+	return (struct engine_consumer){.ctx = c,
+					.start = consumer_start,
+					.finish = consumer_finish,
+					.durable = consumer_durable,
+					.tick = consumer_tick};
+}
+
+int census_grab_engine(struct census_grab *c, struct engine_config *cfg, char *err, size_t errlen)
+{
+	char note[160];
+	int rc = census_resume_engine(cfg, c->dirfd, c->resumed, &c->ckpt, note, sizeof(note), err,
+				      errlen);
+
+	if (rc == 0 && c->resumed && !c->quiet)
+		fprintf(stderr,
+			"mailcensus scan: resume: %s; %llu hits in %u earlier hit log%s, %zu of "
+			"them without a record (grabbed first)\n",
+			note, (unsigned long long)c->old.old_hits, c->old.logs,
+			c->old.logs == 1 ? "" : "s", c->old.ntodo);
+	return rc;
 }
 
 void census_grab_counts(const struct census_grab *c, struct census_counts *out)
@@ -306,10 +375,14 @@ void census_grab_counts(const struct census_grab *c, struct census_counts *out)
 	out->hits_logged = c->log->written;
 	out->hits_read = c->reader.records;
 	out->hits_corrupt = c->reader.corrupt;
+	out->old_hits = c->old.nseen;
+	out->old_todo = c->old.ntodo;
+	out->refound = c->refound;
 }
 
 static void free_all(struct census_grab *c)
 {
+	census_resume_free(&c->old);
 	grabber_free(c->grabber);
 	if (c->log->fd >= 0)
 		mc_hitlog_close(c->log);
