@@ -9,6 +9,7 @@
 
 #include "base/opts.h"
 #include "cli/grab_opts.h"
+#include "cli/sandbox.h"
 #include "base/ipv6.h"
 #include "probes/software.h"
 
@@ -245,10 +246,22 @@ static int opt_workers(void *ctx, const char *v, char *e, size_t n)
 	if (r != 0)
 		return r;
 	if (x == 0) {
-		snprintf(e, n, "--workers must be at least 1");
+		snprintf(e, n, "--grab-workers must be at least 1");
 		return -EINVAL;
 	}
 	o->workers = (unsigned)x;
+	return 0;
+}
+
+static int opt_user(void *ctx, const char *v, char *e, size_t n)
+{
+	struct grab_opts *o = ctx;
+
+	if (v[0] == '\0') {
+		snprintf(e, n, "--user: empty name");
+		return -EINVAL;
+	}
+	o->user = v;
 	return 0;
 }
 
@@ -341,7 +354,12 @@ static const struct mc_opt opt_table[] = {
      "JARM fingerprint per TLS target (10 more connections, via STARTTLS)"},
     {"no-login-probe", 0, NULL, opt_no_login_probe,
      "skip the login probe; cleartext_login then from capabilities alone"},
-    {"workers", 'w', "N", opt_workers, "worker threads, each with its own epoll loop (default 1)"},
+    {"grab-workers", 0, "N", opt_workers,
+     "worker processes, each unprivileged with its own epoll loop and shards (default: "
+     "one per CPU)"},
+    {"workers", 'w', "N", opt_workers, "the same as --grab-workers"},
+    {"user", 0, "NAME", opt_user,
+     "the workers run as this user, without capabilities, under seccomp (default nobody)"},
     {"port", 'p', "PORT=PROTO", opt_port,
      "protocol of a port (pop3|imap|pop3s|imaps); repeatable; default 110=pop3 "
      "143=imap 993=imaps 995=pop3s"},
@@ -380,6 +398,12 @@ static const struct mc_opt census_table[] = {
     {"contact", 0, "TEXT", opt_contact, "operator contact sent in IMAP ID (docs/software.md)"},
     {"no-login-probe", 0, NULL, opt_no_login_probe,
      "skip the pre-TLS login probe (no password is ever sent; see grab --help)"},
+    {"grab-workers", 0, "N", opt_workers,
+     "grab worker processes, unprivileged, each with its own shards (default: the CPUs the "
+     "engine does not use, at least 1)"},
+    {"user", 0, "NAME", opt_user,
+     "the grab workers run as this user, without capabilities, under seccomp (default "
+     "nobody)"},
     {"grab-port", 0, "PORT=PROTO", opt_port,
      "protocol of a port (pop3|imap|pop3s|imaps), repeatable; default 110=pop3 143=imap "
      "993=imaps 995=pop3s"},
@@ -430,7 +454,8 @@ void grab_opts_init(struct grab_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	grab_config_defaults(&o->grab);
-	o->workers = 1;
+	o->workers = 0; /* the command's default (cli_workers_default) */
+	o->user = CLI_SANDBOX_USER;
 }
 
 int grab_opts_finish(struct grab_opts *o, char *err, size_t errlen)

@@ -22,6 +22,7 @@
 
 #include "base/quit.h"
 #include "cli/census.h"
+#include "cli/worker.h"
 #include "cli/commands.h"
 #include "cli/grab_opts.h"
 #include "cli/proclimits.h"
@@ -203,7 +204,11 @@ static int census(struct scan_options *so, struct grab_opts *go, int argc, char 
 		struct mc_hitlog_id id = {.seed = plan->opts->seed,
 					  .shard = plan->opts->shard,
 					  .shards = plan->opts->shards};
-		if (census_grab_open(&c, &go->grab, &go->sink, &id, err, sizeof(err)) != 0)
+		struct census_workers_cfg wc = {
+		    .count =
+			go->workers ? go->workers : cli_workers_default(plan->cfg.tx_queues + 1),
+		    .user = go->user};
+		if (census_grab_open(&c, &go->grab, &go->sink, &id, &wc, err, sizeof(err)) != 0)
 			goto out;
 	}
 	census_grab_set_quiet(c, plan->opts->quiet);

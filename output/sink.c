@@ -51,13 +51,16 @@ struct out_sink {
 	enum out_run_state state;
 	int signo;
 	/* metadata for the manifest (copies) */
-	char *command_line, *engine_json, *resume_json;
+	char *command_line, *engine_json, *resume_json, *hits_json;
 	uint64_t seed;
 	uint32_t shard, shards;
 	bool created_dir;    /* open_dir made the directory (discard removes it) */
 	bool wrote_manifest; /* this sink wrote manifest.json (a fresh run's discard removes it) */
 	bool reserved;	     /* manifest.json.reserve holds room for the last manifest */
-	int failed;	     /* -errno of the first failure, 0 when none */
+	bool worker;	     /* a grab worker's sink: shards only, reported by on_seal */
+	uint32_t stride;     /* shard indices advance by this (workers interleave) */
+	struct out_sink_worker w;
+	int failed; /* -errno of the first failure, 0 when none */
 	char reason[512];
 	/* the seal timer */
 	pthread_mutex_t lock;
@@ -82,6 +85,7 @@ static int write_manifest_once(struct out_sink *s, char *err, size_t errlen)
 	    .shard = s->shard,
 	    .shards = s->shards,
 	    .engine_json = s->engine_json,
+	    .hits_json = s->hits_json,
 	    .resume_json = s->resume_json,
 	    .records_lost = s->records_lost,
 	    .lookup_errors = s->rd.lookup_errors,
@@ -100,6 +104,8 @@ static int write_manifest_once(struct out_sink *s, char *err, size_t errlen)
  * so that the final manifest still finds room where this one was. */
 static int write_manifest(struct out_sink *s, char *err, size_t errlen)
 {
+	if (s->worker)
+		return 0; /* the root process writes the manifest from the workers' reports */
 	int rc = write_manifest_once(s, err, errlen);
 
 	if (rc != -ENOSPC || !s->reserved)
@@ -220,6 +226,8 @@ static int seal_current(struct out_sink *s)
 		snprintf(s->reason, sizeof(s->reason), "out of memory");
 		return fail(s, rc);
 	}
+	if (s->worker && s->w.on_seal != NULL)
+		s->w.on_seal(s->w.ctx, &info);
 	rc = write_manifest(s, s->reason, sizeof(s->reason));
 	return rc != 0 ? fail(s, rc) : 0;
 }
@@ -267,8 +275,10 @@ static void set_meta(struct out_sink *s, const struct out_meta *m)
 
 	free(s->command_line);
 	free(s->engine_json);
+	free(s->hits_json);
 	s->command_line = dup_or_null(m->command_line);
 	s->engine_json = dup_or_null(m->engine_json);
+	s->hits_json = dup_or_null(m->hits_json);
 	if (resume != NULL) { /* a meta without a command keeps the resume object */
 		free(s->resume_json);
 		s->resume_json = resume;
@@ -290,6 +300,7 @@ int out_sink_open(struct out_sink **out, const struct out_sink_config *cfg, char
 	}
 	s->cfg = *cfg;
 	s->dirfd = -1;
+	s->stride = 1;
 	s->state = OUT_RUN_RUNNING;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->wake, NULL);
@@ -386,12 +397,19 @@ static int put_locked(struct out_sink *s, struct mc_record *rec)
 		return -EOVERFLOW;
 	}
 	s->records++;
+	if (s->dirfd < 0 && s->worker && s->w.on_line != NULL) {
+		s->w.on_line(s->w.ctx, s->line, n);
+		return 0;
+	}
 	if (s->dirfd < 0)
 		return write_stdout(s, s->line, n);
 	int rc = 0;
 	if (s->cur == NULL) {
-		rc = out_shard_open(&s->cur, s->dirfd, s->rd.next_index++, s->cfg.compress,
-				    s->reason, sizeof(s->reason));
+		uint32_t idx = s->rd.next_index;
+
+		s->rd.next_index += s->stride;
+		rc = out_shard_open(&s->cur, s->dirfd, idx, s->cfg.compress, s->reason,
+				    sizeof(s->reason));
 		s->cur_first_us = out_now_us();
 	}
 	if (rc == 0)
@@ -425,11 +443,14 @@ static void sink_free(struct out_sink *s)
 		out_manifest_unreserve(s->dirfd);
 	if (s->dirfd >= 0)
 		close(s->dirfd);
-	out_db_close(s->geo);
-	out_db_close(s->asn);
+	if (!s->worker) { /* a worker's databases are its parent's */
+		out_db_close(s->geo);
+		out_db_close(s->asn);
+	}
 	out_resume_dir_free(&s->rd);
 	free(s->command_line);
 	free(s->engine_json);
+	free(s->hits_json);
 	free(s->resume_json);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->wake);
@@ -449,7 +470,7 @@ int out_sink_close(struct out_sink *s, const struct out_meta *meta, char *err, s
 		seal_current(s);
 	if (s->state == OUT_RUN_RUNNING)
 		s->state = OUT_RUN_COMPLETE;
-	if (s->dirfd >= 0) {
+	if (s->dirfd >= 0 && !s->worker) {
 		char merr[256];
 		rc = write_manifest(s, merr, sizeof(merr));
 		if (rc != 0 && s->failed == 0) {
@@ -493,7 +514,7 @@ void out_sink_discard(struct out_sink *s)
 		s->failed = s->rd.prev_state == OUT_RUN_FAILED ? -EIO : 0;
 		snprintf(s->reason, sizeof(s->reason), "%s", s->rd.prev_error);
 		write_manifest(s, err, sizeof(err));
-	} else if (s->wrote_manifest && s->rd.ninfos == 0) {
+	} else if (s->wrote_manifest && s->rd.ninfos == 0 && !s->worker) {
 		unlinkat(s->dirfd, OUT_MANIFEST_NAME, 0);
 	}
 	if (s->reserved)
@@ -502,4 +523,95 @@ void out_sink_discard(struct out_sink *s)
 	if (s->created_dir && s->rd.ninfos == 0)
 		rmdir(s->cfg.dir); /* fails, harmlessly, if anything else is inside */
 	sink_free(s);
+}
+
+/* ---- grab workers ------------------------------------------------------- */
+
+int out_sink_open_worker(struct out_sink **out, const struct out_sink *parent,
+			 const struct out_sink_worker *w, char *err, size_t errlen)
+{
+	struct out_sink *s = calloc(1, sizeof(*s));
+	int rc = 0;
+
+	if (s == NULL) {
+		if (w->dirfd >= 0)
+			close(w->dirfd);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	s->cfg = parent->cfg;
+	s->cfg.resume = false;
+	s->cfg.meta = NULL;
+	s->worker = true;
+	s->w = *w;
+	s->dirfd = w->dirfd;
+	s->stride = w->stride ? w->stride : 1;
+	s->geo = parent->geo;
+	s->asn = parent->asn;
+	s->state = OUT_RUN_RUNNING;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->wake, NULL);
+	out_resume_dir_fresh(&s->rd);
+	s->rd.next_index = w->first_index;
+	if (s->dirfd >= 0) {
+		rc = -pthread_create(&s->timer, NULL, timer_main, s);
+		s->timer_running = rc == 0;
+		if (rc != 0)
+			snprintf(err, errlen, "seal timer: %s", strerror(-rc));
+	}
+	if (rc != 0) {
+		sink_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+uint32_t out_sink_next_index(const struct out_sink *s)
+{
+	return s->rd.next_index;
+}
+
+int out_sink_add_shard(struct out_sink *s, const struct out_shard_info *info, char *err,
+		       size_t errlen)
+{
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	rc = out_resume_dir_add(&s->rd, info);
+	if (rc != 0)
+		snprintf(err, errlen, "out of memory");
+	else if (s->dirfd >= 0)
+		rc = write_manifest(s, err, errlen);
+	if (rc != 0 && s->failed == 0) {
+		snprintf(s->reason, sizeof(s->reason), "%s", err);
+		fail(s, rc);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+void out_sink_add_counts(struct out_sink *s, uint64_t records_lost, uint64_t lookup_errors)
+{
+	pthread_mutex_lock(&s->lock);
+	s->records_lost += records_lost;
+	s->rd.lookup_errors += lookup_errors;
+	pthread_mutex_unlock(&s->lock);
+}
+
+void out_sink_worker_counts(const struct out_sink *s, uint64_t *records_lost,
+			    uint64_t *lookup_errors)
+{
+	*records_lost = s->records_lost;
+	*lookup_errors = s->rd.lookup_errors;
+}
+
+void out_sink_fail(struct out_sink *s, int rc, const char *reason)
+{
+	pthread_mutex_lock(&s->lock);
+	if (s->failed == 0) {
+		snprintf(s->reason, sizeof(s->reason), "%s", reason);
+		fail(s, rc);
+	}
+	pthread_mutex_unlock(&s->lock);
 }

@@ -55,6 +55,7 @@ struct out_meta { /* goes into manifest.json */
 	uint64_t seed;
 	uint32_t shard, shards;
 	const char *engine_json; /* the engine's metadata object as JSON text, or NULL */
+	const char *hits_json;	 /* the census's hit accounting object as JSON text, or NULL */
 	/* What `mailcensus resume` needs; command NULL = the run cannot be resumed. */
 	const char *command; /* "grab" */
 	const char *cwd;     /* relative paths in argv are relative to it */
@@ -140,5 +141,48 @@ int out_resume_load(const char *dir, struct out_resume *r, char *err, size_t err
  * -errno otherwise; a reason in err. */
 int out_resume_clear_leftovers(const char *dir, size_t *removed, char *err, size_t errlen);
 void out_resume_free(struct out_resume *r);
+
+/* ---- grab workers (cli/worker.c) ----------------------------------------
+ *
+ * A grab worker is a process of its own that writes its own shards; the
+ * root process keeps the one sink that owns the manifest. The worker's sink
+ * is made from the root's (inherited across fork: same configuration, the
+ * same open databases) and writes no manifest: every sealed shard is handed
+ * to on_seal, and the root lists it with out_sink_add_shard(). Workers
+ * interleave shard indices (first_index + k * stride), so names stay
+ * shard-NNNNN and never collide. */
+struct out_shard_info;
+
+struct out_sink_worker {
+	int dirfd;	      /* the results directory (the sink owns it), -1 without one */
+	uint32_t first_index; /* this worker's first shard index */
+	uint32_t stride;      /* the number of workers */
+	/* A shard was sealed (called on the sealing thread). */
+	void (*on_seal)(void *ctx, const struct out_shard_info *info);
+	/* Without a directory: one encoded NDJSON line (with its newline). */
+	void (*on_line)(void *ctx, const char *line, size_t len);
+	void *ctx;
+};
+
+int out_sink_open_worker(struct out_sink **out, const struct out_sink *parent,
+			 const struct out_sink_worker *w, char *err, size_t errlen);
+
+/* The index the root hands the first worker (a resumed run continues). */
+uint32_t out_sink_next_index(const struct out_sink *s);
+
+/* Root: list a shard a worker sealed and rewrite the manifest. 0 or -errno
+ * (the sink then counts as failed). */
+int out_sink_add_shard(struct out_sink *s, const struct out_shard_info *info, char *err,
+		       size_t errlen);
+
+/* Root: add a worker's lost records and lookup errors. */
+void out_sink_add_counts(struct out_sink *s, uint64_t records_lost, uint64_t lookup_errors);
+
+/* Worker: its lost records and lookup errors, for its report. */
+void out_sink_worker_counts(const struct out_sink *s, uint64_t *records_lost,
+			    uint64_t *lookup_errors);
+
+/* Root: a worker failed (its reason): the run ends failed. */
+void out_sink_fail(struct out_sink *s, int rc, const char *reason);
 
 #endif
