@@ -232,7 +232,6 @@ static const int allowed[] = {
 static const int in_dir[] = {
     SCMP_SYS(openat),
     SCMP_SYS(unlinkat),
-    SCMP_SYS(renameat),
 };
 
 static int add_rules(scmp_filter_ctx f, int dirfd)
@@ -244,10 +243,6 @@ static int add_rules(scmp_filter_ctx f, int dirfd)
 	for (size_t i = 0; rc == 0 && dirfd >= 0 && i < sizeof(in_dir) / sizeof(in_dir[0]); i++)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, in_dir[i], 1,
 				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)dirfd));
-	if (rc == 0 && dirfd >= 0) /* renameat2 (glibc's renameat): both names in the directory */
-		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(renameat2), 2,
-				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)dirfd),
-				      SCMP_A2(SCMP_CMP_EQ, (scmp_datum_t)dirfd));
 	if (rc == 0)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 				      SCMP_A0(SCMP_CMP_EQ, AF_INET));

@@ -145,7 +145,7 @@ static _Noreturn void child_main(const struct cli_worker_spec *spec, unsigned k,
 	if (cli_sandbox_drop(&spec->user, err, sizeof(err)) != 0)
 		child_fail(sock, "sandbox", err);
 	struct out_sink_worker sw = {.dirfd = spec->dirfd,
-				     .first_index = out_sink_next_index(spec->parent) + k,
+				     .first_index = k,
 				     .stride = spec->count,
 				     .on_seal = on_seal,
 				     .on_line = on_line,
@@ -232,9 +232,6 @@ static void on_message(struct cli_workers *w, unsigned k, const uint8_t *m, size
 		info.sha256[sizeof(info.sha256) - 1] = '\0';
 		if (out_sink_add_shard(w->spec.parent, &info, err, sizeof(err)) != 0)
 			set_failed(w, -EIO, "worker %u: shard %s: %s", info.name, err, k);
-		else if (w->dir_shared) /* the root's file from now on */
-			(void)!fchownat(w->spec.dirfd, info.name, geteuid(), getegid(),
-					AT_SYMLINK_NOFOLLOW);
 	} else if (type == MSG_LINE) {
 		while (n > 0) {
 			ssize_t r = write(STDOUT_FILENO, m, n);
@@ -259,16 +256,21 @@ static void on_message(struct cli_workers *w, unsigned k, const uint8_t *m, size
 static void reap(struct cli_workers *w, unsigned k)
 {
 	struct worker_slot *s = &w->w[k];
-	char sig[16];
+	char sig[24];
 
 	if (s->reaped)
 		return;
 	while (waitpid(s->pid, &s->status, 0) < 0 && errno == EINTR)
 		;
 	s->reaped = true;
-	if (WIFSIGNALED(s->status))
-		set_failed(w, -ECHILD, "worker %u: killed by %s%s",
-			   mc_quit_signal_name(WTERMSIG(s->status), sig, sizeof(sig)), "", k);
+	if (WIFSIGNALED(s->status)) {
+		const char *abbrev = sigabbrev_np(WTERMSIG(s->status));
+		snprintf(sig, sizeof(sig), "SIG%s", abbrev ? abbrev : "?");
+		set_failed(w, -ECHILD, "worker %u: killed by %s%s", sig,
+			   WTERMSIG(s->status) == SIGSYS ? " (a system call outside its allowlist)"
+							 : "",
+			   k);
+	}
 	else if (!s->reported)
 		set_failed(w, -ECHILD, "worker %u: ended without its report%s%s", "", "", k);
 }

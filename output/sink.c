@@ -410,6 +410,8 @@ static int put_locked(struct out_sink *s, struct mc_record *rec)
 		s->rd.next_index += s->stride;
 		rc = out_shard_open(&s->cur, s->dirfd, idx, s->cfg.compress, s->reason,
 				    sizeof(s->reason));
+		if (rc == 0 && s->worker)
+			out_shard_keep_tmp(s->cur);
 		s->cur_first_us = out_now_us();
 	}
 	if (rc == 0)
@@ -552,7 +554,7 @@ int out_sink_open_worker(struct out_sink **out, const struct out_sink *parent,
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->wake, NULL);
 	out_resume_dir_fresh(&s->rd);
-	s->rd.next_index = w->first_index;
+	s->rd.next_index = w->first_index; /* of the temporary names: the root names them */
 	if (s->dirfd >= 0) {
 		rc = -pthread_create(&s->timer, NULL, timer_main, s);
 		s->timer_running = rc == 0;
@@ -572,18 +574,37 @@ uint32_t out_sink_next_index(const struct out_sink *s)
 	return s->rd.next_index;
 }
 
-int out_sink_add_shard(struct out_sink *s, const struct out_shard_info *info, char *err,
+int out_sink_add_shard(struct out_sink *s, const struct out_shard_info *tmp, char *err,
 		       size_t errlen)
 {
-	int rc;
+	struct out_shard_info info = *tmp;
+	int rc = 0;
 
 	pthread_mutex_lock(&s->lock);
-	rc = out_resume_dir_add(&s->rd, info);
-	if (rc != 0)
+	out_shard_name(info.name, sizeof(info.name), s->rd.next_index, s->cfg.compress);
+	if (s->failed != 0) {
+		rc = s->failed;
+		snprintf(err, errlen, "%s", s->reason);
+	} else if (strncmp(tmp->name, "shard-", 6) != 0 || strchr(tmp->name, '/') != NULL ||
+		   strlen(tmp->name) < 5 ||
+		   strcmp(tmp->name + strlen(tmp->name) - 4, ".tmp") != 0) {
+		rc = -EINVAL;
+		snprintf(err, errlen, "not a shard's temporary name: %.60s", tmp->name);
+	} else if (renameat(s->dirfd, tmp->name, s->dirfd, info.name) != 0) {
+		rc = -errno;
+		snprintf(err, errlen, "rename %s: %s", tmp->name, strerror(errno));
+	} else if ((void)!fchownat(s->dirfd, info.name, geteuid(), getegid(),
+				   AT_SYMLINK_NOFOLLOW), /* ours from now on */
+		   (rc = out_fsync_dir(s->dirfd)) != 0) {
+		snprintf(err, errlen, "fsync directory: %s", strerror(-rc));
+	} else if ((rc = out_resume_dir_add(&s->rd, &info)) != 0) {
 		snprintf(err, errlen, "out of memory");
-	else if (s->dirfd >= 0)
+	} else {
+		s->rd.next_index++;
 		rc = write_manifest(s, err, errlen);
+	}
 	if (rc != 0 && s->failed == 0) {
+		s->records_lost += info.records;
 		snprintf(s->reason, sizeof(s->reason), "%s", err);
 		fail(s, rc);
 	}

@@ -147,10 +147,11 @@ void out_resume_free(struct out_resume *r);
  * A grab worker is a process of its own that writes its own shards; the
  * root process keeps the one sink that owns the manifest. The worker's sink
  * is made from the root's (inherited across fork: same configuration, the
- * same open databases) and writes no manifest: every sealed shard is handed
- * to on_seal, and the root lists it with out_sink_add_shard(). Workers
- * interleave shard indices (first_index + k * stride), so names stay
- * shard-NNNNN and never collide. */
+ * same open databases) and writes no manifest: every shard it seals is made
+ * durable under its temporary name (interleaved indices, first_index +
+ * n * stride, so workers never collide) and handed to on_seal; the root
+ * renames it to the next final name and lists it (out_sink_add_shard), so
+ * final names are written by one process in order, as resume expects. */
 struct out_shard_info;
 
 struct out_sink_worker {
@@ -167,11 +168,12 @@ struct out_sink_worker {
 int out_sink_open_worker(struct out_sink **out, const struct out_sink *parent,
 			 const struct out_sink_worker *w, char *err, size_t errlen);
 
-/* The index the root hands the first worker (a resumed run continues). */
+/* The next final shard index (a resumed run continues). */
 uint32_t out_sink_next_index(const struct out_sink *s);
 
-/* Root: list a shard a worker sealed and rewrite the manifest. 0 or -errno
- * (the sink then counts as failed). */
+/* Root: rename a shard a worker sealed (info->name: its temporary name) to
+ * the next final name, fsync the directory, list it and rewrite the
+ * manifest. 0 or -errno (the sink then counts as failed). */
 int out_sink_add_shard(struct out_sink *s, const struct out_shard_info *info, char *err,
 		       size_t errlen);
 
