@@ -55,7 +55,7 @@ static const char census_epilog[] =
     "--file-prefix mcPID --lcores 0@cpu0,TX@cpu1..,RX@cpu0); the same option given\n"
     "there replaces its default. Devices: --iface IF (af_packet, qpairs = tx-queues+1),\n"
     "or e.g. -- --vdev=net_null0,no-rx=1 (throughput), --vdev=net_memif0,role=client,...\n"
-    "\nexit status: 0 done, 1 the scan failed, 2 usage or start-up error\n";
+    "\nexit status: 0 done, 1 the scan failed or was interrupted, 2 usage or start-up error\n";
 
 /* The manifest's metadata from the first manifest on, with the words
  * `resume` needs: the scan's own (argv after "scan") plus the seed when it
@@ -214,8 +214,11 @@ static int census(struct scan_options *so, struct grab_opts *go, int argc, char 
 	census_grab_set_quiet(c, plan->opts->quiet);
 	consumer = census_grab_consumer(c);
 	status = scan_plan_run(plan, &consumer, argc, argv, &res, &meta_json, err, sizeof(err));
-	if (mc_quit_signal() != 0 && status != 2)
+	if (mc_quit_signal() != 0 && status != 2) {
 		census_grab_set_interrupted(c, mc_quit_signal());
+		if (status == 0)
+			status = 1; /* interrupted: not every responder has a record */
+	}
 	if (status == 2) { /* nothing was sent: leave nothing behind */
 		census_grab_discard(c);
 		goto out;

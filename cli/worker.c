@@ -138,6 +138,9 @@ static _Noreturn void child_main(const struct cli_worker_spec *spec, unsigned k,
 	memset(&rep, 0, sizeof(rep));
 	setpgid(0, 0); /* a terminal's Ctrl-C reaches the root, which passes it on */
 	mc_quit_reset();
+	if (mc_quit_install() != 0) /* the root may install its own only later */
+		child_fail(sock, "signals", strerror(errno));
+	signal(SIGPIPE, SIG_IGN);
 	if (cli_sandbox_close_fds(keep, 3) != 0)
 		child_fail(sock, "close descriptors", strerror(errno));
 	if (spec->prepare(spec->ctx, &env, err, sizeof(err)) != 0)
@@ -165,7 +168,8 @@ static _Noreturn void child_main(const struct cli_worker_spec *spec, unsigned k,
 		snprintf(rep.reason, sizeof(rep.reason), "%s", err);
 	}
 	send_msg(sock, MSG_REPORT, &rep, sizeof(rep));
-	_exit(0); /* no atexit handlers: they belong to the root */
+	cli_worker_poll_ctl(&env); /* read what the root sent, so it sees no reset */
+	_exit(0);		   /* no atexit handlers: they belong to the root */
 }
 
 /* ---- the root's side ------------------------------------------------------ */
@@ -270,9 +274,11 @@ static void reap(struct cli_workers *w, unsigned k)
 			   WTERMSIG(s->status) == SIGSYS ? " (a system call outside its allowlist)"
 							 : "",
 			   k);
+	} else if (!s->reported) {
+		snprintf(sig, sizeof(sig), "%d", WEXITSTATUS(s->status));
+		set_failed(w, -ECHILD, "worker %u: ended (status %s) without its report%s", sig, "",
+			   k);
 	}
-	else if (!s->reported)
-		set_failed(w, -ECHILD, "worker %u: ended without its report%s%s", "", "", k);
 }
 
 /* Read what a worker sent; on EOF reap it. */
@@ -286,7 +292,9 @@ static void serve(struct cli_workers *w, unsigned k)
 			on_message(w, k, w->buf, (size_t)n);
 			continue;
 		}
-		if (n < 0 && errno == EINTR)
+		/* ECONNRESET: the worker ended with a message of ours unread; what
+		 * it sent is still queued behind the error */
+		if (n < 0 && (errno == EINTR || errno == ECONNRESET))
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
