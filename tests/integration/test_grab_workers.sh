@@ -121,16 +121,20 @@ expect "execve kills the worker: exit $rc, $(head -c 120 "$work/st.exec")" \
 	test "$rc" -eq 2 -a -n "$(grep 'killed by SIGSYS' "$work/st.exec")"
 
 # --- 3. Ctrl-C ------------------------------------------------------------------
-# interrupt PHASE DIR ARGS...: start a census, SIGINT it (while sending: after
-# 1 s; in the grab tail: once the sending and cooldown are done), time the end
+# interrupt PHASE DIR ARGS...: start a census, SIGINT it (while sending: once
+# the first progress line counts SYNs sent; in the grab tail: once the
+# sending and cooldown are done), time the end
 interrupt() {
 	local phase=$1 dir=$2 t0 t1 rc=0 w
 	shift 2
 	"${census[@]}" "$@" -O "$dir" 2>"$dir.err" &
 	local pid=$!
 	pids+=("$pid")
-	if [ "$phase" = sending ]; then
-		sleep 1
+	if [ "$phase" = sending ]; then # once the progress line shows SYNs sent
+		for _ in $(seq 200); do
+			grep -q 'sent [1-9]' "$dir.err" 2>/dev/null && break
+			sleep 0.05
+		done
 	else
 		for _ in $(seq 200); do
 			grep -q 'sending and cooldown done' "$dir.err" 2>/dev/null && break
@@ -156,6 +160,8 @@ grab_timeout=4
 printf '198.18.16.0/22\n' >"$work/range"
 interrupt sending "$work/int1" -w "$work/range" -p 143 -r 300 -c 1 --grab-workers 2 \
 	--grab-timeout "$grab_timeout" --no-tls-matrix
+expect "SIGINT sending: the scan was cut short ($(jq .hits.logged "$work/int1/manifest.json") of 1024 found)" \
+	jq -e '.hits.logged < 1024' "$work/int1/manifest.json"
 # a grab stage far slower than the scan: the tail lasts many seconds
 interrupt tail "$work/int2" -w "$work/range" -p 143 -r 20000 -c 1 --grab-workers 2 \
 	--grab-concurrency 2 --grab-rate 20 --grab-timeout "$grab_timeout" --no-tls-matrix
