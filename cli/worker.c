@@ -11,15 +11,17 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/quit.h"
 #include "output/record.h"
 #include "output/shard.h"
 
-#define WORKER_MSG_MAX	(MC_RECORD_JSON_MAX + 64)
-#define WORKER_TICK_MS	50
-#define WORKER_SELFTEST "MC_WORKER_SELFTEST" /* tests only: see cli_sandbox_selftest */
+#define WORKER_MSG_MAX	  (MC_RECORD_JSON_MAX + 64)
+#define WORKER_TICK_MS	  50
+#define WORKER_ABANDON_MS 2000 /* after the abandon level, SIGKILL what still runs */
+#define WORKER_SELFTEST	  "MC_WORKER_SELFTEST" /* tests only: see cli_sandbox_selftest */
 
 enum worker_msg {
 	MSG_READY = 1, /* sandboxed, about to work */
@@ -41,7 +43,8 @@ struct worker_slot {
 struct cli_workers {
 	struct cli_worker_spec spec;
 	unsigned n;
-	int forwarded; /* quit levels passed on */
+	int forwarded;	    /* quit levels passed on */
+	int64_t abandon_ms; /* when the abandon level was passed on, 0 before */
 	bool dir_shared;
 	struct stat dir_was; /* the results directory before it was shared */
 	int failed;
@@ -325,7 +328,16 @@ static unsigned poll_round(struct cli_workers *w, int timeout_ms)
 	return n;
 }
 
-/* Pass the quit flag on: one SIGTERM per level (stop, then abandon). */
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Pass the quit flag on: one SIGTERM per level (stop, then abandon). A
+ * worker still there WORKER_ABANDON_MS after the abandon is killed. */
 static void forward_quit(struct cli_workers *w)
 {
 	while (w->forwarded < mc_quit_level()) {
@@ -333,7 +345,13 @@ static void forward_quit(struct cli_workers *w)
 		for (unsigned k = 0; k < w->n; k++)
 			if (!w->w[k].reaped)
 				kill(w->w[k].pid, SIGTERM);
+		if (w->forwarded >= MC_QUIT_ABANDON)
+			w->abandon_ms = mono_ms();
 	}
+	if (w->abandon_ms != 0 && mono_ms() - w->abandon_ms > WORKER_ABANDON_MS)
+		for (unsigned k = 0; k < w->n; k++)
+			if (!w->w[k].reaped)
+				kill(w->w[k].pid, SIGKILL);
 }
 
 static void stop_all(struct cli_workers *w)

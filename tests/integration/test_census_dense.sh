@@ -17,7 +17,11 @@
 #      is a record or a counted ring drop, and every record present is right;
 #   3. two stages (`scan -o`, then `grab --grab-workers 2`): the same
 #      records as 1;
-#   4. grab --no-injection-test: no injection verdict, the rest as the truth.
+#   4. grab --no-injection-test: no injection verdict, the rest as the truth;
+#   5. Ctrl-C in the grab tail, tarpits and slow servers among the open
+#      probes: root and workers end within --grab-timeout + 2 s, `verify
+#      --partial` passes, the manifest says interrupted and accounts for
+#      every hit.
 # DENSE_TEST_SLICE (default 198.19.0.0/22) and DENSE_TEST_RTT (ms of
 # emulated round trip, default 50) size it.
 set -euo pipefail
@@ -137,4 +141,30 @@ check "--no-injection-test: injection null on all $(wc -l <"$work/stls") STARTTL
 check "... and every record as the truth says without the injection test" \
 	python3 "$tools/check_dense.py" "$work/rec4" "$slice" "$MC_DENSE_CERTS" --allow-missing \
 	--no-injection-test
+
+# 5. SIGINT in the grab tail (not -q: the census says when sending is done)
+gt=3
+ip netns exec "$MC_NS_SCAN" "$MC_BIN" scan --iface "$MC_SCAN_IF" -S "$MC_ENGINE_IP" \
+	--gateway-ip "$MC_GW_IP" -p 110,143,993,995 -r 20000 -c 1 --seed 15 --grab -O "$work/r5" \
+	--ca-file "$MC_CA_CERT" --grab-workers 2 --grab-concurrency 100 --grab-timeout "$gt" \
+	"$slice" 2>"$work/e5" &
+pid=$!
+for _ in $(seq 300); do
+	grep -q 'sending and cooldown done' "$work/e5" && break
+	sleep 0.05
+done
+sleep 1
+t0=$(date +%s%N)
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+m=$work/r5/manifest.json
+check "SIGINT in the tail: ended in $ms ms (bound $((gt + 2)) s), exit $rc" \
+	test "$ms" -le $(((gt + 2) * 1000)) -a "$rc" -eq 1
+check "SIGINT in the tail: verify --partial" "$MC_BIN" verify --partial "$work/r5"
+check "SIGINT in the tail: $(jq -c '[.state, .signal, .hits]' "$m")" \
+	jq -e '.state == "interrupted" and .signal == "SIGINT" and .hits.records < .hits.logged and
+		.hits.logged == .hits.records + .hits.skipped + .hits.abandoned + .hits.unread + .hits.corrupt' \
+	"$m"
 exit $fail
