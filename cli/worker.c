@@ -129,13 +129,14 @@ static _Noreturn void child_fail(int sock, const char *what, const char *why)
 	_exit(2);
 }
 
-static _Noreturn void child_main(const struct cli_worker_spec *spec, unsigned k, int sock)
+static _Noreturn void child_main(const struct cli_worker_spec *spec, unsigned k, int sock,
+				 int lockfd)
 {
 	struct cli_worker_env env = {
 	    .index = k, .count = spec->count, .ctl = sock, .hitlog_fd = spec->hitlog_fd};
 	struct cli_worker_report rep;
 	const char *selftest = getenv(WORKER_SELFTEST);
-	int keep[3] = {sock, spec->dirfd, spec->hitlog_fd};
+	int keep[4] = {sock, spec->dirfd, spec->hitlog_fd, lockfd};
 	char err[256];
 
 	memset(&rep, 0, sizeof(rep));
@@ -144,7 +145,7 @@ static _Noreturn void child_main(const struct cli_worker_spec *spec, unsigned k,
 	if (mc_quit_install() != 0) /* the root may install its own only later */
 		child_fail(sock, "signals", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
-	if (cli_sandbox_close_fds(keep, 3) != 0)
+	if (cli_sandbox_close_fds(keep, 4) != 0)
 		child_fail(sock, "close descriptors", strerror(errno));
 	if (spec->prepare(spec->ctx, &env, err, sizeof(err)) != 0)
 		child_fail(sock, "start", err);
@@ -369,7 +370,7 @@ static void stop_all(struct cli_workers *w)
 	}
 }
 
-static int fork_one(struct cli_workers *w, unsigned k, char *err, size_t errlen)
+static int fork_one(struct cli_workers *w, unsigned k, int lockfd, char *err, size_t errlen)
 {
 	int sv[2];
 	pid_t pid;
@@ -387,7 +388,7 @@ static int fork_one(struct cli_workers *w, unsigned k, char *err, size_t errlen)
 		return -errno;
 	}
 	if (pid == 0)
-		child_main(&w->spec, k, sv[1]); /* closes every other descriptor */
+		child_main(&w->spec, k, sv[1], lockfd); /* closes every other descriptor */
 	close(sv[1]);
 	w->w[k].pid = pid;
 	w->w[k].sock = sv[0];
@@ -411,8 +412,12 @@ int cli_workers_spawn(struct cli_workers **out, const struct cli_worker_spec *sp
 	for (unsigned k = 0; k < w->n; k++)
 		w->w[k].sock = -1;
 	rc = share_dir(w, err, errlen);
+	/* the directory's lock, held by every worker until it ends */
+	int lockfd = out_sink_dup_dirfd(spec->parent);
 	for (unsigned k = 0; rc == 0 && k < w->n; k++)
-		rc = fork_one(w, k, err, errlen);
+		rc = fork_one(w, k, lockfd, err, errlen);
+	if (lockfd >= 0)
+		close(lockfd);
 	/* every worker sandboxed and ready, or the first failure */
 	for (bool all = false; rc == 0 && !all && w->failed == 0;) {
 		all = true;

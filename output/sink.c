@@ -39,6 +39,7 @@
 
 #define DEFAULT_ROTATE_RECORDS 1000000ull
 #define DEFAULT_ROTATE_BYTES   (256ull << 20)
+#define OUT_LOCK_WAIT_MS       1000 /* for the directory's lock before "busy" */
 
 struct out_sink {
 	struct out_sink_config cfg;
@@ -160,8 +161,15 @@ static int open_dir(struct out_sink *s, const char *dir, char *err, size_t errle
 		snprintf(err, errlen, "results directory %s: %s", dir, strerror(errno));
 		return -errno;
 	}
-	/* one writer per directory: held until exit, released by the kernel on kill -9 */
-	if (flock(s->dirfd, LOCK_EX | LOCK_NB) != 0) {
+	/* one writer per directory: held until exit, released by the kernel on kill -9
+	 * (the grab workers share it: it ends with the last of them, which may
+	 * take a moment after their root was killed, so wait that long) */
+	int locked = flock(s->dirfd, LOCK_EX | LOCK_NB);
+	for (int i = 0; locked != 0 && errno == EWOULDBLOCK && i < OUT_LOCK_WAIT_MS / 10; i++) {
+		usleep(10000);
+		locked = flock(s->dirfd, LOCK_EX | LOCK_NB);
+	}
+	if (locked != 0) {
 		int e = errno;
 		snprintf(err, errlen, "results directory %s: %s", dir,
 			 e == EWOULDBLOCK ? "another mailcensus process is writing to it"
@@ -567,6 +575,11 @@ int out_sink_open_worker(struct out_sink **out, const struct out_sink *parent,
 	}
 	*out = s;
 	return 0;
+}
+
+int out_sink_dup_dirfd(const struct out_sink *s)
+{
+	return s->dirfd >= 0 ? fcntl(s->dirfd, F_DUPFD_CLOEXEC, 0) : -1;
 }
 
 uint32_t out_sink_next_index(const struct out_sink *s)

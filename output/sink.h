@@ -168,6 +168,12 @@ struct out_sink_worker {
 int out_sink_open_worker(struct out_sink **out, const struct out_sink *parent,
 			 const struct out_sink_worker *w, char *err, size_t errlen);
 
+/* A descriptor of the results directory that shares the sink's lock (one
+ * writer per directory): a grab worker keeps it open, so that a new session
+ * cannot take the directory over while a worker of this one still runs.
+ * -1 without a directory (or on error). */
+int out_sink_dup_dirfd(const struct out_sink *s);
+
 /* The next final shard index (a resumed run continues). */
 uint32_t out_sink_next_index(const struct out_sink *s);
 
