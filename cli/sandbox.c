@@ -127,9 +127,8 @@ static int switch_user(const struct cli_sandbox_user *u, char *err, size_t errle
 	return 0;
 }
 
-int cli_sandbox_drop(const struct cli_sandbox_user *u, char *err, size_t errlen)
+int cli_sandbox_drop(const struct cli_sandbox_user *u, pid_t parent, char *err, size_t errlen)
 {
-	pid_t parent = getppid();
 	int rc = u->switch_user ? switch_user(u, err, errlen) : 0;
 
 	if (rc == 0)
@@ -142,7 +141,7 @@ int cli_sandbox_drop(const struct cli_sandbox_user *u, char *err, size_t errlen)
 		snprintf(err, errlen, "prctl: %s", strerror(errno));
 		return -errno;
 	}
-	if (getppid() != parent) { /* the parent died before PDEATHSIG was armed */
+	if (getppid() != parent) { /* the root died before PDEATHSIG was armed */
 		snprintf(err, errlen, "the root process is gone");
 		return -ESRCH;
 	}

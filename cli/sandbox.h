@@ -36,8 +36,9 @@ int cli_sandbox_close_fds(const int *keep, size_t nkeep);
 
 /* Give up root: groups, gid, uid (checked: root cannot be regained),
  * every capability incl. the bounding set, no_new_privs, not dumpable,
- * SIGKILL when the parent dies. 0, or -errno with a reason. */
-int cli_sandbox_drop(const struct cli_sandbox_user *u, char *err, size_t errlen);
+ * SIGKILL when the parent dies; -ESRCH when `parent` (the pid that forked
+ * us, taken before the fork) is already gone. 0, or -errno with a reason. */
+int cli_sandbox_drop(const struct cli_sandbox_user *u, pid_t parent, char *err, size_t errlen);
 
 /* Load the seccomp allowlist on every thread of the process. The only
  * file system calls allowed are relative to `dirfd` (the results

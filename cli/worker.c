@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -130,7 +131,7 @@ static _Noreturn void child_fail(int sock, const char *what, const char *why)
 }
 
 static _Noreturn void child_main(const struct cli_worker_spec *spec, unsigned k, int sock,
-				 int lockfd)
+				 int lockfd, pid_t root)
 {
 	struct cli_worker_env env = {
 	    .index = k, .count = spec->count, .ctl = sock, .hitlog_fd = spec->hitlog_fd};
@@ -140,6 +141,10 @@ static _Noreturn void child_main(const struct cli_worker_spec *spec, unsigned k,
 	char err[256];
 
 	memset(&rep, 0, sizeof(rep));
+	/* killed with the root, also while still root (a credential change
+	 * clears this; cli_sandbox_drop sets it again and checks the root) */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() != root)
+		_exit(2);
 	setpgid(0, 0); /* a terminal's Ctrl-C reaches the root, which passes it on */
 	mc_quit_reset();
 	if (mc_quit_install() != 0) /* the root may install its own only later */
@@ -149,7 +154,7 @@ static _Noreturn void child_main(const struct cli_worker_spec *spec, unsigned k,
 		child_fail(sock, "close descriptors", strerror(errno));
 	if (spec->prepare(spec->ctx, &env, err, sizeof(err)) != 0)
 		child_fail(sock, "start", err);
-	if (cli_sandbox_drop(&spec->user, err, sizeof(err)) != 0)
+	if (cli_sandbox_drop(&spec->user, root, err, sizeof(err)) != 0)
 		child_fail(sock, "sandbox", err);
 	struct out_sink_worker sw = {.dirfd = spec->dirfd,
 				     .first_index = k,
@@ -380,6 +385,7 @@ static int fork_one(struct cli_workers *w, unsigned k, int lockfd, char *err, si
 		return -errno;
 	}
 	fflush(NULL);
+	pid_t root = getpid();
 	pid = fork();
 	if (pid < 0) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
@@ -388,7 +394,7 @@ static int fork_one(struct cli_workers *w, unsigned k, int lockfd, char *err, si
 		return -errno;
 	}
 	if (pid == 0)
-		child_main(&w->spec, k, sv[1], lockfd); /* closes every other descriptor */
+		child_main(&w->spec, k, sv[1], lockfd, root); /* closes every other descriptor */
 	close(sv[1]);
 	w->w[k].pid = pid;
 	w->w[k].sock = sv[0];

@@ -48,7 +48,7 @@ static int sandboxed_child(void)
 		return 10;
 	if (cli_sandbox_close_fds(&keep, 0) != 0)
 		return 11;
-	if (cli_sandbox_drop(&u, err, sizeof(err)) != 0)
+	if (cli_sandbox_drop(&u, getppid(), err, sizeof(err)) != 0)
 		return 12;
 	fd = open("/proc/self/status", O_RDONLY);
 	n = fd >= 0 ? read(fd, status, sizeof(status) - 1) : -1;
