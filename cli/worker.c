@@ -1,6 +1,7 @@
 /* worker.c — forking, sandboxing and serving the grab workers (worker.h). */
 #include "cli/worker.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -243,8 +244,10 @@ static void on_message(struct cli_workers *w, unsigned k, const uint8_t *m, size
 		memcpy(&info, m, sizeof(info));
 		info.name[sizeof(info.name) - 1] = '\0';
 		info.sha256[sizeof(info.sha256) - 1] = '\0';
-		if (out_sink_add_shard(w->spec.parent, &info, err, sizeof(err)) != 0)
+		if (out_sink_add_shard(w->spec.parent, &info, err, sizeof(err)) != 0) {
 			set_failed(w, -EIO, "worker %u: shard %s: %s", info.name, err, k);
+			mc_quit_request(0); /* nowhere to list records: stop the run */
+		}
 	} else if (type == MSG_LINE) {
 		while (n > 0) {
 			ssize_t r = write(STDOUT_FILENO, m, n);
@@ -447,6 +450,30 @@ int cli_workers_spawn(struct cli_workers **out, const struct cli_worker_spec *sp
 	return 0;
 }
 
+/* Every worker has ended: a shard temporary left in the directory (a
+ * worker that failed or died before its seal was listed) is no longer
+ * anyone's; the run is failed or interrupted and its records are counted
+ * as lost or never were written. */
+static void sweep_tmp(struct cli_workers *w)
+{
+	int fd = w->spec.dirfd >= 0 ? dup(w->spec.dirfd) : -1;
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+		if (strncmp(e->d_name, "shard-", 6) == 0 && n > 4 &&
+		    strcmp(e->d_name + n - 4, ".tmp") == 0)
+			unlinkat(w->spec.dirfd, e->d_name, 0);
+	}
+	closedir(d);
+}
+
 int cli_workers_wait(struct cli_workers *w, void (*tick)(void *ctx, struct cli_workers *w),
 		     void *ctx, char *err, size_t errlen)
 {
@@ -458,6 +485,7 @@ int cli_workers_wait(struct cli_workers *w, void (*tick)(void *ctx, struct cli_w
 			break;
 	}
 	unshare_dir(w);
+	sweep_tmp(w);
 	for (unsigned k = 0; k < w->n && w->failed == 0; k++)
 		if (w->w[k].rep.run_rc != 0 || w->w[k].rep.sink_rc != 0) {
 			const struct cli_worker_report *r = &w->w[k].rep;
