@@ -33,6 +33,7 @@
 #include "base/hitlog.h"
 #include "base/quit.h"
 #include "base/splitmix.h"
+#include "cli/census_resume.h"
 #include "cli/worker.h"
 #include "probes/grabber.h"
 
@@ -49,7 +50,12 @@ struct census_grab {
 	struct cli_workers *workers;
 	pthread_t writer_thread, serve_thread;
 	bool writer_started, serve_started;
-	_Atomic uint64_t logged;  /* records handed to the kernel */
+	_Atomic uint64_t logged; /* records handed to the kernel */
+	_Atomic uint64_t
+	    synced; /* records known durable (the engine's checkpoint waits for them) */
+	bool resumed;
+	struct census_resume old; /* a resume: the earlier sessions' hits (each worker: a copy) */
+	struct engine_ckpt ckpt;  /* a resume: where the engine restarts */
 	_Atomic bool writer_done; /* every hit of the ring is in the log */
 	bool final_sent;
 	int writer_rc; /* first hit log failure, 0 if none */
@@ -95,8 +101,9 @@ static void on_record(void *ctx, struct mc_record *rec)
 	}
 }
 
-/* A resumed census re-sends the scan; hits that already have a record are
- * not grabbed twice (the root's sink read them before the fork). */
+/* A resumed census re-sends the last reply window before its checkpoint;
+ * hits that already have a record are not grabbed twice (the root's sink
+ * read them before the fork). */
 static bool skip_recorded(void *ctx, uint32_t addr, uint16_t port)
 {
 	const struct census_grab *c = ctx;
@@ -112,16 +119,31 @@ static unsigned share_of(uint32_t addr, uint16_t port, unsigned n)
 	return (unsigned)(mc_splitmix64(&x) % n);
 }
 
+static bool mine(const struct census_grab *c, const struct mc_hit *h)
+{
+	return share_of(h->addr, h->port, c->env->count) == c->env->index;
+}
+
+/* The earlier sessions' hits without a record first, then this session's
+ * log without what they had found; of each, this worker's share. */
 static int source_next(void *ctx, struct mc_hit *out)
 {
 	struct census_grab *c = ctx;
 	int r;
 
-	while ((r = mc_hitlog_next(&c->reader, out)) == 1)
-		if (share_of(out->addr, out->port, c->env->count) == c->env->index) {
-			c->rep->hits_mine++;
+	while (census_resume_next(&c->old, out))
+		if (mine(c, out)) {
+			c->rep->hits_old++;
 			return 1;
 		}
+	while ((r = mc_hitlog_next(&c->reader, out)) == 1) {
+		if (!mine(c, out))
+			continue;
+		c->rep->hits_mine++;
+		if (!census_resume_seen(&c->old, out->addr, out->port))
+			return 1;
+		c->rep->hits_refound++;
+	}
 	return r;
 }
 
@@ -166,9 +188,14 @@ static void worker_run(void *ctx, struct cli_worker_env *env, struct cli_worker_
 
 /* ---- in the root process -------------------------------------------------- */
 
+static bool sink_recorded(const void *sink, uint32_t addr, uint16_t port)
+{
+	return out_sink_recorded(sink, addr, port);
+}
+
 /* A resumed census starts a new hit log; the last session's is kept as
- * hits.log.N (the first free N) beside it. Until the engine restarts from
- * a checkpoint, the scan is sent again and finds those hits again. */
+ * hits.log.N (the first free N) beside it, and read back by
+ * census_resume_load(). */
 static int keep_old_hitlog(int dirfd, char *err, size_t errlen)
 {
 	char name[32];
@@ -241,6 +268,10 @@ int census_grab_open(struct census_grab **out, const struct grab_config *gcfg,
 		}
 	}
 	rc = scfg->resume && c->dirfd >= 0 ? keep_old_hitlog(c->dirfd, err, errlen) : 0;
+	if (rc == 0 && scfg->resume && c->dirfd >= 0) {
+		rc = census_resume_load(&c->old, c->dirfd, id, sink_recorded, c->sink, err, errlen);
+		c->resumed = true;
+	}
 	if (rc != 0)
 		goto fail_sink;
 	rc = mc_hitlog_create(c->log, c->dirfd, c->dirfd >= 0 ? MC_HITLOG_NAME : CENSUS_TMP_DIR, id,
@@ -257,6 +288,7 @@ int census_grab_open(struct census_grab **out, const struct grab_config *gcfg,
 	*out = c;
 	return 0;
 fail_sink:
+	census_resume_free(&c->old);
 	if (c->log->fd >= 0) {
 		mc_hitlog_close(c->log);
 		if (c->dirfd >= 0)
@@ -290,8 +322,11 @@ static void *writer_main(void *arg)
 		if (rc == 0 && (n > 0 || mono_ms() - last_sync >= CENSUS_SYNC_MS)) {
 			bool sync = mono_ms() - last_sync >= CENSUS_SYNC_MS;
 			rc = mc_hitlog_flush(c->log, sync);
-			if (sync)
+			if (sync) {
 				last_sync = mono_ms();
+				atomic_store_explicit(&c->synced, c->log->synced,
+						      memory_order_release);
+			}
 		}
 		if (rc != 0) {
 			c->writer_rc = rc;
@@ -308,6 +343,8 @@ static void *writer_main(void *arg)
 	if (c->writer_rc == 0 && (c->writer_rc = mc_hitlog_flush(c->log, true)) != 0)
 		snprintf(c->log_err, sizeof(c->log_err), "hit log: %s", strerror(-c->writer_rc));
 	atomic_store_explicit(&c->logged, c->log->written, memory_order_release);
+	if (c->writer_rc == 0)
+		atomic_store_explicit(&c->synced, c->log->synced, memory_order_release);
 	atomic_store_explicit(&c->writer_done, true, memory_order_release);
 	return NULL;
 }
@@ -387,15 +424,54 @@ void census_grab_set_quiet(struct census_grab *c, bool quiet)
 	c->quiet = quiet;
 }
 
+static void consumer_tick(void *ctx, const struct engine_result *now)
+{
+	struct census_grab *c = ctx;
+
+	out_sink_set_counts(c->sink, now->sent, now->hits);
+}
+
+void census_grab_set_engine(struct census_grab *c, const struct engine_result *res)
+{
+	out_sink_set_counts(c->sink, res->sent, res->hits);
+}
+
+static uint64_t consumer_durable(void *ctx)
+{
+	struct census_grab *c = ctx;
+
+	return atomic_load_explicit(&c->synced, memory_order_acquire);
+}
+
 struct engine_consumer census_grab_consumer(struct census_grab *c)
 {
-	return (struct engine_consumer){
-	    .ctx = c, .start = consumer_start, .finish = consumer_finish};
+	return (struct engine_consumer){.ctx = c,
+					.start = consumer_start,
+					.finish = consumer_finish,
+					.durable = consumer_durable,
+					.tick = consumer_tick};
+}
+
+int census_grab_engine(struct census_grab *c, struct engine_config *cfg, char *err, size_t errlen)
+{
+	char note[160];
+	int rc = census_resume_engine(cfg, c->dirfd, c->resumed, &c->ckpt, note, sizeof(note), err,
+				      errlen);
+
+	if (rc == 0 && c->resumed && !c->quiet)
+		fprintf(stderr,
+			"mailcensus scan: resume: %s; %llu hits in %u earlier hit log%s, %zu of "
+			"them without a record (grabbed first)\n",
+			note, (unsigned long long)c->old.old_hits, c->old.logs,
+			c->old.logs == 1 ? "" : "s", c->old.ntodo);
+	return rc;
 }
 
 void census_grab_counts(const struct census_grab *c, struct census_counts *out)
 {
-	uint64_t logged = c->log->written, taken = c->sum.records + c->sum.stats.skipped;
+	uint64_t logged = c->log->written;
+	uint64_t taken = c->sum.records + c->sum.stats.skipped; /* of mine - refound + old */
+	uint64_t got = c->sum.hits_mine - c->sum.hits_refound + c->sum.hits_old;
 
 	out->records = c->sum.records;
 	out->failed = c->sum.stats.targets_failed;
@@ -403,16 +479,20 @@ void census_grab_counts(const struct census_grab *c, struct census_counts *out)
 	out->hits_read = c->sum.hits_read;
 	out->hits_corrupt = c->sum.hits_corrupt;
 	out->hits_skipped = c->sum.stats.skipped;
-	out->hits_abandoned = c->sum.hits_mine > taken ? c->sum.hits_mine - taken : 0;
+	out->hits_abandoned = got > taken ? got - taken : 0;
 	out->hits_unread = logged > c->sum.hits_mine + c->sum.hits_corrupt
 			       ? logged - c->sum.hits_mine - c->sum.hits_corrupt
 			       : 0;
 	out->workers = c->workers != NULL ? cli_workers_count(c->workers) : 0;
+	out->old_hits = c->old.nseen;
+	out->old_todo = c->sum.hits_old;
+	out->refound = c->sum.hits_refound;
 }
 
 static void free_all(struct census_grab *c)
 {
 	cli_workers_free(c->workers);
+	census_resume_free(&c->old);
 	if (c->log->fd >= 0)
 		mc_hitlog_close(c->log);
 	if (c->dirfd >= 0)
@@ -440,10 +520,12 @@ static void hits_json(const struct census_grab *c, char *buf, size_t cap)
 
 	census_grab_counts(c, &n);
 	snprintf(buf, cap,
-		 "{\"logged\":%llu,\"records\":%llu,\"error_records\":%llu,\"skipped\":%llu,"
+		 "{\"logged\":%llu,\"old_todo\":%llu,\"records\":%llu,\"error_records\":%llu,"
+		 "\"skipped\":%llu,\"refound\":%llu,"
 		 "\"abandoned\":%llu,\"unread\":%llu,\"corrupt\":%llu,\"workers\":%u}",
-		 (unsigned long long)n.hits_logged, (unsigned long long)n.records,
-		 (unsigned long long)n.failed, (unsigned long long)n.hits_skipped,
+		 (unsigned long long)n.hits_logged, (unsigned long long)n.old_todo,
+		 (unsigned long long)n.records, (unsigned long long)n.failed,
+		 (unsigned long long)n.hits_skipped, (unsigned long long)n.refound,
 		 (unsigned long long)n.hits_abandoned, (unsigned long long)n.hits_unread,
 		 (unsigned long long)n.hits_corrupt, n.workers);
 }

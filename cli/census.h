@@ -40,6 +40,15 @@ int census_grab_open(struct census_grab **out, const struct grab_config *gcfg,
 /* The scan was stopped by a signal: the manifest will say interrupted. */
 void census_grab_set_interrupted(struct census_grab *c, int signo);
 
+/* The engine's checkpoint: written into the results directory (if any);
+ * a resume restarts each TX queue from it (cli/census_resume.h). Call after
+ * census_grab_open, before the scan. 0, or -EINVAL with a reason (the
+ * checkpoint is damaged or belongs to another scan: refuse the resume). */
+int census_grab_engine(struct census_grab *c, struct engine_config *cfg, char *err, size_t errlen);
+
+/* The engine's final counters of this session, for the manifest's history. */
+void census_grab_set_engine(struct census_grab *c, const struct engine_result *res);
+
 /* No progress line from the census (scan -q). */
 void census_grab_set_quiet(struct census_grab *c, bool quiet);
 
@@ -53,7 +62,10 @@ struct census_counts {
 	uint64_t hits_logged;  /* hits in the hit log */
 	uint64_t hits_read;    /* hits the grab stage read from it */
 	uint64_t hits_corrupt; /* records of the log with a bad checksum (never expected) */
-	/* logged = records + skipped + abandoned + unread + corrupt */
+	uint64_t old_hits;     /* resume: distinct hits of the earlier sessions' logs */
+	uint64_t old_todo;     /* of them, taken by the workers now (they had no record) */
+	uint64_t refound;      /* new hits an earlier session had found already (not grabbed) */
+	/* logged + old_todo = records + skipped + refound + abandoned + unread + corrupt */
 	uint64_t hits_skipped;	 /* resume: already had a record */
 	uint64_t hits_abandoned; /* read by their worker, not grabbed (quit) */
 	uint64_t hits_unread;	 /* never read by their worker (quit) */

@@ -489,47 +489,20 @@ int cmd_grab(int argc, char **argv)
 	return grab_main(&opts, NULL, argc, argv);
 }
 
-/* Options a resume may add: they change how fast and how patiently, never
- * which targets or what a record holds. */
-static const struct {
-	const char *name;
-	char short_name;
-	bool value;
-} resume_extras[] = {
+/* Options a grab resume may add (resume_check_extras). */
+static const struct resume_extra resume_extras[] = {
     {"workers", 'w', true},	{"grab-workers", 0, true}, {"user", 0, true},
     {"concurrency", 'c', true}, {"rate", 'r', true},	   {"connect-timeout", 0, true},
     {"read-timeout", 0, true},	{"timeout", 0, true},	   {"seal-every", 0, true},
     {"verbose", 'v', false},	{"quiet", 'q', false},
 };
 
-/* Check the words given after `resume DIR`. 0, or 2 after a message. */
 static int check_extras(int argc, char **argv)
 {
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i], *eq = strchr(a, '=');
-		size_t n = eq ? (size_t)(eq - a) : strlen(a);
-		int found = -1;
-
-		for (size_t k = 0;
-		     a[0] == '-' && k < sizeof(resume_extras) / sizeof(resume_extras[0]); k++) {
-			const char *name = resume_extras[k].name;
-			if ((a[1] == '-' && n == strlen(name) + 2 &&
-			     strncmp(a + 2, name, n - 2) == 0) ||
-			    (a[1] != '-' && a[1] == resume_extras[k].short_name && a[2] == '\0'))
-				found = (int)k;
-		}
-		if (found < 0) {
-			log_error("resume: %s would change the target set or the records of this "
-				  "run (the targets file, -o and the record options come from the "
-				  "manifest); allowed: --grab-workers --user --concurrency --rate "
-				  "--connect-timeout --read-timeout --timeout --seal-every -v -q",
-				  a);
-			return 2;
-		}
-		if (resume_extras[found].value && eq == NULL)
-			i++;
-	}
-	return 0;
+	return resume_check_extras(resume_extras, sizeof(resume_extras) / sizeof(resume_extras[0]),
+				   "--grab-workers --user --concurrency --rate --connect-timeout "
+				   "--read-timeout --timeout --seal-every -v -q",
+				   argc, argv);
 }
 
 /* ["grab"] + the run's words + the extras; NULL-terminated. */

@@ -12,7 +12,9 @@
 #include "cli/grab_opts.h"
 #include "cli/sandbox.h"
 #include "base/ipv6.h"
+#include "probes/grab_budget.h"
 #include "probes/software.h"
+#include "probes/tls_dhguard.h"
 
 #define GRAB_WORKERS_MAX 64
 
@@ -171,6 +173,38 @@ static int opt_timeout(void *ctx, const char *v, char *e, size_t n)
 {
 	struct grab_opts *o = ctx;
 	return parse_secs(v, &o->grab.total_timeout_ms, e, n);
+}
+
+static int opt_max_dh_bits(void *ctx, const char *v, char *e, size_t n)
+{
+	struct grab_opts *o = ctx;
+	unsigned long x;
+	int r = parse_uint(v, 16384, &x, e, n);
+
+	if (r != 0)
+		return r;
+	if (x < 1024) {
+		snprintf(e, n, "--max-dh-bits must be 1024..16384");
+		return -EINVAL;
+	}
+	o->grab.max_dh_bits = (uint32_t)x;
+	return 0;
+}
+
+static int opt_cpu_budget(void *ctx, const char *v, char *e, size_t n)
+{
+	struct grab_opts *o = ctx;
+	unsigned long x;
+	int r = parse_uint(v, 600000, &x, e, n);
+
+	if (r != 0)
+		return r;
+	if (x == 0) {
+		snprintf(e, n, "--cpu-budget must be at least 1 ms");
+		return -EINVAL;
+	}
+	o->grab.cpu_budget_ms = (uint32_t)x;
+	return 0;
 }
 
 static int opt_rate(void *ctx, const char *v, char *e, size_t n)
@@ -345,6 +379,11 @@ static const struct mc_opt opt_table[] = {
     {"rate", 'r', "N", opt_rate, "new targets per second per worker, 0 = unlimited (default 0)"},
     {"ca-file", 0, "FILE", opt_ca_file,
      "extra trust anchors (PEM) for chain verification, besides the system store"},
+    {"max-dh-bits", 0, "N", opt_max_dh_bits,
+     "refuse finite-field DH groups over N bits before paying for them (default 4096; "
+     "record error 'tls: " PROBE_DH_REFUSED "')"},
+    {"cpu-budget", 0, "MS", opt_cpu_budget,
+     "CPU time one target may cost (default 1000; record error '" GRAB_CPU_REASON "')"},
     {"contact", 0, "TEXT", opt_contact,
      "operator contact (URL, mail) sent in IMAP ID (docs/software.md)"},
     {"no-tls-matrix", 0, NULL, opt_no_matrix,
@@ -394,6 +433,9 @@ static const struct mc_opt census_table[] = {
      "longest wait for server bytes, incl. TLS handshakes (default 5)"},
     {"grab-timeout", 0, "SEC", opt_timeout, "whole target incl. the version matrix (default 30)"},
     {"ca-file", 0, "FILE", opt_ca_file, "extra trust anchors (PEM) for chain verification"},
+    {"max-dh-bits", 0, "N", opt_max_dh_bits,
+     "refuse finite-field DH groups over N bits (default 4096)"},
+    {"grab-cpu-budget", 0, "MS", opt_cpu_budget, "CPU time one target may cost (default 1000)"},
     {"no-tls-matrix", 0, NULL, opt_no_matrix, "skip the hand-built hellos (version matrix)"},
     {"no-injection-test", 0, NULL, opt_no_injection, "skip the STARTTLS injection test"},
     {"jarm", 0, NULL, opt_jarm, "JARM fingerprint of every TLS target (10 extra connections)"},

@@ -527,6 +527,8 @@ void cli_workers_totals(const struct cli_workers *w, struct cli_worker_report *s
 		sum->records_lost += r->records_lost;
 		sum->lookup_errors += r->lookup_errors;
 		sum->hits_mine += r->hits_mine;
+		sum->hits_refound += r->hits_refound;
+		sum->hits_old += r->hits_old;
 		if (k == 0 || r->hits_read > sum->hits_read)
 			sum->hits_read = r->hits_read;
 		if (k == 0 || r->hits_corrupt > sum->hits_corrupt)

@@ -40,6 +40,8 @@ struct cli_worker_report {
 	uint64_t records_lost;	/* its sink's */
 	uint64_t lookup_errors; /* its sink's */
 	uint64_t hits_mine;	/* census: hits of its share it read from the log */
+	uint64_t hits_refound;	/* census resume: of them, found by an earlier session */
+	uint64_t hits_old;	/* census resume: earlier sessions' hits it took */
 	uint64_t hits_read;	/* census: whole records it read (every share) */
 	uint64_t hits_corrupt;	/* census: records with a bad checksum */
 	int32_t run_rc;		/* grabber result, 0 or -errno */

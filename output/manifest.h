@@ -42,6 +42,11 @@ struct out_manifest {
 	const struct out_db *geo, *asn;
 	const struct out_shard_info *files;
 	size_t nfiles;
+	/* earlier sessions, then this one (its records: listed minus records_before) */
+	const struct out_session *history;
+	size_t nhistory;
+	struct out_session current;
+	uint64_t records_before; /* records listed when this session began */
 };
 
 /* Write DIR/manifest.json atomically (mc_file_write_atomic: a temporary

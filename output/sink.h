@@ -4,8 +4,9 @@
  * every record becomes one NDJSON line on stdout. With a directory, records
  * go to shard-NNNNN.ndjson[.zst] files, each written under a temporary name,
  * fsynced and renamed when full (rotate_records / rotate_bytes), when its
- * first record is seal_every seconds old (a timer thread of the sink sees
- * to it even when no record arrives), or at close. manifest.json is written
+ * first record is seal_every seconds old, or at close. Sealing happens on
+ * the sink's own sealer thread: out_sink_put() hands a full shard over and
+ * returns; it waits only when several shards are already waiting. manifest.json is written
  * at open and rewritten atomically after every seal, listing every sealed
  * shard with its record count, bytes and SHA-256 plus the run's metadata
  * and state ("running" until out_sink_close() says complete, interrupted
@@ -28,14 +29,15 @@ struct out_meta;
 
 struct out_sink_config {
 	const char *dir; /* results directory (shards + manifest); NULL = NDJSON lines on stdout */
-	const char *geo_db;	     /* country mmdb path, NULL = none */
-	const char *asn_db;	     /* ASN mmdb path, NULL = none */
-	bool no_enrich;		     /* when false, a NULL or unreadable db is an error at open */
-	uint64_t rotate_records;     /* 0 = default (1,000,000) */
-	uint64_t rotate_bytes;	     /* 0 = default (256 MiB) */
-	bool compress;		     /* zstd shards */
-	uint32_t seal_every_s;	     /* 0 = default (60): longest a record waits for its seal */
-	bool resume;		     /* continue the unfinished run in dir (see out_sink_open) */
+	const char *geo_db;	 /* country mmdb path, NULL = none */
+	const char *asn_db;	 /* ASN mmdb path, NULL = none */
+	bool no_enrich;		 /* when false, a NULL or unreadable db is an error at open */
+	uint64_t rotate_records; /* 0 = default (1,000,000) */
+	uint64_t rotate_bytes;	 /* 0 = default (256 MiB) */
+	bool compress;		 /* zstd shards */
+	uint32_t seal_every_s;	 /* 0 = default (60): longest a record waits for its seal */
+	bool resume;		 /* continue the unfinished run in dir (see out_sink_open) */
+	bool seal_inline; /* seal on out_sink_put()'s thread, as before issue 11 (benchmarks) */
 	const struct out_meta *meta; /* for the first manifest (copied), or NULL */
 };
 
@@ -88,6 +90,23 @@ void out_command_line(char *out, size_t cap, int argc, char **argv);
 int out_sink_open(struct out_sink **out, const struct out_sink_config *cfg, char *err,
 		  size_t errlen);
 
+/* One session of a run (the first, and one per resume) in the manifest's
+ * "history"; "totals" sums them. A session killed before its final
+ * manifest keeps what its last manifest said, with state "killed". */
+#define OUT_SESSIONS_MAX 10000
+struct out_session {
+	char started[40], ended[40]; /* RFC 3339; ended "" while running */
+	char state[16];		     /* running, complete, interrupted, failed, killed */
+	double seconds;
+	uint64_t records; /* sealed during the session */
+	bool scan;	  /* a census session: sent and hits are known */
+	uint64_t sent, hits;
+};
+
+/* A census: the engine's counters of this session so far (SYNs sent,
+ * validated hits), for the manifest's history (any thread). */
+void out_sink_set_counts(struct out_sink *s, uint64_t sent, uint64_t hits);
+
 /* The run was stopped by signal `signo`: close writes state interrupted. */
 void out_sink_set_interrupted(struct out_sink *s, int signo);
 
@@ -101,6 +120,10 @@ uint64_t out_sink_recorded_count(const struct out_sink *s);
 /* Enrich, encode and append one record. 0, or -errno (e.g. -ENOSPC); after a
  * failure the sink refuses further records and out_sink_strerror() says why. */
 int out_sink_put(struct out_sink *s, struct mc_record *rec);
+
+/* Wait until every shard handed to the sealer is sealed and listed in the
+ * manifest (the open shard stays open). 0, or the sink's failure. */
+int out_sink_sync(struct out_sink *s);
 
 /* Reason of the last failure ("" when none). */
 const char *out_sink_strerror(const struct out_sink *s);

@@ -85,7 +85,7 @@ for nw in 1 2; do
 	check "manifest records = open pairs" test "$(meta "$m" .records)" -eq "$nopen"
 	check "manifest hits $(jq -c .hits "$m"): records = hit log, $nw workers, no ring drop" \
 		jq -e --argjson nw "$nw" '.hits as $h | $h.workers == $nw and $h.records == .records
-			and $h.logged == $h.records + $h.skipped + $h.abandoned + $h.unread + $h.corrupt
+			and $h.logged + $h.old_todo == $h.records + $h.skipped + $h.refound + $h.abandoned + $h.unread + $h.corrupt
 			and $h.logged == .engine.hits and .engine.drops.ring == 0' "$m" >/dev/null
 done
 cp "$work/r1w1.rec" "$work/rec1"
@@ -165,6 +165,6 @@ check "SIGINT in the tail: ended in $ms ms (bound $((gt + 2)) s), exit $rc" \
 check "SIGINT in the tail: verify --partial" "$MC_BIN" verify --partial "$work/r5"
 check "SIGINT in the tail: $(jq -c '[.state, .signal, .hits]' "$m")" \
 	jq -e '.state == "interrupted" and .signal == "SIGINT" and .hits.records < .hits.logged and
-		.hits.logged == .hits.records + .hits.skipped + .hits.abandoned + .hits.unread + .hits.corrupt' \
+		.hits.logged + .hits.old_todo == .hits.records + .hits.skipped + .hits.refound + .hits.abandoned + .hits.unread + .hits.corrupt' \
 	"$m"
 exit $fail

@@ -47,7 +47,7 @@ children() { ps -o pid= --ppid "$1" | tr -d ' '; }
 status_field() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 # hits accounting: logged = records + skipped + abandoned + unread + corrupt
 accounted() {
-	jq -e '.hits as $h | $h.logged == ($h.records + $h.skipped + $h.abandoned + $h.unread + $h.corrupt)
+	jq -e '.hits as $h | $h.logged + $h.old_todo == ($h.records + $h.skipped + $h.refound + $h.abandoned + $h.unread + $h.corrupt)
 		and $h.records == .records' "$1/manifest.json" >/dev/null
 }
 
