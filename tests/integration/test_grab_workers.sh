@@ -12,7 +12,8 @@
 #  2. A forbidden system call from a sandboxed worker is refused (the
 #     hidden MC_WORKER_SELFTEST hook): socket(AF_UNIX) and open() of a
 #     world-readable file fail with EPERM, setresuid(0) fails, execve()
-#     kills the worker with SIGSYS and the run fails to start (exit 2).
+#     kills the worker with SIGSYS and the run fails to start (exit 2);
+#     an unknown --user, or one with uid 0, is refused before any fork.
 #  3. SIGINT while sending, and SIGINT in the grab tail: root and workers end
 #     within --grab-timeout + 2 s, `verify --partial` passes, the manifest
 #     says interrupted by SIGINT and accounts for every hit.
@@ -119,6 +120,13 @@ MC_WORKER_SELFTEST=$hook ip netns exec "$MC_NS_SCAN" "$MC_BIN" grab --grab-worke
 	-o "$work/exec" "$work/one" >/dev/null 2>"$work/st.exec" || rc=$?
 expect "execve kills the worker: exit $rc, $(head -c 120 "$work/st.exec")" \
 	test "$rc" -eq 2 -a -n "$(grep 'killed by SIGSYS' "$work/st.exec")"
+
+for u in nosuchuser root; do
+	rc=0
+	"$MC_BIN" grab --user "$u" --no-enrich "$work/one" >/dev/null 2>"$work/user.$u" || rc=$?
+	expect "--user $u refused up front: exit $rc, $(head -c 90 "$work/user.$u")" \
+		test "$rc" -eq 2 -a -n "$(grep -e 'no such user' -e 'never runs as root' "$work/user.$u")"
+done
 
 # --- 3. Ctrl-C ------------------------------------------------------------------
 # interrupt PHASE DIR ARGS...: start a census, SIGINT it (while sending: once
