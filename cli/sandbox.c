@@ -241,13 +241,13 @@ static int add_rules(scmp_filter_ctx f, int dirfd)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, allowed[i], 0);
 	for (size_t i = 0; rc == 0 && dirfd >= 0 && i < sizeof(in_dir) / sizeof(in_dir[0]); i++)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, in_dir[i], 1,
-				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)dirfd));
+				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)dirfd, 0));
 	if (rc == 0)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-				      SCMP_A0(SCMP_CMP_EQ, AF_INET));
+				      SCMP_A0(SCMP_CMP_EQ, AF_INET, 0));
 	if (rc == 0)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-				      SCMP_A0(SCMP_CMP_EQ, AF_INET6));
+				      SCMP_A0(SCMP_CMP_EQ, AF_INET6, 0));
 	/* threads only (glibc's pthread_create), never a new process or namespace */
 	if (rc == 0)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
@@ -257,10 +257,10 @@ static int add_rules(scmp_filter_ctx f, int dirfd)
 	/* a signal to itself (abort(), raise()) */
 	if (rc == 0)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0));
 	if (rc == 0)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-				      SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME));
+				      SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME, 0));
 	/* what only an attacker would do: end the process at once */
 	static const int fatal[] = {SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(ptrace),
 				    SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev)};
