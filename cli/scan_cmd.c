@@ -355,6 +355,8 @@ static const struct resume_extra census_extras[] = {
     {"grab-connect-timeout", 0, true},
     {"grab-read-timeout", 0, true},
     {"grab-timeout", 0, true},
+    {"grab-workers", 0, true},
+    {"user", 0, true},
 };
 
 /* The run's words with the extras before its "--" (EAL options follow it). */
@@ -388,7 +390,8 @@ int cmd_scan_resume(const char *dir, const struct out_resume *r, int argc, char 
 
 	if (resume_check_extras(census_extras, sizeof(census_extras) / sizeof(census_extras[0]),
 				"-r -B -c -t -q -v --seal-every --grab-concurrency --grab-rate "
-				"--grab-connect-timeout --grab-read-timeout --grab-timeout",
+				"--grab-connect-timeout --grab-read-timeout --grab-timeout "
+				"--grab-workers --user",
 				argc, argv) != 0)
 		return 2;
 	for (int i = 0; i < r->nfiles; i++) {
