@@ -22,6 +22,7 @@
 
 #include "base/quit.h"
 #include "cli/census.h"
+#include "cli/worker.h"
 #include "cli/commands.h"
 #include "cli/grab_opts.h"
 #include "cli/proclimits.h"
@@ -54,7 +55,7 @@ static const char census_epilog[] =
     "--file-prefix mcPID --lcores 0@cpu0,TX@cpu1..,RX@cpu0); the same option given\n"
     "there replaces its default. Devices: --iface IF (af_packet, qpairs = tx-queues+1),\n"
     "or e.g. -- --vdev=net_null0,no-rx=1 (throughput), --vdev=net_memif0,role=client,...\n"
-    "\nexit status: 0 done, 1 the scan failed, 2 usage or start-up error\n";
+    "\nexit status: 0 done, 1 the scan failed or was interrupted, 2 usage or start-up error\n";
 
 /* The manifest's metadata from the first manifest on, with the words
  * `resume` needs: the scan's own (argv after "scan") plus the seed when it
@@ -203,7 +204,11 @@ static int census(struct scan_options *so, struct grab_opts *go, int argc, char 
 		struct mc_hitlog_id id = {.seed = plan->opts->seed,
 					  .shard = plan->opts->shard,
 					  .shards = plan->opts->shards};
-		if (census_grab_open(&c, &go->grab, &go->sink, &id, err, sizeof(err)) != 0)
+		struct census_workers_cfg wc = {
+		    .count =
+			go->workers ? go->workers : cli_workers_default(plan->cfg.tx_queues + 1),
+		    .user = go->user};
+		if (census_grab_open(&c, &go->grab, &go->sink, &id, &wc, err, sizeof(err)) != 0)
 			goto out;
 	}
 	census_grab_set_quiet(c, plan->opts->quiet);
@@ -213,8 +218,11 @@ static int census(struct scan_options *so, struct grab_opts *go, int argc, char 
 	}
 	consumer = census_grab_consumer(c);
 	status = scan_plan_run(plan, &consumer, argc, argv, &res, &meta_json, err, sizeof(err));
-	if (mc_quit_signal() != 0 && status != 2)
+	if (mc_quit_signal() != 0 && status != 2) {
 		census_grab_set_interrupted(c, mc_quit_signal());
+		if (status == 0)
+			status = 1; /* interrupted: not every responder has a record */
+	}
 	if (status != 2)
 		census_grab_set_engine(c, &res);
 	if (status == 2) { /* nothing was sent: leave nothing behind */
@@ -347,6 +355,8 @@ static const struct resume_extra census_extras[] = {
     {"grab-connect-timeout", 0, true},
     {"grab-read-timeout", 0, true},
     {"grab-timeout", 0, true},
+    {"grab-workers", 0, true},
+    {"user", 0, true},
 };
 
 /* The run's words with the extras before its "--" (EAL options follow it). */
@@ -380,7 +390,8 @@ int cmd_scan_resume(const char *dir, const struct out_resume *r, int argc, char 
 
 	if (resume_check_extras(census_extras, sizeof(census_extras) / sizeof(census_extras[0]),
 				"-r -B -c -t -q -v --seal-every --grab-concurrency --grab-rate "
-				"--grab-connect-timeout --grab-read-timeout --grab-timeout",
+				"--grab-connect-timeout --grab-read-timeout --grab-timeout "
+				"--grab-workers --user",
 				argc, argv) != 0)
 		return 2;
 	for (int i = 0; i < r->nfiles; i++) {

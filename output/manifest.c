@@ -258,6 +258,8 @@ static void put_manifest(struct out_jw *w, const struct out_manifest *m)
 	put_verbatim(w, m->resume_json, OUT_JSON_OBJECT);
 	out_jw_lit(w, ",\n\"engine\":");
 	put_verbatim(w, m->engine_json, OUT_JSON_OBJECT);
+	out_jw_lit(w, ",\n\"hits\":");
+	put_verbatim(w, m->hits_json, OUT_JSON_OBJECT);
 	out_jw_lit(w, ",\n\"files\":");
 	uint64_t records = put_files(w, m);
 	out_jw_lit(w, ",\n\"records\":");
@@ -271,6 +273,7 @@ int out_manifest_write(int dirfd, const struct out_manifest *m, char *err, size_
 	size_t cap = 65536 + m->nfiles * 512 + (m->nhistory + 1) * 512;
 	cap += m->command_line ? 6 * strlen(m->command_line) : 0;
 	cap += m->engine_json ? 6 * strlen(m->engine_json) : 0;
+	cap += m->hits_json ? 6 * strlen(m->hits_json) : 0;
 	cap += m->resume_json ? 6 * strlen(m->resume_json) : 0;
 	cap += m->error ? 6 * strlen(m->error) : 0;
 	char *buf = malloc(cap);

@@ -35,6 +35,7 @@ struct out_manifest {
 	uint64_t seed;
 	uint32_t shard, shards;
 	const char *engine_json; /* verbatim when valid JSON, else as a string; NULL = null */
+	const char *hits_json;	 /* the census's hit accounting, the same way */
 	const char *resume_json; /* an object made by out_manifest_resume_json(), or NULL */
 	uint64_t records_lost, lookup_errors;
 	bool compress, enriched;

@@ -51,7 +51,8 @@
 
 #define DEFAULT_ROTATE_RECORDS 1000000ull
 #define DEFAULT_ROTATE_BYTES   (256ull << 20)
-#define SINK_SEAL_QUEUE	       4 /* shards handed to the sealer and not yet sealed */
+#define OUT_LOCK_WAIT_MS       1000 /* for the directory's lock before "busy" */
+#define SINK_SEAL_QUEUE	       4    /* shards handed to the sealer and not yet sealed */
 
 struct out_sink {
 	struct out_sink_config cfg;
@@ -64,13 +65,16 @@ struct out_sink {
 	enum out_run_state state;
 	int signo;
 	/* metadata for the manifest (copies) */
-	char *command_line, *engine_json, *resume_json;
+	char *command_line, *engine_json, *resume_json, *hits_json;
 	uint64_t seed;
 	uint32_t shard, shards;
 	bool created_dir;    /* open_dir made the directory (discard removes it) */
 	bool wrote_manifest; /* this sink wrote manifest.json (a fresh run's discard removes it) */
 	bool reserved;	     /* manifest.json.reserve holds room for the last manifest */
-	int failed;	     /* -errno of the first failure, 0 when none */
+	bool worker;	     /* a grab worker's sink: shards only, reported by on_seal */
+	uint32_t stride;     /* shard indices advance by this (workers interleave) */
+	struct out_sink_worker w;
+	int failed; /* -errno of the first failure, 0 when none */
 	char reason[512];
 	/* this session, for the manifest's history */
 	int64_t session_start_us;
@@ -132,6 +136,7 @@ static int write_manifest_once(struct out_sink *s, char *err, size_t errlen)
 	    .shard = s->shard,
 	    .shards = s->shards,
 	    .engine_json = s->engine_json,
+	    .hits_json = s->hits_json,
 	    .resume_json = s->resume_json,
 	    .compress = s->cfg.compress,
 	    .enriched = !s->cfg.no_enrich,
@@ -161,6 +166,8 @@ static int write_manifest_once(struct out_sink *s, char *err, size_t errlen)
  * so that the final manifest still finds room where this one was. */
 static int write_manifest(struct out_sink *s, char *err, size_t errlen)
 {
+	if (s->worker)
+		return 0; /* the root process writes the manifest from the workers' reports */
 	int rc = write_manifest_once(s, err, errlen);
 
 	if (rc != -ENOSPC || !s->reserved)
@@ -217,8 +224,15 @@ static int open_dir(struct out_sink *s, const char *dir, char *err, size_t errle
 		snprintf(err, errlen, "results directory %s: %s", dir, strerror(errno));
 		return -errno;
 	}
-	/* one writer per directory: held until exit, released by the kernel on kill -9 */
-	if (flock(s->dirfd, LOCK_EX | LOCK_NB) != 0) {
+	/* one writer per directory: held until exit, released by the kernel on kill -9
+	 * (the grab workers share it: it ends with the last of them, which may
+	 * take a moment after their root was killed, so wait that long) */
+	int locked = flock(s->dirfd, LOCK_EX | LOCK_NB);
+	for (int i = 0; locked != 0 && errno == EWOULDBLOCK && i < OUT_LOCK_WAIT_MS / 10; i++) {
+		usleep(10000);
+		locked = flock(s->dirfd, LOCK_EX | LOCK_NB);
+	}
+	if (locked != 0) {
 		int e = errno;
 		snprintf(err, errlen, "results directory %s: %s", dir,
 			 e == EWOULDBLOCK ? "another mailcensus process is writing to it"
@@ -314,6 +328,8 @@ static void seal_next(struct out_sink *s)
 		snprintf(why, sizeof(why), "out of memory");
 		rc = -ENOMEM;
 	}
+	if (rc == 0 && s->worker && s->w.on_seal != NULL)
+		s->w.on_seal(s->w.ctx, &info); /* the root names and lists it */
 	if (rc == 0)
 		rc = write_manifest(s, why, sizeof(why));
 	pthread_mutex_lock(&s->lock);
@@ -383,8 +399,10 @@ static void set_meta(struct out_sink *s, const struct out_meta *m)
 
 	free(s->command_line);
 	free(s->engine_json);
+	free(s->hits_json);
 	s->command_line = dup_or_null(m->command_line);
 	s->engine_json = dup_or_null(m->engine_json);
+	s->hits_json = dup_or_null(m->hits_json);
 	if (resume != NULL) { /* a meta without a command keeps the resume object */
 		free(s->resume_json);
 		s->resume_json = resume;
@@ -406,6 +424,7 @@ int out_sink_open(struct out_sink **out, const struct out_sink_config *cfg, char
 	}
 	s->cfg = *cfg;
 	s->dirfd = -1;
+	s->stride = 1;
 	s->state = OUT_RUN_RUNNING;
 	s->session_start_us = out_now_us();
 	pthread_mutex_init(&s->lock, NULL);
@@ -513,12 +532,21 @@ static int put_locked(struct out_sink *s, struct mc_record *rec)
 		return -EOVERFLOW;
 	}
 	s->records++;
+	if (s->dirfd < 0 && s->worker && s->w.on_line != NULL) {
+		s->w.on_line(s->w.ctx, s->line, n);
+		return 0;
+	}
 	if (s->dirfd < 0)
 		return write_stdout(s, s->line, n);
 	int rc = 0;
 	if (s->cur == NULL) {
-		rc = out_shard_open(&s->cur, s->dirfd, s->rd.next_index++, s->cfg.compress,
-				    s->reason, sizeof(s->reason));
+		uint32_t idx = s->rd.next_index;
+
+		s->rd.next_index += s->stride;
+		rc = out_shard_open(&s->cur, s->dirfd, idx, s->cfg.compress, s->reason,
+				    sizeof(s->reason));
+		if (rc == 0 && s->worker)
+			out_shard_keep_tmp(s->cur);
 		s->cur_first_us = out_now_us();
 	}
 	if (rc == 0)
@@ -569,11 +597,14 @@ static void sink_free(struct out_sink *s)
 		out_manifest_unreserve(s->dirfd);
 	if (s->dirfd >= 0)
 		close(s->dirfd);
-	out_db_close(s->geo);
-	out_db_close(s->asn);
+	if (!s->worker) { /* a worker's databases are its parent's */
+		out_db_close(s->geo);
+		out_db_close(s->asn);
+	}
 	out_resume_dir_free(&s->rd);
 	free(s->command_line);
 	free(s->engine_json);
+	free(s->hits_json);
 	free(s->resume_json);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->wake);
@@ -600,7 +631,7 @@ int out_sink_close(struct out_sink *s, const struct out_meta *meta, char *err, s
 		set_meta(s, meta);
 	if (s->state == OUT_RUN_RUNNING)
 		s->state = OUT_RUN_COMPLETE;
-	if (s->dirfd >= 0) {
+	if (s->dirfd >= 0 && !s->worker) {
 		char merr[256];
 		rc = write_manifest(s, merr, sizeof(merr));
 		if (rc != 0 && s->failed == 0) {
@@ -651,7 +682,7 @@ void out_sink_discard(struct out_sink *s)
 		s->failed = s->rd.prev_state == OUT_RUN_FAILED ? -EIO : 0;
 		snprintf(s->reason, sizeof(s->reason), "%s", s->rd.prev_error);
 		write_manifest(s, err, sizeof(err));
-	} else if (s->wrote_manifest && s->rd.ninfos == 0) {
+	} else if (s->wrote_manifest && s->rd.ninfos == 0 && !s->worker) {
 		unlinkat(s->dirfd, OUT_MANIFEST_NAME, 0);
 	}
 	if (s->reserved)
@@ -660,4 +691,133 @@ void out_sink_discard(struct out_sink *s)
 	if (s->created_dir && s->rd.ninfos == 0)
 		rmdir(s->cfg.dir); /* fails, harmlessly, if anything else is inside */
 	sink_free(s);
+}
+
+/* ---- grab workers ------------------------------------------------------- */
+
+int out_sink_open_worker(struct out_sink **out, const struct out_sink *parent,
+			 const struct out_sink_worker *w, char *err, size_t errlen)
+{
+	struct out_sink *s = calloc(1, sizeof(*s));
+	int rc = 0;
+
+	if (s == NULL) {
+		if (w->dirfd >= 0)
+			close(w->dirfd);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	s->cfg = parent->cfg;
+	s->cfg.resume = false;
+	s->cfg.meta = NULL;
+	s->worker = true;
+	s->w = *w;
+	s->dirfd = w->dirfd;
+	s->stride = w->stride ? w->stride : 1;
+	s->geo = parent->geo;
+	s->asn = parent->asn;
+	s->state = OUT_RUN_RUNNING;
+	s->session_start_us = out_now_us();
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->wake, NULL);
+	pthread_cond_init(&s->room, NULL);
+	out_resume_dir_fresh(&s->rd);
+	s->rd.next_index = w->first_index; /* of the temporary names: the root names them */
+	if (s->dirfd >= 0) {
+		rc = -pthread_create(&s->sealer, NULL, sealer_main, s);
+		s->sealer_running = rc == 0;
+		if (rc != 0)
+			snprintf(err, errlen, "sealer thread: %s", strerror(-rc));
+	}
+	if (rc != 0) {
+		sink_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+int out_sink_dup_dirfd(const struct out_sink *s)
+{
+	return s->dirfd >= 0 ? fcntl(s->dirfd, F_DUPFD_CLOEXEC, 0) : -1;
+}
+
+uint32_t out_sink_next_index(const struct out_sink *s)
+{
+	return s->rd.next_index;
+}
+
+int out_sink_add_shard(struct out_sink *s, const struct out_shard_info *tmp, char *err,
+		       size_t errlen)
+{
+	struct out_shard_info info = *tmp;
+	int failed, rc = 0;
+
+	/* one caller (the root's serving thread) renames and lists, as the
+	 * sealer would; the lock only guards the failure state */
+	pthread_mutex_lock(&s->lock);
+	failed = s->failed;
+	if (failed != 0) {
+		snprintf(err, errlen, "%s", s->reason);
+		s->records_lost += info.records;
+	}
+	pthread_mutex_unlock(&s->lock);
+	out_shard_name(info.name, sizeof(info.name), s->rd.next_index, s->cfg.compress);
+	if (strncmp(tmp->name, "shard-", 6) != 0 || strchr(tmp->name, '/') != NULL ||
+	    strlen(tmp->name) < 5 || strcmp(tmp->name + strlen(tmp->name) - 4, ".tmp") != 0) {
+		rc = -EINVAL;
+		snprintf(err, errlen, "not a shard's temporary name: %.60s", tmp->name);
+	} else if (failed != 0) { /* the run failed: a temporary is not kept */
+		unlinkat(s->dirfd, tmp->name, 0);
+		return failed;
+	} else if (renameat(s->dirfd, tmp->name, s->dirfd, info.name) != 0) {
+		rc = -errno;
+		snprintf(err, errlen, "rename %s: %s", tmp->name, strerror(errno));
+		unlinkat(s->dirfd, tmp->name, 0);
+	} else if ((void)!fchownat(s->dirfd, info.name, geteuid(), getegid(),
+				   AT_SYMLINK_NOFOLLOW), /* ours from now on */
+		   (rc = out_fsync_dir(s->dirfd)) != 0) {
+		snprintf(err, errlen, "fsync directory: %s", strerror(-rc));
+	} else if ((rc = out_resume_dir_add(&s->rd, &info)) != 0) {
+		snprintf(err, errlen, "out of memory");
+	} else {
+		s->rd.next_index++;
+		rc = write_manifest(s, err, errlen);
+	}
+	if (rc != 0) {
+		pthread_mutex_lock(&s->lock);
+		if (faccessat(s->dirfd, info.name, F_OK, AT_SYMLINK_NOFOLLOW) != 0)
+			s->records_lost += info.records; /* not under its final name */
+		if (s->failed == 0) {
+			snprintf(s->reason, sizeof(s->reason), "%s", err);
+			fail(s, rc);
+		}
+		pthread_mutex_unlock(&s->lock);
+	}
+	return rc;
+}
+
+void out_sink_add_counts(struct out_sink *s, uint64_t records_lost, uint64_t lookup_errors)
+{
+	pthread_mutex_lock(&s->lock);
+	s->records_lost += records_lost;
+	s->rd.lookup_errors += lookup_errors;
+	pthread_mutex_unlock(&s->lock);
+}
+
+void out_sink_worker_counts(const struct out_sink *s, uint64_t *records_lost,
+			    uint64_t *lookup_errors)
+{
+	*records_lost = s->records_lost;
+	*lookup_errors = s->rd.lookup_errors;
+}
+
+void out_sink_fail(struct out_sink *s, int rc, const char *reason)
+{
+	pthread_mutex_lock(&s->lock);
+	if (s->failed == 0) {
+		snprintf(s->reason, sizeof(s->reason), "%s", reason);
+		fail(s, rc);
+	}
+	pthread_mutex_unlock(&s->lock);
 }

@@ -57,6 +57,7 @@ struct out_meta { /* goes into manifest.json */
 	uint64_t seed;
 	uint32_t shard, shards;
 	const char *engine_json; /* the engine's metadata object as JSON text, or NULL */
+	const char *hits_json;	 /* the census's hit accounting object as JSON text, or NULL */
 	/* What `mailcensus resume` needs; command NULL = the run cannot be resumed. */
 	const char *command; /* "grab" */
 	const char *cwd;     /* relative paths in argv are relative to it */
@@ -163,5 +164,56 @@ int out_resume_load(const char *dir, struct out_resume *r, char *err, size_t err
  * -errno otherwise; a reason in err. */
 int out_resume_clear_leftovers(const char *dir, size_t *removed, char *err, size_t errlen);
 void out_resume_free(struct out_resume *r);
+
+/* ---- grab workers (cli/worker.c) ----------------------------------------
+ *
+ * A grab worker is a process of its own that writes its own shards; the
+ * root process keeps the one sink that owns the manifest. The worker's sink
+ * is made from the root's (inherited across fork: same configuration, the
+ * same open databases) and writes no manifest: every shard it seals is made
+ * durable under its temporary name (interleaved indices, first_index +
+ * n * stride, so workers never collide) and handed to on_seal; the root
+ * renames it to the next final name and lists it (out_sink_add_shard), so
+ * final names are written by one process in order, as resume expects. */
+struct out_shard_info;
+
+struct out_sink_worker {
+	int dirfd;	      /* the results directory (the sink owns it), -1 without one */
+	uint32_t first_index; /* this worker's first shard index */
+	uint32_t stride;      /* the number of workers */
+	/* A shard was sealed (called on the sealing thread). */
+	void (*on_seal)(void *ctx, const struct out_shard_info *info);
+	/* Without a directory: one encoded NDJSON line (with its newline). */
+	void (*on_line)(void *ctx, const char *line, size_t len);
+	void *ctx;
+};
+
+int out_sink_open_worker(struct out_sink **out, const struct out_sink *parent,
+			 const struct out_sink_worker *w, char *err, size_t errlen);
+
+/* A descriptor of the results directory that shares the sink's lock (one
+ * writer per directory): a grab worker keeps it open, so that a new session
+ * cannot take the directory over while a worker of this one still runs.
+ * -1 without a directory (or on error). */
+int out_sink_dup_dirfd(const struct out_sink *s);
+
+/* The next final shard index (a resumed run continues). */
+uint32_t out_sink_next_index(const struct out_sink *s);
+
+/* Root: rename a shard a worker sealed (info->name: its temporary name) to
+ * the next final name, fsync the directory, list it and rewrite the
+ * manifest. 0 or -errno (the sink then counts as failed). */
+int out_sink_add_shard(struct out_sink *s, const struct out_shard_info *info, char *err,
+		       size_t errlen);
+
+/* Root: add a worker's lost records and lookup errors. */
+void out_sink_add_counts(struct out_sink *s, uint64_t records_lost, uint64_t lookup_errors);
+
+/* Worker: its lost records and lookup errors, for its report. */
+void out_sink_worker_counts(const struct out_sink *s, uint64_t *records_lost,
+			    uint64_t *lookup_errors);
+
+/* Root: a worker failed (its reason): the run ends failed. */
+void out_sink_fail(struct out_sink *s, int rc, const char *reason);
 
 #endif
