@@ -20,22 +20,15 @@
 set -euo pipefail
 # shellcheck source=tests/integration/test_scan_common.sh
 . "$(dirname "$0")/test_scan_common.sh"
-scan_need_testnet
-command -v jq >/dev/null || { echo "SKIP: jq not installed (scripts/setup-deps)"; exit 77; }
-work=$(mktemp -d)
+need_testnet
+need_cmd jq
+work_dir
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || :; done
-	rm -rf "$work"
 }
-trap cleanup EXIT
-fails=0
-ok() { echo "ok   $*"; }
-bad() {
-	echo "FAIL $*"
-	fails=$((fails + 1))
-}
-expect() { # expect TEXT CMD...: ok when CMD succeeds
+at_exit cleanup
+expect() { # expect TEXT CMD...: lib.sh's check with CMD's output discarded
 	local what=$1
 	shift
 	if "$@" >/dev/null; then ok "$what"; else bad "$what"; fi
@@ -176,5 +169,5 @@ interrupt tail "$work/int2" -w "$work/range" -p 143 -r 20000 -c 1 --grab-workers
 expect "the tail was interrupted with hits left to grab" \
 	jq -e '.hits.unread + .hits.abandoned > 0' "$work/int2/manifest.json"
 
-[ "$fails" -eq 0 ] || { echo "$fails failed"; exit 1; }
+[ "$fail" -eq 0 ] || exit 1
 echo "all passed"
