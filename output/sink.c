@@ -298,8 +298,12 @@ static void hand_over(struct out_sink *s)
 	while (s->qlen == SINK_SEAL_QUEUE && s->failed == 0)
 		pthread_cond_wait(&s->room, &s->lock);
 	if (s->failed != 0) {
-		s->records_lost += out_shard_records(s->cur);
-		out_shard_abort(s->cur);
+		/* fail() on the sealer, while this thread waited, has already
+		 * dropped and counted the open shard */
+		if (s->cur != NULL) {
+			s->records_lost += out_shard_records(s->cur);
+			out_shard_abort(s->cur);
+		}
 	} else {
 		s->queue[(s->qhead + s->qlen++) % SINK_SEAL_QUEUE] = s->cur;
 		pthread_cond_signal(&s->wake);
