@@ -136,6 +136,8 @@ static int read_shard(struct out_resume_dir *rd, size_t *keycap, int dirfd, cons
 	return rc < 0 ? rc : 0;
 }
 
+static bool is_listed(const struct out_resume_dir *rd, const char *name);
+
 /* Every shard the manifest lists, compared with what the manifest says. */
 static int read_listed(struct out_resume_dir *rd, size_t *keycap, int dirfd,
 		       const struct out_json *files, bool compress, char *err, size_t errlen)
@@ -146,6 +148,14 @@ static int read_listed(struct out_resume_dir *rd, size_t *keycap, int dirfd,
 		struct out_shard_info info;
 		unsigned idx;
 		char want[OUT_SHARD_NAME_MAX];
+
+		if (is_listed(rd, name)) { /* fuzz_resume: kept twice, its records counted twice */
+			snprintf(
+			    err, errlen,
+			    "%s is listed twice in the manifest (`mailcensus verify` says more)",
+			    name);
+			return -EINVAL;
+		}
 		int rc = read_shard(rd, keycap, dirfd, name, &info, err, errlen);
 
 		if (rc != 0)

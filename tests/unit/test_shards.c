@@ -291,6 +291,44 @@ static void test_resume_dir(void)
 	fclose(devnull);
 }
 
+/* fuzz_resume: a manifest that lists a shard twice was taken over, the
+ * shard kept twice (the next manifest listed it twice, its records counted
+ * twice). Minimised input: a running run's manifest with its first
+ * files[] entry repeated. */
+static void test_resume_listed_twice(void)
+{
+	char dir[PATH_MAX], res[PATH_MAX + 8], man[PATH_MAX + 32], err[512];
+	struct out_sink *s = NULL;
+	static char text[1 << 16], out[1 << 16];
+
+	CHECK_INT_EQ(out_test_tmpdir(dir, sizeof(dir)), 0);
+	snprintf(res, sizeof(res), "%s/res", dir);
+	snprintf(man, sizeof(man), "%s/manifest.json", res);
+	struct out_sink_config cfg = {.dir = res, .no_enrich = true, .rotate_records = 4};
+	killed_run(&cfg, 10, false);
+	FILE *f = fopen(man, "r");
+	size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	text[n] = '\0';
+	char *first = strstr(text, "\"files\":[");
+	char *end = first ? strchr(first, '}') : NULL;
+	CHECK(first != NULL && end != NULL);
+	if (first == NULL || end == NULL)
+		return;
+	first += 9; /* the first entry: first .. end */
+	int len = snprintf(out, sizeof(out), "%.*s%.*s,%s", (int)(first - text), text,
+			   (int)(end + 1 - first), first, first);
+	f = fopen(man, "w");
+	CHECK(f != NULL && fwrite(out, 1, (size_t)len, f) == (size_t)len);
+	if (f)
+		fclose(f);
+	cfg.resume = true;
+	CHECK_INT_EQ(out_sink_open(&s, &cfg, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "shard-00000.ndjson is listed twice in the manifest") != NULL);
+	out_test_rmrf(dir);
+}
+
 /* The seal timer: a record reaches a sealed, listed shard within seal_every
  * seconds even when no other record follows. */
 static void test_seal_timer(void)
@@ -340,6 +378,7 @@ int main(void)
 	RUN(test_round_trip);
 	RUN(test_sink_dir);
 	RUN(test_resume_dir);
+	RUN(test_resume_listed_twice);
 	RUN(test_seal_timer);
 	return test_summary();
 }
