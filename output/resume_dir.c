@@ -213,6 +213,7 @@ static int sweep(struct out_resume_dir *rd, int dirfd, bool compress, uint32_t *
 		snprintf(err, errlen, "cannot list the directory: %s", strerror(errno));
 		return -errno;
 	}
+	rewinddir(d); /* the dup shares dirfd's offset: an earlier listing must not hide entries */
 	while (rc == 0 && (e = readdir(d)) != NULL) {
 		const char *n = e->d_name;
 		char want[OUT_SHARD_NAME_MAX];

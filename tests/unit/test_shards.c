@@ -9,6 +9,7 @@
 
 #include "tests/unit/test.h"
 #include "output/json.h"
+#include "output/resume_dir.h"
 #include "output/shard.h"
 #include "output/sink.h"
 #include "output/verify.h"
@@ -329,6 +330,34 @@ static void test_resume_listed_twice(void)
 	out_test_rmrf(dir);
 }
 
+/* fuzz_resume: the sweep listed the directory through dup(dirfd), which
+ * shares the descriptor's offset, so a second open on the same descriptor
+ * adopted nothing and left the temporaries. Killed between a shard's
+ * rename and the manifest rewrite, opened twice: the same shard adopted. */
+static void test_resume_same_fd_twice(void)
+{
+	char dir[PATH_MAX], res[PATH_MAX + 8], saved[PATH_MAX + 32], man[PATH_MAX + 32], err[512];
+	struct out_resume_dir rd;
+
+	CHECK_INT_EQ(out_test_tmpdir(dir, sizeof(dir)), 0);
+	snprintf(res, sizeof(res), "%s/res", dir);
+	struct out_sink_config cfg = {.dir = res, .no_enrich = true, .rotate_records = 4};
+	killed_run(&cfg, 8, true);
+	snprintf(saved, sizeof(saved), "%s/first-manifest", dir);
+	snprintf(man, sizeof(man), "%s/manifest.json", res);
+	CHECK_INT_EQ(rename(saved, man), 0);
+	int fd = open(res, O_RDONLY | O_DIRECTORY);
+	for (int pass = 0; pass < 2; pass++) {
+		CHECK_INT_EQ(out_resume_dir_open(&rd, fd, false, err, sizeof(err)), 0);
+		CHECK_UINT_EQ(rd.adopted, 1);
+		CHECK_UINT_EQ(rd.ninfos, 2);
+		CHECK_UINT_EQ(rd.nkeys, 8);
+		out_resume_dir_free(&rd);
+	}
+	close(fd);
+	out_test_rmrf(dir);
+}
+
 /* The seal timer: a record reaches a sealed, listed shard within seal_every
  * seconds even when no other record follows. */
 static void test_seal_timer(void)
@@ -379,6 +408,7 @@ int main(void)
 	RUN(test_sink_dir);
 	RUN(test_resume_dir);
 	RUN(test_resume_listed_twice);
+	RUN(test_resume_same_fd_twice);
 	RUN(test_seal_timer);
 	return test_summary();
 }
