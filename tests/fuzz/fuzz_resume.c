@@ -314,7 +314,8 @@ static void structured(struct fuzz_in *in, uint8_t flags)
 		for (size_t i = 0; i < nwant; i++)
 			if (o == 0 || want_keys[o - 1] != want_keys[i])
 				want_keys[o++] = want_keys[i];
-		FUZZ_CHECK(rd.nkeys == o && memcmp(rd.keys, want_keys, o * sizeof(uint64_t)) == 0,
+		FUZZ_CHECK(rd.nkeys == o &&
+			       (o == 0 || memcmp(rd.keys, want_keys, o * sizeof(uint64_t)) == 0),
 			   "%zu keys, reference %zu", rd.nkeys, o);
 	}
 	out_resume_dir_free(&rd);
