@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/log.h"
 #include "base/opts.h"
 #include "cli/grab_opts.h"
 #include "base/ipv6.h"
@@ -437,8 +438,23 @@ void grab_opts_init(struct grab_opts *o)
 	o->workers = 1;
 }
 
+/* grab_config.trace under MAILCENSUS_TRACE=1: the plan's phase
+ * transitions as info lines on stderr (docs/grabber.md). */
+static void grab_trace_line(void *ctx, const char *line)
+{
+	(void)ctx;
+	mc_log(MC_LOG_INFO, "trace: %s", line);
+}
+
 int grab_opts_finish(struct grab_opts *o, char *err, size_t errlen)
 {
+	const char *trace = getenv("MAILCENSUS_TRACE");
+
+	if (trace != NULL && strcmp(trace, "1") == 0) {
+		o->grab.trace = grab_trace_line;
+		if (o->verbosity < 1)
+			o->verbosity = 1; /* trace lines are info lines */
+	}
 	if ((o->sink.geo_db == NULL) != (o->sink.asn_db == NULL) && !o->no_enrich_flag) {
 		snprintf(err, errlen, "give both --geo-db and --asn-db, or --no-enrich");
 		return -EINVAL;

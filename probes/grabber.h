@@ -2,9 +2,9 @@
  *
  * One grabber is one epoll loop on the calling thread with a preallocated
  * table of `concurrency` slots. Each target runs its main probe (see
- * pop3.c / imap.c) and, when TLS came up, the version matrix: one short
- * extra connection per TLS version the main handshake did not already
- * answer. Every target ends in exactly one call of the record callback,
+ * pop3.c / imap.c) and the later phases of its plan (grab_plan.c,
+ * docs/grabber.md): login step, injection test, the version matrix's
+ * hand-built hellos, JARM. Every target ends in exactly one call of the record callback,
  * whatever the server did. */
 #ifndef PROBE_GRABBER_H
 #define PROBE_GRABBER_H
@@ -55,6 +55,11 @@ struct grab_config {
 	 * NULL = grab every hit. */
 	bool (*skip)(void *ctx, uint32_t addr, uint16_t port);
 	void *skip_ctx;
+	/* Debug trace of each target's plan: one line per phase transition,
+	 * "slot 3 198.18.0.5:143 MAIN -> INJECT" (grab_plan.c), called on the
+	 * grabber's thread. NULL = no trace. */
+	void (*trace)(void *ctx, const char *line);
+	void *trace_ctx;
 };
 
 /* Fill the defaults above. */

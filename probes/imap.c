@@ -62,21 +62,22 @@ enum imap_state {
 	IMAP_DONE,
 };
 
+/* Debug names of the states (tests, fuzzing); not output. */
 static const char *imap_state_name(const struct probe_sess *s)
 {
 	switch ((enum imap_state)s->state) {
 	case IMAP_GREETING:
 		return "greeting";
 	case IMAP_CAPA:
-		return s->tls_up ? "capability-tls" : "capability";
+		return "capa";
 	case IMAP_ID:
-		return s->tls_up ? "id-tls" : "id";
+		return "id";
 	case IMAP_LOGIN_REPLY:
-		return "login";
+		return "login-reply";
 	case IMAP_LOGIN_CANCEL:
 		return "login-cancel";
 	case IMAP_STARTTLS_REPLY:
-		return "starttls";
+		return "starttls-reply";
 	case IMAP_TLS_HANDSHAKE:
 		return "tls-handshake";
 	case IMAP_DONE:
@@ -85,13 +86,37 @@ static const char *imap_state_name(const struct probe_sess *s)
 	return "unknown";
 }
 
+/* The error stage of each state: the record's "stage: reason". */
+static enum probe_stage imap_stage(const struct probe_sess *s)
+{
+	switch ((enum imap_state)s->state) {
+	case IMAP_GREETING:
+		return PROBE_STAGE_GREETING;
+	case IMAP_CAPA:
+		return s->tls_up ? PROBE_STAGE_CAPABILITY_TLS : PROBE_STAGE_CAPABILITY;
+	case IMAP_ID:
+		return s->tls_up ? PROBE_STAGE_ID_TLS : PROBE_STAGE_ID;
+	case IMAP_LOGIN_REPLY:
+		return PROBE_STAGE_LOGIN;
+	case IMAP_LOGIN_CANCEL:
+		return PROBE_STAGE_LOGIN_CANCEL;
+	case IMAP_STARTTLS_REPLY:
+		return PROBE_STAGE_STARTTLS;
+	case IMAP_TLS_HANDSHAKE:
+		return PROBE_STAGE_TLS_HANDSHAKE;
+	case IMAP_DONE:
+		break;
+	}
+	return PROBE_STAGE_DONE;
+}
+
 static void enter_state(struct probe_sess *s, enum imap_state next)
 {
 	s->state = next;
 	switch (next) {
 	case IMAP_CAPA:
-		probe_sess_send(s, s->tls_up && !s->implicit ? "a4 CAPABILITY\r\n"
-							     : "a1 CAPABILITY\r\n");
+		probe_sess_send(s, s->tls_up && !s->implicit ? s->desc->capa_cmd_tls
+							     : s->desc->capa_cmd);
 		break;
 	case IMAP_ID: {
 		char req[PROBE_TX_MAX];
@@ -112,10 +137,7 @@ static void enter_state(struct probe_sess *s, enum imap_state next)
 		probe_sess_send(s, "*\r\n");
 		break;
 	case IMAP_STARTTLS_REPLY:
-		if (s->mode == PROBE_MODE_INJECT)
-			probe_stls_imap_inject_request(s); /* random tags (starttls.c) */
-		else
-			probe_sess_send(s, "a2 STARTTLS\r\n");
+		probe_stls_request(s); /* the injection test's tags are random (starttls.c) */
 		break;
 	case IMAP_TLS_HANDSHAKE:
 		s->want_tls = true;
@@ -126,11 +148,6 @@ static void enter_state(struct probe_sess *s, enum imap_state next)
 	case IMAP_GREETING:
 		break;
 	}
-}
-
-static struct mc_caps *imap_caps(struct probe_sess *s)
-{
-	return s->tls_up ? &s->rec->caps_post_tls : &s->rec->caps_pre_tls;
 }
 
 /* Add the space-separated atoms of text[0..len) to the current list. */
@@ -147,7 +164,7 @@ static void imap_add_atoms(struct probe_sess *s, const char *text, size_t len)
 		while (i < len && text[i] != ' ')
 			i++;
 		if (i > start)
-			probe_caps_add(imap_caps(s), text + start, i - start);
+			probe_caps_add(probe_sess_caps(s), text + start, i - start);
 	}
 }
 
@@ -214,29 +231,16 @@ static void imap_login_next(struct probe_sess *s)
 	enter_state(s, IMAP_STARTTLS_REPLY);
 }
 
+/* IMAP's own step after a capability list: ID where it is advertised
+ * (once on each side of TLS, main connection only), then the shared rest. */
 static void imap_after_capa(struct probe_sess *s)
 {
-	struct mc_record *r = s->rec;
-
-	if (s->mode == PROBE_MODE_MAIN && !s->id_asked && probe_caps_has(imap_caps(s), "ID")) {
+	if (s->mode == PROBE_MODE_MAIN && !s->id_asked &&
+	    probe_caps_has(probe_sess_caps(s), "ID")) {
 		enter_state(s, IMAP_ID); /* back here when it is answered */
 		return;
 	}
-	if (s->tls_up) {
-		if (s->mode == PROBE_MODE_INJECT && r->starttls_injection == MC_TRI_UNKNOWN)
-			r->starttls_injection = MC_TRI_NO;
-		if (s->implicit) /* measured over TLS; accepted stays unknown (not tried) */
-			r->starttls_advertised =
-			    probe_caps_has(&r->caps_post_tls, "STARTTLS") ? MC_TRI_YES : MC_TRI_NO;
-		enter_state(s, IMAP_DONE);
-		return;
-	}
-	r->starttls_advertised =
-	    probe_caps_has(&r->caps_pre_tls, "STARTTLS") ? MC_TRI_YES : MC_TRI_NO;
-	if (s->login_probe && s->mode == PROBE_MODE_MAIN)
-		imap_login_next(s);
-	else
-		enter_state(s, IMAP_STARTTLS_REPLY);
+	probe_sess_after_capa(s);
 }
 
 static void imap_greeting(struct probe_sess *s, const char *line, size_t len)
@@ -245,12 +249,12 @@ static void imap_greeting(struct probe_sess *s, const char *line, size_t len)
 
 	probe_sess_banner(s, line, len);
 	if (probe_starts_with(line, len, "* BYE")) {
-		probe_sess_fail(s, "greeting", "bye");
+		probe_sess_fail(s, PROBE_STAGE_GREETING, "bye");
 		enter_state(s, IMAP_DONE);
 		return;
 	}
 	if (!probe_starts_with(line, len, "* OK") && !probe_starts_with(line, len, "* PREAUTH")) {
-		probe_sess_fail(s, "greeting", "bad-greeting");
+		probe_sess_fail(s, PROBE_STAGE_GREETING, "bad-greeting");
 		enter_state(s, IMAP_DONE);
 		return;
 	}
@@ -329,7 +333,7 @@ static void imap_login_cancel_line(struct probe_sess *s, const char *line, size_
 			enter_state(s, IMAP_LOGIN_CANCEL);
 			return;
 		}
-		probe_sess_fail(s, imap_state_name(s), "cancel-ignored");
+		probe_sess_fail(s, imap_stage(s), "cancel-ignored");
 		enter_state(s, IMAP_DONE);
 		return;
 	}
@@ -357,16 +361,7 @@ static void imap_starttls_line(struct probe_sess *s, const char *line, size_t le
 	if (!probe_stls_tagged(line, len, tag))
 		return; /* untagged noise */
 	probe_stls_reply(s, line, len);
-	if (probe_starts_with(line + tl, len - tl, "OK")) {
-		s->rec->starttls_accepted = MC_TRI_YES;
-		enter_state(s, IMAP_TLS_HANDSHAKE);
-		return;
-	}
-	s->rec->starttls_accepted = MC_TRI_NO;
-	/* not advertised: refusal is the answer (posture no_tls), not a failure */
-	if (s->rec->starttls_advertised == MC_TRI_YES)
-		probe_sess_fail(s, "starttls", "starttls-refused");
-	enter_state(s, IMAP_DONE);
+	probe_sess_starttls_answer(s, probe_starts_with(line + tl, len - tl, "OK"));
 }
 
 static void imap_dispatch(struct probe_sess *s, const char *line, size_t len)
@@ -374,7 +369,7 @@ static void imap_dispatch(struct probe_sess *s, const char *line, size_t len)
 	probe_stls_imap_pre_tls(s, line, len, s->state == IMAP_GREETING,
 				s->state == IMAP_STARTTLS_REPLY);
 	if (s->state != IMAP_GREETING && probe_starts_with(line, len, "* BYE")) {
-		probe_sess_fail(s, imap_state_name(s), "bye");
+		probe_sess_fail(s, imap_stage(s), "bye");
 		enter_state(s, IMAP_DONE);
 		return;
 	}
@@ -421,30 +416,40 @@ static void imap_on_line(struct probe_sess *s, const char *line, size_t len)
 		s->literal_left = 0;
 	}
 	if (!imap_literal(s, line, len)) {
-		probe_sess_fail(s, imap_state_name(s), "literal-too-large");
+		probe_sess_fail(s, imap_stage(s), "literal-too-large");
 		enter_state(s, IMAP_DONE);
 		return;
 	}
 	imap_dispatch(s, line, len);
 }
 
-static void imap_on_tls_ready(struct probe_sess *s)
+static void imap_enter(struct probe_sess *s, int state)
 {
-	s->tls_up = true;
-	s->want_tls = false;
-	s->id_asked = false; /* ask again over TLS: the answer may differ */
-	if (s->implicit)
-		enter_state(s, IMAP_GREETING);
-	else if (s->mode == PROBE_MODE_MATRIX)
-		enter_state(s, IMAP_DONE);
-	else
-		enter_state(s, IMAP_CAPA);
+	enter_state(s, (enum imap_state)state);
 }
+
+static const struct probe_proto_desc imap_desc = {
+    .stls_word = "STARTTLS",
+    .capa_cmd = "a1 CAPABILITY\r\n",
+    .capa_cmd_tls = "a4 CAPABILITY\r\n",
+    .stls_cmd = "a2 STARTTLS\r\n",
+    .tagged = true,
+    .login_after_refusal = false,
+    .st_greeting = IMAP_GREETING,
+    .st_capa = IMAP_CAPA,
+    .st_starttls = IMAP_STARTTLS_REPLY,
+    .st_tls_handshake = IMAP_TLS_HANDSHAKE,
+    .st_done = IMAP_DONE,
+    .enter = imap_enter,
+    .login_next = imap_login_next,
+};
 
 const struct probe_proto_ops probe_imap_ops = {
     .name = "imap",
     .start = imap_start,
     .on_line = imap_on_line,
-    .on_tls_ready = imap_on_tls_ready,
+    .on_tls_ready = probe_sess_on_tls_ready,
     .state_name = imap_state_name,
+    .stage = imap_stage,
+    .desc = &imap_desc,
 };

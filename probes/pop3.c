@@ -65,22 +65,24 @@ enum pop3_state {
 	POP3_DONE,
 };
 
+/* Debug names of the states (tests, fuzzing); not output. */
 static const char *pop3_state_name(const struct probe_sess *s)
 {
 	switch ((enum pop3_state)s->state) {
 	case POP3_GREETING:
 		return "greeting";
 	case POP3_CAPA_STATUS:
+		return "capa-status";
 	case POP3_CAPA_LIST:
-		return s->tls_up ? "capa-tls" : "capa";
+		return "capa-list";
 	case POP3_LOGIN_REPLY:
-		return "login";
+		return "login-reply";
 	case POP3_LOGIN_CANCEL:
 		return "login-cancel";
 	case POP3_QUIT:
 		return "quit";
 	case POP3_STLS_REPLY:
-		return "starttls";
+		return "stls-reply";
 	case POP3_TLS_HANDSHAKE:
 		return "tls-handshake";
 	case POP3_DONE:
@@ -89,13 +91,38 @@ static const char *pop3_state_name(const struct probe_sess *s)
 	return "unknown";
 }
 
+/* The error stage of each state: the record's "stage: reason". */
+static enum probe_stage pop3_stage(const struct probe_sess *s)
+{
+	switch ((enum pop3_state)s->state) {
+	case POP3_GREETING:
+		return PROBE_STAGE_GREETING;
+	case POP3_CAPA_STATUS:
+	case POP3_CAPA_LIST:
+		return s->tls_up ? PROBE_STAGE_CAPA_TLS : PROBE_STAGE_CAPA;
+	case POP3_LOGIN_REPLY:
+		return PROBE_STAGE_LOGIN;
+	case POP3_LOGIN_CANCEL:
+		return PROBE_STAGE_LOGIN_CANCEL;
+	case POP3_QUIT:
+		return PROBE_STAGE_QUIT;
+	case POP3_STLS_REPLY:
+		return PROBE_STAGE_STARTTLS;
+	case POP3_TLS_HANDSHAKE:
+		return PROBE_STAGE_TLS_HANDSHAKE;
+	case POP3_DONE:
+		break;
+	}
+	return PROBE_STAGE_DONE;
+}
+
 static void enter_state(struct probe_sess *s, enum pop3_state next)
 {
 	s->state = next;
 	switch (next) {
 	case POP3_CAPA_STATUS:
 		s->capa_lines = 0;
-		probe_sess_send(s, "CAPA\r\n");
+		probe_sess_send(s, s->desc->capa_cmd);
 		break;
 	case POP3_LOGIN_REPLY: /* the caller checked that a step is left and fits */
 		probe_login_begin(s, pop3_login_steps[s->login_next].cmd);
@@ -111,7 +138,7 @@ static void enter_state(struct probe_sess *s, enum pop3_state next)
 		s->done = true;
 		break;
 	case POP3_STLS_REPLY:
-		probe_sess_send(s, s->mode == PROBE_MODE_INJECT ? "STLS\r\nNOOP\r\n" : "STLS\r\n");
+		probe_stls_request(s);
 		break;
 	case POP3_TLS_HANDSHAKE:
 		s->want_tls = true;
@@ -123,11 +150,6 @@ static void enter_state(struct probe_sess *s, enum pop3_state next)
 	case POP3_CAPA_LIST:
 		break;
 	}
-}
-
-static struct mc_caps *pop3_caps(struct probe_sess *s)
-{
-	return s->tls_up ? &s->rec->caps_post_tls : &s->rec->caps_pre_tls;
 }
 
 static void pop3_start(struct probe_sess *s)
@@ -160,27 +182,6 @@ static void pop3_login_next(struct probe_sess *s)
 		enter_state(s, POP3_DONE);
 }
 
-/* The CAPA exchange is over (list ended, or CAPA refused). */
-static void pop3_after_capa(struct probe_sess *s)
-{
-	struct mc_record *r = s->rec;
-
-	if (s->tls_up) {
-		if (s->mode == PROBE_MODE_INJECT && r->starttls_injection == MC_TRI_UNKNOWN)
-			r->starttls_injection = MC_TRI_NO;
-		if (s->implicit) /* measured over TLS; accepted stays unknown (not tried) */
-			r->starttls_advertised =
-			    probe_caps_has(&r->caps_post_tls, "STLS") ? MC_TRI_YES : MC_TRI_NO;
-		enter_state(s, POP3_DONE);
-		return;
-	}
-	r->starttls_advertised = probe_caps_has(&r->caps_pre_tls, "STLS") ? MC_TRI_YES : MC_TRI_NO;
-	if (s->login_probe && s->mode == PROBE_MODE_MAIN)
-		pop3_login_next(s);
-	else
-		enter_state(s, POP3_STLS_REPLY);
-}
-
 /* The status line answering a login-probe command. A "+" line is a SASL
  * continuation (AUTH) or +OK (USER): the server would take the credential
  * next. An AUTH continuation is cancelled; USER needs nothing more. */
@@ -210,7 +211,7 @@ static void pop3_login_cancel_line(struct probe_sess *s, const char *line, size_
 			enter_state(s, POP3_LOGIN_CANCEL);
 			return;
 		}
-		probe_sess_fail(s, pop3_state_name(s), "cancel-ignored");
+		probe_sess_fail(s, pop3_stage(s), "cancel-ignored");
 		enter_state(s, POP3_DONE);
 		return;
 	}
@@ -221,7 +222,7 @@ static void pop3_greeting(struct probe_sess *s, const char *line, size_t len)
 {
 	probe_sess_banner(s, line, len);
 	if (!probe_starts_with(line, len, "+OK")) {
-		probe_sess_fail(s, "greeting", "bad-greeting");
+		probe_sess_fail(s, PROBE_STAGE_GREETING, "bad-greeting");
 		enter_state(s, POP3_DONE);
 		return;
 	}
@@ -240,7 +241,7 @@ static void pop3_capa_status(struct probe_sess *s, const char *line, size_t len)
 	bool ok = probe_starts_with(line, len, "+OK");
 
 	if (!ok && !probe_starts_with(line, len, "-ERR")) {
-		probe_sess_fail(s, pop3_state_name(s), "bad-reply");
+		probe_sess_fail(s, pop3_stage(s), "bad-reply");
 		enter_state(s, POP3_DONE);
 		return;
 	}
@@ -253,13 +254,13 @@ static void pop3_capa_status(struct probe_sess *s, const char *line, size_t len)
 	if (ok)
 		enter_state(s, POP3_CAPA_LIST);
 	else
-		pop3_after_capa(s);
+		probe_sess_after_capa(s);
 }
 
 static void pop3_capa_item(struct probe_sess *s, const char *line, size_t len)
 {
 	if (len == 1 && line[0] == '.') {
-		pop3_after_capa(s);
+		probe_sess_after_capa(s);
 		return;
 	}
 	if (s->tls_up && s->mode == PROBE_MODE_INJECT && s->capa_lines == 0 &&
@@ -270,7 +271,7 @@ static void pop3_capa_item(struct probe_sess *s, const char *line, size_t len)
 		return;
 	}
 	if (++s->capa_lines > POP3_CAPA_LINES_MAX) {
-		probe_sess_fail(s, pop3_state_name(s), "too-many-capa-lines");
+		probe_sess_fail(s, pop3_stage(s), "too-many-capa-lines");
 		enter_state(s, POP3_DONE);
 		return;
 	}
@@ -278,7 +279,7 @@ static void pop3_capa_item(struct probe_sess *s, const char *line, size_t len)
 		line++;
 		len--;
 	}
-	probe_caps_add(pop3_caps(s), line, len);
+	probe_caps_add(probe_sess_caps(s), line, len);
 }
 
 static void pop3_on_line(struct probe_sess *s, const char *line, size_t len)
@@ -301,19 +302,7 @@ static void pop3_on_line(struct probe_sess *s, const char *line, size_t len)
 		break;
 	case POP3_STLS_REPLY:
 		probe_stls_reply(s, line, len);
-		if (probe_starts_with(line, len, "+OK")) {
-			s->rec->starttls_accepted = MC_TRI_YES;
-			enter_state(s, POP3_TLS_HANDSHAKE);
-		} else {
-			s->rec->starttls_accepted = MC_TRI_NO;
-			/* not advertised: refusal is the answer (posture no_tls), not a failure */
-			if (s->rec->starttls_advertised == MC_TRI_YES)
-				probe_sess_fail(s, "starttls", "starttls-refused");
-			if (!s->done && s->login_probe && s->mode == PROBE_MODE_MAIN)
-				pop3_login_next(s); /* USER, on this plaintext connection */
-			else
-				enter_state(s, POP3_DONE);
-		}
+		probe_sess_starttls_answer(s, probe_starts_with(line, len, "+OK"));
 		break;
 	case POP3_TLS_HANDSHAKE:
 	case POP3_QUIT:
@@ -322,24 +311,33 @@ static void pop3_on_line(struct probe_sess *s, const char *line, size_t len)
 	}
 }
 
-static void pop3_on_tls_ready(struct probe_sess *s)
+static void pop3_enter(struct probe_sess *s, int state)
 {
-	s->tls_up = true;
-	s->want_tls = false;
-	if (s->implicit) {
-		enter_state(s, POP3_GREETING);
-		return;
-	}
-	if (s->mode == PROBE_MODE_MATRIX)
-		enter_state(s, POP3_DONE);
-	else
-		enter_state(s, POP3_CAPA_STATUS);
+	enter_state(s, (enum pop3_state)state);
 }
+
+static const struct probe_proto_desc pop3_desc = {
+    .stls_word = "STLS",
+    .capa_cmd = "CAPA\r\n",
+    .capa_cmd_tls = "CAPA\r\n",
+    .stls_cmd = "STLS\r\n",
+    .tagged = false,
+    .login_after_refusal = true,
+    .st_greeting = POP3_GREETING,
+    .st_capa = POP3_CAPA_STATUS,
+    .st_starttls = POP3_STLS_REPLY,
+    .st_tls_handshake = POP3_TLS_HANDSHAKE,
+    .st_done = POP3_DONE,
+    .enter = pop3_enter,
+    .login_next = pop3_login_next,
+};
 
 const struct probe_proto_ops probe_pop3_ops = {
     .name = "pop3",
     .start = pop3_start,
     .on_line = pop3_on_line,
-    .on_tls_ready = pop3_on_tls_ready,
+    .on_tls_ready = probe_sess_on_tls_ready,
     .state_name = pop3_state_name,
+    .stage = pop3_stage,
+    .desc = &pop3_desc,
 };

@@ -29,8 +29,11 @@ enum probe_mode {
 			      (the server took STLS on the main one): greeting, USER, QUIT */
 };
 
+struct probe_proto_desc;
+
 struct probe_sess {
 	struct mc_record *rec;
+	const struct probe_proto_desc *desc; /* the protocol's (probe_sess_init) */
 	enum mc_proto proto;
 	enum probe_mode mode;
 	bool implicit; /* TLS from the first byte (993/995) */
@@ -63,6 +66,51 @@ struct probe_sess {
 	char tag_noop[8]; /* and the pipelined NOOP's */
 };
 
+/* Where a target's probe stood when it failed: the "stage" of rec->error
+ * ("stage: reason"). These names are output (record.schema.json's error)
+ * and stay stable; the state machines' debug names (state_name) are free to
+ * change. */
+enum probe_stage {
+	PROBE_STAGE_CONFIG,	    /* "config": no protocol for the port */
+	PROBE_STAGE_CONNECT,	    /* "connect": TCP did not come up */
+	PROBE_STAGE_GREETING,	    /* "greeting" */
+	PROBE_STAGE_CAPA,	    /* "capa": POP3 CAPA before TLS */
+	PROBE_STAGE_CAPA_TLS,	    /* "capa-tls": POP3 CAPA over TLS */
+	PROBE_STAGE_CAPABILITY,	    /* "capability": IMAP CAPABILITY before TLS */
+	PROBE_STAGE_CAPABILITY_TLS, /* "capability-tls" */
+	PROBE_STAGE_ID,		    /* "id": IMAP ID before TLS */
+	PROBE_STAGE_ID_TLS,	    /* "id-tls" */
+	PROBE_STAGE_LOGIN,	    /* "login": the login probe's command */
+	PROBE_STAGE_LOGIN_CANCEL,   /* "login-cancel": its "*" */
+	PROBE_STAGE_QUIT,	    /* "quit" */
+	PROBE_STAGE_STARTTLS,	    /* "starttls": the STARTTLS/STLS exchange */
+	PROBE_STAGE_TLS_HANDSHAKE,  /* "tls-handshake": after STARTTLS was accepted */
+	PROBE_STAGE_TLS,	    /* "tls": the handshake failed */
+	PROBE_STAGE_DONE,	    /* "done": the session had finished */
+	PROBE_STAGE_INTERNAL,	    /* "internal": our own request did not fit */
+};
+
+/* The stable output name of a stage. */
+const char *probe_stage_name(enum probe_stage st);
+
+/* What the half the POP3 and IMAP machines share (session.c, starttls.c)
+ * needs to know of a protocol: its STARTTLS word and commands, and which of
+ * its states stand for the shared steps. The protocol files keep only what
+ * truly differs (greeting forms, tags, literals, ID, the login steps). */
+struct probe_proto_desc {
+	const char *stls_word;	  /* "STLS" / "STARTTLS": the capability and the command */
+	const char *capa_cmd;	  /* capabilities before TLS (and on 993/995) */
+	const char *capa_cmd_tls; /* capabilities after STARTTLS */
+	const char *stls_cmd;	  /* STARTTLS on the main and matrix connections */
+	bool tagged; /* IMAP: the injection test's commands get random tags (starttls.c) */
+	bool login_after_refusal; /* POP3: USER runs on the connection after a refused STLS */
+	int st_greeting, st_capa, st_starttls, st_tls_handshake, st_done;
+	/* Enter one of the protocol's states (its enter_state). */
+	void (*enter)(struct probe_sess *s, int state);
+	/* The login probe's next step (or STARTTLS / done when none is left). */
+	void (*login_next)(struct probe_sess *s);
+};
+
 /* A protocol's callbacks. Each returns nothing; results are in the session. */
 struct probe_proto_ops {
 	const char *name;
@@ -72,8 +120,11 @@ struct probe_proto_ops {
 	void (*on_line)(struct probe_sess *s, const char *line, size_t len);
 	/* The TLS handshake asked for with want_tls completed. */
 	void (*on_tls_ready)(struct probe_sess *s);
-	/* Name of the current state, for debugging and tests. */
+	/* Name of the current state, for debugging and tests (not output). */
 	const char *(*state_name)(const struct probe_sess *s);
+	/* The error stage of the current state (what rec->error names). */
+	enum probe_stage (*stage)(const struct probe_sess *s);
+	const struct probe_proto_desc *desc;
 };
 
 extern const struct probe_proto_ops probe_pop3_ops;
@@ -85,11 +136,31 @@ const struct probe_proto_ops *probe_proto_lookup(enum mc_proto proto);
 void probe_sess_init(struct probe_sess *s, struct mc_record *rec, enum mc_proto proto,
 		     enum probe_mode mode);
 
+/* The capability list being filled: post-TLS once TLS is up. */
+struct mc_caps *probe_sess_caps(struct probe_sess *s);
+
+/* The capability exchange is over (list ended, or the command refused):
+ * over TLS the session ends (the injection test's verdict "no" unless the
+ * NOOP was answered; on 993/995 "advertised" from the post-TLS list); in
+ * plaintext "advertised" is recorded and the login probe or STARTTLS runs. */
+void probe_sess_after_capa(struct probe_sess *s);
+
+/* The server answered STARTTLS/STLS: accepted -> the handshake; refused ->
+ * "starttls: starttls-refused" if it was advertised (else the refusal is
+ * the answer: posture no_tls), then the login probe's USER step (POP3) or
+ * the end. */
+void probe_sess_starttls_answer(struct probe_sess *s, bool accepted);
+
+/* The TLS handshake asked for with want_tls completed (both protocols'
+ * on_tls_ready): greeting on 993/995, the end in matrix mode, else the
+ * capabilities again. */
+void probe_sess_on_tls_ready(struct probe_sess *s);
+
 /* Queue bytes to send (the caller flushes tx after every event). */
 void probe_sess_send(struct probe_sess *s, const char *text);
 
 /* End the session with "stage: reason" in rec->error (first error wins). */
-void probe_sess_fail(struct probe_sess *s, const char *stage, const char *reason);
+void probe_sess_fail(struct probe_sess *s, enum probe_stage stage, const char *reason);
 
 /* Keep the greeting line as the banner (bounded). */
 void probe_sess_banner(struct probe_sess *s, const char *line, size_t len);

@@ -67,6 +67,20 @@ void probe_stls_imap_inject_request(struct probe_sess *s)
 	probe_sess_send(s, req);
 }
 
+void probe_stls_request(struct probe_sess *s)
+{
+	char req[PROBE_TX_MAX];
+
+	if (s->mode != PROBE_MODE_INJECT) {
+		probe_sess_send(s, s->desc->stls_cmd);
+	} else if (s->desc->tagged) {
+		probe_stls_imap_inject_request(s); /* random tags */
+	} else {
+		snprintf(req, sizeof(req), "%sNOOP\r\n", s->desc->stls_cmd);
+		probe_sess_send(s, req);
+	}
+}
+
 bool probe_stls_tagged(const char *line, size_t len, const char *tag)
 {
 	size_t n = strlen(tag);
@@ -123,7 +137,7 @@ void probe_stls_finish(struct mc_record *rec)
 
 	if ((rec->proto != MC_PROTO_IMAP && rec->proto != MC_PROTO_POP3) || post->count == 0)
 		return;
-	if (probe_caps_has(post, rec->proto == MC_PROTO_IMAP ? "STARTTLS" : "STLS"))
+	if (probe_caps_has(post, probe_proto_lookup(rec->proto)->desc->stls_word))
 		rec->starttls_flags |= MC_STLS_STARTTLS_AFTER_TLS;
 	if (rec->proto == MC_PROTO_IMAP && probe_caps_has(post, "LOGINDISABLED"))
 		rec->starttls_flags |= MC_STLS_LOGINDISABLED_TLS;

@@ -17,6 +17,11 @@
  * "a2" / "a3") and queue "TAG STARTTLS\r\nTAG2 NOOP\r\n" in one write. */
 void probe_stls_imap_inject_request(struct probe_sess *s);
 
+/* Queue the protocol's STARTTLS command (s->desc): alone, or in the
+ * injection test with a pipelined NOOP in the same write (IMAP: random
+ * tags, probe_stls_imap_inject_request). */
+void probe_stls_request(struct probe_sess *s);
+
 /* Does line start with "TAG " (case-sensitive, as tags are)? */
 bool probe_stls_tagged(const char *line, size_t len, const char *tag);
 

@@ -69,9 +69,9 @@ static inline bool fp_line(void *ctx, enum probe_line_kind kind, const char *lin
 	enum fp_phase before = c->phase;
 
 	if (kind == PROBE_LINE_TOO_LONG)
-		probe_sess_fail(&c->s, c->ops->state_name(&c->s), "line-too-long");
+		probe_sess_fail(&c->s, c->ops->stage(&c->s), "line-too-long");
 	else if (++c->s.lines > PROBE_LINES_MAX)
-		probe_sess_fail(&c->s, c->ops->state_name(&c->s), "too-many-lines");
+		probe_sess_fail(&c->s, c->ops->stage(&c->s), "too-many-lines");
 	else
 		c->ops->on_line(&c->s, line, len);
 	fp_apply(c);
@@ -111,7 +111,7 @@ static inline void fp_finish(struct fp_conn *c)
 	if (c->phase == FP_HANDSHAKE)
 		fp_tls_ready(c); /* a handshake asked for completes (the TLS stream may be empty) */
 	if (!c->s.done)
-		probe_sess_fail(&c->s, c->ops->state_name(&c->s), "closed");
+		probe_sess_fail(&c->s, c->ops->stage(&c->s), "closed");
 	probe_classify(&c->rec, c->s.tls_up && c->s.mode == PROBE_MODE_MAIN);
 }
 

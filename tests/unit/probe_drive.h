@@ -38,7 +38,7 @@ static inline bool drive_line(void *ctx, enum probe_line_kind kind, const char *
 	if (d->s.done)
 		return false;
 	if (kind == PROBE_LINE_TOO_LONG)
-		probe_sess_fail(&d->s, d->ops->state_name(&d->s), "line-too-long");
+		probe_sess_fail(&d->s, d->ops->stage(&d->s), "line-too-long");
 	else
 		d->ops->on_line(&d->s, line, len);
 	drive_flush(d);

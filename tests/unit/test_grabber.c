@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -288,9 +289,26 @@ static void *inject_serve(void *arg)
 	return NULL;
 }
 
+/* The plan's trace: every phase transition, in order. */
+struct trace {
+	int n;
+	char lines[8][96];
+};
+
+static void on_trace(void *ctx, const char *line)
+{
+	struct trace *t = ctx;
+
+	if (t->n < 8)
+		snprintf(t->lines[t->n], sizeof(t->lines[0]), "%s", line);
+	t->n++;
+}
+
 static void test_tls_and_injection(void)
 {
 	static struct results res;
+	static struct trace tr;
+	char want[96];
 	struct inject_server srv = {.conns = 3}; /* main + login probe's USER + injection test */
 	struct grab_config cfg;
 	struct grabber *g;
@@ -307,6 +325,8 @@ static void test_tls_and_injection(void)
 	cfg.ports[0].port = srv.port;
 	cfg.ports[0].proto = MC_PROTO_POP3;
 	cfg.nports = 1;
+	cfg.trace = on_trace;
+	cfg.trace_ctx = &tr;
 	g = grabber_new(&cfg, on_record, &res, err, sizeof(err));
 	CHECK(g != NULL);
 	if (g == NULL)
@@ -339,10 +359,99 @@ static void test_tls_and_injection(void)
 	CHECK_UINT_EQ(r->caps_post_tls.count, 1);
 	CHECK_INT_EQ(r->tls.tls1_3, MC_TRI_YES);
 	CHECK_INT_EQ(r->tls.tls1_0, MC_TRI_UNKNOWN); /* matrix off */
+	/* main, the USER step on its own connection, injection, done (no matrix) */
+	CHECK_INT_EQ(tr.n, 4);
+	snprintf(want, sizeof(want), "slot 0 127.0.0.1:%u FREE -> MAIN", srv.port);
+	CHECK_STR_EQ(tr.lines[0], want);
+	snprintf(want, sizeof(want), "slot 0 127.0.0.1:%u MAIN -> LOGIN", srv.port);
+	CHECK_STR_EQ(tr.lines[1], want);
+	snprintf(want, sizeof(want), "slot 0 127.0.0.1:%u LOGIN -> INJECT", srv.port);
+	CHECK_STR_EQ(tr.lines[2], want);
+	snprintf(want, sizeof(want), "slot 0 127.0.0.1:%u INJECT -> DONE", srv.port);
+	CHECK_STR_EQ(tr.lines[3], want);
+}
+
+/* ---- 10,000 targets whose connect fails at once ------------------------ */
+
+#define REFUSED_TARGETS 10000
+#define NOT_OURS	0xc6120001u /* 198.18.0.1: bind fails, no packet leaves */
+
+struct depth {
+	int n, bad;
+	uintptr_t sp_min, sp_max;
+	int to_main, main_to_done, other; /* trace lines */
+};
+
+/* Every failing target's plan: FREE -> MAIN, MAIN -> DONE, nothing else. */
+static void on_depth_trace(void *ctx, const char *line)
+{
+	struct depth *d = ctx;
+
+	if (strstr(line, " FREE -> MAIN") != NULL)
+		d->to_main++;
+	else if (strstr(line, " MAIN -> DONE") != NULL)
+		d->main_to_done++;
+	else
+		d->other++;
+}
+
+static void on_refused(void *ctx, struct mc_record *rec)
+{
+	struct depth *d = ctx;
+	volatile char here = 0;
+	uintptr_t sp = (uintptr_t)&here;
+
+	d->n++;
+	if (strcmp(rec->error, "connect: Cannot assign requested address") != 0)
+		d->bad++;
+	if (d->sp_min == 0 || sp < d->sp_min)
+		d->sp_min = sp;
+	if (sp > d->sp_max)
+		d->sp_max = sp;
+}
+
+/* Every connect fails before a packet exists (the source address is not
+ * ours). Each failure reaches the grabber from its loop: no record comes
+ * out of grabber_add() for a target it just started, and the records of
+ * all 10,000 targets are delivered at one stack depth. */
+static void test_immediate_failures(void)
+{
+	struct depth d = {0};
+	struct grab_config cfg;
+	struct grab_stats st;
+	struct grabber *g;
+	char err[256];
+
+	grab_config_defaults(&cfg);
+	cfg.concurrency = 64;
+	cfg.source_ips[0] = NOT_OURS;
+	cfg.nsource_ips = 1;
+	cfg.trace = on_depth_trace;
+	cfg.trace_ctx = &d;
+	g = grabber_new(&cfg, on_refused, &d, err, sizeof(err));
+	CHECK(g != NULL);
+	if (g == NULL)
+		return;
+	CHECK_INT_EQ(grabber_add(g, LOOPBACK, 110), 0);
+	CHECK_INT_EQ(d.n, 0); /* started, failed, but not reported from inside the call */
+	for (int i = 1; i < REFUSED_TARGETS; i++)
+		CHECK_INT_EQ(grabber_add(g, LOOPBACK + (uint32_t)(i % 250), 110), 0);
+	CHECK_INT_EQ(grabber_finish(g), 0);
+	grabber_get_stats(g, &st);
+	grabber_free(g);
+	CHECK_INT_EQ(d.n, REFUSED_TARGETS);
+	CHECK_INT_EQ(d.bad, 0);
+	CHECK_UINT_EQ(st.targets_failed, REFUSED_TARGETS);
+	CHECK_UINT_EQ(st.connections, REFUSED_TARGETS);
+	CHECK(d.sp_max - d.sp_min < 4096);
+	CHECK_INT_EQ(d.to_main, REFUSED_TARGETS);
+	CHECK_INT_EQ(d.main_to_done, REFUSED_TARGETS);
+	CHECK_INT_EQ(d.other, 0);
 }
 
 int main(void)
 {
+	RUN(test_immediate_failures);
 	RUN(test_tls_and_injection);
 	RUN(test_scripted_servers);
 	return test_summary();

@@ -109,7 +109,7 @@ static void test_restart(void)
 	mc_caps_add(&rec.caps_pre_tls, "IMAP4rev1", 9);
 	probe_login_begin(&s, MC_LOGIN_CMD_IMAP_AUTH_PLAIN);
 	CHECK(!probe_login_broke(&rec));
-	probe_sess_fail(&s, "login", "read-timeout");
+	probe_sess_fail(&s, PROBE_STAGE_LOGIN, "read-timeout");
 	CHECK(probe_login_broke(&rec));
 	probe_login_restart(&rec);
 	CHECK_STR_EQ(rec.error, "");

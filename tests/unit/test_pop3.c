@@ -391,8 +391,31 @@ static void test_matrix(void)
 	CHECK_STR_EQ(d.rec.error, "");
 }
 
+/* The error stage is an output name from one table, not the debug state
+ * name: the CAPA list state is "capa-list" to a debugger and "capa" (then
+ * "capa-tls" over TLS) in the record. */
+static void test_stage_names(void)
+{
+	struct drive d;
+
+	drive_start(&d, MC_PROTO_POP3, PROBE_MODE_MAIN);
+	drive_script(&d, "+OK hi\r\n+OK\r\nUSER\r\n", 0, NULL, 0);
+	CHECK_STR_EQ(d.ops->state_name(&d.s), "capa-list");
+	CHECK_INT_EQ(d.ops->stage(&d.s), PROBE_STAGE_CAPA);
+	d.s.tls_up = true;
+	CHECK_INT_EQ(d.ops->stage(&d.s), PROBE_STAGE_CAPA_TLS);
+	d.s.tls_up = false;
+	probe_sess_fail(&d.s, d.ops->stage(&d.s), "read-timeout");
+	CHECK_STR_EQ(d.rec.error, "capa: read-timeout");
+	CHECK_STR_EQ(probe_stage_name(PROBE_STAGE_CONNECT), "connect");
+	CHECK_STR_EQ(probe_stage_name(PROBE_STAGE_TLS_HANDSHAKE), "tls-handshake");
+	CHECK_STR_EQ(probe_stage_name(PROBE_STAGE_INTERNAL), "internal");
+	CHECK_STR_EQ(probe_stage_name((enum probe_stage)99), "unknown");
+}
+
 int main(void)
 {
+	RUN(test_stage_names);
 	RUN(test_dovecot_every_split);
 	RUN(test_one_byte_segments);
 	RUN(test_no_tls);
