@@ -1,8 +1,9 @@
 /* cmd_grab.c — `mailcensus grab` and `mailcensus resume`: targets from a
  * file or stdin, records to the output sink. Reads and checks every target
  * first (a target outside the safe range is a start-up error, before any
- * connection), then runs one grabber per worker thread over an interleaved
- * share of the list.
+ * connection), then forks the grab workers (cli/worker.h: unprivileged
+ * processes, each with its own grabber, epoll loop and shards) over
+ * interleaved shares of the list; the root writes the manifest.
  *
  * Resume: the manifest of a grab run names its words, its working
  * directory and its targets file with the file's SHA-256. `resume DIR`
@@ -10,8 +11,8 @@
  * set), refuses a targets file whose bytes changed, lets the sink take the
  * directory over, and grabs only the targets that have no record yet. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 #include "cli/commands.h"
 #include "cli/grab_opts.h"
 #include "cli/proclimits.h"
+#include "cli/worker.h"
 #include "output/sink.h"
 #include "probes/grabber.h"
 
@@ -50,22 +52,16 @@ struct grab_resume {
 	const char *sha256; /* of the targets file the run started with */
 };
 
+/* The command's state; each worker process has its own copy after the
+ * fork and fills in its grabber. */
 struct grab_run {
 	const struct grab_opts *opts;
 	const struct grab_target_list *targets;
-	struct out_sink *sink;
-	pthread_mutex_t sink_lock;
-	int sink_err; /* first out_sink_put failure, 0 when none */
-};
-
-struct grab_worker {
-	struct grab_run *run;
+	struct out_sink *sink; /* the root's: the manifest */
+	/* in a worker */
 	struct grabber *g;
-	unsigned index;
-	pthread_t thread;
-	int result;
-	struct grab_stats stats;
-	char err[256];
+	struct cli_worker_env *env;
+	struct cli_worker_report *rep;
 };
 
 static int list_push(struct grab_target_list *l, uint32_t addr, uint16_t port)
@@ -255,96 +251,119 @@ static void drop_recorded(struct grab_target_list *l, const struct out_sink *sin
 		 n + n6 - o - o6, n + n6, o + o6);
 }
 
+/* In a worker: every finished target goes to its own sink. */
 static void put_record(void *ctx, struct mc_record *rec)
 {
 	struct grab_run *run = ctx;
+	int rc;
 
-	pthread_mutex_lock(&run->sink_lock);
-	if (run->sink_err == 0) {
-		run->sink_err = out_sink_put(run->sink, rec);
-		if (run->sink_err != 0)
-			mc_quit_request(0); /* nowhere to put records: stop starting targets */
+	if (run->rep->sink_rc != 0) {
+		run->rep->refused++;
+		return;
 	}
-	pthread_mutex_unlock(&run->sink_lock);
+	rc = out_sink_put(run->env->sink, rec);
+	if (rc == 0) {
+		run->rep->records++;
+		return;
+	}
+	run->rep->refused++;
+	run->rep->sink_rc = rc;
+	snprintf(run->rep->reason, sizeof(run->rep->reason), "output: %s",
+		 out_sink_strerror(run->env->sink));
+	mc_quit_request(0); /* nowhere to put records: stop starting targets */
 }
 
-static void *worker_main(void *arg)
+/* In a worker, still root: the grabber (trust anchors, OpenSSL). */
+static int worker_prepare(void *ctx, struct cli_worker_env *env, char *err, size_t errlen)
 {
-	struct grab_worker *w = arg;
-	struct grab_run *run = w->run;
-	unsigned nw = run->opts->workers;
-	struct grabber *g = w->g;
-	const struct grab_target_list *t = run->targets;
+	struct grab_run *run = ctx;
 
-	for (size_t i = w->index; i < t->n + t->n6 && mc_quit_level() == MC_QUIT_NONE; i += nw) {
+	run->env = env;
+	run->g = grabber_new(&run->opts->grab, put_record, run, err, errlen);
+	return run->g == NULL ? -EINVAL : 0;
+}
+
+/* In a worker, sandboxed: every count-th target from its index on. */
+static void worker_run(void *ctx, struct cli_worker_env *env, struct cli_worker_report *rep)
+{
+	struct grab_run *run = ctx;
+	const struct grab_target_list *t = run->targets;
+	struct grabber *g = run->g;
+	int rc = 0;
+
+	run->env = env;
+	run->rep = rep;
+	for (size_t i = env->index; i < t->n + t->n6 && mc_quit_level() == MC_QUIT_NONE;
+	     i += env->count) {
 		if (i >= t->n) /* IPv6 targets, after the IPv4 ones */
-			w->result = grabber_add6(g, t->addr6[i - t->n], t->port6[i - t->n]);
+			rc = grabber_add6(g, t->addr6[i - t->n], t->port6[i - t->n]);
 		else
-			w->result =
-			    grabber_add_named(g, t->addr[i], t->port[i],
-					      t->name_at[i] ? t->names + t->name_at[i] - 1 : NULL);
-		if (w->result < 0 && w->result != -EINTR)
+			rc = grabber_add_named(g, t->addr[i], t->port[i],
+					       t->name_at[i] ? t->names + t->name_at[i] - 1 : NULL);
+		if (rc < 0 && rc != -EINTR)
 			break;
 	}
-	if (w->result == 0 || w->result == -EINTR)
-		w->result = grabber_finish(g);
-	if (w->result < 0 && w->err[0] == '\0')
-		snprintf(w->err, sizeof(w->err), "%s", strerror(-w->result));
-	grabber_get_stats(g, &w->stats);
-	return NULL;
+	if (rc == 0 || rc == -EINTR)
+		rc = grabber_finish(g);
+	rep->run_rc = rc < 0 ? rc : 0;
+	if (rep->run_rc != 0 && rep->reason[0] == '\0')
+		snprintf(rep->reason, sizeof(rep->reason), "grabber: %s", strerror(-rc));
+	grabber_get_stats(g, &rep->stats);
+	out_sink_worker_counts(env->sink, &rep->records_lost, &rep->lookup_errors);
 }
 
-/* Run the workers; 0 when every worker ran to its end, else 1. */
-static int run_workers(struct grab_worker *ws, unsigned nw)
+/* Fork the workers, serve them until they end, log the summary. 0 when
+ * every worker ran to its end, 1 after a failure, 2 when they could not
+ * start. */
+static int run_workers(struct grab_run *run, struct grab_opts *opts)
 {
-	struct grab_stats total = {0};
+	struct cli_worker_spec spec = {.count = opts->workers,
+				       .parent = run->sink,
+				       .dirfd = -1,
+				       .hitlog_fd = -1,
+				       .prepare = worker_prepare,
+				       .run = worker_run,
+				       .ctx = run};
+	struct cli_workers *ws = NULL;
+	struct cli_worker_report total;
 	struct timespec t0, t1;
-	int rc = 0;
+	char err[512];
+	int rc = cli_sandbox_user(opts->user, &spec.user, err, sizeof(err));
 	double secs;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (unsigned i = 0; i < nw; i++) {
-		if (nw == 1)
-			worker_main(&ws[i]);
-		else if (pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]) != 0)
-			mc_fatal("grab: cannot start worker thread %u", i);
+	if (rc == 0 && opts->sink.dir != NULL &&
+	    (spec.dirfd = open(opts->sink.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		rc = -errno;
+		snprintf(err, sizeof(err), "%s: %s", opts->sink.dir, strerror(errno));
 	}
-	for (unsigned i = 0; i < nw; i++) {
-		if (nw > 1)
-			pthread_join(ws[i].thread, NULL);
-		if (ws[i].result < 0) {
-			log_error("grab: worker %u: %s", i, ws[i].err);
-			rc = 1;
-		}
-		total.targets_done += ws[i].stats.targets_done;
-		total.targets_failed += ws[i].stats.targets_failed;
-		total.connections += ws[i].stats.connections;
-		total.open_peak += ws[i].stats.open_peak;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (rc == 0)
+		rc = cli_workers_spawn(&ws, &spec, err, sizeof(err));
+	if (rc != 0) {
+		log_error("grab: %s", err);
+		if (spec.dirfd >= 0)
+			close(spec.dirfd);
+		return 2;
+	}
+	rc = cli_workers_wait(ws, NULL, NULL, err, sizeof(err));
+	cli_workers_totals(ws, &total);
+	cli_workers_free(ws);
+	if (spec.dirfd >= 0)
+		close(spec.dirfd);
+	out_sink_add_counts(run->sink, total.records_lost, total.lookup_errors);
+	if (rc != 0) {
+		log_error("grab: %s", err);
+		out_sink_fail(run->sink, rc, err);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	log_info("grab: %llu targets (%llu with an error), %llu connections, peak %u open, "
-		 "%.2f s, %.0f targets/s",
-		 (unsigned long long)total.targets_done, (unsigned long long)total.targets_failed,
-		 (unsigned long long)total.connections, total.open_peak, secs,
-		 secs > 0 ? (double)total.targets_done / secs : 0.0);
-	return rc;
-}
-
-/* One grabber per worker, made before any thread starts so that a start-up
- * failure is exit status 2. */
-static int make_workers(struct grab_run *run, struct grab_worker *ws, unsigned nw)
-{
-	for (unsigned i = 0; i < nw; i++) {
-		ws[i] = (struct grab_worker){.run = run, .index = i};
-		ws[i].g =
-		    grabber_new(&run->opts->grab, put_record, run, ws[i].err, sizeof(ws[i].err));
-		if (ws[i].g == NULL) {
-			log_error("grab: %s", ws[i].err);
-			return -EINVAL;
-		}
-	}
-	return 0;
+		 "%.2f s, %.0f targets/s, %u worker processes",
+		 (unsigned long long)total.stats.targets_done,
+		 (unsigned long long)total.stats.targets_failed,
+		 (unsigned long long)total.stats.connections, total.stats.open_peak, secs,
+		 secs > 0 ? (double)total.stats.targets_done / secs : 0.0, opts->workers);
+	return rc != 0 ? 1 : 0;
 }
 
 /* The manifest's metadata, with what `resume` needs when the targets came
@@ -402,7 +421,6 @@ static int grab_main(struct grab_opts *opts, const struct grab_resume *res, int 
 {
 	struct grab_target_list targets = {0};
 	struct grab_run run = {.opts = opts, .targets = &targets};
-	struct grab_worker *ws = NULL;
 	struct grab_meta *meta = malloc(sizeof(*meta));
 	char err[256];
 	int rc;
@@ -412,34 +430,27 @@ static int grab_main(struct grab_opts *opts, const struct grab_resume *res, int 
 	mc_log_set_level(opts->verbosity > 0   ? MC_LOG_INFO
 			 : opts->verbosity < 0 ? MC_LOG_ERROR
 					       : MC_LOG_WARN);
+	if (opts->workers == 0)
+		opts->workers = cli_workers_default(0);
 	rc = read_targets(opts->input, &targets);
 	fill_meta(meta, opts, argc, argv, targets.sha256);
 	if (rc == 0)
 		rc = open_sink(&run, opts, &targets, meta, res);
 	if (rc != 0)
 		goto out;
-	pthread_mutex_init(&run.sink_lock, NULL);
 	mc_quit_install();
 	signal(SIGPIPE, SIG_IGN);
 	{
 		char warn[256];
 
-		cli_fit_fd_limit(&opts->grab, opts->workers, warn, sizeof(warn));
+		cli_fit_fd_limit(&opts->grab, 1, warn, sizeof(warn)); /* per worker process */
 		if (warn[0] != '\0')
 			log_warn("grab: %s", warn);
 	}
-	ws = calloc(opts->workers, sizeof(*ws));
-	if (ws == NULL)
-		mc_fatal("grab: out of memory");
-	if (make_workers(&run, ws, opts->workers) < 0) {
+	rc = run_workers(&run, opts);
+	if (rc == 2) {
 		out_sink_discard(run.sink);
-		rc = 2;
-		goto unlock;
-	}
-	rc = run_workers(ws, opts->workers);
-	if (run.sink_err != 0) {
-		log_error("grab: output: %s", out_sink_strerror(run.sink));
-		rc = 1;
+		goto out;
 	}
 	if (mc_quit_signal() != 0) {
 		out_sink_set_interrupted(run.sink, mc_quit_signal());
@@ -451,12 +462,7 @@ static int grab_main(struct grab_opts *opts, const struct grab_resume *res, int 
 		log_error("grab: output: %s", err);
 		rc = 1;
 	}
-unlock:
-	pthread_mutex_destroy(&run.sink_lock);
 out:
-	for (unsigned i = 0; ws != NULL && i < opts->workers; i++)
-		grabber_free(ws[i].g);
-	free(ws);
 	free(meta);
 	free(targets.addr);
 	free(targets.port);
@@ -483,46 +489,20 @@ int cmd_grab(int argc, char **argv)
 	return grab_main(&opts, NULL, argc, argv);
 }
 
-/* Options a resume may add: they change how fast and how patiently, never
- * which targets or what a record holds. */
-static const struct {
-	const char *name;
-	char short_name;
-	bool value;
-} resume_extras[] = {
-    {"workers", 'w', true},	  {"concurrency", 'c', true}, {"rate", 'r', true},
-    {"connect-timeout", 0, true}, {"read-timeout", 0, true},  {"timeout", 0, true},
-    {"seal-every", 0, true},	  {"verbose", 'v', false},    {"quiet", 'q', false},
+/* Options a grab resume may add (resume_check_extras). */
+static const struct resume_extra resume_extras[] = {
+    {"workers", 'w', true},	{"grab-workers", 0, true}, {"user", 0, true},
+    {"concurrency", 'c', true}, {"rate", 'r', true},	   {"connect-timeout", 0, true},
+    {"read-timeout", 0, true},	{"timeout", 0, true},	   {"seal-every", 0, true},
+    {"verbose", 'v', false},	{"quiet", 'q', false},
 };
 
-/* Check the words given after `resume DIR`. 0, or 2 after a message. */
 static int check_extras(int argc, char **argv)
 {
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i], *eq = strchr(a, '=');
-		size_t n = eq ? (size_t)(eq - a) : strlen(a);
-		int found = -1;
-
-		for (size_t k = 0;
-		     a[0] == '-' && k < sizeof(resume_extras) / sizeof(resume_extras[0]); k++) {
-			const char *name = resume_extras[k].name;
-			if ((a[1] == '-' && n == strlen(name) + 2 &&
-			     strncmp(a + 2, name, n - 2) == 0) ||
-			    (a[1] != '-' && a[1] == resume_extras[k].short_name && a[2] == '\0'))
-				found = (int)k;
-		}
-		if (found < 0) {
-			log_error("resume: %s would change the target set or the records of this "
-				  "run (the targets file, -o and the record options come from the "
-				  "manifest); allowed: --workers --concurrency --rate "
-				  "--connect-timeout --read-timeout --timeout --seal-every -v -q",
-				  a);
-			return 2;
-		}
-		if (resume_extras[found].value && eq == NULL)
-			i++;
-	}
-	return 0;
+	return resume_check_extras(resume_extras, sizeof(resume_extras) / sizeof(resume_extras[0]),
+				   "--grab-workers --user --concurrency --rate --connect-timeout "
+				   "--read-timeout --timeout --seal-every -v -q",
+				   argc, argv);
 }
 
 /* ["grab"] + the run's words + the extras; NULL-terminated. */

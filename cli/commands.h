@@ -6,6 +6,9 @@
 #ifndef MC_COMMANDS_H
 #define MC_COMMANDS_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 int cmd_scan(int argc, char **argv);   /* scan_cmd.c: SYN scan, with --grab the census */
 int cmd_grab(int argc, char **argv);   /* cmd_grab.c: grab a list of targets */
 int cmd_report(int argc, char **argv); /* cmd_report.c: census report from shards */
@@ -20,5 +23,22 @@ int cmd_resume(int argc, char **argv); /* resume_cmd.c: continue an unfinished r
 struct out_resume;
 int cmd_grab_resume(const char *dir, const struct out_resume *r, int argc, char **argv);
 int cmd_scan_resume(const char *dir, const struct out_resume *r, int argc, char **argv);
+
+/* `scan --resume DIR [OPTIONS]`: cmd_resume for a run made by `command`
+ * only (argv[0] is the option word, argv[1] DIR). */
+int cmd_resume_as(int argc, char **argv, const char *command);
+
+/* An option a resume may add after DIR: it changes how fast or how
+ * patiently, never which targets or what a record holds. */
+struct resume_extra {
+	const char *name;
+	char letter;
+	bool value; /* takes a value */
+};
+
+/* Check the words after `resume DIR` against `ok`. 0, or 2 after a message
+ * naming the word and `allowed` (the list for people). */
+int resume_check_extras(const struct resume_extra *ok, size_t n, const char *allowed, int argc,
+			char **argv);
 
 #endif

@@ -10,8 +10,11 @@
 #include "base/log.h"
 #include "base/opts.h"
 #include "cli/grab_opts.h"
+#include "cli/sandbox.h"
 #include "base/ipv6.h"
+#include "probes/grab_budget.h"
 #include "probes/software.h"
+#include "probes/tls_dhguard.h"
 
 #define GRAB_WORKERS_MAX 64
 
@@ -172,6 +175,38 @@ static int opt_timeout(void *ctx, const char *v, char *e, size_t n)
 	return parse_secs(v, &o->grab.total_timeout_ms, e, n);
 }
 
+static int opt_max_dh_bits(void *ctx, const char *v, char *e, size_t n)
+{
+	struct grab_opts *o = ctx;
+	unsigned long x;
+	int r = parse_uint(v, 16384, &x, e, n);
+
+	if (r != 0)
+		return r;
+	if (x < 1024) {
+		snprintf(e, n, "--max-dh-bits must be 1024..16384");
+		return -EINVAL;
+	}
+	o->grab.max_dh_bits = (uint32_t)x;
+	return 0;
+}
+
+static int opt_cpu_budget(void *ctx, const char *v, char *e, size_t n)
+{
+	struct grab_opts *o = ctx;
+	unsigned long x;
+	int r = parse_uint(v, 600000, &x, e, n);
+
+	if (r != 0)
+		return r;
+	if (x == 0) {
+		snprintf(e, n, "--cpu-budget must be at least 1 ms");
+		return -EINVAL;
+	}
+	o->grab.cpu_budget_ms = (uint32_t)x;
+	return 0;
+}
+
 static int opt_rate(void *ctx, const char *v, char *e, size_t n)
 {
 	struct grab_opts *o = ctx;
@@ -246,10 +281,22 @@ static int opt_workers(void *ctx, const char *v, char *e, size_t n)
 	if (r != 0)
 		return r;
 	if (x == 0) {
-		snprintf(e, n, "--workers must be at least 1");
+		snprintf(e, n, "--grab-workers must be at least 1");
 		return -EINVAL;
 	}
 	o->workers = (unsigned)x;
+	return 0;
+}
+
+static int opt_user(void *ctx, const char *v, char *e, size_t n)
+{
+	struct grab_opts *o = ctx;
+
+	if (v[0] == '\0') {
+		snprintf(e, n, "--user: empty name");
+		return -EINVAL;
+	}
+	o->user = v;
 	return 0;
 }
 
@@ -336,6 +383,11 @@ static const struct mc_opt opt_table[] = {
     {"rate", 'r', "N", opt_rate, "new targets per second per worker, 0 = unlimited (default 0)"},
     {"ca-file", 0, "FILE", opt_ca_file,
      "extra trust anchors (PEM) for chain verification, besides the system store"},
+    {"max-dh-bits", 0, "N", opt_max_dh_bits,
+     "refuse finite-field DH groups over N bits before paying for them (default 4096; "
+     "record error 'tls: " PROBE_DH_REFUSED "')"},
+    {"cpu-budget", 0, "MS", opt_cpu_budget,
+     "CPU time one target may cost (default 1000; record error '" GRAB_CPU_REASON "')"},
     {"contact", 0, "TEXT", opt_contact,
      "operator contact (URL, mail) sent in IMAP ID (docs/software.md)"},
     {"no-tls-matrix", 0, NULL, opt_no_matrix,
@@ -346,7 +398,12 @@ static const struct mc_opt opt_table[] = {
      "JARM fingerprint per TLS target (10 more connections, via STARTTLS)"},
     {"no-login-probe", 0, NULL, opt_no_login_probe,
      "skip the login probe; cleartext_login then from capabilities alone"},
-    {"workers", 'w', "N", opt_workers, "worker threads, each with its own epoll loop (default 1)"},
+    {"grab-workers", 0, "N", opt_workers,
+     "worker processes, each unprivileged with its own epoll loop and shards (default: "
+     "one per CPU)"},
+    {"workers", 'w', "N", opt_workers, "the same as --grab-workers"},
+    {"user", 0, "NAME", opt_user,
+     "the workers run as this user, without capabilities, under seccomp (default nobody)"},
     {"port", 'p', "PORT=PROTO", opt_port,
      "protocol of a port (pop3|imap|pop3s|imaps); repeatable; default 110=pop3 "
      "143=imap 993=imaps 995=pop3s"},
@@ -372,19 +429,29 @@ static const struct mc_opt census_table[] = {
      "new output shard after SIZE bytes (k/M/G suffix; default 256M)"},
     {"seal-every", 0, "SEC", opt_seal_every,
      "seal the open shard when its first record is SEC old (default 60)"},
-    {"grab-concurrency", 0, "N", opt_concurrency, "targets probed at once (default 1000)"},
-    {"grab-rate", 0, "N", opt_rate, "new probes per second, 0 = unlimited (default 0)"},
+    {"grab-concurrency", 0, "N", opt_concurrency,
+     "targets probed at once per worker (default 1000)"},
+    {"grab-rate", 0, "N", opt_rate, "new probes per second per worker, 0 = unlimited (default 0)"},
     {"grab-connect-timeout", 0, "SEC", opt_connect_timeout, "TCP connect timeout (default 5)"},
     {"grab-read-timeout", 0, "SEC", opt_read_timeout,
      "longest wait for server bytes, incl. TLS handshakes (default 5)"},
     {"grab-timeout", 0, "SEC", opt_timeout, "whole target incl. the version matrix (default 30)"},
     {"ca-file", 0, "FILE", opt_ca_file, "extra trust anchors (PEM) for chain verification"},
+    {"max-dh-bits", 0, "N", opt_max_dh_bits,
+     "refuse finite-field DH groups over N bits (default 4096)"},
+    {"grab-cpu-budget", 0, "MS", opt_cpu_budget, "CPU time one target may cost (default 1000)"},
     {"no-tls-matrix", 0, NULL, opt_no_matrix, "skip the hand-built hellos (version matrix)"},
     {"no-injection-test", 0, NULL, opt_no_injection, "skip the STARTTLS injection test"},
     {"jarm", 0, NULL, opt_jarm, "JARM fingerprint of every TLS target (10 extra connections)"},
     {"contact", 0, "TEXT", opt_contact, "operator contact sent in IMAP ID (docs/software.md)"},
     {"no-login-probe", 0, NULL, opt_no_login_probe,
      "skip the pre-TLS login probe (no password is ever sent; see grab --help)"},
+    {"grab-workers", 0, "N", opt_workers,
+     "grab worker processes, unprivileged, each with its own shards (default: the CPUs the "
+     "engine does not use, at least 1)"},
+    {"user", 0, "NAME", opt_user,
+     "the grab workers run as this user, without capabilities, under seccomp (default "
+     "nobody)"},
     {"grab-port", 0, "PORT=PROTO", opt_port,
      "protocol of a port (pop3|imap|pop3s|imaps), repeatable; default 110=pop3 143=imap "
      "993=imaps 995=pop3s"},
@@ -435,7 +502,8 @@ void grab_opts_init(struct grab_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	grab_config_defaults(&o->grab);
-	o->workers = 1;
+	o->workers = 0; /* the command's default (cli_workers_default) */
+	o->user = CLI_SANDBOX_USER;
 }
 
 /* grab_config.trace under MAILCENSUS_TRACE=1: the plan's phase

@@ -15,7 +15,8 @@ struct grab_opts {
 	struct grab_config grab;
 	struct out_sink_config sink;
 	const char *input; /* FILE, or "-" / NULL for stdin */
-	unsigned workers;
+	unsigned workers;  /* grab worker processes; 0 = the command's default */
+	const char *user;  /* they run as this user */
 	bool no_enrich_flag;
 	bool help;
 	int verbosity; /* 0 normal, 1 -v, -1 -q */

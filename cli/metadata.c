@@ -152,7 +152,8 @@ static void kernel_path(struct out_jw *w, const struct engine_config *cfg,
 	out_jw_lit(w, "}}");
 }
 
-static void result(struct out_jw *w, const struct engine_result *res)
+static void result(struct out_jw *w, const struct engine_config *cfg,
+		   const struct engine_result *res)
 {
 	char rate[32];
 
@@ -193,6 +194,21 @@ static void result(struct out_jw *w, const struct engine_result *res)
 	snprintf(rate, sizeof(rate), "%.3f", res->held_s);
 	out_jw_raw(w, rate, strlen(rate));
 	out_jw_lit(w, "}");
+	if (cfg->checkpoint) { /* docs/resume.md */
+		key(w, "checkpoint");
+		out_jw_lit(w, "{\"written\":");
+		out_jw_u64(w, res->checkpoints);
+		key_u64(w, "errors", res->checkpoint_errors);
+		key(w, "first_error");
+		if (res->checkpoint_errors != 0)
+			out_jw_bytes(w, res->checkpoint_error,
+				     strnlen(res->checkpoint_error, sizeof(res->checkpoint_error)));
+		else
+			out_jw_lit(w, "null");
+		key_bool(w, "resumed", cfg->resume_from != NULL);
+		key_u64(w, "probed_before", res->resumed_taken);
+		out_jw_lit(w, "}");
+	}
 	key_bool(w, "interrupted", res->interrupted);
 	key_time(w, "start_time", res->start_ns);
 	key_time(w, "tx_end_time", res->tx_end_ns);
@@ -215,7 +231,7 @@ int scan_metadata_json(const struct engine_config *cfg, const struct engine_resu
 	config(&w, cfg, argc, argv);
 	targets(&w, cfg->targets);
 	kernel_path(&w, cfg, res);
-	result(&w, res);
+	result(&w, cfg, res);
 	out_jw_lit(&w, "}\n");
 	if (w.overflow) { /* cannot happen with the sizing above; be safe */
 		free(buf);

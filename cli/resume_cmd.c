@@ -21,10 +21,14 @@ static const char resume_usage[] =
     "file its manifest names; a grab's targets file must still have the same\n"
     "SHA-256. Targets that already have a record are not grabbed again, so the\n"
     "finished directory holds one record per target. A grab resume may add\n"
-    "options that cannot change the target set: --workers --concurrency --rate\n"
-    "--connect-timeout --read-timeout --timeout --seal-every -v -q. A census\n"
-    "resume takes none: it sends the whole scan again (same seed) and grabs\n"
-    "only the responders without a record.\n"
+    "options that cannot change the target set: --grab-workers (-w) --user\n"
+    "--concurrency --rate --connect-timeout --read-timeout --timeout --seal-every\n"
+    "-v -q. A census\n"
+    "(scan --grab; also `mailcensus scan --resume DIR`) restarts each TX queue from\n"
+    "its checkpoint (DIR/scan.checkpoint) with the same seed, shard, targets and\n"
+    "ports, grabs the earlier sessions' hits that have no record first, and may\n"
+    "add -r -B -c -t -q -v --seal-every --grab-concurrency --grab-rate\n"
+    "--grab-connect-timeout --grab-read-timeout --grab-timeout --grab-workers --user.\n"
     "A directory without a manifest (killed before its first one: nothing was\n"
     "recorded) only has its leftover temporary files removed; start the run again.\n"
     "Exit status: 0 complete (or nothing to resume), 1 failed or interrupted\n"
@@ -49,7 +53,50 @@ static int clear_leftovers(const char *dir)
 	return 1;
 }
 
+int resume_check_extras(const struct resume_extra *ok, size_t n, const char *allowed, int argc,
+			char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i], *eq = strchr(a, '=');
+		size_t len = eq ? (size_t)(eq - a) : strlen(a);
+		int found = -1;
+
+		for (size_t k = 0; a[0] == '-' && k < n; k++) {
+			const char *name = ok[k].name;
+			if ((a[1] == '-' && len == strlen(name) + 2 &&
+			     strncmp(a + 2, name, len - 2) == 0) ||
+			    (a[1] != '-' && ok[k].letter != 0 && a[1] == ok[k].letter &&
+			     a[2] == '\0'))
+				found = (int)k;
+		}
+		if (found < 0) {
+			fprintf(
+			    stderr,
+			    "mailcensus resume: %s would change the target set or the records "
+			    "of this run (its targets, ports, seed, shard and record options come "
+			    "from the manifest); refused. Allowed: %s\n",
+			    a, allowed);
+			return 2;
+		}
+		if (ok[found].value && eq == NULL)
+			i++;
+	}
+	return 0;
+}
+
+static int resume_main(int argc, char **argv, const char *want);
+
 int cmd_resume(int argc, char **argv)
+{
+	return resume_main(argc, argv, NULL);
+}
+
+int cmd_resume_as(int argc, char **argv, const char *command)
+{
+	return resume_main(argc, argv, command);
+}
+
+static int resume_main(int argc, char **argv, const char *want)
 {
 	struct out_resume r;
 	char dir[PATH_MAX], err[512];
@@ -84,6 +131,11 @@ int cmd_resume(int argc, char **argv)
 			"mailcensus resume: %s: the run cannot be resumed (%s): its records went "
 			"to a directory but its targets came from stdin, or it predates resume\n",
 			dir, r.describe);
+	} else if (want != NULL && strcmp(r.command, want) != 0) {
+		fprintf(stderr,
+			"mailcensus resume: %s: the run was made by `%s`, not `%s`: use "
+			"`mailcensus resume %s`\n",
+			dir, r.command, want, argv[1]);
 	} else if (chdir(r.cwd) != 0) {
 		fprintf(stderr, "mailcensus resume: the run's working directory %s: %s\n", r.cwd,
 			strerror(errno));

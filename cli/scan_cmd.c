@@ -22,6 +22,7 @@
 
 #include "base/quit.h"
 #include "cli/census.h"
+#include "cli/worker.h"
 #include "cli/commands.h"
 #include "cli/grab_opts.h"
 #include "cli/proclimits.h"
@@ -54,7 +55,7 @@ static const char census_epilog[] =
     "--file-prefix mcPID --lcores 0@cpu0,TX@cpu1..,RX@cpu0); the same option given\n"
     "there replaces its default. Devices: --iface IF (af_packet, qpairs = tx-queues+1),\n"
     "or e.g. -- --vdev=net_null0,no-rx=1 (throughput), --vdev=net_memif0,role=client,...\n"
-    "\nexit status: 0 done, 1 the scan failed, 2 usage or start-up error\n";
+    "\nexit status: 0 done, 1 the scan failed or was interrupted, 2 usage or start-up error\n";
 
 /* The manifest's metadata from the first manifest on, with the words
  * `resume` needs: the scan's own (argv after "scan") plus the seed when it
@@ -203,14 +204,27 @@ static int census(struct scan_options *so, struct grab_opts *go, int argc, char 
 		struct mc_hitlog_id id = {.seed = plan->opts->seed,
 					  .shard = plan->opts->shard,
 					  .shards = plan->opts->shards};
-		if (census_grab_open(&c, &go->grab, &go->sink, &id, err, sizeof(err)) != 0)
+		struct census_workers_cfg wc = {
+		    .count =
+			go->workers ? go->workers : cli_workers_default(plan->cfg.tx_queues + 1),
+		    .user = go->user};
+		if (census_grab_open(&c, &go->grab, &go->sink, &id, &wc, err, sizeof(err)) != 0)
 			goto out;
 	}
 	census_grab_set_quiet(c, plan->opts->quiet);
+	if (census_grab_engine(c, &plan->cfg, err, sizeof(err)) != 0) {
+		census_grab_discard(c);
+		goto out;
+	}
 	consumer = census_grab_consumer(c);
 	status = scan_plan_run(plan, &consumer, argc, argv, &res, &meta_json, err, sizeof(err));
-	if (mc_quit_signal() != 0 && status != 2)
+	if (mc_quit_signal() != 0 && status != 2) {
 		census_grab_set_interrupted(c, mc_quit_signal());
+		if (status == 0)
+			status = 1; /* interrupted: not every responder has a record */
+	}
+	if (status != 2)
+		census_grab_set_engine(c, &res);
 	if (status == 2) { /* nothing was sent: leave nothing behind */
 		census_grab_discard(c);
 		goto out;
@@ -238,6 +252,12 @@ static int census(struct scan_options *so, struct grab_opts *go, int argc, char 
 			(unsigned long long)n.records, (unsigned long long)n.failed,
 			go->sink.dir ? "in " : "on stdout", go->sink.dir ? go->sink.dir : "",
 			(unsigned long long)n.hits_logged, (unsigned long long)n.hits_read);
+		if (resume_dir != NULL)
+			fprintf(stderr,
+				"mailcensus scan: resume: %llu hits of earlier sessions (%llu "
+				"grabbed now), %llu found again and not grabbed twice\n",
+				(unsigned long long)n.old_hits, (unsigned long long)n.old_todo,
+				(unsigned long long)n.refound);
 	}
 out:
 	if (err[0] != '\0')
@@ -303,21 +323,77 @@ static int scan_main(int argc, char **argv, const char *resume_dir)
 
 int cmd_scan(int argc, char **argv)
 {
+	if (argc >= 2 && strncmp(argv[1], "--resume", 8) == 0 &&
+	    (argv[1][8] == '\0' || argv[1][8] == '=')) {
+		char *words[argc + 1];
+		int n = 0;
+
+		words[n++] = "resume";
+		if (argv[1][8] == '=')
+			words[n++] = argv[1] + 9;
+		for (int i = 2; i < argc; i++)
+			words[n++] = argv[i];
+		words[n] = NULL;
+		return cmd_resume_as(n, words, "scan");
+	}
 	return scan_main(argc, argv, NULL);
+}
+
+/* Options a census resume may add: pace, patience and output cadence,
+ * never the target set (addresses, ports, seed, shard, queues, -n) or what
+ * a record holds. */
+static const struct resume_extra census_extras[] = {
+    {"rate", 'r', true},
+    {"bandwidth", 'B', true},
+    {"cooldown-time", 'c', true},
+    {"max-runtime", 't', true},
+    {"quiet", 'q', false},
+    {"verbose", 'v', false},
+    {"seal-every", 0, true},
+    {"grab-concurrency", 0, true},
+    {"grab-rate", 0, true},
+    {"grab-connect-timeout", 0, true},
+    {"grab-read-timeout", 0, true},
+    {"grab-timeout", 0, true},
+    {"grab-workers", 0, true},
+    {"user", 0, true},
+};
+
+/* The run's words with the extras before its "--" (EAL options follow it). */
+static char **census_words(const struct out_resume *r, int argc, char **argv, int *n)
+{
+	char **words = calloc((size_t)r->argc + (size_t)argc + 2, sizeof(char *));
+	int dashdash = r->argc;
+
+	if (words == NULL)
+		return NULL;
+	for (int i = 0; i < r->argc; i++)
+		if (strcmp(r->argv[i], "--") == 0) {
+			dashdash = i;
+			break;
+		}
+	*n = 0;
+	words[(*n)++] = "scan";
+	for (int i = 0; i < dashdash; i++)
+		words[(*n)++] = r->argv[i];
+	for (int i = 0; i < argc; i++)
+		words[(*n)++] = argv[i];
+	for (int i = dashdash; i < r->argc; i++)
+		words[(*n)++] = r->argv[i];
+	return words;
 }
 
 int cmd_scan_resume(const char *dir, const struct out_resume *r, int argc, char **argv)
 {
 	char **words;
-	int status;
+	int status, n = 0;
 
-	if (argc > 0) {
-		fprintf(stderr,
-			"mailcensus resume: a census resume takes no options (%s): the scan's "
-			"words come from the manifest\n",
-			argv[0]);
+	if (resume_check_extras(census_extras, sizeof(census_extras) / sizeof(census_extras[0]),
+				"-r -B -c -t -q -v --seal-every --grab-concurrency --grab-rate "
+				"--grab-connect-timeout --grab-read-timeout --grab-timeout "
+				"--grab-workers --user",
+				argc, argv) != 0)
 		return 2;
-	}
 	for (int i = 0; i < r->nfiles; i++) {
 		char sha[65] = "";
 		if (file_sha256(r->file_paths[i], sha) != 0 ||
@@ -329,14 +405,12 @@ int cmd_scan_resume(const char *dir, const struct out_resume *r, int argc, char 
 			return 2;
 		}
 	}
-	words = calloc((size_t)r->argc + 2, sizeof(char *));
+	words = census_words(r, argc, argv, &n);
 	if (words == NULL) {
 		fprintf(stderr, "mailcensus resume: out of memory\n");
 		return 2;
 	}
-	words[0] = "scan";
-	memcpy(words + 1, r->argv, (size_t)r->argc * sizeof(char *));
-	status = scan_main(r->argc + 1, words, dir);
+	status = scan_main(n, words, dir);
 	free(words);
 	return status;
 }

@@ -180,6 +180,16 @@ void cyclic_iter_init(struct cyclic_iter *it, const struct cyclic_group *g, uint
 	it->mult_mont = cyclic_mulmod(it->mult, g->mont_r, p);
 }
 
+bool cyclic_iter_seek(struct cyclic_iter *it, const struct cyclic_group *g, uint64_t left)
+{
+	if (left > it->left)
+		return false;
+	it->elem =
+	    cyclic_mulmod(it->elem, cyclic_powmod(it->mult, it->left - left, g->prime), g->prime);
+	it->left = left;
+	return true;
+}
+
 /* a * b * 2^-64 mod p for a, b < p, p odd < 2^63 (Montgomery reduction, REDC). */
 static inline uint64_t mont_mul(uint64_t a, uint64_t b, uint64_t p, uint64_t ninv)
 {

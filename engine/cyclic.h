@@ -42,6 +42,12 @@ int cyclic_group_init(struct cyclic_group *g, uint64_t n, uint64_t seed);
 void cyclic_iter_init(struct cyclic_iter *it, const struct cyclic_group *g, uint32_t part,
 		      uint32_t nparts);
 
+/* Move an iterator fresh from cyclic_iter_init() forward to where `left`
+ * cycle positions remain (a checkpoint's position): the next index is the
+ * one cyclic_next() would give after that many steps. One modular power,
+ * not a walk. false (it unchanged) when left exceeds the part's positions. */
+bool cyclic_iter_seek(struct cyclic_iter *it, const struct cyclic_group *g, uint64_t left);
+
 /* Store the next index of this part in *index and return true; false when
  * the part is exhausted. */
 bool cyclic_next(struct cyclic_iter *it, const struct cyclic_group *g, uint64_t *index);

@@ -78,7 +78,7 @@ static int prepare(struct eng_run *r, char *err, size_t errlen)
 		r->tx[q].queue = (uint16_t)q;
 	}
 	r->rx.run = r;
-	return 0;
+	return eng_ckpt_open(r, err, errlen);
 }
 
 static int gateway(struct eng_run *r, struct engine_result *res, char *err, size_t errlen)
@@ -131,7 +131,8 @@ static bool tx_all_done(const struct eng_run *r)
 }
 
 /* Main lcore: progress lines while TX runs, then the cooldown. */
-static void supervise(struct eng_run *r, struct engine_result *res)
+static void supervise(struct eng_run *r, const struct engine_consumer *consumer,
+		      struct engine_result *res)
 {
 	const struct engine_config *cfg = r->cfg;
 	uint64_t expected = targets_pairs(cfg->targets) / cfg->shards;
@@ -139,10 +140,15 @@ static void supervise(struct eng_run *r, struct engine_result *res)
 
 	if (cfg->max_targets != 0 && cfg->max_targets < expected)
 		expected = cfg->max_targets;
+	if (cfg->resume_from != NULL) { /* this session probes what the checkpoint left */
+		res->resumed_taken = engine_ckpt_taken(cfg->resume_from);
+		expected = expected > res->resumed_taken ? expected - res->resumed_taken : 0;
+	}
 	for (;;) {
 		uint64_t el;
 		rte_delay_us_sleep(ENG_TICK_US);
 		el = wall_ns() - t0;
+		eng_ckpt_tick(r, consumer, res, false);
 		if (eng_quit_requested()) {
 			res->interrupted = true;
 			atomic_store(&r->stop_tx, true);
@@ -153,12 +159,16 @@ static void supervise(struct eng_run *r, struct engine_result *res)
 				    ? el
 				    : el + (uint64_t)cfg->cooldown_ms * 1000000u;
 		}
-		if (cfg->progress != NULL && el >= next_line) {
+		if ((cfg->progress != NULL || (consumer != NULL && consumer->tick != NULL)) &&
+		    el >= next_line) {
 			struct engine_result now = {0};
 
 			eng_stats_collect(r, &now);
 			eng_port_counters(r, &now);
-			cfg->progress(cfg->progress_ctx, &now, (double)el / 1e9, expected);
+			if (cfg->progress != NULL)
+				cfg->progress(cfg->progress_ctx, &now, (double)el / 1e9, expected);
+			if (consumer != NULL && consumer->tick != NULL)
+				consumer->tick(consumer->ctx, &now);
 			next_line += 1000000000u;
 		}
 		if (until != 0 && (el >= until || eng_quit_requested()))
@@ -166,7 +176,8 @@ static void supervise(struct eng_run *r, struct engine_result *res)
 	}
 }
 
-static void finish(struct eng_run *r, struct engine_result *res)
+static void finish(struct eng_run *r, const struct engine_consumer *consumer,
+		   struct engine_result *res)
 {
 	uint64_t end_tsc = 0;
 	double secs;
@@ -177,6 +188,7 @@ static void finish(struct eng_run *r, struct engine_result *res)
 	else
 		stop_rx(r);
 	mc_spsc_close(r->ring);
+	eng_ckpt_final(r, consumer, res, !res->interrupted);
 	eng_stats_collect(r, res);
 	eng_port_counters(r, res);
 	memcpy(res->src_mac, r->src_mac, 6);
@@ -239,8 +251,8 @@ int engine_run(const struct engine_config *cfg, const struct engine_consumer *co
 	if (cfg->max_runtime_ms != 0)
 		r->tx_deadline_tsc = r->start_tsc + r->tsc_hz / 1000 * cfg->max_runtime_ms;
 	launch(r);
-	supervise(r, res);
-	finish(r, res);
+	supervise(r, consumer, res);
+	finish(r, consumer, res);
 	res->end_ns = wall_ns();
 cleanup:
 	if (consuming) {
@@ -261,6 +273,7 @@ cleanup:
 		eng_port_close(r);
 	if (eal)
 		eng_eal_cleanup(rundir);
+	eng_ckpt_close(r);
 	if (r->seen != NULL)
 		dedup_free(r->seen);
 	mc_spsc_free(r->ring);

@@ -34,7 +34,16 @@ struct engine_consumer {
 	/* Called once after the engine closed the ring: wait until the consumer
 	 * has drained it and finished its output. 0 or -errno. */
 	int (*finish)(void *ctx);
+	/* For the checkpoint (engine_config.checkpoint): how many hits of this
+	 * run the consumer has stored durably so far, counted in ring order.
+	 * Called on the main lcore; NULL = none stored (no checkpoint moves). */
+	uint64_t (*durable)(void *ctx);
+	/* Optional: about once a second on the main lcore, the totals so far
+	 * (the census keeps its manifest's session counters with it). */
+	void (*tick)(void *ctx, const struct engine_result *now);
 };
+
+struct engine_ckpt;
 
 struct engine_config {
 	const struct targets *targets;
@@ -70,6 +79,13 @@ struct engine_config {
 	 * with our source addresses, bridged to the port (engine/kpath.h);
 	 * needs gw_ip, not dry_run */
 	bool kernel_path;
+	/* Checkpoint (engine/checkpoint.h): with `checkpoint`, each TX queue's
+	 * position is written to checkpoint_dirfd at least once a second, lagging
+	 * by the cooldown (the reply window) and by what the consumer has stored
+	 * durably; resume_from (or NULL) is where each queue starts. */
+	bool checkpoint;
+	int checkpoint_dirfd;
+	const struct engine_ckpt *resume_from;
 	int eal_argc; /* full EAL argv, argv[0] included (see engine_eal_args) */
 	char **eal_argv;
 };
@@ -100,6 +116,10 @@ struct engine_result {
 	 * sent for it on the port; drops are frames the tap or the port refused */
 	uint64_t to_kernel, to_kernel_bytes, to_kernel_drops;
 	uint64_t from_kernel, from_kernel_bytes, from_kernel_drops;
+	uint64_t checkpoints;	    /* checkpoint files written */
+	uint64_t checkpoint_errors; /* checkpoint writes that failed (the scan goes on) */
+	char checkpoint_error[160]; /* the first failure's reason */
+	uint64_t resumed_taken;	    /* targets the checkpoint resumed from had already probed */
 	uint64_t start_ns, tx_end_ns, end_ns; /* CLOCK_REALTIME */
 	double send_rate;		      /* sent / TX seconds */
 	uint8_t src_mac[6], gw_mac[6];

@@ -15,6 +15,7 @@
 #include <rte_mbuf.h>
 
 #include "engine/cookie.h"
+#include "engine/checkpoint.h"
 #include "engine/cyclic.h"
 #include "engine/dedup.h"
 #include "engine/engine.h"
@@ -37,6 +38,11 @@ struct eng_tx_ctx {
 	_Atomic uint64_t end_tsc;  /* when this lcore stopped sending */
 	_Atomic uint64_t held_tsc; /* TSC cycles spent held back by the RX backlog */
 	_Atomic bool done;
+	/* Where this queue is, for the checkpoint (checkpoint.h): every target
+	 * before it has been handed to the NIC. A sequence lock: the TX lcore
+	 * makes pos_seq odd, writes, makes it even; readers retry on a change. */
+	_Atomic uint32_t pos_seq;
+	_Atomic uint64_t pos_left, pos_taken;
 };
 
 /* The RX lcore's counters. */
@@ -87,6 +93,11 @@ struct eng_run {
 	uint32_t nrules;	   /* source rules added (cfg->src_ips[0..nrules)) */
 	struct eng_tx_ctx tx[ENGINE_MAX_TX_QUEUES];
 	struct eng_rx_ctx rx;
+	/* the checkpoint (cfg->checkpoint), main lcore only */
+	struct engine_ckpt_tracker *ckpt;
+	struct engine_ckpt ckpt_file;
+	uint64_t ckpt_written_ns;
+	bool ckpt_dirty; /* the tracker's best is newer than the file */
 };
 
 /* eal.c */
@@ -125,6 +136,20 @@ bool eng_in_named_netns(void);
 /* tx.c / rx.c: lcore entry points; arg is the eng_tx_ctx / eng_rx_ctx. */
 int eng_tx_main(void *arg);
 int eng_rx_main(void *arg);
+
+/* checkpoint_run.c: the main lcore's side of the checkpoint. */
+int eng_ckpt_open(struct eng_run *r, char *err, size_t errlen);
+/* Sample the queues, advance, write when due (force: now, if changed). */
+void eng_ckpt_tick(struct eng_run *r, const struct engine_consumer *consumer,
+		   struct engine_result *res, bool force);
+/* After the ring is closed: wait (bounded) until the consumer stored every
+ * hit, then write the last position the reply window allows (ran_to_end:
+ * the cooldown passed, every sample may go). */
+void eng_ckpt_final(struct eng_run *r, const struct engine_consumer *consumer,
+		    struct engine_result *res, bool ran_to_end);
+void eng_ckpt_close(struct eng_run *r);
+/* tx.c: a queue's published position (consistent pair). */
+void eng_tx_position(const struct eng_tx_ctx *ctx, struct engine_ckpt_queue *out);
 
 /* stats.c */
 void eng_stats_collect(const struct eng_run *r, struct engine_result *res);

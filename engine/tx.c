@@ -32,9 +32,11 @@
 /* The prepared batch of targets and where this queue is in it. */
 struct tx_cursor {
 	struct cyclic_iter it;
-	uint64_t limit;	     /* targets left before -n stops this queue */
-	uint32_t pos, count; /* batch[pos..count) not started yet */
-	uint32_t cur, left;  /* the target being sent and its frames still to send */
+	uint64_t limit;			  /* targets left before -n stops this queue */
+	uint64_t taken;			  /* targets taken from the permutation so far */
+	uint64_t batch_left, batch_taken; /* it.left and taken before the current batch */
+	uint32_t pos, count;		  /* batch[pos..count) not started yet */
+	uint32_t cur, left;		  /* the target being sent and its frames still to send */
 	bool exhausted;
 	uint64_t index[ENG_BURST];
 	uint32_t dst[ENG_BURST], seq[ENG_BURST];
@@ -61,12 +63,16 @@ static bool next_batch(const struct eng_run *r, struct tx_cursor *c)
 	uint32_t src[ENG_BURST];
 	uint64_t hash[ENG_BURST];
 
+	c->batch_left = c->it.left;
+	c->batch_taken = c->taken;
 	k = cyclic_next_bulk(&c->it, &r->group, c->index, want);
 	c->limit -= k;
+	c->taken += k;
 	c->pos = 0;
 	c->count = (uint32_t)k;
 	if (k == 0) {
 		c->exhausted = true;
+		c->batch_left = c->it.left; /* nothing after it: the end */
 		return false;
 	}
 	targets_pair_bulk(cfg->targets, c->index, k, c->dst, c->dport);
@@ -190,6 +196,51 @@ static void tx_wait(unsigned nap_us)
 		rte_delay_us_sleep(nap_us);
 }
 
+/* Every target before the current batch has been handed to the NIC. */
+static void publish_position(struct eng_tx_ctx *ctx, const struct tx_cursor *c)
+{
+	uint32_t seq = atomic_load_explicit(&ctx->pos_seq, memory_order_relaxed);
+
+	atomic_store_explicit(&ctx->pos_seq, seq + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	eng_store(&ctx->pos_left, c->batch_left);
+	eng_store(&ctx->pos_taken, c->batch_taken);
+	atomic_store_explicit(&ctx->pos_seq, seq + 2, memory_order_release);
+}
+
+void eng_tx_position(const struct eng_tx_ctx *ctx, struct engine_ckpt_queue *out)
+{
+	for (;;) {
+		uint32_t a = atomic_load_explicit(&ctx->pos_seq, memory_order_acquire);
+		out->left = eng_load(&ctx->pos_left);
+		out->taken = eng_load(&ctx->pos_taken);
+		atomic_thread_fence(memory_order_acquire);
+		if ((a & 1) == 0 && atomic_load_explicit(&ctx->pos_seq, memory_order_relaxed) == a)
+			return;
+		rte_pause();
+	}
+}
+
+/* The queue's start: its part of the permutation, or a checkpoint's place
+ * in it (checked against this scan by engine_ckpt_check before). */
+static void cursor_start(const struct eng_run *r, struct eng_tx_ctx *ctx, struct tx_cursor *c)
+{
+	const struct engine_config *cfg = r->cfg;
+
+	c->limit = queue_limit(cfg, ctx->queue);
+	cyclic_iter_init(&c->it, &r->group, cfg->shard * cfg->tx_queues + ctx->queue,
+			 cfg->shards * cfg->tx_queues);
+	if (cfg->resume_from != NULL) {
+		const struct engine_ckpt_queue *q = &cfg->resume_from->q[ctx->queue];
+		cyclic_iter_seek(&c->it, &r->group, q->left);
+		c->taken = q->taken;
+		c->limit = c->limit > q->taken ? c->limit - q->taken : 0;
+	}
+	c->batch_left = c->it.left;
+	c->batch_taken = c->taken;
+	publish_position(ctx, c);
+}
+
 static bool should_stop(const struct eng_run *r, uint64_t now)
 {
 	return atomic_load_explicit(&r->stop_tx, memory_order_relaxed) || eng_quit_requested() ||
@@ -203,7 +254,7 @@ int eng_tx_main(void *arg)
 	const struct engine_config *cfg = r->cfg;
 	struct tx_templates tmpl;
 	struct rte_mbuf *pkts[ENG_BURST];
-	struct tx_cursor cur = {.limit = queue_limit(cfg, ctx->queue)};
+	struct tx_cursor cur = {.limit = 0};
 	struct tbucket tb;
 	uint64_t sent = 0, targets = 0, tx_full = 0, held = 0, now;
 	unsigned nap_us;
@@ -217,8 +268,7 @@ int eng_tx_main(void *arg)
 	tmpl.ts = cfg->tcp_opts == PKT_OPTS_OS;
 	tmpl.ts_base = (uint32_t)(r->vctx.key.k1 >> 17);
 	tmpl.ts_key = (uint32_t)r->vctx.key.k0;
-	cyclic_iter_init(&cur.it, &r->group, cfg->shard * cfg->tx_queues + ctx->queue,
-			 cfg->shards * cfg->tx_queues);
+	cursor_start(r, ctx, &cur);
 	tbucket_init(&tb, cfg->rate_pps / cfg->tx_queues, r->tsc_hz, ENG_BURST);
 	nap_us = nap_for_rate(cfg->rate_pps / cfg->tx_queues);
 	tbucket_reset(&tb, rte_rdtsc());
@@ -248,7 +298,10 @@ int eng_tx_main(void *arg)
 		n = fill_burst(r, &cur, &tmpl, pkts, (uint16_t)want, &targets);
 		if (n < want)
 			rte_pktmbuf_free_bulk(pkts + n, want - n);
-		sent += send_all(r, ctx->queue, pkts, n, &tx_full);
+		uint16_t out = send_all(r, ctx->queue, pkts, n, &tx_full);
+		sent += out;
+		if (out == n) /* a stop may drop the rest of a burst: then no claim */
+			publish_position(ctx, &cur);
 		eng_store(&ctx->sent, sent);
 		eng_store(&ctx->targets, targets);
 		eng_store(&ctx->tx_full, tx_full);

@@ -144,6 +144,78 @@ static void put_state(struct out_jw *w, const struct out_manifest *m)
 	put_str(w, error);
 }
 
+static void put_session(struct out_jw *w, const struct out_session *s, size_t n)
+{
+	char num[40];
+
+	out_jw_lit(w, "\n  {\"session\":");
+	out_jw_u64(w, n);
+	out_jw_lit(w, ",\"started\":");
+	put_str(w, s->started[0] ? s->started : NULL);
+	out_jw_lit(w, ",\"ended\":");
+	put_str(w, s->ended[0] ? s->ended : NULL);
+	out_jw_lit(w, ",\"state\":");
+	put_str(w, s->state);
+	snprintf(num, sizeof(num), "%.3f", s->seconds >= 0 ? s->seconds : 0);
+	out_jw_lit(w, ",\"seconds\":");
+	out_jw_raw(w, num, strlen(num));
+	out_jw_lit(w, ",\"records\":");
+	out_jw_u64(w, s->records);
+	out_jw_lit(w, ",\"sent\":");
+	if (s->scan)
+		out_jw_u64(w, s->sent);
+	else
+		out_jw_lit(w, "null");
+	out_jw_lit(w, ",\"hits\":");
+	if (s->scan)
+		out_jw_u64(w, s->hits);
+	else
+		out_jw_lit(w, "null");
+	out_jw_lit(w, "}");
+}
+
+/* "history": every session; "totals": their sums (hits re-found in a
+ * resume's re-sent window count in each session that found them). */
+static void put_history(struct out_jw *w, const struct out_manifest *m, uint64_t records)
+{
+	struct out_session cur = m->current;
+	double seconds = 0;
+	uint64_t sent = 0, hits = 0;
+	bool scan = false;
+	char num[40];
+
+	cur.records = records > m->records_before ? records - m->records_before : 0;
+	out_jw_lit(w, ",\n\"history\":[");
+	for (size_t i = 0; i <= m->nhistory; i++) {
+		const struct out_session *s = i < m->nhistory ? &m->history[i] : &cur;
+		if (i != 0)
+			out_jw_lit(w, ",");
+		put_session(w, s, i + 1);
+		seconds += s->seconds;
+		sent += s->sent;
+		hits += s->hits;
+		scan |= s->scan;
+	}
+	snprintf(num, sizeof(num), "%.3f", seconds);
+	out_jw_lit(w, "],\n\"totals\":{\"sessions\":");
+	out_jw_u64(w, m->nhistory + 1);
+	out_jw_lit(w, ",\"seconds\":");
+	out_jw_raw(w, num, strlen(num));
+	out_jw_lit(w, ",\"records\":");
+	out_jw_u64(w, records);
+	out_jw_lit(w, ",\"sent\":");
+	if (scan)
+		out_jw_u64(w, sent);
+	else
+		out_jw_lit(w, "null");
+	out_jw_lit(w, ",\"hits\":");
+	if (scan)
+		out_jw_u64(w, hits);
+	else
+		out_jw_lit(w, "null");
+	out_jw_lit(w, "}");
+}
+
 static void put_manifest(struct out_jw *w, const struct out_manifest *m)
 {
 	out_jw_lit(w, "{\"format\":\"mailcensus-results/1\",\n\"mailcensus_version\":");
@@ -186,18 +258,22 @@ static void put_manifest(struct out_jw *w, const struct out_manifest *m)
 	put_verbatim(w, m->resume_json, OUT_JSON_OBJECT);
 	out_jw_lit(w, ",\n\"engine\":");
 	put_verbatim(w, m->engine_json, OUT_JSON_OBJECT);
+	out_jw_lit(w, ",\n\"hits\":");
+	put_verbatim(w, m->hits_json, OUT_JSON_OBJECT);
 	out_jw_lit(w, ",\n\"files\":");
 	uint64_t records = put_files(w, m);
 	out_jw_lit(w, ",\n\"records\":");
 	out_jw_u64(w, records);
+	put_history(w, m, records);
 	out_jw_lit(w, "}\n");
 }
 
 int out_manifest_write(int dirfd, const struct out_manifest *m, char *err, size_t errlen)
 {
-	size_t cap = 65536 + m->nfiles * 512;
+	size_t cap = 65536 + m->nfiles * 512 + (m->nhistory + 1) * 512;
 	cap += m->command_line ? 6 * strlen(m->command_line) : 0;
 	cap += m->engine_json ? 6 * strlen(m->engine_json) : 0;
+	cap += m->hits_json ? 6 * strlen(m->hits_json) : 0;
 	cap += m->resume_json ? 6 * strlen(m->resume_json) : 0;
 	cap += m->error ? 6 * strlen(m->error) : 0;
 	char *buf = malloc(cap);

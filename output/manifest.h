@@ -35,12 +35,18 @@ struct out_manifest {
 	uint64_t seed;
 	uint32_t shard, shards;
 	const char *engine_json; /* verbatim when valid JSON, else as a string; NULL = null */
+	const char *hits_json;	 /* the census's hit accounting, the same way */
 	const char *resume_json; /* an object made by out_manifest_resume_json(), or NULL */
 	uint64_t records_lost, lookup_errors;
 	bool compress, enriched;
 	const struct out_db *geo, *asn;
 	const struct out_shard_info *files;
 	size_t nfiles;
+	/* earlier sessions, then this one (its records: listed minus records_before) */
+	const struct out_session *history;
+	size_t nhistory;
+	struct out_session current;
+	uint64_t records_before; /* records listed when this session began */
 };
 
 /* Write DIR/manifest.json atomically (mc_file_write_atomic: a temporary

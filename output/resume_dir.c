@@ -213,7 +213,7 @@ static int sweep(struct out_resume_dir *rd, int dirfd, bool compress, uint32_t *
 		snprintf(err, errlen, "cannot list the directory: %s", strerror(errno));
 		return -errno;
 	}
-	rewinddir(d); /* the dup shares dirfd's offset: an earlier listing must not hide entries */
+	rewinddir(d); /* the dup shares dirfd's offset */
 	while (rc == 0 && (e = readdir(d)) != NULL) {
 		const char *n = e->d_name;
 		char want[OUT_SHARD_NAME_MAX];
@@ -292,6 +292,41 @@ static int signo_of(const char *name)
 					      : 0;
 }
 
+/* The manifest's "history": the earlier sessions. One still "running" in it
+ * was killed (this process holds the directory's lock). */
+static int take_history(struct out_resume_dir *rd, const struct out_json *h)
+{
+	size_t n = h != NULL && h->type == OUT_JSON_ARRAY ? h->count : 0;
+
+	if (n > OUT_SESSIONS_MAX - 1)
+		n = OUT_SESSIONS_MAX - 1;
+	rd->history = calloc(n + 1, sizeof(*rd->history));
+	if (rd->history == NULL)
+		return -ENOMEM;
+	for (const struct out_json *e = n ? h->child : NULL; e != NULL && rd->nhistory < n;
+	     e = e->next) {
+		struct out_session *s = &rd->history[rd->nhistory++];
+		const struct out_json *secs = out_json_get(e, "seconds");
+		const char *state = out_json_str(out_json_get(e, "state")) ?: "killed";
+		snprintf(s->started, sizeof(s->started), "%s",
+			 out_json_str(out_json_get(e, "started")) ?: "");
+		snprintf(s->ended, sizeof(s->ended), "%s",
+			 out_json_str(out_json_get(e, "ended")) ?: "");
+		snprintf(s->state, sizeof(s->state), "%s",
+			 strcmp(state, "running") == 0 ? "killed" : state);
+		s->seconds = secs != NULL && secs->type == OUT_JSON_NUMBER && secs->num >= 0 &&
+				     secs->num < 1e12
+				 ? secs->num
+				 : 0;
+		s->records = out_json_u64(out_json_get(e, "records"), 0);
+		s->scan = out_json_get(e, "sent") != NULL &&
+			  out_json_get(e, "sent")->type == OUT_JSON_NUMBER;
+		s->sent = out_json_u64(out_json_get(e, "sent"), 0);
+		s->hits = out_json_u64(out_json_get(e, "hits"), 0);
+	}
+	return 0;
+}
+
 /* What the manifest says about the run as a whole. */
 static int take_run(struct out_resume_dir *rd, const struct out_json *m, bool compress, char *err,
 		    size_t errlen)
@@ -313,6 +348,10 @@ static int take_run(struct out_resume_dir *rd, const struct out_json *m, bool co
 		 out_json_str(out_json_get(m, "started")) ?: "");
 	rd->sessions = (uint32_t)out_json_u64(out_json_get(m, "sessions"), 1) + 1;
 	rd->lookup_errors = out_json_u64(out_json_get(m, "lookup_errors"), 0);
+	if (take_history(rd, out_json_get(m, "history")) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -343,6 +382,8 @@ int out_resume_dir_open(struct out_resume_dir *rd, int dirfd, bool compress, cha
 		if (o == 0 || rd->keys[o - 1] != rd->keys[i])
 			rd->keys[o++] = rd->keys[i];
 	rd->nkeys = o;
+	for (size_t i = 0; i < rd->ninfos; i++)
+		rd->records_before += rd->infos[i].records;
 	rd->loaded = true;
 	return 0;
 }
@@ -375,6 +416,7 @@ void out_resume_dir_free(struct out_resume_dir *rd)
 {
 	free(rd->infos);
 	free(rd->keys);
+	free(rd->history);
 	memset(rd, 0, sizeof(*rd));
 }
 
@@ -456,7 +498,8 @@ static bool is_leftover(const char *n)
 
 	return (strncmp(n, "shard-", 6) == 0 && len > 4 && strcmp(n + len - 4, ".tmp") == 0) ||
 	       strncmp(n, OUT_MANIFEST_TMP, strlen(OUT_MANIFEST_TMP)) == 0 ||
-	       strcmp(n, OUT_RESERVE_NAME) == 0;
+	       /* the engine checkpoint's temporaries (engine/checkpoint.h's name) */
+	       strncmp(n, "scan.checkpoint.tmp.", 20) == 0 || strcmp(n, OUT_RESERVE_NAME) == 0;
 }
 
 int out_resume_clear_leftovers(const char *dir, size_t *removed, char *err, size_t errlen)

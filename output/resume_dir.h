@@ -24,7 +24,10 @@ struct out_resume_dir {
 	uint32_t sessions; /* 1 + times resumed */
 	uint64_t lookup_errors;
 	char started[40];
-	size_t leftovers, adopted; /* temporary files removed, unlisted whole shards adopted */
+	size_t leftovers, adopted;   /* temporary files removed, unlisted whole shards adopted */
+	struct out_session *history; /* earlier sessions (manifest "history") */
+	size_t nhistory;
+	uint64_t records_before; /* records listed when this session began */
 	enum out_run_state prev_state;
 	int prev_signo;
 	char prev_error[256];

@@ -36,7 +36,8 @@
 struct out_shard {
 	int dirfd;
 	int fd;
-	bool direct; /* fd has O_DIRECT */
+	bool direct;   /* fd has O_DIRECT */
+	bool keep_tmp; /* seal leaves the file under its temporary name */
 	char tmp_name[OUT_SHARD_TMP_MAX];
 	char final_name[OUT_SHARD_NAME_MAX];
 	EVP_MD_CTX *sha;
@@ -267,6 +268,8 @@ int out_shard_seal(struct out_shard *sh, struct out_shard_info *info, char *err,
 		goto fail;
 	}
 	sh->fd = -1;
+	if (sh->keep_tmp) /* a grab worker's: the root names it (out_sink_add_shard) */
+		goto done;
 	if (renameat(sh->dirfd, sh->tmp_name, sh->dirfd, sh->final_name) != 0) {
 		rc = -errno;
 		snprintf(err, errlen, "rename %s: %s", sh->tmp_name, strerror(-rc));
@@ -277,9 +280,14 @@ int out_shard_seal(struct out_shard *sh, struct out_shard_info *info, char *err,
 		snprintf(err, errlen, "fsync directory: %s", strerror(-rc));
 		goto fail;
 	}
+done:
 	EVP_DigestFinal_ex(sh->sha, md, &mdlen);
 	memset(info, 0, sizeof(*info));
-	snprintf(info->name, sizeof(info->name), "%s", sh->final_name);
+	if (sh->keep_tmp) /* short: "shard-" + index + ".ndjson.zst.tmp" */
+		snprintf(info->name, sizeof(info->name), "%.*s", (int)sizeof(info->name) - 1,
+			 sh->tmp_name);
+	else
+		snprintf(info->name, sizeof(info->name), "%s", sh->final_name);
 	info->records = sh->records;
 	info->bytes = sh->file_bytes;
 	info->raw_bytes = sh->raw_bytes;
@@ -289,6 +297,11 @@ int out_shard_seal(struct out_shard *sh, struct out_shard_info *info, char *err,
 fail:
 	out_shard_abort(sh);
 	return rc;
+}
+
+void out_shard_keep_tmp(struct out_shard *sh)
+{
+	sh->keep_tmp = true;
 }
 
 void out_shard_abort(struct out_shard *sh)

@@ -38,6 +38,12 @@ uint64_t out_shard_records(const struct out_shard *sh);
 uint64_t out_shard_bytes(const struct out_shard *sh); /* raw NDJSON bytes appended so far */
 /* Make it durable under its final name and free it; info describes it. */
 int out_shard_seal(struct out_shard *sh, struct out_shard_info *info, char *err, size_t errlen);
+/* A grab worker's shard: out_shard_seal() makes it durable but leaves it
+ * under its temporary name (info->name), for the root process to rename
+ * and list (out_sink_add_shard): the root is the one writer of final
+ * names, so a crash leaves at most one final-name shard unlisted, the
+ * last one, as resume expects. */
+void out_shard_keep_tmp(struct out_shard *sh);
 /* Drop the temporary file and free. */
 void out_shard_abort(struct out_shard *sh);
 

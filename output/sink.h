@@ -4,8 +4,9 @@
  * every record becomes one NDJSON line on stdout. With a directory, records
  * go to shard-NNNNN.ndjson[.zst] files, each written under a temporary name,
  * fsynced and renamed when full (rotate_records / rotate_bytes), when its
- * first record is seal_every seconds old (a timer thread of the sink sees
- * to it even when no record arrives), or at close. manifest.json is written
+ * first record is seal_every seconds old, or at close. Sealing happens on
+ * the sink's own sealer thread: out_sink_put() hands a full shard over and
+ * returns; it waits only when several shards are already waiting. manifest.json is written
  * at open and rewritten atomically after every seal, listing every sealed
  * shard with its record count, bytes and SHA-256 plus the run's metadata
  * and state ("running" until out_sink_close() says complete, interrupted
@@ -28,14 +29,15 @@ struct out_meta;
 
 struct out_sink_config {
 	const char *dir; /* results directory (shards + manifest); NULL = NDJSON lines on stdout */
-	const char *geo_db;	     /* country mmdb path, NULL = none */
-	const char *asn_db;	     /* ASN mmdb path, NULL = none */
-	bool no_enrich;		     /* when false, a NULL or unreadable db is an error at open */
-	uint64_t rotate_records;     /* 0 = default (1,000,000) */
-	uint64_t rotate_bytes;	     /* 0 = default (256 MiB) */
-	bool compress;		     /* zstd shards */
-	uint32_t seal_every_s;	     /* 0 = default (60): longest a record waits for its seal */
-	bool resume;		     /* continue the unfinished run in dir (see out_sink_open) */
+	const char *geo_db;	 /* country mmdb path, NULL = none */
+	const char *asn_db;	 /* ASN mmdb path, NULL = none */
+	bool no_enrich;		 /* when false, a NULL or unreadable db is an error at open */
+	uint64_t rotate_records; /* 0 = default (1,000,000) */
+	uint64_t rotate_bytes;	 /* 0 = default (256 MiB) */
+	bool compress;		 /* zstd shards */
+	uint32_t seal_every_s;	 /* 0 = default (60): longest a record waits for its seal */
+	bool resume;		 /* continue the unfinished run in dir (see out_sink_open) */
+	bool seal_inline; /* seal on out_sink_put()'s thread, as before issue 11 (benchmarks) */
 	const struct out_meta *meta; /* for the first manifest (copied), or NULL */
 };
 
@@ -55,6 +57,7 @@ struct out_meta { /* goes into manifest.json */
 	uint64_t seed;
 	uint32_t shard, shards;
 	const char *engine_json; /* the engine's metadata object as JSON text, or NULL */
+	const char *hits_json;	 /* the census's hit accounting object as JSON text, or NULL */
 	/* What `mailcensus resume` needs; command NULL = the run cannot be resumed. */
 	const char *command; /* "grab" */
 	const char *cwd;     /* relative paths in argv are relative to it */
@@ -87,6 +90,23 @@ void out_command_line(char *out, size_t cap, int argc, char **argv);
 int out_sink_open(struct out_sink **out, const struct out_sink_config *cfg, char *err,
 		  size_t errlen);
 
+/* One session of a run (the first, and one per resume) in the manifest's
+ * "history"; "totals" sums them. A session killed before its final
+ * manifest keeps what its last manifest said, with state "killed". */
+#define OUT_SESSIONS_MAX 10000
+struct out_session {
+	char started[40], ended[40]; /* RFC 3339; ended "" while running */
+	char state[16];		     /* running, complete, interrupted, failed, killed */
+	double seconds;
+	uint64_t records; /* sealed during the session */
+	bool scan;	  /* a census session: sent and hits are known */
+	uint64_t sent, hits;
+};
+
+/* A census: the engine's counters of this session so far (SYNs sent,
+ * validated hits), for the manifest's history (any thread). */
+void out_sink_set_counts(struct out_sink *s, uint64_t sent, uint64_t hits);
+
 /* The run was stopped by signal `signo`: close writes state interrupted. */
 void out_sink_set_interrupted(struct out_sink *s, int signo);
 
@@ -100,6 +120,10 @@ uint64_t out_sink_recorded_count(const struct out_sink *s);
 /* Enrich, encode and append one record. 0, or -errno (e.g. -ENOSPC); after a
  * failure the sink refuses further records and out_sink_strerror() says why. */
 int out_sink_put(struct out_sink *s, struct mc_record *rec);
+
+/* Wait until every shard handed to the sealer is sealed and listed in the
+ * manifest (the open shard stays open). 0, or the sink's failure. */
+int out_sink_sync(struct out_sink *s);
 
 /* Reason of the last failure ("" when none). */
 const char *out_sink_strerror(const struct out_sink *s);
@@ -140,5 +164,56 @@ int out_resume_load(const char *dir, struct out_resume *r, char *err, size_t err
  * -errno otherwise; a reason in err. */
 int out_resume_clear_leftovers(const char *dir, size_t *removed, char *err, size_t errlen);
 void out_resume_free(struct out_resume *r);
+
+/* ---- grab workers (cli/worker.c) ----------------------------------------
+ *
+ * A grab worker is a process of its own that writes its own shards; the
+ * root process keeps the one sink that owns the manifest. The worker's sink
+ * is made from the root's (inherited across fork: same configuration, the
+ * same open databases) and writes no manifest: every shard it seals is made
+ * durable under its temporary name (interleaved indices, first_index +
+ * n * stride, so workers never collide) and handed to on_seal; the root
+ * renames it to the next final name and lists it (out_sink_add_shard), so
+ * final names are written by one process in order, as resume expects. */
+struct out_shard_info;
+
+struct out_sink_worker {
+	int dirfd;	      /* the results directory (the sink owns it), -1 without one */
+	uint32_t first_index; /* this worker's first shard index */
+	uint32_t stride;      /* the number of workers */
+	/* A shard was sealed (called on the sealing thread). */
+	void (*on_seal)(void *ctx, const struct out_shard_info *info);
+	/* Without a directory: one encoded NDJSON line (with its newline). */
+	void (*on_line)(void *ctx, const char *line, size_t len);
+	void *ctx;
+};
+
+int out_sink_open_worker(struct out_sink **out, const struct out_sink *parent,
+			 const struct out_sink_worker *w, char *err, size_t errlen);
+
+/* A descriptor of the results directory that shares the sink's lock (one
+ * writer per directory): a grab worker keeps it open, so that a new session
+ * cannot take the directory over while a worker of this one still runs.
+ * -1 without a directory (or on error). */
+int out_sink_dup_dirfd(const struct out_sink *s);
+
+/* The next final shard index (a resumed run continues). */
+uint32_t out_sink_next_index(const struct out_sink *s);
+
+/* Root: rename a shard a worker sealed (info->name: its temporary name) to
+ * the next final name, fsync the directory, list it and rewrite the
+ * manifest. 0 or -errno (the sink then counts as failed). */
+int out_sink_add_shard(struct out_sink *s, const struct out_shard_info *info, char *err,
+		       size_t errlen);
+
+/* Root: add a worker's lost records and lookup errors. */
+void out_sink_add_counts(struct out_sink *s, uint64_t records_lost, uint64_t lookup_errors);
+
+/* Worker: its lost records and lookup errors, for its report. */
+void out_sink_worker_counts(const struct out_sink *s, uint64_t *records_lost,
+			    uint64_t *lookup_errors);
+
+/* Root: a worker failed (its reason): the run ends failed. */
+void out_sink_fail(struct out_sink *s, int rc, const char *reason);
 
 #endif

@@ -36,6 +36,7 @@
 #include "probes/software.h"
 #include "probes/starttls.h"
 #include "probes/tls.h"
+#include "probes/tls_dhguard.h"
 
 #define GRAB_TRACE_MAX 160
 
@@ -109,6 +110,8 @@ static void target_done(struct grab_slot *s)
 	if (s->rec.error[0] != '\0')
 		g->stats.targets_failed++;
 	g->fn(g->ctx, &s->rec);
+	grab_side_put(&g->sides, s->side);
+	s->side = NULL;
 	s->busy = false;
 	s->phase = GRAB_PH_FREE;
 	s->gen++;
@@ -141,8 +144,8 @@ static void jarm_enter(struct grab_slot *s)
 		grab_enter_phase(s, GRAB_PH_DONE);
 		return;
 	}
-	if (!probe_jarm_run_more(&s->jarm)) {
-		probe_jarm_run_finish(&s->jarm, s->rec.tls.jarm);
+	if (!probe_jarm_run_more(&s->side->jarm)) {
+		probe_jarm_run_finish(&s->side->jarm, s->rec.tls.jarm);
 		grab_enter_phase(s, GRAB_PH_DONE);
 		return;
 	}
@@ -150,13 +153,13 @@ static void jarm_enter(struct grab_slot *s)
 		memset(&r, 0x5a, sizeof(r));
 	if (s->rec.name[0] == '\0') /* jarm.py sends the address as SNI */
 		mc_ipv4_format(s->addr, host);
-	n = probe_jarm_build(s->jarm.next, s->rec.name[0] ? s->rec.name : host, &r, s->hello,
-			     sizeof(s->hello));
+	n = probe_jarm_build(s->side->jarm.next, s->rec.name[0] ? s->rec.name : host, &r,
+			     s->side->hello, sizeof(s->side->hello));
 	if (n <= 0) {
 		grab_enter_phase(s, GRAB_PH_DONE);
 		return;
 	}
-	s->hello_len = (uint16_t)n;
+	s->side->hello_len = (uint16_t)n;
 	s->hello_answered = false;
 	grab_slot_open(s);
 }
@@ -178,13 +181,13 @@ static void hello_enter(struct grab_slot *s)
 	memcpy(spec.session_id, rnd + 32, 32);
 	memcpy(spec.share, rnd + 64, 32);
 	spec.sni = s->rec.name[0] != '\0' ? s->rec.name : NULL;
-	n = probe_hello_build(&spec, s->hello, sizeof(s->hello));
+	n = probe_hello_build(&spec, s->side->hello, sizeof(s->side->hello));
 	if (n <= 0) {
 		probe_plan_answer(&s->plan, &s->rec.tls, PLAN_LOST, NULL);
 		grab_enter_phase(s, GRAB_PH_DONE);
 		return;
 	}
-	s->hello_len = (uint16_t)n;
+	s->side->hello_len = (uint16_t)n;
 	s->hello_answered = false;
 	grab_slot_open(s);
 }
@@ -195,6 +198,10 @@ void grab_enter_phase(struct grab_slot *s, enum grab_phase next)
 
 	plan_trace(s, prev, next);
 	s->phase = next;
+	if ((next == GRAB_PH_LOGIN || next == GRAB_PH_INJECT || next == GRAB_PH_HELLO ||
+	     next == GRAB_PH_JARM) &&
+	    !grab_slot_side(s, prev))
+		return; /* waits for a side state (or ended) */
 	switch (next) {
 	case GRAB_PH_RETRY:
 		probe_login_restart(&s->rec); /* keep the steps so far, run no more */
@@ -216,7 +223,7 @@ void grab_enter_phase(struct grab_slot *s, enum grab_phase next)
 		return;
 	case GRAB_PH_JARM:
 		if (prev != GRAB_PH_JARM)
-			probe_jarm_run_init(&s->jarm);
+			probe_jarm_run_init(&s->side->jarm);
 		jarm_enter(s);
 		return;
 	case GRAB_PH_DONE:
@@ -290,12 +297,12 @@ void grab_conn_end(struct grab_slot *s)
 	s->gen++;
 	switch (s->phase) {
 	case GRAB_PH_INJECT: /* the session finished by itself (else conn_failed concluded) */
-		probe_inject_conclude(&s->rec, &s->scratch,
+		probe_inject_conclude(&s->rec, &s->side->scratch,
 				      s->sess.tls_up ? PROBE_INJ_TLS : PROBE_INJ_PLAIN, false,
 				      NULL);
 		break;
 	case GRAB_PH_LOGIN:
-		probe_login_merge(&s->rec, &s->scratch);
+		probe_login_merge(&s->rec, &s->side->scratch);
 		break;
 	case GRAB_PH_HELLO:
 		if (!s->hello_answered) /* greeting or STARTTLS failed on this connection */
@@ -303,7 +310,7 @@ void grab_conn_end(struct grab_slot *s)
 		break;
 	case GRAB_PH_JARM:
 		if (!s->hello_answered)
-			probe_jarm_run_answer(&s->jarm, NULL, false);
+			probe_jarm_run_answer(&s->side->jarm, NULL, false);
 		break;
 	case GRAB_PH_MAIN:
 	case GRAB_PH_RETRY:
@@ -327,8 +334,8 @@ static void hello_failed(struct grab_slot *s, enum io_state st, bool timeout)
 		return; /* never sent the hello: conn_end records it as lost */
 	if (s->phase == GRAB_PH_JARM) {
 		if (s->io.raw_rx_len > 0)
-			probe_hello_parse(s->hello_rx, s->io.raw_rx_len, &res);
-		probe_jarm_run_answer(&s->jarm, s->io.raw_rx_len > 0 ? &res : NULL, timeout);
+			probe_hello_parse(grab_slot_rx(s), s->io.raw_rx_len, &res);
+		probe_jarm_run_answer(&s->side->jarm, s->io.raw_rx_len > 0 ? &res : NULL, timeout);
 		s->hello_answered = true;
 		return;
 	}
@@ -338,7 +345,7 @@ static void hello_failed(struct grab_slot *s, enum io_state st, bool timeout)
 	} else if (s->io.raw_rx_len == 0) {
 		probe_plan_answer(&s->plan, &s->rec.tls, PLAN_REFUSED, NULL);
 	} else {
-		probe_hello_parse(s->hello_rx, s->io.raw_rx_len, &res);
+		probe_hello_parse(grab_slot_rx(s), s->io.raw_rx_len, &res);
 		probe_plan_answer(&s->plan, &s->rec.tls, PLAN_ANSWERED, &res);
 	}
 }
@@ -370,10 +377,14 @@ void grab_conn_failed(struct grab_slot *s, const char *reason, bool timeout)
 	if (s->phase == GRAB_PH_HELLO || s->phase == GRAB_PH_JARM) {
 		hello_failed(s, st, timeout);
 	} else if (s->phase == GRAB_PH_INJECT) {
-		probe_inject_conclude(&s->rec, &s->scratch, inject_stage(st), timeout, reason);
+		probe_inject_conclude(&s->rec, &s->side->scratch, inject_stage(st), timeout,
+				      reason);
 	} else if (st == IO_CONNECTING || st == IO_IDLE) {
 		probe_sess_fail(&s->sess, PROBE_STAGE_CONNECT,
 				timeout ? "connect-timeout" : reason);
+	} else if (st == IO_TLS_HANDSHAKE && probe_dhguard_refused(s->g->dhguard, s->io.ssl)) {
+		s->main_tls_failed = true; /* the hand-built hellos still measure versions */
+		probe_sess_fail(&s->sess, PROBE_STAGE_TLS, PROBE_DH_REFUSED);
 	} else if (st == IO_TLS_HANDSHAKE) {
 		s->main_tls_failed = !timeout;
 		snprintf(why, sizeof(why), "tls-handshake-failed: %s", reason);
@@ -388,16 +399,16 @@ void grab_conn_failed(struct grab_slot *s, const char *reason, bool timeout)
 bool grab_on_raw(struct grab_slot *s)
 {
 	struct probe_hello_result res;
-	enum probe_hello_kind k = probe_hello_parse(s->hello_rx, s->io.raw_rx_len, &res);
+	enum probe_hello_kind k = probe_hello_parse(grab_slot_rx(s), s->io.raw_rx_len, &res);
 
-	if (k == PROBE_HELLO_NEED_MORE && s->io.raw_rx_len < sizeof(s->hello_rx))
+	if (k == PROBE_HELLO_NEED_MORE && s->io.raw_rx_len < GRAB_HELLO_RX)
 		return false;
 	if (k == PROBE_HELLO_NEED_MORE) {
 		res.kind = PROBE_HELLO_MALFORMED;
 		res.why = "answer-too-long";
 	}
 	if (s->phase == GRAB_PH_JARM)
-		probe_jarm_run_answer(&s->jarm, &res, false);
+		probe_jarm_run_answer(&s->side->jarm, &res, false);
 	else
 		probe_plan_answer(&s->plan, &s->rec.tls, PLAN_ANSWERED, &res);
 	s->hello_answered = true;

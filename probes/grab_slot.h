@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "output/record.h"
+#include "probes/grab_side.h"
 #include "probes/grabber.h"
 #include "probes/io.h"
 #include "probes/jarm.h"
@@ -20,7 +21,10 @@
 /* Connections a target may cost beyond the main one (injection test and
  * hand-built hellos together), without --jarm. */
 #define GRAB_EXTRA_CONN_MAX 4
-#define GRAB_HELLO_RX	    4096 /* server bytes kept while waiting for a ServerHello */
+/* Server bytes kept while waiting for a ServerHello: they land in the
+ * connection's line buffer, unused once the connection is raw
+ * (io_start_raw resets it). */
+#define GRAB_HELLO_RX 4096
 
 /* The per-target plan (grab_plan.c; docs/grabber.md has the diagram). Every
  * phase but FREE and DONE is one connection at a time; HELLO and JARM
@@ -51,18 +55,25 @@ struct grab_slot {
 	bool v6; /* an IPv6 target: addr6 */
 	uint8_t addr6[16];
 	int64_t target_deadline, step_deadline;
+	int64_t cpu_ns; /* CPU time the target cost so far (grab_budget.h) */
 	struct io_conn io;
 	const struct probe_proto_ops *ops;
 	struct probe_sess sess;
 	struct mc_record rec;
-	struct mc_record scratch; /* what inject/hello sessions write; discarded */
 	struct probe_plan plan;
-	uint16_t hello_len;
-	uint8_t
-	    hello[PROBE_HELLO_MAX > PROBE_JARM_HELLO_MAX ? PROBE_HELLO_MAX : PROBE_JARM_HELLO_MAX];
-	struct probe_jarm_run jarm; /* --jarm */
-	uint8_t hello_rx[GRAB_HELLO_RX];
+	/* The extra connections' state (scratch record, hello, JARM run), from
+	 * the first of them to the record (grab_side.h); NULL before. */
+	struct grab_side *side;
+	enum grab_phase wait_prev; /* waiting for a side state: the phase before */
+	bool waiting;		   /* in the grabber's side_wait FIFO, no connection */
 };
+
+_Static_assert(sizeof(((struct io_conn *)0)->lb.buf) >= GRAB_HELLO_RX, "hello answer room");
+
+static inline uint8_t *grab_slot_rx(struct grab_slot *s)
+{
+	return (uint8_t *)s->io.lb.buf;
+}
 
 struct grab_target {
 	uint32_t addr;
@@ -79,7 +90,12 @@ struct grabber {
 	struct io_loop loop;
 	SSL_CTX *ctx_main;
 	SSL_CTX *ctx_inject; /* no trust store, no chain verification */
+	struct probe_dhguard *dhguard;
 	struct grab_slot *slots;
+	struct grab_side_pool sides;
+	uint32_t *side_wait; /* slots waiting for a side state, FIFO of concurrency entries */
+	uint32_t wait_head, wait_len;
+	uint64_t side_waits;
 	uint32_t *free_list;
 	uint32_t nfree, active;
 	uint32_t fresh;		     /* slots [fresh, concurrency) never used: untouched memory */
@@ -114,6 +130,11 @@ uint64_t grab_random(struct grabber *g);
 bool grab_quitting(const struct grabber *g);
 void grab_target_start(struct grabber *g, const struct grab_target *t);
 bool grab_have_slot(const struct grabber *g);
+/* The target's side state for an extra connection (entering phase
+ * s->phase from prev). false: the pool is at its cap and the target waits
+ * (grabber.c resumes it from the loop), or memory ran out and the target
+ * has ended. */
+bool grab_slot_side(struct grab_slot *s, enum grab_phase prev);
 int grab_poll(struct grabber *g, int timeout_ms);
 
 /* grab_queue.c: start queued targets while slots and rate tokens allow. */

@@ -21,8 +21,17 @@
  * delivers IO_EV_TIMEOUT, and the slot tells the two apart by the clock.
  * A connect that fails at once also arrives from the loop (IO_EV_ERROR),
  * so the next connection of a target never opens inside the previous
- * one's failure. */
+ * one's failure.
+ *
+ * Cost per target (issue 11). CPU: the thread's CPU clock is read around
+ * every event a slot handles and charged to its target; past the budget
+ * the target's time is up (grab_budget.h). Memory: a slot is ~13 KiB; a
+ * target's extra connections take a side state (grab_side.h) from a pool
+ * capped so that slots and side states stay within GRAB_STATE_MAX per
+ * slot; a target that finds the pool exhausted waits, without a
+ * connection, in a FIFO, and the loop resumes it when one is given back. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,8 +42,10 @@
 #include <unistd.h>
 
 #include "base/quit.h"
+#include "probes/grab_budget.h"
 #include "probes/grab_slot.h"
 #include "probes/tls.h"
+#include "probes/tls_dhguard.h"
 
 #define GRAB_FD_RESERVE 16
 #define GRAB_CONC_MAX	200000
@@ -75,6 +86,8 @@ void grab_config_defaults(struct grab_config *cfg)
 	cfg->tls_matrix = true;
 	cfg->login_probe = true;
 	cfg->injection_test = true;
+	cfg->max_dh_bits = PROBE_DH_BITS_DEFAULT;
+	cfg->cpu_budget_ms = GRAB_CPU_BUDGET_MS_DEFAULT;
 }
 
 enum mc_proto grab_port_proto(const struct grab_config *cfg, uint16_t port)
@@ -110,10 +123,11 @@ void grabber_stop(struct grabber *g)
 static int start_secure(struct grab_slot *s)
 {
 	if (s->phase == GRAB_PH_HELLO || s->phase == GRAB_PH_JARM)
-		return io_start_raw(&s->io, s->hello, s->hello_len, s->hello_rx,
-				    sizeof(s->hello_rx));
+		return io_start_raw(&s->io, s->side->hello, s->side->hello_len, grab_slot_rx(s),
+				    GRAB_HELLO_RX);
 	if (io_start_tls(&s->io, s->phase == GRAB_PH_INJECT ? s->g->ctx_inject : s->g->ctx_main) <
-	    0)
+		0 ||
+	    probe_dhguard_attach(s->g->dhguard, s->io.ssl) < 0)
 		return -ENOMEM;
 	return probe_tls_prepare(s->io.ssl, s->rec.proto, s->rec.name);
 }
@@ -224,6 +238,82 @@ static bool slot_event(void *owner, struct io_conn *c, enum io_event ev, const c
 	return false;
 }
 
+/* The CPU time one socket event cost (io_loop.charge: TLS steps and
+ * callbacks together), charged to the slot's target. Past the budget the
+ * target's time is up: its record says GRAB_CPU_REASON and the loop ends
+ * its connection at once (the deadline is now), as for a total timeout. */
+static void slot_charge(void *ctx, struct io_conn *c, int64_t cpu_ns)
+{
+	struct grab_slot *s = (struct grab_slot *)((char *)c - offsetof(struct grab_slot, io));
+
+	(void)ctx;
+	s->cpu_ns += cpu_ns;
+	if (!s->busy || s->waiting || s->cpu_ns <= (int64_t)s->g->cfg.cpu_budget_ms * 1000000 ||
+	    s->target_deadline <= now_ms())
+		return;		     /* within budget, or already cut off */
+	if (s->rec.error[0] == '\0') /* the first error stays (probe_sess_fail's rule) */
+		snprintf(s->rec.error, sizeof(s->rec.error), "%s", GRAB_CPU_REASON);
+	s->target_deadline = now_ms();
+	if (s->io.fd >= 0)
+		slot_arm(s);
+}
+
+/* ---- side states --------------------------------------------------------- */
+
+bool grab_slot_side(struct grab_slot *s, enum grab_phase prev)
+{
+	struct grabber *g = s->g;
+
+	if (s->side == NULL && g->wait_len == 0) /* no overtaking the ones waiting */
+		s->side = grab_side_get(&g->sides);
+	if (s->side != NULL)
+		return true;
+	if (g->wait_len > 0 || g->sides.allocated == g->sides.cap) {
+		s->waiting = true;
+		s->wait_prev = prev;
+		g->side_wait[(g->wait_head + g->wait_len++) % g->cfg.concurrency] = s->index;
+		g->side_waits++;
+		return false;
+	}
+	if (s->rec.error[0] == '\0')
+		snprintf(s->rec.error, sizeof(s->rec.error), "%s: out-of-memory",
+			 probe_stage_name(PROBE_STAGE_INTERNAL));
+	grab_enter_phase(s, GRAB_PH_DONE);
+	return false;
+}
+
+/* Hand given-back side states to the targets waiting for one, in order,
+ * from the loop: each enters the phase it was waiting to enter. */
+static void resume_waiting(struct grabber *g)
+{
+	while (g->wait_len > 0 && (g->sides.nfree > 0 || g->sides.allocated < g->sides.cap)) {
+		struct grab_slot *s = &g->slots[g->side_wait[g->wait_head]];
+		enum grab_phase next = s->phase;
+
+		g->wait_head = (g->wait_head + 1) % g->cfg.concurrency;
+		g->wait_len--;
+		s->waiting = false;
+		s->side = grab_side_get(&g->sides);
+		s->phase = s->wait_prev;
+		if (s->side == NULL && s->rec.error[0] == '\0')
+			snprintf(s->rec.error, sizeof(s->rec.error), "%s: out-of-memory",
+				 probe_stage_name(PROBE_STAGE_INTERNAL));
+		grab_enter_phase(s, s->side != NULL ? next : GRAB_PH_DONE);
+	}
+}
+
+/* Side states the pool may hold: as many as fit beside the slots within
+ * GRAB_STATE_MAX per slot (about a quarter of the slots), at least one. */
+static uint32_t side_cap(uint32_t concurrency)
+{
+	uint64_t n = (uint64_t)concurrency * (GRAB_STATE_MAX - sizeof(struct grab_slot)) /
+		     sizeof(struct grab_side);
+
+	return n > 0 ? (uint32_t)n : 1;
+}
+
+_Static_assert(sizeof(struct grab_slot) < GRAB_STATE_MAX, "a slot fits the state bound");
+
 /* ---- starting connections and targets ----------------------------------- */
 
 /* The source address of a connection to addr (grab_config.source_ips). */
@@ -242,8 +332,8 @@ void grab_slot_open(struct grab_slot *s)
 		s->sess.login_probe = g->cfg.login_probe && s->phase != GRAB_PH_RETRY;
 		s->sess.contact = g->cfg.contact;
 	} else {
-		memset(&s->scratch, 0, sizeof(s->scratch));
-		probe_sess_init(&s->sess, &s->scratch, s->rec.proto,
+		memset(&s->side->scratch, 0, sizeof(s->side->scratch));
+		probe_sess_init(&s->sess, &s->side->scratch, s->rec.proto,
 				s->phase == GRAB_PH_INJECT  ? PROBE_MODE_INJECT
 				: s->phase == GRAB_PH_LOGIN ? PROBE_MODE_LOGIN
 							    : PROBE_MODE_MATRIX);
@@ -306,6 +396,8 @@ void grab_target_start(struct grabber *g, const struct grab_target *t)
 	s->rec.proto = grab_port_proto(&g->cfg, t->port);
 	memcpy(s->rec.name, t->name, sizeof(s->rec.name));
 	s->target_deadline = now_ms() + g->cfg.total_timeout_ms;
+	s->cpu_ns = 0;
+	s->waiting = false;
 	s->ops = probe_proto_lookup(s->rec.proto);
 	if (s->ops == NULL) {
 		snprintf(s->rec.error, sizeof(s->rec.error), "%s: unknown-port",
@@ -339,12 +431,24 @@ int grab_poll(struct grabber *g, int timeout_ms)
 			timeout_ms = 2; /* waiting for tokens, not for sockets */
 	}
 	g->started_since_poll = 0;
-	return io_loop_poll(&g->loop, timeout_ms);
+	int rc = io_loop_poll(&g->loop, timeout_ms);
+	resume_waiting(g);
+	return rc;
 }
 
 void grabber_get_stats(const struct grabber *g, struct grab_stats *out)
 {
 	*out = g->stats;
+}
+
+void grabber_get_mem(const struct grabber *g, struct grab_mem *out)
+{
+	out->slot_bytes = sizeof(struct grab_slot);
+	out->side_bytes = sizeof(struct grab_side);
+	out->sides_peak = g->sides.peak;
+	out->sides_allocated = g->sides.allocated;
+	out->sides_cap = g->sides.cap;
+	out->side_waits = g->side_waits;
 }
 
 /* ---- construction ------------------------------------------------------- */
@@ -373,7 +477,15 @@ static int make_contexts(struct grabber *g, char *err, size_t errlen)
 	if (g->ctx_main == NULL)
 		return -EINVAL;
 	g->ctx_inject = probe_tls_ctx_new_unverified(err, errlen);
-	return g->ctx_inject == NULL ? -EINVAL : 0;
+	if (g->ctx_inject == NULL)
+		return -EINVAL;
+	g->dhguard = probe_dhguard_new(g->cfg.max_dh_bits);
+	if (g->dhguard == NULL || probe_dhguard_ctx(g->ctx_main, g->cfg.max_dh_bits) < 0 ||
+	    probe_dhguard_ctx(g->ctx_inject, g->cfg.max_dh_bits) < 0) {
+		snprintf(err, errlen, "cannot set up the DH group guard");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 struct grabber *grabber_new(const struct grab_config *cfg, grab_record_fn fn, void *ctx, char *err,
@@ -387,6 +499,10 @@ struct grabber *grabber_new(const struct grab_config *cfg, grab_record_fn fn, vo
 		return NULL;
 	}
 	g->cfg = *cfg;
+	if (g->cfg.max_dh_bits == 0)
+		g->cfg.max_dh_bits = PROBE_DH_BITS_DEFAULT;
+	if (g->cfg.cpu_budget_ms == 0)
+		g->cfg.cpu_budget_ms = GRAB_CPU_BUDGET_MS_DEFAULT;
 	g->fn = fn;
 	g->ctx = ctx;
 	g->loop.epfd = -1;
@@ -400,11 +516,14 @@ struct grabber *grabber_new(const struct grab_config *cfg, grab_record_fn fn, vo
 	g->slots = calloc(cfg->concurrency, sizeof(*g->slots));
 	g->free_list = calloc(cfg->concurrency, sizeof(*g->free_list));
 	g->queue = calloc(g->qcap, sizeof(*g->queue));
-	if (g->slots == NULL || g->free_list == NULL || g->queue == NULL) {
+	g->side_wait = calloc(cfg->concurrency, sizeof(*g->side_wait));
+	if (g->slots == NULL || g->free_list == NULL || g->queue == NULL || g->side_wait == NULL ||
+	    grab_side_pool_init(&g->sides, side_cap(cfg->concurrency)) != 0) {
 		snprintf(err, errlen, "out of memory for %u slots", cfg->concurrency);
 		goto fail;
 	}
 	rc = io_loop_init(&g->loop, cfg->concurrency, slot_resolve, g);
+	g->loop.charge = slot_charge;
 	if (rc < 0) {
 		snprintf(err, errlen, "io loop: %s", strerror(-rc));
 		goto fail;
@@ -424,11 +543,16 @@ void grabber_free(struct grabber *g)
 {
 	if (g == NULL)
 		return;
-	for (uint32_t i = 0; g->slots != NULL && i < g->fresh; i++)
+	for (uint32_t i = 0; g->slots != NULL && i < g->fresh; i++) {
 		if (g->slots[i].busy)
 			io_close(&g->slots[i].io);
+		grab_side_put(&g->sides, g->slots[i].side);
+	}
+	grab_side_pool_free(&g->sides);
+	free(g->side_wait);
 	SSL_CTX_free(g->ctx_main);
 	SSL_CTX_free(g->ctx_inject);
+	probe_dhguard_free(g->dhguard);
 	io_loop_free(&g->loop);
 	free(g->slots);
 	free(g->free_list);

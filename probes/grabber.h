@@ -35,10 +35,12 @@ struct grab_config {
 	const char
 	    *contact;	 /* operator contact sent in IMAP ID (probe_sw_contact_valid), or NULL */
 	bool tls_matrix; /* run the hand-built hellos (version matrix, legacy suites) */
-	bool injection_test; /* run the STARTTLS injection test (110/143) */
-	bool jarm;	     /* JARM fingerprint (10 more connections per TLS target) */
-	bool login_probe;    /* pre-TLS login probe on 110/143 (login.h); default on */
-	uint16_t nports;     /* 0 = defaults: 110 pop3, 143 imap, 993 imaps, 995 pop3s */
+	bool injection_test;	/* run the STARTTLS injection test (110/143) */
+	bool jarm;		/* JARM fingerprint (10 more connections per TLS target) */
+	bool login_probe;	/* pre-TLS login probe on 110/143 (login.h); default on */
+	uint32_t max_dh_bits;	/* longest finite-field DH prime accepted (tls_dhguard.h); 4096 */
+	uint32_t cpu_budget_ms; /* CPU time one target may cost (grab_budget.h); 1000 */
+	uint16_t nports;	/* 0 = defaults: 110 pop3, 143 imap, 993 imaps, 995 pop3s */
 	struct grab_port_proto ports[GRAB_PORTS_MAX];
 	/* Source addresses (host order): each connection to addr is bound to
 	 * source_ips[addr % nsource_ips], the address the SYN scan used for that
@@ -128,6 +130,22 @@ void grabber_stop(struct grabber *g);
 #define GRAB_FD_SPARE 32
 
 void grabber_get_stats(const struct grabber *g, struct grab_stats *out);
+
+/* Grabber state per connection (issue 11): at most GRAB_STATE_MAX per slot,
+ * whatever the targets do (from concurrency 4 up; below, the one side
+ * state the pool always allows is more than the slots' share). Every slot is slot_bytes; a target's
+ * extra connections add one side state of side_bytes (grab_side.h), from a pool of at most
+ * sides_cap = concurrency * (GRAB_STATE_MAX - slot_bytes) / side_bytes; a target that finds the
+ * pool exhausted waits for one (side_waits counts those waits). sides_peak were in use at once. */
+#define GRAB_STATE_MAX (16 * 1024)
+
+struct grab_mem {
+	size_t slot_bytes, side_bytes;
+	uint32_t sides_peak, sides_allocated, sides_cap;
+	uint64_t side_waits;
+};
+
+void grabber_get_mem(const struct grabber *g, struct grab_mem *out);
 
 void grabber_free(struct grabber *g);
 

@@ -642,6 +642,15 @@ static void loop_expire(struct io_loop *l, int64_t now)
 	}
 }
 
+static int64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 int io_loop_poll(struct io_loop *l, int timeout_ms)
 {
 	struct epoll_event evs[IO_LOOP_EVENTS];
@@ -661,8 +670,15 @@ int io_loop_poll(struct io_loop *l, int timeout_ms)
 	for (int i = 0; i < n; i++) {
 		struct io_conn *c = l->resolve(l->resolve_ctx, evs[i].data.u64);
 
-		if (c != NULL && c->fd >= 0)
+		if (c == NULL || c->fd < 0)
+			continue;
+		if (l->charge == NULL) {
 			io_handle(c, evs[i].events);
+			continue;
+		}
+		int64_t t0 = thread_cpu_ns();
+		io_handle(c, evs[i].events);
+		l->charge(l->resolve_ctx, c, thread_cpu_ns() - t0);
 	}
 	loop_expire(l, io_now_ms());
 	return 0;

@@ -96,6 +96,10 @@ struct io_loop {
 	void *resolve_ctx;
 	struct io_conn **heap; /* min-heap on the due time: deferred errors, then deadlines */
 	uint32_t nheap, cap;
+	/* Optional: told the thread CPU time each socket event of c cost, io
+	 * work (TLS handshake steps) and callbacks together, after it ran
+	 * (resolve_ctx; the grabber's CPU budget per target). */
+	void (*charge)(void *ctx, struct io_conn *c, int64_t cpu_ns);
 };
 
 const char *io_state_name(enum io_state s);

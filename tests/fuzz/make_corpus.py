@@ -162,6 +162,23 @@ def hitlog(corpus):
     put(corpus, "fuzz_hitlog", "writer", b"\x01\x80\x01\x00\x00\x00\x00" + b"".join(hits))
 
 
+def ckpt(corpus):
+    """engine/checkpoint.c's file: the census's TX checkpoint."""
+    def text(queues, seed=77, shard=0, shards=1, pairs=1024, n=0):
+        body = "mailcensus-checkpoint 1\nseed %d\nshard %d %d\nqueues %d\npairs %d\n" \
+               "max_targets %d\nwritten 1796228589583810495\n" % (seed, shard, shards, len(queues), pairs, n)
+        body += "".join("q %d %d %d\n" % (i, l, t) for i, (l, t) in enumerate(queues))
+        h = 2166136261
+        for b in body.encode():
+            h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+        return (body + "sum %08x\n" % h).encode()
+    put(corpus, "fuzz_ckpt", "one-queue", b"\x00" + text([(420, 608)]))
+    put(corpus, "fuzz_ckpt", "four-queues-shard", b"\x00" + text([(9, 1), (0, 3), (7, 0), (1, 1)], 5, 2, 3, 4096, 100))
+    put(corpus, "fuzz_ckpt", "bad-sum", b"\x00" + text([(1, 2)]).replace(b"seed 77", b"seed 78"))
+    put(corpus, "fuzz_ckpt", "made", b"\x01\x2a\x00\x00\x00\x02\x03\x05\x00\x04\x10\x00\x41\x01" + bytes(range(40)))
+    put(corpus, "fuzz_ckpt", "made-flipped", b"\x03\x2a\x00\x00\x00\x02\x03\x05\x00\x04\x10\x00\x41\x01" + bytes(range(40)))
+
+
 def hello(corpus):
     """First answers to a hand-built ClientHello (probes/tlshello.c)."""
     def rec(ct, ver, body):
@@ -199,6 +216,7 @@ def main():
     json_hand(corpus)
     hitlog(corpus)
     hello(corpus)
+    ckpt(corpus)
     record(corpus, corpus)
     for i, rdir in enumerate(sys.argv[2:]):
         results(corpus, rdir, "grab%d" % i)

@@ -5,15 +5,23 @@
 # net_af_packet from an address no kernel owns.
 #   0. the server's posture function (C) and the checker's (Python) agree
 #      on every pair of the slice;
-#   1. `scan --grab` over the slice: every open pair has exactly one record
-#      and each matches the truth field by field (check_dense.py); closed and
-#      silent pairs have none; the engine counted one RST per closed pair;
+#   1. `scan --grab --grab-workers 1` over the slice: every open pair has
+#      exactly one record and each matches the truth field by field
+#      (check_dense.py); closed and silent pairs have none; the engine
+#      counted one RST per closed pair; the manifest's hit accounting holds
+#      (every hit of the log is a record, no ring drop); then the same with
+#      2 worker processes: the same records;
 #   2. overload: the slice's first /24 sent at full speed into a 64-slot hit
 #      ring (--ring-size) and a grabber of 50: what is lost is printed (ring
 #      drops, missing records), and the counters add up: every validated hit
 #      is a record or a counted ring drop, and every record present is right;
-#   3. two stages (`scan -o`, then `grab -w 2`): the same records as 1;
-#   4. grab --no-injection-test: no injection verdict, the rest as the truth.
+#   3. two stages (`scan -o`, then `grab --grab-workers 2`): the same
+#      records as 1;
+#   4. grab --no-injection-test: no injection verdict, the rest as the truth;
+#   5. Ctrl-C in the grab tail, tarpits and slow servers among the open
+#      probes: root and workers end within --grab-timeout + 2 s, `verify
+#      --partial` passes, the manifest says interrupted and accounts for
+#      every hit.
 # DENSE_TEST_SLICE (default 198.19.0.0/22) and DENSE_TEST_RTT (ms of
 # emulated round trip, default 50) size it.
 set -euo pipefail
@@ -57,22 +65,31 @@ nclosed=$(awk '$2 == "closed"' "$work/py.list" | wc -l)
 nopen=$(awk '$2 != "closed" && $2 != "silent"' "$work/py.list" | wc -l)
 echo "truth: $("$dn" truth "$slice")"
 
-# 1. scan --grab
-t0=$(date +%s)
-rc=0
-scan -r 20000 -c 3 --seed 11 --grab -O "$work/r1" --ca-file "$MC_CA_CERT" \
-	--grab-concurrency 1000 --grab-connect-timeout 5 --grab-read-timeout 10 \
-	--grab-timeout 90 2>"$work/e1" || rc=$?
-echo "scan --grab exit $rc after $(($(date +%s) - t0)) s: $(tail -1 "$work/e1")"
-records "$work/r1" >"$work/rec1"
-check "scan --grab exits 0" test "$rc" -eq 0
-check "every record against the truth" \
-	python3 "$tools/check_dense.py" "$work/rec1" "$slice" "$MC_DENSE_CERTS"
-m=$work/r1/manifest.json
-check "engine hits = open pairs ($nopen)" test "$(meta "$m" .engine.hits)" -eq "$nopen"
-rsts=$(meta "$m" .engine.rsts)
-check "engine RSTs = closed pairs ($rsts = $nclosed)" test "$rsts" -eq "$nclosed"
-check "manifest records = open pairs" test "$(meta "$m" .records)" -eq "$nopen"
+# 1. scan --grab, with 1 and with 2 grab worker processes
+for nw in 1 2; do
+	r=$work/r1w$nw
+	t0=$(date +%s)
+	rc=0
+	scan -r 20000 -c 3 --seed 11 --grab -O "$r" --ca-file "$MC_CA_CERT" --grab-workers "$nw" \
+		--grab-concurrency $((1000 / nw)) --grab-connect-timeout 5 --grab-read-timeout 10 \
+		--grab-timeout 90 2>"$work/e1" || rc=$?
+	echo "scan --grab --grab-workers $nw exit $rc after $(($(date +%s) - t0)) s: $(tail -1 "$work/e1")"
+	records "$r" >"$r.rec"
+	check "scan --grab ($nw workers) exits 0" test "$rc" -eq 0
+	check "every record against the truth ($nw workers)" \
+		python3 "$tools/check_dense.py" "$r.rec" "$slice" "$MC_DENSE_CERTS"
+	m=$r/manifest.json
+	check "engine hits = open pairs ($nopen)" test "$(meta "$m" .engine.hits)" -eq "$nopen"
+	rsts=$(meta "$m" .engine.rsts)
+	check "engine RSTs = closed pairs ($rsts = $nclosed)" test "$rsts" -eq "$nclosed"
+	check "manifest records = open pairs" test "$(meta "$m" .records)" -eq "$nopen"
+	check "manifest hits $(jq -c .hits "$m"): records = hit log, $nw workers, no ring drop" \
+		jq -e --argjson nw "$nw" '.hits as $h | $h.workers == $nw and $h.records == .records
+			and $h.logged + $h.old_todo == $h.records + $h.skipped + $h.refound + $h.abandoned + $h.unread + $h.corrupt
+			and $h.logged == .engine.hits and .engine.drops.ring == 0' "$m" >/dev/null
+done
+cp "$work/r1w1.rec" "$work/rec1"
+check "2 workers: the same records as 1" cmp -s <(norm "$work/rec1") <(norm "$work/r1w2.rec")
 
 # 2. the grab stage cannot keep up: the first /24 of the slice at full
 # send speed into a 64-slot hit ring and 50 grab slots. What is lost is
@@ -105,10 +122,10 @@ check "every record present is right (missing ones counted, not failed)" \
 scan -r 20000 -c 3 --seed 13 -o "$work/resp.csv" -m "$work/m3.json"
 check "scan -o finds every open pair" test "$(($(wc -l <"$work/resp.csv") - 1))" -eq "$nopen"
 rc=0
-ip netns exec "$MC_NS_SCAN" "$MC_BIN" grab -w 2 --ca-file "$MC_CA_CERT" --concurrency 250 \
+ip netns exec "$MC_NS_SCAN" "$MC_BIN" grab --grab-workers 2 --ca-file "$MC_CA_CERT" --concurrency 250 \
 	--connect-timeout 5 --read-timeout 10 --timeout 90 "$work/resp.csv" \
 	>"$work/rec3" 2>"$work/e3" || rc=$?
-check "grab -w 2 exits 0" test "$rc" -eq 0
+check "grab --grab-workers 2 exits 0" test "$rc" -eq 0
 check "two-stage records against the truth" \
 	python3 "$tools/check_dense.py" "$work/rec3" "$slice" "$MC_DENSE_CERTS"
 check "two-stage records equal the census records" cmp -s <(norm "$work/rec1") <(norm "$work/rec3")
@@ -124,4 +141,30 @@ check "--no-injection-test: injection null on all $(wc -l <"$work/stls") STARTTL
 check "... and every record as the truth says without the injection test" \
 	python3 "$tools/check_dense.py" "$work/rec4" "$slice" "$MC_DENSE_CERTS" --allow-missing \
 	--no-injection-test
+
+# 5. SIGINT in the grab tail (not -q: the census says when sending is done)
+gt=3
+ip netns exec "$MC_NS_SCAN" "$MC_BIN" scan --iface "$MC_SCAN_IF" -S "$MC_ENGINE_IP" \
+	--gateway-ip "$MC_GW_IP" -p 110,143,993,995 -r 20000 -c 1 --seed 15 --grab -O "$work/r5" \
+	--ca-file "$MC_CA_CERT" --grab-workers 2 --grab-concurrency 100 --grab-timeout "$gt" \
+	"$slice" 2>"$work/e5" &
+pid=$!
+for _ in $(seq 300); do
+	grep -q 'sending and cooldown done' "$work/e5" && break
+	sleep 0.05
+done
+sleep 1
+t0=$(date +%s%N)
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+m=$work/r5/manifest.json
+check "SIGINT in the tail: ended in $ms ms (bound $((gt + 2)) s), exit $rc" \
+	test "$ms" -le $(((gt + 2) * 1000)) -a "$rc" -eq 1
+check "SIGINT in the tail: verify --partial" "$MC_BIN" verify --partial "$work/r5"
+check "SIGINT in the tail: $(jq -c '[.state, .signal, .hits]' "$m")" \
+	jq -e '.state == "interrupted" and .signal == "SIGINT" and .hits.records < .hits.logged and
+		.hits.logged + .hits.old_todo == .hits.records + .hits.skipped + .hits.refound + .hits.abandoned + .hits.unread + .hits.corrupt' \
+	"$m"
 exit $fail

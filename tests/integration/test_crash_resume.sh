@@ -11,8 +11,9 @@
 #   - a second process on a directory being written is refused (flock);
 #   - SIGTERM and SIGHUP: exit 1, manifest interrupted by that signal,
 #     report's first line says so;
-#   - ENOSPC on a small tmpfs (private mount namespace): a clear error,
-#     sealed shards verify, and after the tmpfs grows, resume completes;
+#   - ENOSPC on a small tmpfs (private mount namespace), for a grab and for
+#     a census: a clear error, sealed shards verify, and after the tmpfs
+#     grows, resume completes;
 #     an unwritable (read-only) directory is refused before any connection;
 #   - a fresh run into a used directory (also one holding only leftovers)
 #     is refused with exit 2 naming resume; leftovers that are symlinks are
@@ -231,6 +232,45 @@ crc=$?
 	{ bad "resume after ENOSPC: exit $(cat "$work/enospc.rrc")"; cat "$work/enospc.resume" "$work/enospc.cmp"; }
 [ "$(cat "$work/ro.rc")" = 2 ] && grep -q 'Read-only file system' "$work/ro.out" &&
 	ok "a read-only directory is refused up front: $(head -c 120 "$work/ro.out")" || bad "read-only: exit $(cat "$work/ro.rc"): $(cat "$work/ro.out")"
+
+# --- a census on a full disk ----------------------------------------------------
+# The same census (fixed seed, no enrichment) into a 320 KiB tmpfs: the hit
+# log, the shards or the checkpoint meet ENOSPC; the run stops with a clear
+# error, its sealed shards verify, the manifest says failed; after the tmpfs
+# grows, resume (from the engine checkpoint and the hit log) completes it
+# with the records of an uninterrupted census.
+CSCAN=(scan --iface "$MC_SCAN_IF" -S "$MC_ENGINE_IP" --gateway-ip "$MC_GW_IP" -q -w "$work/allow"
+	-p '110,143,993,995' -r 2000 -c 2 --seed 5 --grab --ca-file "$MC_CA_CERT" --no-enrich
+	--grab-concurrency 16 --grab-connect-timeout 2 --grab-read-timeout 3 --grab-timeout 20
+	--seal-every 1 --shard-records 20 --no-tls-matrix)
+cp "$work/allow" "$work/allow.now" && printf '198.18.16.0/26\n198.18.1.0/27\n' >"$work/allow"
+mc "${CSCAN[@]}" -O "$work/cfull-base" 2>"$work/cfull-base.err"
+mkdir -p "$work/cmnt"
+unshare -m bash -c '
+	set -u
+	mnt=$1 bin=$2 ns=$3 out=$4; shift 4
+	mount -t tmpfs -o size=320k mc-cenospc "$mnt" || exit 3
+	ip netns exec "$ns" "$bin" "$@" -O "$mnt/res" >"$out/cenospc.out" 2>&1
+	echo $? >"$out/cenospc.rc"
+	"$bin" verify --partial "$mnt/res" >"$out/cenospc.verify" 2>&1
+	echo $? >"$out/cenospc.vrc"
+	cp "$mnt/res/manifest.json" "$out/cenospc.manifest"
+	mount -o remount,size=8m "$mnt"
+	ip netns exec "$ns" "$bin" resume "$mnt/res" >"$out/cenospc.resume" 2>&1
+	echo $? >"$out/cenospc.rrc"
+	cp -a "$mnt/res" "$out/cenospc-res"
+' _ "$work/cmnt" "$MC_BIN" "$MC_NS_SCAN" "$work" "${CSCAN[@]}"
+rc=$(cat "$work/cenospc.rc" 2>/dev/null)
+[ "$rc" = 1 ] && grep -q 'No space left on device' "$work/cenospc.out" &&
+	[ "$(cat "$work/cenospc.vrc")" = 0 ] && [ "$(jq -r .state "$work/cenospc.manifest")" = failed ] &&
+	ok "census ENOSPC: exit 1, $(grep -m1 'No space' "$work/cenospc.out" | cut -c1-110); sealed shards verify, manifest failed" ||
+	{ bad "census ENOSPC: exit $rc, verify $(cat "$work/cenospc.vrc" 2>/dev/null)"; cat "$work/cenospc.out"; }
+python3 tests/integration/compare_runs.py "$work/cfull-base" "$work/cenospc-res" >"$work/cenospc.cmp" 2>&1
+crc=$?
+[ "$(cat "$work/cenospc.rrc")" = 0 ] && [ $crc = 0 ] && [ "$(state "$work/cenospc-res" | cut -d' ' -f1)" = complete ] &&
+	ok "census ENOSPC: after the tmpfs grew, resume completes: $(tail -1 "$work/cenospc.cmp")" ||
+	{ bad "census resume after ENOSPC: exit $(cat "$work/cenospc.rrc")"; cat "$work/cenospc.resume" "$work/cenospc.cmp"; }
+cp "$work/allow.now" "$work/allow"
 
 # --- unsafe files --------------------------------------------------------------
 GEN="$MC_BUILDDIR/output/mc-bench-output"

@@ -17,7 +17,10 @@
 #     unresponsive, inconclusive) and flags, and no other record has flags;
 #   - recorded product greetings (the "-sw-" scenarios) yield the right
 #     software product, version and evidence (IMAP ID, IMPLEMENTATION, banner);
-#   - the good target still yields a complete record matching ground truth.
+#   - the good target still yields a complete record matching ground truth;
+#   - bounded CPU (issue 11): the 8192-bit DHE server is refused by default
+#     at a third of the CPU of accepting it, and --cpu-budget ends a target
+#     that goes over with error "cpu: budget-exceeded".
 # Needs the test network (scripts/testnet up; instance $MC_TESTNET, default mc).
 set -uo pipefail
 
@@ -261,4 +264,44 @@ if [ "$py" -ne 0 ]; then
 	sed -n 1,30p "$work/grab.err"
 	fail "record checks failed"
 fi
+# --- bounded CPU per target (issue 11) ---------------------------------------
+# The 8192-bit DHE server alone, three ways: refused by default (the guard
+# reads the prime's length before OpenSSL pays ~250 ms per handshake for
+# it), accepted with --max-dh-bits 8192 (what the refusal saves), and
+# accepted but cut off by --cpu-budget. CPU is the grab process's
+# user+system time (bash's `time` counts the exec'd child).
+dhport=$(awk '$3 == "imap-dh8192" {print $1}' "$work/map")
+[ -n "$dhport" ] || fail "no imap-dh8192 port in the fixture map"
+echo "$FX_IP:$dhport" >"$work/dh.targets"
+dh_grab() { # NAME ARGS... -> $work/dh.NAME.{json,cpu}
+	local name=$1 t
+	shift
+	t=$( { TIMEFORMAT='%3U %3S'; time ip netns exec "$MC_NS_SCAN" timeout -s KILL 30 \
+		"$MC_BIN" grab --port "$dhport=imap" --timeout "$TOTAL_S" "$@" "$work/dh.targets" \
+		>"$work/dh.$name.json" 2>"$work/dh.$name.err"; } 2>&1 | tail -1)
+	awk '{printf "%d\n", ($1 + $2) * 1000}' <<<"$t" >"$work/dh.$name.cpu"
+}
+dh_grab refused
+dh_grab allowed --max-dh-bits 8192
+dh_grab budget --max-dh-bits 8192 --cpu-budget 100
+python3 - "$work" <<'EOF2'
+import json, sys
+w = sys.argv[1]
+fails = 0
+def rec(name):
+    return json.load(open(f"{w}/dh.{name}.json")), int(open(f"{w}/dh.{name}.cpu").read())
+(r0, c0), (r1, c1), (r2, c2) = rec("refused"), rec("allowed"), rec("budget")
+def check(cond, what):
+    global fails
+    print(("  ok   " if cond else "  FAIL ") + what)
+    fails += not cond
+check(r0["error"] == "tls: dh-group-too-large", f"default: refused ({r0['error']!r}), grab CPU {c0} ms")
+check(r1["error"] is None and (r1["tls"] or {}).get("kx", {}).get("bits") == 8192,
+      f"--max-dh-bits 8192: TLS up over the 8192-bit group, grab CPU {c1} ms")
+check(c0 * 3 < c1, f"the refusal saves the handshakes' CPU ({c0} ms vs {c1} ms)")
+check(r2["error"] == "cpu: budget-exceeded", f"--cpu-budget 100: {r2['error']!r}, grab CPU {c2} ms")
+check(c2 < c1, f"the budget ends the target early ({c2} ms vs {c1} ms)")
+sys.exit(1 if fails else 0)
+EOF2
+[ $? -eq 0 ] || fail "CPU bound checks failed"
 say "PASS"

@@ -106,6 +106,50 @@ static void test_save_restore(void)
 	}
 }
 
+/* cyclic_iter_seek() to a walked iterator's `left` continues exactly as the
+ * walked one (a checkpoint's restart), for every part, after any number of
+ * steps including none and all; beyond the part's positions it refuses. */
+static void test_seek_matches_walk(void)
+{
+	struct cyclic_group g;
+	const uint32_t nparts = 3;
+
+	CHECK_INT_EQ(cyclic_group_init(&g, 5000, 7), 0);
+	for (uint32_t part = 0; part < nparts; part++) {
+		uint64_t total = cyclic_part_positions(&g, part, nparts);
+		for (uint64_t steps = 0; steps <= total; steps += 1 + steps / 3) {
+			struct cyclic_iter walked, sought;
+			uint64_t x, y, dummy;
+			bool same = true;
+
+			cyclic_iter_init(&walked, &g, part, nparts);
+			while (walked.left > total - steps && cyclic_next(&walked, &g, &dummy))
+				;
+			if (walked.left != total - steps)
+				continue; /* the last steps were skipped elements: left jumped */
+			cyclic_iter_init(&sought, &g, part, nparts);
+			CHECK(cyclic_iter_seek(&sought, &g, walked.left));
+			for (;;) {
+				bool a = cyclic_next(&walked, &g, &x),
+				     b = cyclic_next(&sought, &g, &y);
+				if (a != b || (a && x != y))
+					same = false;
+				if (!a || !b)
+					break;
+			}
+			if (!same) {
+				TEST_FAIL_AT("part %u: seek after %llu steps differs", part,
+					     (unsigned long long)steps);
+				return;
+			}
+		}
+		struct cyclic_iter it;
+		cyclic_iter_init(&it, &g, part, nparts);
+		CHECK(!cyclic_iter_seek(&it, &g, total + 1));
+		CHECK_UINT_EQ(it.left, total);
+	}
+}
+
 /* cyclic_next_bulk() yields exactly cyclic_next()'s sequence, whatever the
  * batch sizes and however the two are interleaved on one iterator. */
 static void test_bulk_matches_single(void)
@@ -292,6 +336,7 @@ int main(void)
 	RUN(test_bad_sizes);
 	RUN(test_coverage_by_enumeration);
 	RUN(test_save_restore);
+	RUN(test_seek_matches_walk);
 	RUN(test_bulk_matches_single);
 	RUN(test_order_depends_on_seed);
 	RUN(test_space_over_2_32);

@@ -449,10 +449,59 @@ static void test_immediate_failures(void)
 	CHECK_INT_EQ(d.other, 0);
 }
 
+/* Two targets on one side state (concurrency 4: the pool may hold one
+ * within GRAB_STATE_MAX per slot, grabber.h): the second target waits for the
+ * first one's side state before its login and injection connections, and
+ * both records come out whole. */
+static void test_side_state_wait(void)
+{
+	static struct results res;
+	struct inject_server srv = {.conns = 6}; /* two targets, three connections each */
+	struct grab_config cfg;
+	struct grab_mem mem;
+	struct grabber *g;
+	char err[256];
+
+	srv.fd = listen_any(&srv.port);
+	CHECK(srv.fd >= 0);
+	pthread_create(&srv.thread, NULL, inject_serve, &srv);
+	grab_config_defaults(&cfg);
+	cfg.concurrency = 4;
+	cfg.read_timeout_ms = 3000;
+	cfg.tls_matrix = false;
+	cfg.ports[0].port = srv.port;
+	cfg.ports[0].proto = MC_PROTO_POP3;
+	cfg.nports = 1;
+	g = grabber_new(&cfg, on_record, &res, err, sizeof(err));
+	CHECK(g != NULL);
+	if (g == NULL)
+		return;
+	CHECK_INT_EQ(grabber_add(g, LOOPBACK, srv.port), 0);
+	CHECK_INT_EQ(grabber_add(g, LOOPBACK, srv.port), 0);
+	CHECK_INT_EQ(grabber_finish(g), 0);
+	grabber_get_mem(g, &mem);
+	grabber_free(g);
+	pthread_join(srv.thread, NULL);
+	close(srv.fd);
+	CHECK_UINT_EQ(mem.sides_cap, 1);
+	CHECK_UINT_EQ(mem.sides_peak, 1);
+	CHECK(mem.side_waits >= 1);
+	CHECK(mem.slot_bytes * 4 + mem.side_bytes * mem.sides_cap <= 4 * GRAB_STATE_MAX);
+	CHECK_INT_EQ(res.n, 2);
+	for (int i = 0; i < 2 && i < res.n; i++) {
+		const struct mc_record *r = &res.recs[i];
+		CHECK_STR_EQ(r->error, "");
+		CHECK_INT_EQ(r->starttls_injection, MC_TRI_YES);
+		CHECK_UINT_EQ(r->login_steps, 3);
+		CHECK_INT_EQ(r->login[2].outcome, MC_LOGIN_ACCEPTED);
+	}
+}
+
 int main(void)
 {
 	RUN(test_immediate_failures);
 	RUN(test_tls_and_injection);
+	RUN(test_side_state_wait);
 	RUN(test_scripted_servers);
 	return test_summary();
 }

@@ -4,8 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "tests/unit/test.h"
 #include "output/json.h"
@@ -14,6 +18,32 @@
 #include "output/sink.h"
 #include "output/verify.h"
 #include "out_test_util.h"
+
+/* A slow disk for test_seal_off_loop: this executable's fsync and
+ * fdatasync take the place of libc's and sleep first while the delay is
+ * set (process-wide because fsync is). */
+static atomic_int fsync_delay_ms;
+
+static void disk_delay(void)
+{
+	int ms = atomic_load(&fsync_delay_ms);
+	struct timespec ts = {0, (long)ms * 1000000L};
+
+	if (ms > 0)
+		nanosleep(&ts, NULL);
+}
+
+int fsync(int fd)
+{
+	disk_delay();
+	return (int)syscall(SYS_fsync, fd);
+}
+
+int fdatasync(int fd)
+{
+	disk_delay();
+	return (int)syscall(SYS_fdatasync, fd);
+}
 
 static struct out_json *parse(struct out_json_arena *a, const char *text, int *rc)
 {
@@ -208,11 +238,15 @@ static void killed_run(const struct out_sink_config *cfg, int n, bool keep_first
 		if (out_sink_open(&s, cfg, err, sizeof(err)) != 0)
 			_exit(3);
 		put_records_from(s, 0, 4); /* first seal (rotate_records = 4) */
+		if (out_sink_sync(s) != 0) /* sealed by the sealer thread before the "kill" */
+			_exit(5);
 		snprintf(first, sizeof(first), "%s/manifest.json", cfg->dir);
 		snprintf(saved, sizeof(saved), "%s/../first-manifest", cfg->dir);
 		if (keep_first_manifest && link(first, saved) != 0)
 			_exit(4);
 		put_records_from(s, 4, n - 4);
+		if (out_sink_sync(s) != 0)
+			_exit(5);
 		_exit(0);
 	}
 	int status = 0;
@@ -259,11 +293,39 @@ static void test_resume_dir(void)
 	CHECK_INT_EQ(
 	    faccessat(open(res, O_RDONLY | O_DIRECTORY), "shard-00002.ndjson.tmp", F_OK, 0), -1);
 	out_sink_set_interrupted(s, SIGTERM);
+	out_sink_set_counts(s, 100, 7); /* a census session's engine counters */
+	put_records_from(s, 20, 1);
 	CHECK_INT_EQ(out_sink_close(s, NULL, err, sizeof(err)), 0);
 	manifest_facts(res, state, sizeof(state), &nfiles, &records);
 	CHECK_STR_EQ(state, "interrupted");
 	CHECK_INT_EQ(out_verify_dir(res, &complete, devnull), 0);
 	CHECK(!complete);
+	{ /* history: the killed session with its last manifest's figures, then this one */
+		int dirfd = open(res, O_RDONLY | O_DIRECTORY);
+		struct out_json_arena a = {0};
+		struct out_json *m = NULL;
+		CHECK_INT_EQ(out_json_load(dirfd, "manifest.json", &a, &m, err, sizeof(err)), 0);
+		const struct out_json *h = out_json_get(m, "history"),
+				      *t = out_json_get(m, "totals");
+		CHECK(h != NULL && h->type == OUT_JSON_ARRAY && h->count == 2);
+		if (h != NULL && h->count == 2) {
+			const struct out_json *h0 = h->child, *h1 = h->child->next;
+			CHECK_STR_EQ(out_json_str(out_json_get(h0, "state")), "killed");
+			CHECK_UINT_EQ(out_json_u64(out_json_get(h0, "records"), 0), 8);
+			CHECK(out_json_get(h0, "sent")->type == OUT_JSON_NULL); /* a grab session */
+			CHECK(out_json_get(h0, "ended")->type == OUT_JSON_NULL);
+			CHECK_STR_EQ(out_json_str(out_json_get(h1, "state")), "interrupted");
+			CHECK_UINT_EQ(out_json_u64(out_json_get(h1, "records"), 0), 1);
+			CHECK_UINT_EQ(out_json_u64(out_json_get(h1, "sent"), 0), 100);
+			CHECK_UINT_EQ(out_json_u64(out_json_get(h1, "hits"), 0), 7);
+			CHECK(out_json_str(out_json_get(h1, "ended")) != NULL);
+		}
+		CHECK_UINT_EQ(out_json_u64(out_json_get(t, "sessions"), 0), 2);
+		CHECK_UINT_EQ(out_json_u64(out_json_get(t, "records"), 0), 9);
+		CHECK_UINT_EQ(out_json_u64(out_json_get(t, "sent"), 0), 100);
+		out_json_arena_free(&a);
+		close(dirfd);
+	}
 	out_test_rmrf(dir);
 
 	/* killed between a shard's rename and the manifest rewrite: adopted */
@@ -401,6 +463,104 @@ static void test_seal_timer(void)
 	out_test_rmrf(dir);
 }
 
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* 400 records, one a millisecond, 50 to a shard, on a disk whose fsync
+ * takes 10 ms (a seal: about four of them); the longest out_sink_put() in microseconds. */
+static int64_t paced_run(const char *res, bool seal_inline)
+{
+	struct out_sink_config cfg = {
+	    .dir = res, .no_enrich = true, .rotate_records = 50, .seal_inline = seal_inline};
+	struct out_sink *s = NULL;
+	struct mc_record r;
+	char err[512];
+	int64_t worst = 0, start;
+
+	CHECK_INT_EQ(out_sink_open(&s, &cfg, err, sizeof(err)), 0);
+	if (s == NULL)
+		return -1;
+	memset(&r, 0, sizeof(r));
+	r.port = 143;
+	r.proto = MC_PROTO_IMAP;
+	start = mono_us();
+	for (int i = 0; i < 400; i++) {
+		int64_t due = start + i * 1000, now = mono_us();
+		if (due > now)
+			usleep((useconds_t)(due - now));
+		r.ip = 0xc6120000u + (uint32_t)i;
+		int64_t t0 = mono_us();
+		CHECK_INT_EQ(out_sink_put(s, &r), 0);
+		if (mono_us() - t0 > worst)
+			worst = mono_us() - t0;
+	}
+	CHECK_INT_EQ(out_sink_close(s, NULL, err, sizeof(err)), 0);
+	return worst;
+}
+
+/* Every record, once, in put order across the shards. */
+static void check_order(const char *res, int n)
+{
+	int dirfd = open(res, O_RDONLY | O_DIRECTORY), next = 0;
+	char name[OUT_SHARD_NAME_MAX], err[256], want[40];
+
+	for (uint32_t i = 0; next < n && i < 64; i++) {
+		struct out_shard_reader *rd = NULL;
+		char *line;
+		size_t len;
+
+		out_shard_name(name, sizeof(name), i, false);
+		CHECK_INT_EQ(out_shard_reader_open(&rd, dirfd, name, err, sizeof(err)), 0);
+		if (rd == NULL)
+			break;
+		while (out_shard_reader_next(rd, &line, &len, err, sizeof(err)) == 1) {
+			snprintf(want, sizeof(want), "\"ip\":\"198.18.%d.%d\"", next >> 8,
+				 next & 255);
+			CHECK(strstr(line, want) != NULL);
+			next++;
+		}
+		out_shard_reader_close(rd);
+	}
+	CHECK_INT_EQ(next, n);
+	close(dirfd);
+}
+
+/* Sealing (three fsyncs and a manifest rewrite a shard) happens off the
+ * caller's thread: with a 10 ms fsync, the old inline seal blocks a put for
+ * 30 ms and more, the sealer thread not at all. Both directories verify and
+ * hold every record in order. */
+static void test_seal_off_loop(void)
+{
+	char dir[PATH_MAX], res[2][PATH_MAX + 8];
+	int64_t worst[2];
+	bool complete = false;
+	FILE *devnull = fopen("/dev/null", "w");
+
+	CHECK_INT_EQ(out_test_tmpdir(dir, sizeof(dir)), 0);
+	atomic_store(&fsync_delay_ms, 10);
+	for (int k = 0; k < 2; k++) {
+		snprintf(res[k], sizeof(res[k]), "%s/%s", dir, k == 0 ? "inline" : "sealer");
+		worst[k] = paced_run(res[k], k == 0);
+	}
+	atomic_store(&fsync_delay_ms, 0);
+	fprintf(stderr, "longest put while sealing (fsync 10 ms): inline %.1f ms, sealer %.3f ms\n",
+		worst[0] / 1e3, worst[1] / 1e3);
+	CHECK(worst[0] >= 30000); /* the comparison measures what it should */
+	CHECK(worst[1] < 10000);  /* no fsync on the put path */
+	for (int k = 0; k < 2; k++) {
+		CHECK_INT_EQ(out_verify_dir(res[k], &complete, devnull), 0);
+		CHECK(complete);
+		check_order(res[k], 400);
+	}
+	fclose(devnull);
+	out_test_rmrf(dir);
+}
+
 int main(void)
 {
 	RUN(test_json_reader);
@@ -410,5 +570,6 @@ int main(void)
 	RUN(test_resume_listed_twice);
 	RUN(test_resume_same_fd_twice);
 	RUN(test_seal_timer);
+	RUN(test_seal_off_loop);
 	return test_summary();
 }
