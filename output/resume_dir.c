@@ -174,6 +174,10 @@ static int read_listed(struct out_resume_dir *rd, size_t *keycap, int dirfd,
 				 compress ? "compressed" : "plain");
 			return -EINVAL;
 		}
+		if (idx == UINT32_MAX) { /* fuzz_resume: next_index would wrap to shard 0 */
+			snprintf(err, errlen, "%s: no shard can follow it", name);
+			return -EINVAL;
+		}
 		if (idx >= rd->next_index)
 			rd->next_index = idx + 1;
 		if (out_resume_dir_add(rd, &info) != 0)
@@ -231,7 +235,7 @@ static int sweep(struct out_resume_dir *rd, int dirfd, bool compress, uint32_t *
 			continue;
 		if (sscanf(n, "shard-%u", &idx) != 1 ||
 		    (out_shard_name(want, sizeof(want), idx, compress), strcmp(want, n) != 0) ||
-		    idx < rd->next_index) {
+		    idx < rd->next_index || idx == UINT32_MAX) {
 			snprintf(err, errlen,
 				 "%s is not listed in the manifest and was not the shard being "
 				 "sealed (`mailcensus verify` says more)",

@@ -19,10 +19,10 @@
  * above every shard's (it must not wrap), and no temporary file is left.
  * For the written runs the reference says more: refused exactly when a
  * listed shard changed, a record has no port 1..65535, an unlisted shard
- * lies below the listed ones, "compress" disagrees or an entry is listed
- * twice; otherwise the shards kept are the listed ones in order, then the
- * unlisted ones by index, the keys are exactly the records' (IPv6 through
- * out_resume_key6), and next_index is one above the highest index. */
+ * lies below the listed ones, "compress" disagrees, an entry is listed
+ * twice or a shard's index is 2^32 - 1 (the next would wrap to 0); otherwise the shards kept are
+ * the listed ones in order, then the unlisted ones by index, the keys are exactly the records'
+ * (IPv6 through out_resume_key6), and next_index is one above the highest index. */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -268,6 +268,8 @@ static void structured(struct fuzz_in *in, uint8_t flags)
 
 	/* the reference */
 	bool complete = (st & 4) ? (st & 1) : (st & 3) == 3;
+	for (size_t i = 0; i < nsh; i++) /* no shard can follow 2^32 - 1 */
+		refuse |= sh[i].index == UINT32_MAX;
 	for (size_t i = 0; i < nlisted; i++) {
 		refuse |= sh[i].bad;
 		if (!any_listed || sh[i].index > max_listed)

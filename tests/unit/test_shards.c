@@ -420,6 +420,45 @@ static void test_resume_same_fd_twice(void)
 	out_test_rmrf(dir);
 }
 
+/* fuzz_resume: a manifest listing shard-4294967295 made next_index wrap to
+ * 0, so the resumed run would have sealed over shard-00000. Minimised
+ * input: a running run's first shard renamed to that index. */
+static void test_resume_index_max(void)
+{
+	char dir[PATH_MAX], res[PATH_MAX + 8], man[PATH_MAX + 32], a[PATH_MAX + 32],
+	    b[PATH_MAX + 40], err[512];
+	struct out_sink *s = NULL;
+	static char text[1 << 16], out[1 << 16];
+
+	CHECK_INT_EQ(out_test_tmpdir(dir, sizeof(dir)), 0);
+	snprintf(res, sizeof(res), "%s/res", dir);
+	snprintf(man, sizeof(man), "%s/manifest.json", res);
+	struct out_sink_config cfg = {.dir = res, .no_enrich = true, .rotate_records = 4};
+	killed_run(&cfg, 6, false); /* one sealed shard listed, two records in a temporary */
+	snprintf(a, sizeof(a), "%s/shard-00000.ndjson", res);
+	snprintf(b, sizeof(b), "%s/shard-4294967295.ndjson", res);
+	CHECK_INT_EQ(rename(a, b), 0);
+	FILE *f = fopen(man, "r");
+	size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	text[n] = '\0';
+	char *at = strstr(text, "shard-00000.ndjson");
+	CHECK(at != NULL);
+	if (at == NULL)
+		return;
+	int len = snprintf(out, sizeof(out), "%.*sshard-4294967295.ndjson%s", (int)(at - text),
+			   text, at + strlen("shard-00000.ndjson"));
+	f = fopen(man, "w");
+	CHECK(f != NULL && fwrite(out, 1, (size_t)len, f) == (size_t)len);
+	if (f)
+		fclose(f);
+	cfg.resume = true;
+	CHECK_INT_EQ(out_sink_open(&s, &cfg, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "shard-4294967295.ndjson: no shard can follow it") != NULL);
+	out_test_rmrf(dir);
+}
+
 /* The seal timer: a record reaches a sealed, listed shard within seal_every
  * seconds even when no other record follows. */
 static void test_seal_timer(void)
@@ -568,6 +607,7 @@ int main(void)
 	RUN(test_sink_dir);
 	RUN(test_resume_dir);
 	RUN(test_resume_listed_twice);
+	RUN(test_resume_index_max);
 	RUN(test_resume_same_fd_twice);
 	RUN(test_seal_timer);
 	RUN(test_seal_off_loop);
