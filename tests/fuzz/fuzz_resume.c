@@ -277,8 +277,9 @@ static void structured(struct fuzz_in *in, uint8_t flags)
 		any_listed = true;
 	}
 	next = any_listed ? max_listed + 1 : 0;
+	uint64_t below = next; /* an unlisted shard under a listed index is refused */
 	for (size_t i = nlisted; i < nsh; i++) {
-		refuse |= sh[i].bad || sh[i].index < next;
+		refuse |= sh[i].bad || sh[i].index < below;
 		if ((uint64_t)sh[i].index + 1 > next)
 			next = (uint64_t)sh[i].index + 1;
 	}
