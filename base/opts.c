@@ -58,8 +58,19 @@ static const struct row_ref *ref_of(const struct row_ref *refs, size_t n, int c)
 	return NULL;
 }
 
-int mc_opts_parse(const struct mc_cmd *cmd, struct mc_opt_group *groups, size_t ngroups, int argc,
-		  char **argv, int *rest, char *err, size_t errlen)
+/* The reason is one line: a word quoted in it may hold any byte
+ * (fuzz_opts: "unknown option '--x<LF>...'"), so control characters
+ * become '?'. Returns -EINVAL. */
+static int refuse(char *err)
+{
+	for (char *p = err; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return -EINVAL;
+}
+
+static int parse(const struct mc_cmd *cmd, struct mc_opt_group *groups, size_t ngroups, int argc,
+		 char **argv, int *rest, char *err, size_t errlen)
 {
 	struct row_ref refs[MC_OPTS_MAX];
 	struct option lo[MC_OPTS_MAX + 1];
@@ -112,6 +123,16 @@ int mc_opts_parse(const struct mc_cmd *cmd, struct mc_opt_group *groups, size_t 
 			return -EINVAL;
 	}
 	return 0;
+}
+
+int mc_opts_parse(const struct mc_cmd *cmd, struct mc_opt_group *groups, size_t ngroups, int argc,
+		  char **argv, int *rest, char *err, size_t errlen)
+{
+	if (errlen > 0)
+		err[0] = '\0';
+	int rc = parse(cmd, groups, ngroups, argc, argv, rest, err, errlen);
+
+	return rc == 0 ? 0 : refuse(err);
 }
 
 void mc_opts_usage(const struct mc_cmd *cmd, const struct mc_opt_group *groups, size_t ngroups,

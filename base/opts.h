@@ -6,7 +6,8 @@
  * underneath: "--name VAL", "--name=VAL", "-x VAL", "-xVAL", bundled
  * flags), calls each row's setter in command-line order, hands every other
  * word to the command's word callback, and stops at "--" when the command
- * passes the rest on (the scan's EAL options). The same rows print --help,
+ * passes the rest on (the scan's EAL options); its reasons are one line
+ * (control characters of a quoted word shown as '?'). The same rows print --help,
  * so the help cannot drift from what is parsed. (DPDK's and ZMap's option
  * tables; not masscan's positional init.) */
 #ifndef MC_BASE_OPTS_H

@@ -315,8 +315,12 @@ static int opt_port(void *ctx, const char *v, char *e, size_t n)
 	}
 	memcpy(num, v, (size_t)(eq - v));
 	num[eq - v] = '\0';
-	if (parse_uint(num, 65535, &port, e, n) < 0 || port == 0)
+	if (parse_uint(num, 65535, &port, e, n) < 0)
 		return -EINVAL;
+	if (port == 0) { /* fuzz_opts: this refusal had no reason */
+		snprintf(e, n, "port 0 cannot be probed (--port %s)", v);
+		return -EINVAL;
+	}
 	if (o->grab.nports == GRAB_PORTS_MAX) {
 		snprintf(e, n, "at most %d --port options", GRAB_PORTS_MAX);
 		return -EINVAL;

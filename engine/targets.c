@@ -208,6 +208,29 @@ static char *trim_line(char *line)
 	return line;
 }
 
+/* One line of f into line[LINE_MAX_BYTES] (without its newline, NUL
+ * terminated). 1 for a line, 0 at end of file, -E2BIG for a line of more
+ * than LINE_MAX_BYTES - 1 bytes, -EILSEQ for a NUL byte (fgets() would hide
+ * what follows it), -EIO for a read error. The rest of a refused line is
+ * not read: the caller stops. */
+static int read_line(FILE *f, char *line)
+{
+	size_t n = 0;
+	int c;
+
+	while ((c = getc(f)) != EOF && c != '\n') {
+		if (c == '\0')
+			return -EILSEQ;
+		if (n == LINE_MAX_BYTES - 1)
+			return -E2BIG;
+		line[n++] = (char)c;
+	}
+	line[n] = '\0';
+	if (ferror(f))
+		return -EIO;
+	return c == EOF && n == 0 ? 0 : 1;
+}
+
 /* Append every line of path to s. */
 static int read_cidr_file(const char *path, struct ivset *s, char *err, size_t errlen)
 {
@@ -221,16 +244,11 @@ static int read_cidr_file(const char *path, struct ivset *s, char *err, size_t e
 		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
 		return rc;
 	}
-	while (fgets(line, sizeof(line), f) != NULL) {
+	while ((rc = read_line(f, line)) == 1) {
 		uint32_t first, last;
 		char *text;
 
 		lineno++;
-		if (strchr(line, '\n') == NULL && !feof(f)) {
-			snprintf(err, errlen, "line too long in %s:%u", path, lineno);
-			rc = -EINVAL;
-			goto cleanup;
-		}
 		text = trim_line(line);
 		if (*text == '\0')
 			continue;
@@ -243,10 +261,16 @@ static int read_cidr_file(const char *path, struct ivset *s, char *err, size_t e
 		if (rc != 0)
 			goto cleanup;
 	}
-	if (ferror(f)) {
+	lineno++;
+	if (rc == -E2BIG)
+		snprintf(err, errlen, "line too long in %s:%u (at most %d bytes)", path, lineno,
+			 LINE_MAX_BYTES - 1);
+	else if (rc == -EILSEQ)
+		snprintf(err, errlen, "NUL byte in %s:%u", path, lineno);
+	else if (rc == -EIO)
 		snprintf(err, errlen, "cannot read %s", path);
-		rc = -EIO;
-	}
+	if (rc == -E2BIG || rc == -EILSEQ)
+		rc = -EINVAL;
 cleanup:
 	fclose(f);
 	return rc;

@@ -22,7 +22,8 @@ struct targets; /* allowed address intervals x ports */
 struct targets_spec {
 	const char *const *cidrs; /* CIDR or address arguments, may be NULL when ncidrs == 0 */
 	size_t ncidrs;
-	const char *allow_file; /* -w: one CIDR or address a line, '#' comments; or NULL */
+	const char *allow_file; /* -w: one CIDR or address a line (at most 255 bytes, no NUL byte),
+				   '#' comments; or NULL */
 	const char *block_file; /* -b: same format; or NULL */
 	const uint16_t *ports;	/* ports to probe, 1..65535; duplicates are dropped */
 	size_t nports;
@@ -32,7 +33,8 @@ struct targets_spec {
 };
 
 /* Build the target set. 0, or -EINVAL / -ENOENT / -ENOMEM / -EPERM with a
- * one-line reason in err ("bad CIDR '1.2.3/40' in FILE:LINE", "no targets
+ * one-line reason in err ("bad CIDR '1.2.3/40' in FILE:LINE", "NUL byte in
+ * FILE:LINE", "line too long in FILE:LINE (...)", "no targets
  * given", "cannot open FILE: ...", "every target is excluded by the
  * blocklists"; -EPERM: an allowed address lies outside $MAILCENSUS_SAFE_RANGE,
  * checked here with mc_safe_allows() unless ignore_safe_range). */

@@ -151,12 +151,29 @@ static bool get_number(MMDB_entry_s *e, const char *const *path, uint32_t *out)
 	}
 }
 
+/* A country code as the record schema has it (^[A-Z0-9]{2}$): two ASCII
+ * letters or digits, uppercased in place ("de" is DE); false for anything
+ * else a database may hold ("\xc3\xa9" is two bytes, "A-", "D\0"). */
+static bool country_code(char *cc)
+{
+	if (strlen(cc) != 2)
+		return false;
+	for (int i = 0; i < 2; i++) {
+		char c = cc[i];
+		if (c >= 'a' && c <= 'z')
+			cc[i] = (char)(c - 'a' + 'A');
+		else if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+			return false;
+	}
+	return true;
+}
+
 /* Try one layout on an entry; fills the cache fields. */
 static bool try_layout(struct out_db *db, const struct layout *l, MMDB_entry_s *e)
 {
 	if (db->role == OUT_DB_GEO) {
 		char cc[8];
-		if (!get_text(e, l->num, cc, sizeof(cc)) || strlen(cc) != 2)
+		if (!get_text(e, l->num, cc, sizeof(cc)) || !country_code(cc))
 			return false;
 		memcpy(db->cc, cc, 3);
 		return true;

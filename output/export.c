@@ -102,7 +102,7 @@ static void json_text(struct out_jw *w, const struct out_json *v, int depth)
 			if (e != v->child)
 				out_jw_lit(w, ",");
 			if (v->type == OUT_JSON_OBJECT) {
-				out_jw_bytes(w, e->key, strlen(e->key));
+				out_jw_bytes(w, e->key, e->keylen);
 				out_jw_lit(w, ":");
 			}
 			json_text(w, e, depth + 1);

@@ -308,12 +308,11 @@ static int parse_container(struct parser *p, struct out_json *v, int depth, bool
 		memset(item, 0, sizeof(*item));
 		skip_ws(p);
 		if (object) {
-			size_t klen;
 			if (p->pos >= p->len || p->s[p->pos] != '"') {
 				p->why = "expected a member name";
 				return -EINVAL;
 			}
-			int rc = parse_string(p, &item->key, &klen);
+			int rc = parse_string(p, &item->key, &item->keylen);
 			if (rc != 0)
 				return rc;
 			skip_ws(p);
@@ -423,8 +422,10 @@ const struct out_json *out_json_get(const struct out_json *obj, const char *key)
 {
 	if (obj == NULL || obj->type != OUT_JSON_OBJECT)
 		return NULL;
+	size_t n = strlen(key);
+
 	for (const struct out_json *m = obj->child; m != NULL; m = m->next)
-		if (strcmp(m->key, key) == 0)
+		if (m->keylen == n && memcmp(m->key, key, n) == 0)
 			return m;
 	return NULL;
 }

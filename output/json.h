@@ -21,6 +21,7 @@ enum out_json_type {
 struct out_json {
 	enum out_json_type type;
 	const char *key;       /* member name inside an object, else NULL */
+	size_t keylen;	       /* its length (a name may hold an escaped NUL) */
 	struct out_json *next; /* next item / member */
 	struct out_json *child;
 	size_t count; /* items / members */
@@ -53,7 +54,8 @@ int out_read_file(int dirfd, const char *name, char **out, size_t *len);
 int out_json_load(int dirfd, const char *name, struct out_json_arena *a, struct out_json **root,
 		  char *err, size_t errlen);
 
-/* Member of an object by name, or NULL (also when obj is NULL or not an object). */
+/* Member of an object by name, or NULL (also when obj is NULL or not an
+ * object). The whole name must match: "a\u0000b" is not "a". */
 const struct out_json *out_json_get(const struct out_json *obj, const char *key);
 /* The string of v, or NULL when v is not a string. */
 const char *out_json_str(const struct out_json *v);

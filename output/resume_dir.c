@@ -136,6 +136,8 @@ static int read_shard(struct out_resume_dir *rd, size_t *keycap, int dirfd, cons
 	return rc < 0 ? rc : 0;
 }
 
+static bool is_listed(const struct out_resume_dir *rd, const char *name);
+
 /* Every shard the manifest lists, compared with what the manifest says. */
 static int read_listed(struct out_resume_dir *rd, size_t *keycap, int dirfd,
 		       const struct out_json *files, bool compress, char *err, size_t errlen)
@@ -146,6 +148,14 @@ static int read_listed(struct out_resume_dir *rd, size_t *keycap, int dirfd,
 		struct out_shard_info info;
 		unsigned idx;
 		char want[OUT_SHARD_NAME_MAX];
+
+		if (is_listed(rd, name)) { /* fuzz_resume: kept twice, its records counted twice */
+			snprintf(
+			    err, errlen,
+			    "%s is listed twice in the manifest (`mailcensus verify` says more)",
+			    name);
+			return -EINVAL;
+		}
 		int rc = read_shard(rd, keycap, dirfd, name, &info, err, errlen);
 
 		if (rc != 0)
@@ -162,6 +172,10 @@ static int read_listed(struct out_resume_dir *rd, size_t *keycap, int dirfd,
 		    (out_shard_name(want, sizeof(want), idx, compress), strcmp(want, name) != 0)) {
 			snprintf(err, errlen, "%s: not a shard name of this run (%s shards)", name,
 				 compress ? "compressed" : "plain");
+			return -EINVAL;
+		}
+		if (idx == UINT32_MAX) { /* fuzz_resume: next_index would wrap to shard 0 */
+			snprintf(err, errlen, "%s: no shard can follow it", name);
 			return -EINVAL;
 		}
 		if (idx >= rd->next_index)
@@ -221,7 +235,7 @@ static int sweep(struct out_resume_dir *rd, int dirfd, bool compress, uint32_t *
 			continue;
 		if (sscanf(n, "shard-%u", &idx) != 1 ||
 		    (out_shard_name(want, sizeof(want), idx, compress), strcmp(want, n) != 0) ||
-		    idx < rd->next_index) {
+		    idx < rd->next_index || idx == UINT32_MAX) {
 			snprintf(err, errlen,
 				 "%s is not listed in the manifest and was not the shard being "
 				 "sealed (`mailcensus verify` says more)",

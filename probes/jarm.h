@@ -14,8 +14,10 @@
 
 #include "probes/tlshello.h"
 
-#define PROBE_JARM_HELLOS    10
-#define PROBE_JARM_HELLO_MAX 640
+#define PROBE_JARM_HELLOS 10
+/* the longest of the ten hellos with a 253-byte name is 682 bytes (640 was
+ * too short from a 212-byte name on) */
+#define PROBE_JARM_HELLO_MAX 704
 #define PROBE_JARM_PART_MAX  (4 + 1 + 4 + 1 + 32 + 1 + PROBE_HELLO_EXT_MAX * 5 + 1)
 #define PROBE_JARM_RAW_MAX   (PROBE_JARM_HELLOS * PROBE_JARM_PART_MAX)
 #define PROBE_JARM_HASH_LEN  62

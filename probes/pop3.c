@@ -25,7 +25,10 @@
  * CAPA. POP3 replies carry no tag, so we recognise the stray reply by shape:
  * -ERR where CAPA's status was due (the grabber only runs this test when CAPA
  * worked over TLS on the main connection; NOOP is -ERR before login), or a
- * second status line where the CAPA list should start (+OK NOOP).
+ * second status line where the CAPA list should start (+OK NOOP). A list
+ * that itself begins with "+OK..." or "-ERR..." (legal capability names)
+ * looks the same here; probe_inject_conclude() (starttls.c) tells them
+ * apart with the main connection's list over TLS.
  *
  * Implicit (995): the grabber starts us after the TLS handshake: greeting ->
  * CAPA (recorded as post-TLS capabilities) -> done.

@@ -207,12 +207,40 @@ static void inject_by_stage(struct mc_record *rec, const struct mc_record *test,
 	}
 }
 
+/* POP3 replies carry no tag, so the test session (pop3.c) takes a status
+ * line where its CAPA list should start for a second answer: the NOOP's.
+ * But "+OK..." and "-ERR..." are legal capability names (RFC 2449 capa-tag),
+ * and a server whose list over TLS begins with one shows it on the main
+ * connection too. Then the test's list is exactly the main list without its
+ * first item: the test connection got no line more than the main one, so
+ * nothing answered the NOOP (the item itself may differ per connection,
+ * "+OK <nonce>"). A vulnerable server's extra answer comes before CAPA's own
+ * status line, so its test list is the whole main list. */
+static bool pop3_status_was_capability(const struct mc_record *rec, const struct mc_record *test)
+{
+	const struct mc_caps *m = &rec->caps_post_tls, *t = &test->caps_post_tls;
+
+	if (rec->proto != MC_PROTO_POP3 || m->count == 0 || m->truncated || t->truncated)
+		return false;
+	size_t first = strnlen(m->data, m->len); /* items are NUL-separated */
+	if (first >= m->len || !(probe_starts_with(m->data, first, "+OK") ||
+				 probe_starts_with(m->data, first, "-ERR")))
+		return false;
+	return t->count == m->count - 1 && t->len == m->len - (first + 1) &&
+	       memcmp(t->data, m->data + first + 1, t->len) == 0;
+}
+
 void probe_inject_conclude(struct mc_record *rec, const struct mc_record *test,
 			   enum probe_inject_stage stage, bool timeout, const char *reason)
 {
 	if (rec->injection_verdict != MC_INJ_NOT_TESTED)
 		return;
-	if (test->starttls_injection == MC_TRI_YES)
+	if (test->starttls_injection == MC_TRI_YES && pop3_status_was_capability(rec, test))
+		inject_set(rec, MC_INJ_NOT_VULNERABLE,
+			   "pipelined command not answered; the status-like line is its first "
+			   "capability",
+			   NULL);
+	else if (test->starttls_injection == MC_TRI_YES)
 		inject_set(rec, MC_INJ_VULNERABLE, "pipelined command answered inside TLS", NULL);
 	else if (test->starttls_injection == MC_TRI_NO)
 		inject_set(rec, MC_INJ_NOT_VULNERABLE,

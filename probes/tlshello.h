@@ -39,10 +39,12 @@ enum probe_suite_family {
 	PROBE_FAM_TLS13,			   /* TLS 1.3 suites */
 	PROBE_FAM_COUNT,
 };
-#define PROBE_FAM_BIT(f)    (1u << (f))
-#define PROBE_FAMS_LEGACY   ((1u << PROBE_FAM_LEGACY_COUNT) - 1)
-#define PROBE_FAMS_ALL	    ((1u << PROBE_FAM_COUNT) - 1)
-#define PROBE_HELLO_MAX	    640	 /* bytes of the longest hello we build */
+#define PROBE_FAM_BIT(f)  (1u << (f))
+#define PROBE_FAMS_LEGACY ((1u << PROBE_FAM_LEGACY_COUNT) - 1)
+#define PROBE_FAMS_ALL	  ((1u << PROBE_FAM_COUNT) - 1)
+/* bytes of the longest hello we build: TLS 1.3, every family and a 253-byte
+ * SNI is 641 (fuzz_hello_build found 640 one short) */
+#define PROBE_HELLO_MAX	    704
 #define PROBE_HELLO_SH_MAX  4096 /* a ServerHello body larger than this is malformed */
 #define PROBE_HELLO_EXT_MAX 24	 /* ServerHello extensions kept (more is malformed) */
 

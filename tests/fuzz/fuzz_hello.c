@@ -7,7 +7,15 @@
  * over every prefix of the input, the first verdict other than NEED_MORE is
  * the verdict (kind and every field) of every longer prefix too; the empty
  * input needs more; MALFORMED always says why; a HelloRetryRequest is TLS
- * 1.3; the extension list and the ALPN fit their arrays. */
+ * 1.3; the extension list and the ALPN fit their arrays.
+ *
+ * Speed: the input is copied once into a buffer of its exact size, and the
+ * bytes past the prefix being parsed are poisoned for AddressSanitizer
+ * (ASAN_POISON_MEMORY_REGION), one byte unpoisoned per step: a read past
+ * the prefix is caught as it was with a malloc'd exact-size copy per
+ * prefix, without size+1 allocations and copies per input. */
+#include <sanitizer/asan_interface.h>
+
 #include "probes/tlshello.h"
 #include "tests/fuzz/fuzz_util.h"
 
@@ -33,15 +41,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > HELLO_INPUT_MAX)
 		size = HELLO_INPUT_MAX;
+	uint8_t *copy = malloc(size ? size : 1); /* exact size: ASan sees any over-read */
+	FUZZ_CHECK(copy != NULL, "out of memory");
+	memcpy(copy, data, size);
+	ASAN_POISON_MEMORY_REGION(copy, size);
 	for (size_t k = 0; k <= size; k++) {
-		uint8_t *copy = malloc(k ? k : 1); /* exact size: ASan sees any over-read */
 		enum probe_hello_kind kind;
 
-		FUZZ_CHECK(copy != NULL, "out of memory");
-		memcpy(copy, data, k);
+		if (k > 0)
+			ASAN_UNPOISON_MEMORY_REGION(copy + k - 1, 1); /* the prefix is copy[0..k) */
 		memset(&r, 0, sizeof(r));
 		kind = probe_hello_parse(copy, k, &r);
-		free(copy);
 		FUZZ_CHECK(kind == r.kind, "return value %d, result %d", kind, r.kind);
 		FUZZ_CHECK(k > 0 || kind == PROBE_HELLO_NEED_MORE, "empty input: %d", kind);
 		FUZZ_CHECK(kind != PROBE_HELLO_MALFORMED || r.why != NULL, "malformed without why");
@@ -60,5 +70,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				   probe_hello_kind_name(kind), k, r.why ? r.why : "");
 		}
 	}
+	free(copy);
 	return 0;
 }

@@ -120,7 +120,7 @@ static bool is_object(const uint8_t *l, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char dir[] = "/tmp/fuzz_shard.XXXXXX";
+	static char dir[64];
 	static int dirfd = -1;
 	static FILE *sink;
 	static uint8_t text[DECODED_MAX], packed[1 << 17];
@@ -139,8 +139,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len;
 
 	if (dirfd < 0) {
-		FUZZ_CHECK(mkdtemp(dir) != NULL, "mkdtemp");
-		dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		dirfd = fuzz_scratch_dir(dir, sizeof(dir), "fuzz_shard");
 		sink = fopen("/dev/null", "w");
 		FUZZ_CHECK(dirfd >= 0 && sink != NULL, "scratch directory");
 	}

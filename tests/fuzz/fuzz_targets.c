@@ -10,9 +10,11 @@
  *     list (grab reads whole lines with getline()) or of `scan -o`'s CSV:
  *     ADDR:PORT [NAME] or ADDR,PORT[,NAME or numeric fields], blanks, '#'
  *     comments, the "saddr," header; and grab_parse_target() agrees;
- *   3 allow/block list files through targets_build(): the file read as fgets
- *     does (255-byte pieces; a piece without a newline before end of file is
- *     "line too long"), '#' comments, blank lines; the set built equals the
+ *   3 allow/block list files through targets_build(): lines split at '\n' of
+ *     at most 255 bytes and without a NUL byte (else "line too long in
+ *     FILE:N (...)" / "NUL byte in FILE:N", and a bad CIDR "bad CIDR '...' in
+ *     FILE:N", each with the reference's line number), '#' comments, blank
+ *     lines; the set built equals the
  *     reference's (requested minus the IANA blocklist, except for an entry
  *     wholly inside one of its ranges, minus the user blocklist), its
  *     exclusion count adds up, and every index maps to its pair and back;
@@ -22,6 +24,7 @@
  *     allowed exactly when every address of it lies in some listed range. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "base/ipv4.h"
@@ -293,44 +296,67 @@ static uint64_t rs_size(const struct rset *s)
 	return n;
 }
 
-/* Lines of a list file as fgets(256) reads them; false on "line too long"
- * or a bad CIDR. */
-static bool ref_file(const uint8_t *d, size_t n, struct rset *s)
+/* What the reference makes of a list file: fine, or the first error and its
+ * line (1-based). */
+enum ref_file_verdict { REF_FILE_OK, REF_FILE_NUL, REF_FILE_LONG, REF_FILE_BAD };
+
+/* Lines of a list file as the documented format has them: split at '\n', a
+ * line of at most 255 bytes without NUL, '#' comments, blanks around. */
+static enum ref_file_verdict ref_file(const uint8_t *d, size_t n, struct rset *s, unsigned *line)
 {
 	size_t i = 0;
 
+	*line = 0;
 	while (i < n) {
+		const uint8_t *nl = memchr(d + i, '\n', n - i);
+		size_t k = nl != NULL ? (size_t)(nl - (d + i)) : n - i;
 		char piece[256], *text, *end;
-		size_t k = 0;
 		uint32_t f, l;
 
-		while (k < 255 && i + k < n && d[i + k] != '\n')
-			k++;
-		if (k < 255 && i + k < n) /* the newline fits */
-			k++;
+		++*line;
+		/* the first bad byte decides: a NUL among the first 256, else the length */
+		if (memchr(d + i, '\0', k < 256 ? k : 256) != NULL)
+			return REF_FILE_NUL;
+		if (k > 255)
+			return REF_FILE_LONG;
 		memcpy(piece, d + i, k);
 		piece[k] = '\0';
-		i += k;
-		/* a piece without a newline is only fine at the end of the file; a
-		 * NUL before the newline hides it (strchr), and fgets did not reach
-		 * the end: "line too long" */
-		if (strchr(piece, '\n') == NULL &&
-		    !(i == n && k < 255 && memchr(piece, '\n', k) == NULL))
-			return false;
+		i += k + (nl != NULL);
 		if ((text = strchr(piece, '#')) != NULL)
 			*text = '\0';
 		for (text = piece; *text == ' ' || *text == '\t'; text++)
 			;
 		end = text + strlen(text);
-		while (end > text && strchr(" \t\r\n", end[-1]) != NULL)
+		while (end > text && strchr(" \t\r", end[-1]) != NULL)
 			*--end = '\0';
 		if (*text == '\0')
 			continue;
 		if (!ref_cidr(text, &f, &l))
-			return false;
+			return REF_FILE_BAD;
 		rs_add(s, f, (uint64_t)l + 1);
 	}
-	return true;
+	return REF_FILE_OK;
+}
+
+/* The error targets_build() must give for a file the reference refused. */
+static void check_file_error(const char *err, enum ref_file_verdict v, const char *path,
+			     unsigned line)
+{
+	char want[128];
+
+	if (v == REF_FILE_NUL)
+		snprintf(want, sizeof(want), "NUL byte in %s:%u", path, line);
+	else if (v == REF_FILE_LONG)
+		snprintf(want, sizeof(want), "line too long in %s:%u (at most 255 bytes)", path,
+			 line);
+	else
+		snprintf(want, sizeof(want), " in %s:%u", path, line);
+	if (v == REF_FILE_BAD)
+		FUZZ_CHECK(strncmp(err, "bad CIDR '", 10) == 0 && strlen(err) >= strlen(want) &&
+			       strcmp(err + strlen(err) - strlen(want), want) == 0,
+			   "error '%s', want bad CIDR ...%s", err, want);
+	else
+		FUZZ_CHECK(strcmp(err, want) == 0, "error '%s', want '%s'", err, want);
 }
 
 static const char *const iana[] = {
@@ -339,19 +365,16 @@ static const char *const iana[] = {
     "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
     "203.0.113.0/24", "224.0.0.0/4",	"240.0.0.0/4",	 "255.255.255.255/32"};
 
-static bool write_file(const char *path, const uint8_t *d, size_t n)
+/* A list file's bytes into memfd fd (read back through /proc/self/fd/N:
+ * no file system, no directory entry per input). */
+static bool write_file(int fd, const uint8_t *d, size_t n)
 {
-	FILE *f = fopen(path, "w");
-	bool ok = f != NULL && fwrite(d, 1, n, f) == n;
-
-	if (f != NULL && fclose(f) != 0)
-		ok = false;
-	return ok;
+	return ftruncate(fd, 0) == 0 && (n == 0 || pwrite(fd, d, n, 0) == (ssize_t)n);
 }
 
 static void part_files(struct fuzz_in *in)
 {
-	static char dir[] = "/tmp/fuzz_targets.XXXXXX";
+	static int allow_fd = -1, block_fd = -1;
 	static char allow_path[64], block_path[64];
 	static struct rset req, block, kept, want;
 	static const uint16_t ports[] = {110, 143, 993};
@@ -365,22 +388,34 @@ static void part_files(struct fuzz_in *in)
 				    .no_default_blocklist = flags & 8,
 				    .ignore_safe_range = true};
 	struct targets *t = NULL;
-	char err[512];
-	bool ok;
+	char err[512] = "";
+	enum ref_file_verdict va, vb = REF_FILE_OK;
+	unsigned la, lb = 0;
 	int rc;
 
-	if (allow_path[0] == '\0') {
-		FUZZ_CHECK(mkdtemp(dir) != NULL, "mkdtemp");
-		snprintf(allow_path, sizeof(allow_path), "%s/allow", dir);
-		snprintf(block_path, sizeof(block_path), "%s/block", dir);
+	if (allow_fd < 0) {
+		allow_fd = memfd_create("fuzz_targets_allow", 0);
+		block_fd = memfd_create("fuzz_targets_block", 0);
+		FUZZ_CHECK(allow_fd >= 0 && block_fd >= 0, "memfd_create");
+		snprintf(allow_path, sizeof(allow_path), "/proc/self/fd/%d", allow_fd);
+		snprintf(block_path, sizeof(block_path), "/proc/self/fd/%d", block_fd);
 	}
-	FUZZ_CHECK(write_file(allow_path, a, na) && write_file(block_path, b, nb), "write");
+	FUZZ_CHECK(write_file(allow_fd, a, na) && write_file(block_fd, b, nb), "write");
 	req.n = block.n = kept.n = want.n = 0;
-	ok = ref_file(a, na, &req) && (!(flags & 1) || ref_file(b, nb, &block));
+	va = ref_file(a, na, &req, &la);
+	if (va == REF_FILE_OK && (flags & 1))
+		vb = ref_file(b, nb, &block, &lb);
 	rc = targets_build(&t, &spec, err, sizeof(err));
-	if (!ok || req.n == 0 || req.n >= 1024 || block.n >= 1024) {
-		FUZZ_CHECK(!ok || req.n > 0 || req.n >= 1024 || rc != 0, "no targets accepted");
-		FUZZ_CHECK(ok || rc == -EINVAL, "bad file accepted (rc %d)", rc);
+	if (va != REF_FILE_OK || vb != REF_FILE_OK) {
+		FUZZ_CHECK(rc == -EINVAL && t == NULL, "bad file accepted (rc %d)", rc);
+		if (va != REF_FILE_OK)
+			check_file_error(err, va, allow_path, la);
+		else
+			check_file_error(err, vb, block_path, lb);
+		return;
+	}
+	if (req.n == 0 || req.n >= 1024 || block.n >= 1024) {
+		FUZZ_CHECK(req.n > 0 || rc != 0, "no targets accepted");
 		targets_free(t);
 		return;
 	}

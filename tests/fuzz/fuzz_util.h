@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #define FUZZ_CHECK(cond, ...)                                                                      \
 	do {                                                                                       \
@@ -66,6 +68,38 @@ static inline size_t fuzz_take(struct fuzz_in *in, size_t max, const uint8_t **o
 	in->p += n;
 	in->n -= n;
 	return n;
+}
+
+/* The scratch directory to remove at exit (one per harness process). */
+static char fuzz_scratch_path[64];
+
+static inline void fuzz_scratch_remove(void)
+{
+	char cmd[96];
+
+	if (fuzz_scratch_path[0] != '\0' && strchr(fuzz_scratch_path, '\'') == NULL) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fuzz_scratch_path);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", fuzz_scratch_path);
+	}
+}
+
+/* A scratch directory for a harness's files, made once: on tmpfs
+ * (/dev/shm) when the machine has one, so fsync and file churn cost no
+ * disk; else in /tmp; removed at exit. dir (cap >= 48) gets its path;
+ * returns an O_DIRECTORY descriptor. */
+static inline int fuzz_scratch_dir(char *dir, size_t cap, const char *name)
+{
+	int fd;
+
+	snprintf(dir, cap, "%s/%s.XXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp",
+		 name);
+	FUZZ_CHECK(mkdtemp(dir) != NULL, "mkdtemp %s", dir);
+	snprintf(fuzz_scratch_path, sizeof(fuzz_scratch_path), "%s", dir);
+	atexit(fuzz_scratch_remove);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	FUZZ_CHECK(fd >= 0, "open %s", dir);
+	return fd;
 }
 
 /* ---- strict JSON reference -------------------------------------------- */

@@ -134,6 +134,40 @@ static void test_enrich_record(void)
 	out_db_close(asn);
 }
 
+/* Open finding 1 of docs/fuzzing.md (fuzz_record's schema check): any
+ * 2-byte country value was taken, so "\xc3\xa9" (é) or "U-" from a crafted
+ * database became a record's country against the schema's ^[A-Z0-9]{2}$.
+ * Lowercase is normalised, anything else is no country. */
+static void test_odd_country_codes(void)
+{
+	static const struct {
+		uint32_t ip;
+		const char *want;
+	} cases[] = {
+	    {0xc612010a, "DE"},			    /* "de" */
+	    {0xc6121234, ""},			    /* "\xc3\xa9" */
+	    {0xc6130101, ""},			    /* "U-" */
+	    {0xcb007105, "NL"}, {0xc0000201, "X1"}, /* "x1" */
+	    {0xc612010b, "DE"},			    /* cached */
+	};
+	char path[PATH_MAX + 32], err[512], cc[3];
+	struct out_db *db = NULL;
+
+	db_path(path, sizeof(path), "odd-country");
+	int rc = out_db_open(&db, path, OUT_DB_GEO, err, sizeof(err));
+	CHECK_INT_EQ(rc, 0);
+	if (rc != 0) {
+		fprintf(stderr, "%s\n", err);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(cc, 'Z', sizeof(cc));
+		CHECK_INT_EQ(out_db_country(db, cases[i].ip, cc), 0);
+		CHECK_STR_EQ(cc, cases[i].want);
+	}
+	out_db_close(db);
+}
+
 int main(void)
 {
 	if (out_test_tmpdir(dir, sizeof(dir)) != 0 || out_test_gen_mmdb(dir) != 0) {
@@ -145,6 +179,7 @@ int main(void)
 	RUN(test_asn_layouts);
 	RUN(test_refusals);
 	RUN(test_enrich_record);
+	RUN(test_odd_country_codes);
 	out_test_rmrf(dir);
 	return test_summary();
 }

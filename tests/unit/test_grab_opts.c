@@ -150,6 +150,11 @@ static void test_options(void)
 	CHECK_UINT_EQ(o.sink.rotate_bytes, 64ull << 20);
 	CHECK_INT_EQ(grab_opts_parse(&o, 3, bad4, err, sizeof(err)), -EINVAL);
 	CHECK_INT_EQ(grab_opts_parse(&o, 3, bad5, err, sizeof(err)), -EINVAL);
+	/* fuzz_opts: "--port 0=imap" was refused with an empty reason (the
+	 * CLI printed "mailcensus: " and nothing). Minimised input: grab --port 0=imap */
+	char *port0[] = {"grab", "--port", "0=imap"};
+	CHECK_INT_EQ(grab_opts_parse(&o, 3, port0, err, sizeof(err)), -EINVAL);
+	CHECK_STR_EQ(err, "port 0 cannot be probed (--port 0=imap)");
 }
 
 /* Found while writing fuzz_targets (docs/fuzzing.md, bug 8): `grab` read

@@ -257,10 +257,31 @@ static void test_run(void)
 	CHECK_STR_EQ(hash, "00000000000000000000000000000000000000000000000000000000000000");
 }
 
+/* Every JARM hello fits PROBE_JARM_HELLO_MAX with a 253-byte name (a
+ * legal target name): 640 bytes was too short from a 212-byte name on
+ * (found with fuzz_hello_build's check of the plain builder). */
+static void test_long_name(void)
+{
+	struct probe_jarm_rand r;
+	uint8_t b[PROBE_JARM_HELLO_MAX];
+	char name[254];
+
+	memset(&r, 0x11, sizeof(r));
+	memset(name, 'm', 253);
+	name[253] = '\0';
+	for (unsigned i = 0; i < PROBE_JARM_HELLOS; i++) {
+		int n = probe_jarm_build(i, name, &r, b, sizeof(b));
+		if (n <= 0)
+			TEST_FAIL_AT("hello %u: %d", i, n);
+		test_checks++;
+	}
+}
+
 int main(void)
 {
 	RUN(test_hellos_byte_exact);
 	RUN(test_fingerprints);
 	RUN(test_run);
+	RUN(test_long_name);
 	return test_summary();
 }

@@ -104,10 +104,30 @@ static void test_limits(void)
 	CHECK_INT_EQ(parse_n(num, 64, &v), -EINVAL);
 }
 
+/* Open finding 3 of docs/fuzzing.md (fuzz_json's tree comparison skipped it):
+ * a member name with an escaped NUL was compared with strcmp(), so
+ * {"a\u0000b":1} answered a lookup of "a". Minimised input: {"a\u0000b":1}. */
+static void test_nul_in_member_name(void)
+{
+	struct out_json *v;
+
+	CHECK_INT_EQ(parse("{\"a\\u0000b\":1}", &v), 0);
+	CHECK(out_json_get(v, "a") == NULL);
+	CHECK_UINT_EQ(v->child->keylen, 3);
+	CHECK(memcmp(v->child->key, "a\0b", 4) == 0);
+	/* the name without a NUL still matches, and a later exact name is found */
+	CHECK_INT_EQ(parse("{\"a\\u0000\":1,\"a\":2}", &v), 0);
+	CHECK_UINT_EQ(out_json_u64(out_json_get(v, "a"), 0), 2);
+	CHECK_INT_EQ(parse("{\"ab\":1,\"a\":3}", &v), 0);
+	CHECK_UINT_EQ(out_json_u64(out_json_get(v, "a"), 0), 3);
+	CHECK(out_json_get(v, "abc") == NULL);
+}
+
 int main(void)
 {
 	RUN(test_number_grammar);
 	RUN(test_string_utf8);
 	RUN(test_limits);
+	RUN(test_nul_in_member_name);
 	return test_summary();
 }

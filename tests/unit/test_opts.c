@@ -23,7 +23,7 @@ struct b_ctx {
 
 static int set_name(void *c, const char *v, char *e, size_t n)
 {
-	if (strcmp(v, "bad") == 0) {
+	if (strncmp(v, "bad", 3) == 0) {
 		snprintf(e, n, "bad name '%s'", v);
 		return -EINVAL;
 	}
@@ -135,6 +135,14 @@ static void test_errors(void)
 	CHECK(strstr(err, "missing value") != NULL);
 	CHECK_INT_EQ(run(&a, &b, 3, bad, NULL, err, false), -EINVAL);
 	CHECK_STR_EQ(err, "bad name 'bad'");
+	/* fuzz_opts: a quoted word with a line feed made a two-line reason.
+	 * Minimised input: argv {"t", "--x\ny"}; a setter's reason too. */
+	char *nl_unknown[] = {"t", "--x\ny"};
+	char *nl_value[] = {"t", "-n", "bad\r\nname\x7f"};
+	CHECK_INT_EQ(run(&a, &b, 2, nl_unknown, NULL, err, false), -EINVAL);
+	CHECK(strstr(err, "unknown option '--x?y'") != NULL);
+	CHECK_INT_EQ(run(&a, &b, 3, nl_value, NULL, err, false), -EINVAL);
+	CHECK_STR_EQ(err, "bad name 'bad??name?'");
 	/* without pass_after_dashdash, "--" only ends the options */
 	CHECK_INT_EQ(run(&a, &b, 3, dashdash, NULL, err, false), 0);
 	CHECK_INT_EQ(a.nwords, 1);

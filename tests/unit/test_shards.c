@@ -13,6 +13,7 @@
 
 #include "tests/unit/test.h"
 #include "output/json.h"
+#include "output/resume_dir.h"
 #include "output/shard.h"
 #include "output/sink.h"
 #include "output/verify.h"
@@ -353,6 +354,111 @@ static void test_resume_dir(void)
 	fclose(devnull);
 }
 
+/* fuzz_resume: a manifest that lists a shard twice was taken over, the
+ * shard kept twice (the next manifest listed it twice, its records counted
+ * twice). Minimised input: a running run's manifest with its first
+ * files[] entry repeated. */
+static void test_resume_listed_twice(void)
+{
+	char dir[PATH_MAX], res[PATH_MAX + 8], man[PATH_MAX + 32], err[512];
+	struct out_sink *s = NULL;
+	static char text[1 << 16], out[1 << 16];
+
+	CHECK_INT_EQ(out_test_tmpdir(dir, sizeof(dir)), 0);
+	snprintf(res, sizeof(res), "%s/res", dir);
+	snprintf(man, sizeof(man), "%s/manifest.json", res);
+	struct out_sink_config cfg = {.dir = res, .no_enrich = true, .rotate_records = 4};
+	killed_run(&cfg, 10, false);
+	FILE *f = fopen(man, "r");
+	size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	text[n] = '\0';
+	char *first = strstr(text, "\"files\":[");
+	char *end = first ? strchr(first, '}') : NULL;
+	CHECK(first != NULL && end != NULL);
+	if (first == NULL || end == NULL)
+		return;
+	first += 9; /* the first entry: first .. end */
+	int len = snprintf(out, sizeof(out), "%.*s%.*s,%s", (int)(first - text), text,
+			   (int)(end + 1 - first), first, first);
+	f = fopen(man, "w");
+	CHECK(f != NULL && fwrite(out, 1, (size_t)len, f) == (size_t)len);
+	if (f)
+		fclose(f);
+	cfg.resume = true;
+	CHECK_INT_EQ(out_sink_open(&s, &cfg, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "shard-00000.ndjson is listed twice in the manifest") != NULL);
+	out_test_rmrf(dir);
+}
+
+/* fuzz_resume: the sweep listed the directory through dup(dirfd), which
+ * shares the descriptor's offset, so a second open on the same descriptor
+ * adopted nothing and left the temporaries. Killed between a shard's
+ * rename and the manifest rewrite, opened twice: the same shard adopted. */
+static void test_resume_same_fd_twice(void)
+{
+	char dir[PATH_MAX], res[PATH_MAX + 8], saved[PATH_MAX + 32], man[PATH_MAX + 32], err[512];
+	struct out_resume_dir rd;
+
+	CHECK_INT_EQ(out_test_tmpdir(dir, sizeof(dir)), 0);
+	snprintf(res, sizeof(res), "%s/res", dir);
+	struct out_sink_config cfg = {.dir = res, .no_enrich = true, .rotate_records = 4};
+	killed_run(&cfg, 8, true);
+	snprintf(saved, sizeof(saved), "%s/first-manifest", dir);
+	snprintf(man, sizeof(man), "%s/manifest.json", res);
+	CHECK_INT_EQ(rename(saved, man), 0);
+	int fd = open(res, O_RDONLY | O_DIRECTORY);
+	for (int pass = 0; pass < 2; pass++) {
+		CHECK_INT_EQ(out_resume_dir_open(&rd, fd, false, err, sizeof(err)), 0);
+		CHECK_UINT_EQ(rd.adopted, 1);
+		CHECK_UINT_EQ(rd.ninfos, 2);
+		CHECK_UINT_EQ(rd.nkeys, 8);
+		out_resume_dir_free(&rd);
+	}
+	close(fd);
+	out_test_rmrf(dir);
+}
+
+/* fuzz_resume: a manifest listing shard-4294967295 made next_index wrap to
+ * 0, so the resumed run would have sealed over shard-00000. Minimised
+ * input: a running run's first shard renamed to that index. */
+static void test_resume_index_max(void)
+{
+	char dir[PATH_MAX], res[PATH_MAX + 8], man[PATH_MAX + 32], a[PATH_MAX + 32],
+	    b[PATH_MAX + 40], err[512];
+	struct out_sink *s = NULL;
+	static char text[1 << 16], out[1 << 16];
+
+	CHECK_INT_EQ(out_test_tmpdir(dir, sizeof(dir)), 0);
+	snprintf(res, sizeof(res), "%s/res", dir);
+	snprintf(man, sizeof(man), "%s/manifest.json", res);
+	struct out_sink_config cfg = {.dir = res, .no_enrich = true, .rotate_records = 4};
+	killed_run(&cfg, 6, false); /* one sealed shard listed, two records in a temporary */
+	snprintf(a, sizeof(a), "%s/shard-00000.ndjson", res);
+	snprintf(b, sizeof(b), "%s/shard-4294967295.ndjson", res);
+	CHECK_INT_EQ(rename(a, b), 0);
+	FILE *f = fopen(man, "r");
+	size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	text[n] = '\0';
+	char *at = strstr(text, "shard-00000.ndjson");
+	CHECK(at != NULL);
+	if (at == NULL)
+		return;
+	int len = snprintf(out, sizeof(out), "%.*sshard-4294967295.ndjson%s", (int)(at - text),
+			   text, at + strlen("shard-00000.ndjson"));
+	f = fopen(man, "w");
+	CHECK(f != NULL && fwrite(out, 1, (size_t)len, f) == (size_t)len);
+	if (f)
+		fclose(f);
+	cfg.resume = true;
+	CHECK_INT_EQ(out_sink_open(&s, &cfg, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "shard-4294967295.ndjson: no shard can follow it") != NULL);
+	out_test_rmrf(dir);
+}
+
 /* The seal timer: a record reaches a sealed, listed shard within seal_every
  * seconds even when no other record follows. */
 static void test_seal_timer(void)
@@ -500,6 +606,9 @@ int main(void)
 	RUN(test_round_trip);
 	RUN(test_sink_dir);
 	RUN(test_resume_dir);
+	RUN(test_resume_listed_twice);
+	RUN(test_resume_index_max);
+	RUN(test_resume_same_fd_twice);
 	RUN(test_seal_timer);
 	RUN(test_seal_off_loop);
 	return test_summary();

@@ -142,6 +142,63 @@ static void test_pop3_inject(void)
 	CHECK_INT_EQ(m.injection_verdict, MC_INJ_NOT_VULNERABLE);
 }
 
+/* The POP3 test of `tls` (the server's bytes over TLS) concluded against a
+ * main connection whose CAPA over TLS listed `main_caps` ('|'-separated). */
+static enum mc_inject_verdict pop3_inject(const char *tls, const char *main_caps,
+					  struct mc_record *m)
+{
+	struct drive d;
+	char items[256];
+
+	drive_start(&d, MC_PROTO_POP3, PROBE_MODE_INJECT);
+	drive_script(&d, "+OK hi\r\n+OK begin\r\n", 0, tls, 0);
+	memset(m, 0, sizeof(*m));
+	m->proto = MC_PROTO_POP3;
+	snprintf(items, sizeof(items), "%s", main_caps);
+	for (char *save = NULL, *w = strtok_r(items, "|", &save); w != NULL;
+	     w = strtok_r(NULL, "|", &save))
+		probe_caps_add(&m->caps_post_tls, w, strlen(w));
+	probe_inject_conclude(m, &d.rec, PROBE_INJ_TLS, false, NULL);
+	return m->injection_verdict;
+}
+
+/* Open finding 4 of docs/fuzzing.md (fuzz_caps): a correct POP3 server whose
+ * CAPA list over TLS begins with an item starting "+OK" or "-ERR" (legal
+ * capability names) was called vulnerable: the item looked like the answer
+ * to the pipelined NOOP. Minimised input: the TLS stream "+OK\r\n+OK\r\n.\r\n"
+ * from a server that lists "+OK" on every connection. */
+static void test_pop3_status_like_capability(void)
+{
+	struct mc_record m;
+
+	CHECK_INT_EQ(pop3_inject("+OK\r\n+OK\r\n.\r\n", "+OK", &m), MC_INJ_NOT_VULNERABLE);
+	CHECK_INT_EQ(m.starttls_injection, MC_TRI_NO);
+	CHECK_STR_EQ(
+	    m.injection_reason,
+	    "pipelined command not answered; the status-like line is its first capability");
+	CHECK_INT_EQ(pop3_inject("+OK caps\r\n+OK fine\r\nUSER\r\n.\r\n", "+OK fine|USER", &m),
+		     MC_INJ_NOT_VULNERABLE);
+	CHECK_INT_EQ(pop3_inject("+OK caps\r\n-ERRATA\r\nUSER\r\n.\r\n", "-ERRATA|USER", &m),
+		     MC_INJ_NOT_VULNERABLE);
+	/* the same servers, vulnerable: the NOOP's answer comes first */
+	CHECK_INT_EQ(pop3_inject("+OK\r\n+OK\r\n+OK\r\n.\r\n", "+OK", &m), MC_INJ_VULNERABLE);
+	CHECK_INT_EQ(m.starttls_injection, MC_TRI_YES);
+	CHECK_INT_EQ(
+	    pop3_inject("+OK noop\r\n+OK caps\r\n+OK fine\r\nUSER\r\n.\r\n", "+OK fine|USER", &m),
+	    MC_INJ_VULNERABLE);
+	CHECK_INT_EQ(
+	    pop3_inject("-ERR no\r\n+OK caps\r\n-ERRATA\r\nUSER\r\n.\r\n", "-ERRATA|USER", &m),
+	    MC_INJ_VULNERABLE);
+	/* a status line the main connection did not list is still an answer */
+	CHECK_INT_EQ(pop3_inject("+OK noop\r\n+OK caps\r\nUSER\r\n.\r\n", "USER", &m),
+		     MC_INJ_VULNERABLE);
+	/* a first item that changes per connection ("+OK <nonce>") is still one
+	 * item: no line more than the main connection's list */
+	CHECK_INT_EQ(
+	    pop3_inject("+OK caps\r\n+OK <1.2@x>\r\nUSER\r\n.\r\n", "+OK <3.4@x>|USER", &m),
+	    MC_INJ_NOT_VULNERABLE);
+}
+
 static void test_pre_tls_flags(void)
 {
 	struct drive d;
@@ -262,6 +319,7 @@ int main(void)
 	RUN(test_random_tags);
 	RUN(test_verdict_by_stage);
 	RUN(test_pop3_inject);
+	RUN(test_pop3_status_like_capability);
 	RUN(test_pre_tls_flags);
 	RUN(test_caps_after_tls);
 	RUN(test_json);

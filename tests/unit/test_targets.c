@@ -174,7 +174,7 @@ static void test_whole_space_4_ports(void)
 	targets_free(t);
 }
 
-static char *write_temp(const char *text)
+static char *write_temp_n(const char *text, size_t n)
 {
 	static char paths[4][64];
 	static int next;
@@ -185,9 +185,14 @@ static char *write_temp(const char *text)
 	snprintf(path, 64, "/tmp/test_targets_XXXXXX");
 	fd = mkstemp(path);
 	f = fdopen(fd, "w");
-	fputs(text, f);
+	fwrite(text, 1, n, f);
 	fclose(f);
 	return path;
+}
+
+static char *write_temp(const char *text)
+{
+	return write_temp_n(text, strlen(text));
 }
 
 static void test_files(void)
@@ -489,6 +494,52 @@ static void test_bulk_multi_interval(void)
 	targets_free(t);
 }
 
+/* Builds spec with allow file text[0..n) and expects err == want ("%s" is the path). */
+static void check_file_error(const char *text, size_t n, const char *want_fmt)
+{
+	char *file = write_temp_n(text, n);
+	struct targets_spec spec = {
+	    .allow_file = file, .ports = port143, .nports = 1, .ignore_safe_range = true};
+	struct targets *t = NULL;
+	char err[512] = "", want[512];
+
+	snprintf(want, sizeof(want), want_fmt, file);
+	CHECK_INT_EQ(targets_build(&t, &spec, err, sizeof(err)), -EINVAL);
+	CHECK(t == NULL);
+	CHECK_STR_EQ(err, want);
+	unlink(file);
+}
+
+/* Open finding 2 of docs/fuzzing.md (fuzz_targets): a NUL byte in an
+ * allow/block list was reported as "line too long" (fgets() hid the newline
+ * after it), and text after a NUL in a last line without a newline was
+ * ignored ("198.18.0.1\0junk" read as 198.18.0.1). Minimised input: "\0\n". */
+static void test_nul_and_long_lines(void)
+{
+	char line[300];
+	struct targets *t = NULL;
+	char err[256] = "";
+
+	check_file_error("\0\n", 2, "NUL byte in %s:1");
+	check_file_error("198.18.0.0/24\n198.18.0.1\0junk", 30, "NUL byte in %s:2");
+	check_file_error("# x\n\n198.18.1.0/24 #\0\n", 23, "NUL byte in %s:3");
+	/* 255 bytes is a line, 256 is too long (last line with or without newline) */
+	memset(line, '#', 255);
+	memcpy(line + 255, "\n198.18.0.1\n", 12);
+	char *file = write_temp_n(line, 267);
+	struct targets_spec spec = {
+	    .allow_file = file, .ports = port143, .nports = 1, .ignore_safe_range = true};
+	CHECK_INT_EQ(targets_build(&t, &spec, err, sizeof(err)), 0);
+	CHECK(t != NULL && targets_addresses(t) == 1);
+	targets_free(t);
+	unlink(file);
+	memcpy(line, "198.18.0.1\n", 11);
+	memset(line + 11, ' ', 256);
+	check_file_error(line, 267, "line too long in %s:2 (at most 255 bytes)");
+	line[267] = '\n';
+	check_file_error(line, 268, "line too long in %s:2 (at most 255 bytes)");
+}
+
 int main(void)
 {
 	RUN(test_full_internet);
@@ -502,5 +553,6 @@ int main(void)
 	RUN(test_random_sets_against_naive);
 	RUN(test_division_against_plain);
 	RUN(test_bulk_multi_interval);
+	RUN(test_nul_and_long_lines);
 	return test_summary();
 }

@@ -510,6 +510,32 @@ static void test_build_ssl2(void)
 	CHECK_UINT_EQ(11 + be(b + 5, 2) + 16, (size_t)n);
 }
 
+/* fuzz_hello_build: a TLS 1.3 hello offering every family with a 253-byte
+ * SNI (a legal target name) is 641 bytes, and PROBE_HELLO_MAX was 640, so
+ * the grabber's full-offer 1.3 hello failed (-ENOBUFS) for such a target.
+ * Minimised input: version TLS 1.3, families 0xff, SNI of 253 'a'. */
+static void test_build_longest(void)
+{
+	struct probe_hello_spec spec = {.version = PROBE_TLS13, .families = PROBE_FAMS_ALL};
+	uint8_t b[PROBE_HELLO_MAX];
+	char sni[254];
+
+	memset(sni, 'a', 253);
+	sni[253] = '\0';
+	spec.sni = sni;
+	CHECK_INT_EQ(probe_hello_build(&spec, b, sizeof(b)), 641);
+	sni[252] = '\0';
+	for (uint16_t v = PROBE_SSL3; v <= PROBE_TLS13; v++) {
+		spec.version = v;
+		CHECK(probe_hello_build(&spec, b, sizeof(b)) > 0);
+	}
+	char longer[300]; /* 254 bytes: not a DNS name */
+	memset(longer, 'a', 254);
+	longer[254] = '\0';
+	spec.sni = longer;
+	CHECK_INT_EQ(probe_hello_build(&spec, b, sizeof(b)), -EINVAL);
+}
+
 int main(void)
 {
 	RUN(test_recorded);
@@ -520,5 +546,6 @@ int main(void)
 	RUN(test_build_versions);
 	RUN(test_build_families);
 	RUN(test_build_ssl2);
+	RUN(test_build_longest);
 	return test_summary();
 }
