@@ -125,36 +125,38 @@ static int opt_shard_bytes(void *ctx, const char *v, char *e, size_t n)
 	return parse_size(v, 1024, &o->sink.rotate_bytes, e, n);
 }
 
-static int opt_seal_every(void *ctx, const char *v, char *e, size_t n)
+/* A whole number in min..max into a 32-bit field; below min, msg is the
+ * error. (The field is set only on success.) */
+static int parse_bounded(const char *v, unsigned long min, unsigned long max, const char *msg,
+			 uint32_t *out, char *e, size_t n)
 {
-	struct grab_opts *o = ctx;
 	unsigned long x;
-	int r = parse_uint(v, 86400, &x, e, n);
+	int r = parse_uint(v, max, &x, e, n);
 
 	if (r != 0)
 		return r;
-	if (x == 0) {
-		snprintf(e, n, "--seal-every must be at least 1 second");
+	if (x < min) {
+		snprintf(e, n, "%s", msg);
 		return -EINVAL;
 	}
-	o->sink.seal_every_s = (uint32_t)x;
+	*out = (uint32_t)x;
 	return 0;
+}
+
+static int opt_seal_every(void *ctx, const char *v, char *e, size_t n)
+{
+	struct grab_opts *o = ctx;
+
+	return parse_bounded(v, 1, 86400, "--seal-every must be at least 1 second",
+			     &o->sink.seal_every_s, e, n);
 }
 
 static int opt_concurrency(void *ctx, const char *v, char *e, size_t n)
 {
 	struct grab_opts *o = ctx;
-	unsigned long x;
-	int r = parse_uint(v, 200000, &x, e, n);
 
-	if (r != 0)
-		return r;
-	if (x == 0) {
-		snprintf(e, n, "--concurrency must be at least 1");
-		return -EINVAL;
-	}
-	o->grab.concurrency = (uint32_t)x;
-	return 0;
+	return parse_bounded(v, 1, 200000, "--concurrency must be at least 1", &o->grab.concurrency,
+			     e, n);
 }
 
 static int opt_connect_timeout(void *ctx, const char *v, char *e, size_t n)
@@ -178,33 +180,17 @@ static int opt_timeout(void *ctx, const char *v, char *e, size_t n)
 static int opt_max_dh_bits(void *ctx, const char *v, char *e, size_t n)
 {
 	struct grab_opts *o = ctx;
-	unsigned long x;
-	int r = parse_uint(v, 16384, &x, e, n);
 
-	if (r != 0)
-		return r;
-	if (x < 1024) {
-		snprintf(e, n, "--max-dh-bits must be 1024..16384");
-		return -EINVAL;
-	}
-	o->grab.max_dh_bits = (uint32_t)x;
-	return 0;
+	return parse_bounded(v, 1024, 16384, "--max-dh-bits must be 1024..16384",
+			     &o->grab.max_dh_bits, e, n);
 }
 
 static int opt_cpu_budget(void *ctx, const char *v, char *e, size_t n)
 {
 	struct grab_opts *o = ctx;
-	unsigned long x;
-	int r = parse_uint(v, 600000, &x, e, n);
 
-	if (r != 0)
-		return r;
-	if (x == 0) {
-		snprintf(e, n, "--cpu-budget must be at least 1 ms");
-		return -EINVAL;
-	}
-	o->grab.cpu_budget_ms = (uint32_t)x;
-	return 0;
+	return parse_bounded(v, 1, 600000, "--cpu-budget must be at least 1 ms",
+			     &o->grab.cpu_budget_ms, e, n);
 }
 
 static int opt_rate(void *ctx, const char *v, char *e, size_t n)
